@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs everything threatmilter needs to build, test and benchmark on
+# Debian 12 (run as root). Build: libmilter, GMime 3, libcurl, c-ares,
+# cJSON. Tests: cmocka (unit tests), clang (libFuzzer), Postfix and swaks
+# (end-to-end), python3 (mock providers, test drivers), openssl (test CA).
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+# Postfix asks how to configure itself; a private test instance needs no
+# system configuration, so answer "No configuration".
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+apt-get install -y --no-install-recommends \
+	build-essential autoconf automake libtool pkg-config \
+	libmilter-dev libgmime-3.0-dev libcurl4-openssl-dev libc-ares-dev libcjson-dev \
+	libcmocka-dev clang libclang-rt-14-dev \
+	postfix swaks python3 openssl ca-certificates procps iproute2

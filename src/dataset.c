@@ -1,0 +1,83 @@
+/* dataset.c: inline comma lists and file: lists. */
+#include "dataset.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void entry_free(gpointer data)
+{
+	struct dataset_entry *e = data;
+
+	g_free(e->value);
+	g_free(e->file);
+	g_free(e);
+}
+
+static void add_entry(GPtrArray *out, const char *start, size_t len, const char *file,
+		      unsigned line)
+{
+	char *value = g_strndup(start, len);
+
+	g_strstrip(value);
+	if (*value == '\0') {
+		g_free(value);
+		return;
+	}
+	struct dataset_entry *e = g_new0(struct dataset_entry, 1);
+	e->value = value;
+	e->file = g_strdup(file);
+	e->line = line;
+	g_ptr_array_add(out, e);
+}
+
+static bool load_file(const char *path, const char *file, unsigned line, GPtrArray *out,
+		      char *err, size_t errlen)
+{
+	gchar *contents = NULL;
+	gsize len = 0;
+	GError *error = NULL;
+
+	if (!g_file_get_contents(path, &contents, &len, &error)) {
+		snprintf(err, errlen, "%s:%u: list file %s", file, line, error->message);
+		g_error_free(error);
+		return false;
+	}
+	const char *p = contents, *end = contents + len;
+	unsigned n = 0;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = eol ? eol : end;
+		const char *hash = memchr(p, '#', (size_t)(stop - p));
+
+		n++;
+		add_entry(out, p, (size_t)((hash ? hash : stop) - p), path, n);
+		p = eol ? eol + 1 : end;
+	}
+	g_free(contents);
+	return true;
+}
+
+GPtrArray *dataset_load(const char *value, const char *file, unsigned line, char *err,
+			size_t errlen)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(entry_free);
+
+	if (g_str_has_prefix(value, "file:")) {
+		if (!load_file(value + 5, file, line, out, err, errlen)) {
+			g_ptr_array_unref(out);
+			return NULL;
+		}
+		return out;
+	}
+	const char *p = value;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		add_entry(out, p, len, file, line);
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	return out;
+}

@@ -1,0 +1,39 @@
+/* exclude.h: the administrator's exclusions (seed "Advanced Settings").
+ *
+ * URL rules: a domain excludes itself and its subdomains (example.com
+ * excludes www.example.com, not badexample.com); an entry with a scheme
+ * ("https://portal.example.com/safe/") is a prefix of the normalised URL.
+ * IP rules: addresses and CIDR ranges, IPv4 and IPv6; an IP rule also
+ * excludes URLs whose host is such an IP. Extension rules: file
+ * extensions, case-insensitive, with or without the leading dot.
+ *
+ * Matching returns the rule as written ("domain example.com",
+ * "ip 10.0.0.0/8", "extension pdf"); the string is owned by the
+ * exclusions object. */
+#ifndef TM_EXCLUDE_H
+#define TM_EXCLUDE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct exclusions;
+
+struct exclusions *exclusions_new(void);
+void exclusions_free(struct exclusions *excl);
+
+bool exclusions_add_url(struct exclusions *excl, const char *entry,
+			char *err, size_t errlen);
+bool exclusions_add_ip(struct exclusions *excl, const char *entry,
+		       char *err, size_t errlen);
+bool exclusions_add_extension(struct exclusions *excl, const char *entry,
+			      char *err, size_t errlen);
+
+/* url must be normalised (url_normalize()). */
+const char *exclusions_match_url(const struct exclusions *excl,
+				 const char *url);
+const char *exclusions_match_ip(const struct exclusions *excl,
+				const char *ip);
+const char *exclusions_match_extension(const struct exclusions *excl,
+				       const char *extension);
+
+#endif

@@ -1,0 +1,26 @@
+/* kvfile.h: reader for `Key value` files (threatmilter.conf and the
+ * integration files), in the OpenDKIM / clamav-milter convention:
+ * one key per line, the value is the rest of the line with surrounding
+ * blanks removed, `#` starts a comment at the start of a line or after
+ * a blank, blank lines are ignored. Errors read "file:line: message". */
+#ifndef TM_KVFILE_H
+#define TM_KVFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Called for each setting. Returning false aborts the read; the callback
+ * writes its reason (without the file:line prefix, which the reader adds)
+ * into err. */
+typedef bool (*kv_setting_fn)(const char *key, const char *value,
+			      const char *file, unsigned line,
+			      void *userdata, char *err, size_t errlen);
+
+bool kvfile_read(const char *path, kv_setting_fn fn, void *userdata,
+		 char *err, size_t errlen);
+/* The same parser over a buffer; `name` stands for the file name in
+ * messages. Used by the fuzz target and the unit tests. */
+bool kvfile_parse(const char *name, const char *buf, size_t len,
+		  kv_setting_fn fn, void *userdata, char *err, size_t errlen);
+
+#endif

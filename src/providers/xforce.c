@@ -1,0 +1,254 @@
+/* xforce.c: IBM X-Force Exchange (../shared/providers/ibm-xforce.md).
+ *
+ * Lookups: GET /ipr/{ip}, /url/{URL or domain, wholly percent-encoded},
+ * /malware/{hash}; HTTP Basic with APIKey:APIPassword.
+ *
+ * How an answer becomes a verdict:
+ *   IP (score) and URL (result.score), 1..10:
+ *     score >= DetectionThreshold (1..10, else 7) -> malicious
+ *     score >= 4                                  -> suspicious
+ *     lower                                       -> clean
+ *     no score                                    -> unknown
+ *   hash: X-Force only knows malware, so a 200 is a known sample:
+ *     risk high -> malicious, medium or low -> suspicious
+ *   404 (any kind)                                -> unknown
+ *   402 is the monthly quota: rate_limited, no retry. */
+#include "providers/provider.h"
+
+#include <math.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+
+#define DEFAULT_THRESHOLD 7
+#define SUSPICIOUS_SCORE 4
+
+static bool xforce_supports(enum indicator_kind kind)
+{
+	(void)kind;
+	return true;
+}
+
+static void xforce_build_request(const struct integration *in,
+				 struct lookup *const *batch, size_t n,
+				 struct http_request *req)
+{
+	const struct lookup *lookup = batch[0];
+	char root[1024];
+
+	(void)n;
+	provider_api_root(in, root, sizeof(root));
+	switch (lookup->kind) {
+	case INDICATOR_IP:
+		g_string_printf(req->url, "%s/ipr/%s", root, lookup->indicator);
+		break;
+	case INDICATOR_URL:
+	case INDICATOR_DOMAIN: {
+		/* one path segment: ':' '/' '?' '#' must all be encoded */
+		char *segment = provider_uri_escape(lookup->indicator);
+		g_string_printf(req->url, "%s/url/%s", root, segment);
+		g_free(segment);
+		break;
+	}
+	case INDICATOR_HASH:
+		g_string_printf(req->url, "%s/malware/%s", root, lookup->indicator);
+		break;
+	}
+	req->basic_auth = g_strdup_printf("%s:%s", in->api_key ? in->api_key : "",
+					  in->api_password ? in->api_password : "");
+	g_ptr_array_add(req->headers, g_strdup("Accept: application/json"));
+}
+
+/* X-Force's short {"error": "..."} text, fit for a details text. */
+static char *error_text(const struct http_response *resp)
+{
+	cJSON *json = cJSON_ParseWithLength(resp->body, resp->body_len);
+	const cJSON *error = cJSON_GetObjectItemCaseSensitive(json, "error");
+	char *text = NULL;
+
+	if (cJSON_IsString(error) && error->valuestring[0] != '\0') {
+		text = g_strndup(error->valuestring, 120);
+		for (char *c = text; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f || (unsigned char)*c >= 0x80)
+				*c = ' ';
+	}
+	cJSON_Delete(json);
+	return text;
+}
+
+static enum answer_class xforce_error(struct lookup *const *batch, size_t n,
+				      const struct http_response *resp)
+{
+	struct lookup *lookup = batch[0];
+	enum answer_class class;
+
+	switch (resp->status) {
+	case 404:
+		provider_set_result(lookup, LOOKUP_UNKNOWN, "not found");
+		return ANSWER_DECIDED;
+	case 402:
+		/* Payment Required: the month's quota is used up. Retrying
+		 * cannot help; the engine keeps the integration off. */
+		provider_set_result(lookup, LOOKUP_RATE_LIMITED, "HTTP 402: monthly quota exhausted");
+		return ANSWER_QUOTA;
+	case 403:
+		/* not in the subscription: a fact about this request, not a
+		 * refused key */
+		provider_set_result(lookup, LOOKUP_ERROR, "HTTP 403: access denied");
+		return ANSWER_PERMANENT;
+	default:
+		break;
+	}
+	class = provider_http_failure(batch, n, resp);
+	if (resp->status == 400) {
+		char *text = error_text(resp);
+
+		if (text != NULL)
+			provider_set_result(lookup, lookup->result.status, "HTTP 400: %s", text);
+		g_free(text);
+	}
+	return class;
+}
+
+/* "score 8.6", "score 10": one decimal, none when it is zero */
+static void set_score(struct lookup *lookup, enum lookup_status status, double score)
+{
+	char text[G_ASCII_DTOSTR_BUF_SIZE];
+	size_t len;
+
+	g_ascii_formatd(text, sizeof(text), "%.1f", score);
+	len = strlen(text);
+	if (len > 2 && strcmp(text + len - 2, ".0") == 0)
+		text[len - 2] = '\0';
+	provider_set_result(lookup, status, "score %s", text);
+}
+
+static void score_verdict(const struct integration *in, struct lookup *lookup,
+			  const cJSON *score)
+{
+	unsigned threshold = in->detection_threshold >= 1 && in->detection_threshold <= 10
+			     ? in->detection_threshold : DEFAULT_THRESHOLD;
+
+	if (!cJSON_IsNumber(score) || !isfinite(score->valuedouble)) {
+		provider_set_result(lookup, LOOKUP_UNKNOWN, "no score");
+		return;
+	}
+	if (score->valuedouble >= threshold)
+		set_score(lookup, LOOKUP_MALICIOUS, score->valuedouble);
+	else if (score->valuedouble >= SUSPICIOUS_SCORE)
+		set_score(lookup, LOOKUP_SUSPICIOUS, score->valuedouble);
+	else
+		set_score(lookup, LOOKUP_CLEAN, score->valuedouble);
+}
+
+/* The family names of a sample, "a,b", or NULL; `family` may be null or
+ * missing, then origins.external.family is the other place to look. */
+static char *families(const cJSON *malware)
+{
+	const cJSON *lists[] = {
+		cJSON_GetObjectItemCaseSensitive(malware, "family"),
+		cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(
+				cJSON_GetObjectItemCaseSensitive(malware, "origins"), "external"),
+			"family"),
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(lists); i++) {
+		const cJSON *name;
+		GString *joined = g_string_new(NULL);
+
+		if (cJSON_IsArray(lists[i])) {
+			cJSON_ArrayForEach(name, lists[i])
+				if (cJSON_IsString(name) && name->valuestring[0] != '\0')
+					g_string_append_printf(joined, "%s%s", joined->len ? "," : "",
+							       name->valuestring);
+		}
+		if (joined->len > 0)
+			return g_string_free(joined, FALSE);
+		g_string_free(joined, TRUE);
+	}
+	return NULL;
+}
+
+static void hash_verdict(struct lookup *lookup, const cJSON *malware)
+{
+	const cJSON *risk = cJSON_GetObjectItemCaseSensitive(malware, "risk");
+	const char *level = cJSON_IsString(risk) ? risk->valuestring : "";
+	char *family = families(malware);
+	enum lookup_status status;
+
+	if (g_ascii_strcasecmp(level, "high") == 0) {
+		status = LOOKUP_MALICIOUS;
+		level = "high";
+	} else if (g_ascii_strcasecmp(level, "medium") == 0) {
+		status = LOOKUP_SUSPICIOUS;
+		level = "medium";
+	} else if (g_ascii_strcasecmp(level, "low") == 0) {
+		status = LOOKUP_SUSPICIOUS;
+		level = "low";
+	} else {
+		/* still a known sample, of a risk we cannot read */
+		status = LOOKUP_SUSPICIOUS;
+		level = "unknown";
+	}
+	if (family != NULL)
+		provider_set_result(lookup, status, "risk %s (%s)", level, family);
+	else
+		provider_set_result(lookup, status, "risk %s", level);
+	g_free(family);
+}
+
+static enum answer_class xforce_parse_response(const struct integration *in,
+					       struct lookup *const *batch, size_t n,
+					       const struct http_response *resp)
+{
+	struct lookup *lookup = batch[0];
+
+	if (resp->status != 200)
+		return xforce_error(batch, n, resp);
+
+	cJSON *json = provider_parse_json(batch, n, resp);
+	if (json == NULL)
+		return ANSWER_TRANSIENT;
+
+	enum answer_class class = ANSWER_DECIDED;
+	switch (lookup->kind) {
+	case INDICATOR_IP:
+		score_verdict(in, lookup, cJSON_GetObjectItemCaseSensitive(json, "score"));
+		break;
+	case INDICATOR_URL:
+	case INDICATOR_DOMAIN:
+		score_verdict(in, lookup, cJSON_GetObjectItemCaseSensitive(
+				      cJSON_GetObjectItemCaseSensitive(json, "result"), "score"));
+		break;
+	case INDICATOR_HASH: {
+		const cJSON *malware = cJSON_GetObjectItemCaseSensitive(json, "malware");
+
+		if (cJSON_IsObject(malware)) {
+			hash_verdict(lookup, malware);
+		} else {
+			provider_set_result(lookup, LOOKUP_ERROR, "malformed answer");
+			class = ANSWER_TRANSIENT;
+		}
+		break;
+	}
+	}
+	cJSON_Delete(json);
+	return class;
+}
+
+static bool xforce_test_ok(const struct lookup *lookup)
+{
+	/* 8.8.8.8 always has a report (score 1): any verdict proves the
+	 * key, the password and the quota. */
+	return lookup->result.status <= LOOKUP_UNKNOWN;
+}
+
+const struct provider_ops xforce_ops = {
+	.max_batch = 1,
+	.supports = xforce_supports,
+	.build_request = xforce_build_request,
+	.parse_response = xforce_parse_response,
+	.test_kind = INDICATOR_IP,
+	.test_indicator = "8.8.8.8",
+	.test_ok = xforce_test_ok,
+};

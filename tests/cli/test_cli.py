@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Command-line behaviour of `threatmilter`: exit statuses, error messages
+naming files and lines, -n / -e / -V, and `scan` options and limits.
+
+Run by `make check` through run-cli.sh (TM_BINARY, TM_SRCDIR set)."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BINARY = os.environ["TM_BINARY"]
+SRCDIR = os.environ["TM_SRCDIR"]
+CRAFTED = os.path.join(SRCDIR, "tests", "corpus", "crafted")
+
+MESSAGE = b"""Received: from a.example (a.example [198.51.100.7])
+\tby mx.example with ESMTP id X; Tue, 2 Jan 2024 10:00:00 +0000
+From: a@example.net
+To: b@example.com
+Subject: three links
+MIME-Version: 1.0
+Content-Type: text/plain
+
+https://one.badhost.example/1 https://two.badhost.example/2
+https://three.safe.example/3
+"""
+
+
+def run(*args, stdin=None):
+    return subprocess.run([BINARY, *args], input=stdin, capture_output=True, timeout=60)
+
+
+class CliTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+        self.msg = self.write("three.eml", MESSAGE)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def write(self, name, data):
+        path = os.path.join(self.dir, name)
+        with open(path, "wb") as f:
+            f.write(data if isinstance(data, bytes) else data.encode())
+        return path
+
+    def conf(self, text):
+        return self.write("threatmilter.conf", text)
+
+    def scan(self, *args, stdin=None):
+        result = run("scan", "--no-lookups", *args, stdin=stdin)
+        lines = result.stdout.decode().splitlines()
+        return result, [json.loads(line) for line in lines]
+
+    def test_scan_prints_one_object_per_file(self):
+        conf = self.conf("")
+        result, objs = self.scan("-c", conf, self.msg, os.path.join(CRAFTED, "c17_no_received.eml"))
+        self.assertEqual(result.returncode, 0)
+        self.assertEqual([o["file"] for o in objs],
+                         [self.msg, os.path.join(CRAFTED, "c17_no_received.eml")])
+        self.assertEqual(objs[0]["facts"]["sender_ip"], "198.51.100.7")
+        self.assertEqual(len(objs[0]["facts"]["urls"]), 3)
+
+    def test_missing_file_is_named_and_others_still_scanned(self):
+        conf = self.conf("")
+        missing = os.path.join(self.dir, "nope.eml")
+        result, objs = self.scan("-c", conf, missing, self.msg)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(missing, result.stderr.decode())
+        self.assertEqual(len(objs), 1)
+
+    def test_stdin(self):
+        conf = self.conf("")
+        result, objs = self.scan("-c", conf, "-", stdin=MESSAGE)
+        self.assertEqual(result.returncode, 0)
+        self.assertEqual(objs[0]["file"], "-")
+        self.assertIn("https://three.safe.example/3", objs[0]["facts"]["urls"])
+
+    def test_no_files_is_usage_error(self):
+        result = run("scan", "--no-lookups")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn(b"usage", result.stderr)
+
+    def test_pretty_is_valid_json(self):
+        conf = self.conf("")
+        result = run("scan", "--no-lookups", "--pretty", "-c", conf, self.msg)
+        self.assertEqual(result.returncode, 0)
+        self.assertEqual(json.loads(result.stdout)["facts"]["sender_ip"], "198.51.100.7")
+
+    def test_max_urls_cap_is_reported(self):
+        conf = self.conf("MaxURLs 2\n")
+        _, objs = self.scan("-c", conf, self.msg)
+        facts = objs[0]["facts"]
+        self.assertEqual(len(facts["urls"]), 2)
+        self.assertEqual(facts["urls_dropped"], 1)
+        self.assertIn("max_urls", facts["limits"])
+
+    def test_max_message_size_is_reported_not_fatal(self):
+        conf = self.conf("MaxMessageSize 100\n")
+        result, objs = self.scan("-c", conf, self.msg)
+        self.assertEqual(result.returncode, 0)
+        self.assertIn("max_message_size", objs[0]["facts"]["limits"])
+        self.assertEqual(objs[0]["facts"]["urls"], [])
+
+    def test_exclusions_mark_indicators(self):
+        conf = self.conf("ExcludeURLs badhost.example\nExcludeIPs 198.51.100.0/24\n")
+        _, objs = self.scan("-c", conf, self.msg)
+        facts = objs[0]["facts"]
+        excluded = {e["indicator"]: e["excluded"] for e in facts["exclusions"]}
+        self.assertIn("https://one.badhost.example/1", excluded)
+        self.assertIn("https://two.badhost.example/2", excluded)
+        self.assertNotIn("https://three.safe.example/3", excluded)
+        self.assertIn("198.51.100.7", excluded)
+        # excluded indicators stay in the facts
+        self.assertEqual(len(facts["urls"]), 3)
+
+    def test_exclusion_list_file(self):
+        lists = self.write("urls.txt", "# safe domains\nsafe.example\n")
+        conf = self.conf(f"ExcludeURLs file:{lists}\n")
+        _, objs = self.scan("-c", conf, self.msg)
+        excluded = [e["indicator"] for e in objs[0]["facts"].get("exclusions", [])]
+        self.assertEqual(excluded, ["https://three.safe.example/3"])
+
+    def test_internal_hosts_skip_a_public_hop(self):
+        conf = self.conf("InternalHosts 198.51.100.0/24\n")
+        _, objs = self.scan("-c", conf, self.msg)
+        self.assertIsNone(objs[0]["facts"]["sender_ip"])
+
+    def test_check_config_ok(self):
+        conf = self.conf("MaxURLs 10\n")
+        result = run("-n", "-c", conf)
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_check_config_error_names_file_and_line(self):
+        conf = self.conf("MaxURLs 10\n\nNoSuchKey yes\n")
+        result = run("-n", "-c", conf)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(f"{conf}:3:".encode(), result.stderr)
+
+    def test_scan_refuses_broken_config(self):
+        conf = self.conf("MaxURLs lots\n")
+        result = run("scan", "--no-lookups", "-c", conf, self.msg)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn(f"{conf}:1:".encode(), result.stderr)
+        self.assertEqual(result.stdout, b"")
+
+    def test_print_effective_value(self):
+        conf = self.conf("MaxURLs 17\n")
+        result = run("-c", conf, "-e", "MaxURLs")
+        self.assertEqual(result.returncode, 0)
+        self.assertEqual(result.stdout.decode().strip(), "17")
+        result = run("-c", conf, "-e", "On-Malicious")
+        self.assertEqual(result.stdout.decode().strip(), "quarantine")
+
+    def test_print_unknown_key(self):
+        conf = self.conf("")
+        result = run("-c", conf, "-e", "NoSuchKey")
+        self.assertEqual(result.returncode, 1)
+
+    def test_version(self):
+        result = run("-V")
+        self.assertEqual(result.returncode, 0)
+        self.assertTrue(result.stdout.startswith(b"threatmilter "))
+
+    def test_sample_configuration_checks(self):
+        result = run("-n", "-c", os.path.join(SRCDIR, "conf", "threatmilter.conf"))
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+
+if __name__ == "__main__":
+    suite = unittest.defaultTestLoader.loadTestsFromTestCase(CliTest)
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    failed = len(result.failures) + len(result.errors)
+    print(f"cli: {result.testsRun - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)

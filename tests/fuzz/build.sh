@@ -1,0 +1,23 @@
+#!/bin/sh
+# Builds the libFuzzer targets with clang, ASan and UBSan into
+# build-fuzz/ (beside the source tree's top).
+# Usage: build.sh SRCDIR [BUILDDIR]  (BUILDDIR holds configure's autoconfig.h)
+set -eu
+srcdir=${1:-.}
+builddir=${2:-$srcdir}
+out=${FUZZ_BUILD_DIR:-$srcdir/build-fuzz}
+mkdir -p "$out"
+CC=${FUZZ_CC:-clang}
+flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+pkgs="gmime-3.0 libcurl libcares libcjson"
+cflags="$(pkg-config --cflags $pkgs) -D_GNU_SOURCE -I$builddir -I$srcdir/src -DSYSCONFDIR=\"/etc\""
+libs="$(pkg-config --libs $pkgs) -lpthread"
+# Every core source except the daemon's own files (main, libmilter glue):
+# the fuzzers link the same code the daemon runs.
+core=$(find "$srcdir/src" -name '*.c' ! -name main.c ! -name daemon.c ! -name milter.c \
+	! -name nodelay.c | sort)
+for target in fuzz_analyze fuzz_urls fuzz_config; do
+	echo "  FUZZ     $out/$target"
+	# shellcheck disable=SC2086
+	$CC $flags $cflags -o "$out/$target" "$srcdir/tests/fuzz/$target.c" $core $libs
+done
