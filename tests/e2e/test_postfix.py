@@ -147,7 +147,7 @@ class PostfixEndToEnd(unittest.TestCase):
         tmtest.wait_for(lambda: int(self.pf("pf_hold_count")) == before + 1, 30, "the hold queue")
         queue = self.pf("pf_queue_json")
         self.assertIn('"queue_name": "hold"', queue)
-        self.assertEqual(self.pf("sink_count").strip(), "0")
+        self.assertEqual(self.pf("sink_count || true").strip(), "0")
 
     def test_reject_gives_5xx(self):
         self.reload({"On-Malicious": "reject"})
@@ -163,9 +163,12 @@ class PostfixEndToEnd(unittest.TestCase):
         msg = self.sink_messages(1)[0]
         self.assertEqual(self.header_values(msg, "X-Threat-Verdict"), ["malicious"])
         self.assertNotIn("all good", msg)
-        # ours are at the top, above Postfix's own Received header
-        first = msg.split("\n", 1)[0]
-        self.assertTrue(first.startswith("X-Threat-Verdict:"), first)
+        # ours sit above every header that came with the message (Postfix
+        # keeps its own Received: header above milter insertions)
+        lines = msg.replace("\r\n", "\n").split("\n")
+        ours = next(i for i, l in enumerate(lines) if l.startswith("X-Threat-Verdict:"))
+        theirs = next(i for i, l in enumerate(lines) if l.startswith("Received: from origin"))
+        self.assertLess(ours, theirs)
 
     def test_reported_message_judged_by_inner(self):
         self.reload({"ReportRecipients": "abuse@example.com", "On-Malicious": "tag"})
@@ -198,7 +201,7 @@ class PostfixEndToEnd(unittest.TestCase):
         swaks_out = smtp.communicate(timeout=60)[0].decode()
         # the SMTP client was told to retry: 4xx, never 2xx or 5xx
         self.assertRegex(swaks_out, r"<\*\* 4\d\d ")
-        self.assertEqual(self.pf("sink_count").strip(), "0")
+        self.assertEqual(self.pf("sink_count || true").strip(), "0")
         self.assertGreaterEqual(int(self.pf("pf_queue_count")), 1)
         self.mocks.fault("*", "none")
         type(self).daemon = tmtest.Daemon(self.config, "local:" + self.sock,
