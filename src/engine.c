@@ -82,6 +82,7 @@ struct request {
 	/* HTTP */
 	CURL *easy;
 	struct curl_slist *headers;
+	bool headers_expect_added;	/* "Expect:" appended once (retries reuse the list) */
 	struct http_request http;
 	GString *body;
 	char errbuf[CURL_ERROR_SIZE];
@@ -349,6 +350,13 @@ static bool http_start(struct request *req, const struct integration *in,
 		for (guint i = 0; i < req->http.headers->len; i++)
 			req->headers = curl_slist_append(req->headers,
 							 g_ptr_array_index(req->http.headers, i));
+	/* Without this, curl sends "Expect: 100-continue" with a POST body
+	 * over 1 KiB and waits up to a second for the interim answer (a Safe
+	 * Browsing batch of a few URLs is enough). */
+	if (strcmp(req->http.method, "POST") == 0 && req->headers_expect_added == false) {
+		req->headers = curl_slist_append(req->headers, "Expect:");
+		req->headers_expect_added = true;
+	}
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, req->headers);
 	if (strcmp(req->http.method, "POST") == 0) {
 		curl_easy_setopt(easy, CURLOPT_POST, 1L);
