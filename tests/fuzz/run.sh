@@ -10,6 +10,8 @@ seconds=${2:-60}
 out=${FUZZ_BUILD_DIR:-$srcdir/build-fuzz}
 mkdir -p "$out/crashes"
 status=0
+passed=0
+failed=0
 run_target() {
 	target=$1; shift
 	work="$out/corpus-$target"
@@ -24,17 +26,22 @@ run_target() {
 	echo "fuzz $target: ${seconds}s, ${execs:-0} executions, $crashes crashes (exit $rc)"
 	if [ "$rc" -ne 0 ]; then
 		status=1
+		failed=$((failed + 1))
 		tail -40 "$log"
+	else
+		passed=$((passed + 1))
 	fi
 }
 # Regression inputs first: every former crash must still pass.
 for target in fuzz_analyze fuzz_urls fuzz_config; do
 	if [ -d "$srcdir/tests/fuzz/regressions/$target" ]; then
 		"$out/$target" "$srcdir/tests/fuzz/regressions/$target"/* >/dev/null 2>&1 || {
-			echo "fuzz $target: a regression input crashes"; status=1; }
+			echo "fuzz $target: a regression input crashes"; status=1
+			failed=$((failed + 1)); }
 	fi
 done
 run_target fuzz_analyze "$srcdir/tests/corpus/crafted"
 run_target fuzz_urls "$srcdir/tests/corpus/crafted"
 run_target fuzz_config "$srcdir/conf" "$srcdir/tests/data/config"
+echo "$passed passed, $failed failed"
 exit $status
