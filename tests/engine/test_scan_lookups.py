@@ -174,20 +174,48 @@ class ScanLookups(unittest.TestCase):
 
     # ---------------------------------------------------------- failures
 
+    def test_suspicious_for_each_http_provider(self):
+        url = "http://suspicious.example/offer"
+        objs = self.scan(message(url, received_ip="10.0.0.1"),
+                         integrations=["virustotal", "safebrowsing", "webrisk", "xforce"])
+        for name in ("virustotal", "safebrowsing", "webrisk", "xforce"):
+            with self.subTest(provider=name):
+                self.assertEqual(self.lookup(objs[0], name, url)["result"], "suspicious")
+        self.assertEqual(objs[0]["verdict"], "suspicious")
+
     def test_errors_become_results(self):
+        providers = {"virustotal": "virustotal", "safebrowsing": "google-safe-browsing",
+                     "webrisk": "google-web-risk", "xforce": "ibm-xforce"}
         cases = [("status5xx", {"status": 503}, "error"),
                  ("ratelimit", {}, "rate_limited"),
+                 ("quota", {}, "rate_limited"),
                  ("malformed", {}, "error"),
                  ("truncated", {}, "error"),
+                 ("disconnect", {}, "error"),
                  ("badkey", {}, "error")]
-        for mode, extra, expected in cases:
-            with self.subTest(mode=mode):
-                self.mocks.reset()
-                self.mocks.fault("virustotal", mode, **extra)
-                objs = self.scan(message("http://fine.example/"), integrations=["virustotal"])
-                self.assertEqual(self.lookup(objs[0], "virustotal",
-                                             "http://fine.example/")["result"], expected)
-                self.assertEqual(objs[0]["verdict"], "unknown")
+        for name, mock_name in providers.items():
+            for mode, extra, expected in cases:
+                with self.subTest(provider=name, mode=mode):
+                    self.mocks.reset()
+                    self.mocks.fault(mock_name, mode, **extra)
+                    objs = self.scan(message("http://fine.example/", received_ip="10.0.0.1"),
+                                     integrations=[name])
+                    got = self.lookup(objs[0], name, "http://fine.example/")
+                    self.assertEqual(got["result"], expected, got)
+                    self.assertEqual(objs[0]["verdict"], "unknown")
+
+    def test_circuit_breaker_opens(self):
+        self.mocks.fault("virustotal", "status5xx", status=500)
+        datas = [message("http://fine%d.example/" % i, received_ip="10.0.0.1")
+                 for i in range(12)]
+        objs = self.scan(*datas, integrations=["virustotal"])
+        results = [o["lookups"][0] for o in objs]
+        self.assertTrue(all(r["result"] == "error" for r in results))
+        # after repeated failures the integration is not asked any more
+        # (an error, so that On-ProviderError applies; recovery after the
+        # cool-down is covered by the unit test of breaker.c)
+        self.assertTrue(all(r["details"] == "circuit open" for r in results[-3:]), results[-3:])
+        self.assertLess(self.mocks.stats()["by_provider"]["virustotal"], 2 * len(datas))
 
     def test_5xx_is_retried_once(self):
         self.mocks.fault("virustotal", "status5xx", status=503, count=1)

@@ -10,6 +10,7 @@ Run by `make check` through run-milter.sh (TM_BINARY, TM_SRCDIR)."""
 import os
 import shutil
 import sys
+import threading
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -268,6 +269,39 @@ class MilterProtocol(unittest.TestCase):
         # the wrapper's own URL was not asked about
         indicators = {r["indicator"] for r in self.mocks.requests("virustotal")}
         self.assertNotIn("http://fine.example/", indicators)
+
+    # ------------------------------------------------------------ engine
+
+    def test_concurrent_messages_share_one_request(self):
+        """20 sessions at once, one URL: single-flight + cache = one request."""
+        self.start()
+        self.mocks.fault("virustotal", "delay", ms=800)
+        url = "http://shared-once.example/landing"
+        results, errors = [], []
+
+        def one(i):
+            try:
+                results.append(self.send(mail(url, subject="n%d" % i)))
+            except Exception as e:  # reported below, not swallowed
+                errors.append(e)
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(errors, [])
+        self.assertEqual(len(results), 20)
+        asked = [r for r in self.mocks.requests("virustotal") if r["indicator"] == url]
+        self.assertEqual(len(asked), 1)
+        self.assertTrue(all(self.inserted(m)["X-Threat-Verdict"] == "clean" for _, m in results))
+
+    def test_keys_never_logged(self):
+        self.start(LogWhy="yes")
+        self.mocks.fault("virustotal", "badkey")
+        self.send(BAD)
+        log = open(os.path.join(self.dir, "milter.log"), "rb").read()
+        for secret in tmtest.SECRETS:
+            self.assertNotIn(secret.encode(), log)
 
 
 if __name__ == "__main__":
