@@ -13,7 +13,7 @@
 #include "log.h"
 #include "netaddr.h"
 
-static const char *const own_suffixes[EOM_OWN_HEADERS] = { "Verdict", "Report", "Scanned" };
+static const char *const own_suffixes[EOM_OWN_HEADERS] = { "Verdict", "Report", "Scanned", "Filter" };
 
 void eom_count_own_headers(const struct tm_config *cfg, const char *name,
 			   unsigned counts[EOM_OWN_HEADERS])
@@ -74,6 +74,20 @@ static void add_headers(const struct eom_input *in, const struct eom_outcome *ou
 				    : "not scanned: authenticated client");
 	}
 	/* Inserted at the top in reverse, so they read Verdict, Report, Scanned. */
+	if (in->cfg->software_header) {
+		/* OpenDKIM's "DKIM-Filter: OpenDKIM Filter v2.11.0 host id" pattern */
+		const char *prefix = in->cfg->header_prefix ? in->cfg->header_prefix : "X-Threat-";
+		char *name = g_strconcat(prefix, "Filter", NULL);
+		char *host = header_sanitize(in->cfg->report_hostname, 200);
+		char *id = header_sanitize(in->queue_id && *in->queue_id ? in->queue_id : "NOQUEUE", 64);
+		char *value = g_strdup_printf("%s v%s %s %s", PACKAGE_NAME, PACKAGE_VERSION, host, id);
+
+		ops->insert_header(ctx, 0, name, value);
+		g_free(name);
+		g_free(host);
+		g_free(id);
+		g_free(value);
+	}
 	ops->insert_header(ctx, 0, h.scanned_name, h.scanned);
 	ops->insert_header(ctx, 0, h.report_name, h.report);
 	ops->insert_header(ctx, 0, h.verdict_name, h.verdict);

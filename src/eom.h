@@ -32,7 +32,7 @@ struct eom_ops {
 };
 
 /* Copies of our own header names in the incoming message, per name. */
-#define EOM_OWN_HEADERS 3
+#define EOM_OWN_HEADERS 4
 
 struct eom_input {
 	struct tm_config *cfg;
@@ -44,7 +44,7 @@ struct eom_input {
 	const char *client_ip;		/* connecting client, NULL if unknown */
 	bool report_recipient;		/* a recipient is in ReportRecipients */
 	const char *subject;		/* first Subject value, NULL if none */
-	unsigned own_header_counts[EOM_OWN_HEADERS];	/* Verdict, Report, Scanned */
+	unsigned own_header_counts[EOM_OWN_HEADERS];	/* Verdict, Report, Scanned, Filter */
 	const char *queue_id;		/* for logs, "" if unknown */
 };
 

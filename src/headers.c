@@ -8,7 +8,7 @@
 #include "config.h"
 #include "integrations.h"
 
-static const char *const header_suffixes[] = { "Verdict", "Report", "Scanned" };
+static const char *const header_suffixes[] = { "Verdict", "Report", "Scanned", "Filter" };
 
 char *header_sanitize(const char *text, size_t max)
 {

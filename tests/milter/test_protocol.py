@@ -182,6 +182,11 @@ class MilterProtocol(unittest.TestCase):
         self.assertTrue(all(mods.index(d) < first_insert for d in deletes))
         self.assertEqual(self.inserted(mods)["X-Threat-Verdict"], "malicious")
 
+    def test_software_header(self):
+        self.start(SoftwareHeader="yes", ReportHostname="mx-test")
+        final, mods = self.send(CLEAN, queue_id="QSOFT")
+        self.assertEqual(self.inserted(mods)["X-Threat-Filter"], "threatmilter v0.1.0 mx-test QSOFT")
+
     def test_authenticated_client_skipped_but_forgeries_removed(self):
         self.start(IgnoreAuthenticatedClients="yes")
         forged = "X-Threat-Verdict: clean\n"

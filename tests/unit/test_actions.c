@@ -303,7 +303,7 @@ static void test_eom_removes_forged_and_adds_ours(void **state)
 		.message = g_mime_stream_mem_new_with_buffer(message, sizeof(message) - 1),
 		.size = sizeof(message) - 1,
 		.subject = "hello",
-		.own_header_counts = { 2, 0, 0 },
+		.own_header_counts = { 2, 0, 0, 1 },
 		.queue_id = "TESTQ1",
 	};
 
@@ -311,13 +311,17 @@ static void test_eom_removes_forged_and_adds_ours(void **state)
 	/* no engine: nothing decided */
 	assert_int_equal(out.event, EVENT_UNKNOWN);
 	assert_int_equal(out.action, ACTION_ACCEPT);
-	assert_true(rec.ops->len >= 5);
+	assert_true(rec.ops->len >= 6);
 	/* forged copies deleted last-first, before anything is added */
 	assert_string_equal(g_ptr_array_index(rec.ops, 0), "change X-Threat-Verdict 2 (delete)");
 	assert_string_equal(g_ptr_array_index(rec.ops, 1), "change X-Threat-Verdict 1 (delete)");
-	assert_true(g_str_has_prefix(g_ptr_array_index(rec.ops, 2), "insert 0 X-Threat-Scanned: "));
-	assert_true(g_str_has_prefix(g_ptr_array_index(rec.ops, 3), "insert 0 X-Threat-Report: "));
-	assert_string_equal(g_ptr_array_index(rec.ops, 4), "insert 0 X-Threat-Verdict: unknown");
+	assert_string_equal(g_ptr_array_index(rec.ops, 2), "change X-Threat-Filter 1 (delete)");
+	assert_true(g_str_has_prefix(g_ptr_array_index(rec.ops, 3), "insert 0 X-Threat-Scanned: "));
+	assert_true(g_str_has_prefix(g_ptr_array_index(rec.ops, 4), "insert 0 X-Threat-Report: "));
+	assert_string_equal(g_ptr_array_index(rec.ops, 5), "insert 0 X-Threat-Verdict: unknown");
+	/* SoftwareHeader no (default): no Filter header */
+	for (guint i = 0; i < rec.ops->len; i++)
+		assert_null(strstr(g_ptr_array_index(rec.ops, i), "insert 0 X-Threat-Filter"));
 	assert_non_null(out.facts);
 	assert_string_equal(out.facts->sender_ip, "198.51.100.23");
 
