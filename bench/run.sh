@@ -15,6 +15,8 @@ python3 bench/extract.py
 echo
 python3 bench/lookups.py
 echo
+python3 bench/milter.py
+echo
 if [ "${QUICK:-0}" = 1 ]; then
 	python3 bench/postfix.py --quick --messages 500
 else

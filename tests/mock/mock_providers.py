@@ -1183,6 +1183,10 @@ class Handler(BaseHTTPRequestHandler):
 
 class MockServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: a burst of new
+    # connections then loses SYNs and waits for the 1 s retransmission,
+    # which no real provider's front end does.
+    request_queue_size = 512
     allow_reuse_address = True
 
     def __init__(self, port, app, ssl_context=None):

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Milter protocol throughput without an MTA: bench/milter-load drives
+threatmilter (and bench/null-milter, the libmilter floor) over a unix
+socket with M concurrent connections, ~20 KB messages.
+
+Cases: every lookup cached (the same message again and again after a
+warm-up); cold lookups (every message has its own URL, the cache off)
+against the mocks answering at once and after 100 ms, with 1 integration
+(VirusTotal) and with 5 (Spamhaus, VirusTotal, Safe Browsing, Web Risk,
+X-Force). Reports messages/s and end-of-message latency p50/p99 (median
+of --runs runs) and the ratio to the null filter.
+
+Usage: bench/milter.py [--messages N] [--connections M] [--runs N]
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+import tmtest  # noqa: E402
+
+LOAD = os.path.join(TOP, "bench", "milter-load")
+FILLER = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\r\n" * 270
+
+
+def write_messages(directory, count, distinct):
+    os.makedirs(directory, exist_ok=True)
+    paths = []
+    for i in range(count if distinct else 1):
+        path = os.path.join(directory, "m%05d.eml" % i)
+        with open(path, "w") as f:
+            f.write("Received: from o.example (o.example [192.0.2.%d]) by r.example.net with ESMTP"
+                    " id %d; Tue, 2 Jan 2024 10:00:00 +0000\r\nFrom: a@example.net\r\n"
+                    "To: b@example.com\r\nSubject: bench %d\r\n\r\n"
+                    "See https://www.target-%d.example/verify?id=%d\r\n%s"
+                    % (1 + i % 250, i, i, i, i, FILLER))
+        paths.append(path)
+    return paths
+
+
+def load(sock, paths, messages, connections):
+    out = subprocess.run([LOAD, "-s", "unix:" + sock, "-c", str(connections), "-n",
+                          str(messages), "-m", "100", *paths], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError("milter-load: " + out.stdout + out.stderr)
+    return json.loads(out.stdout)
+
+
+def median_run(runs, fn):
+    results = [fn() for _ in range(runs)]
+    return {k: statistics.median(r[k] for r in results) for k in ("msgs_per_s", "p50_ms", "p99_ms")}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--messages", type=int, default=3000)
+    ap.add_argument("--connections", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    os.environ.setdefault("TM_SRCDIR", TOP)
+    subprocess.run(["make", "-s", "-f", os.path.join(TOP, "bench", "Makefile.null")], cwd=TOP,
+                   check=True)
+    work = tmtest.tmpdir()
+    mocks = tmtest.Mocks(work)
+    sock = os.path.join(work, "m.sock")
+    rows = []
+    try:
+        same = write_messages(os.path.join(work, "same"), 1, False)
+        null = subprocess.Popen([os.path.join(TOP, "bench", "null-milter"), "-p", "unix:" + sock],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        floor = median_run(args.runs, lambda: load(sock, same, args.messages, args.connections))
+        null.terminate()
+        null.wait()
+        rows.append(("null filter", floor))
+        five = ["spamhaus", "virustotal", "safebrowsing", "webrisk", "xforce"]
+        for label, integrations, cold, delay in [
+                ("threatmilter cached, 5 integrations", five, False, 0),
+                ("threatmilter cold 0 ms, 1 integration", ["virustotal"], True, 0),
+                ("threatmilter cold 0 ms, 5 integrations", five, True, 0),
+                ("threatmilter cold 100 ms, 1 integration", ["virustotal"], True, 100),
+                ("threatmilter cold 100 ms, 5 integrations", five, True, 100)]:
+            overrides = {name: {"Cache": "no" if cold else "yes"} for name in integrations}
+            overrides.setdefault("virustotal", {})["RateLimit"] = "none"
+            conf = tmtest.write_config(os.path.join(work, "tm"), mocks, integrations=integrations,
+                                       main={"Socket": "local:" + sock}, overrides=overrides)
+            daemon = tmtest.Daemon(conf, "local:" + sock, os.path.join(work, "tm.log"))
+            mocks.reset()
+            if delay:
+                mocks.fault("*", "delay", ms=delay)
+            n = args.messages if not delay else max(args.messages // 5, 200)
+            if cold:
+                paths = write_messages(os.path.join(work, "cold-%d" % len(rows)), n, True)
+            else:
+                paths = same
+                load(sock, paths, 100, args.connections)	# fill the cache
+            result = median_run(args.runs, lambda: load(sock, paths, n, args.connections))
+            daemon.stop()
+            rows.append((label, result))
+        print("milter protocol, no MTA: %d messages of ~20 KB over %d connections, median of %d"
+              " runs, %d cores" % (args.messages, args.connections, args.runs, os.cpu_count()))
+        print("%-42s %9s %8s %8s %9s" % ("filter", "msgs/s", "p50 ms", "p99 ms", "vs null"))
+        for label, r in rows:
+            print("%-42s %9.1f %8.2f %8.2f %8.2fx" % (label, r["msgs_per_s"], r["p50_ms"],
+                                                    r["p99_ms"], r["msgs_per_s"] /
+                                                    floor["msgs_per_s"]))
+    finally:
+        mocks.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
