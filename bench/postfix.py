@@ -83,7 +83,9 @@ class Bench:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def start_null(self, spec):
-        p = subprocess.Popen([os.path.join(TOP, "bench", "null-milter"), "-p", spec])
+        # umask 0: its unix socket must be writable by Postfix's smtpd
+        p = subprocess.Popen([os.path.join(TOP, "bench", "null-milter"), "-p", spec],
+                             preexec_fn=lambda: os.umask(0), stderr=subprocess.DEVNULL)
         self.procs.append(p)
         time.sleep(0.5)
         return p
