@@ -14,8 +14,7 @@ cflags="$(pkg-config --cflags $pkgs) -D_GNU_SOURCE -I$builddir -I$srcdir/src -DS
 libs="$(pkg-config --libs $pkgs) -lpthread"
 # Every core source except the daemon's own files (main, libmilter glue):
 # the fuzzers link the same code the daemon runs.
-core=$(find "$srcdir/src" -name '*.c' ! -name main.c ! -name daemon.c ! -name milter.c \
-	! -name nodelay.c | sort)
+core=$(find "$srcdir/src" -name '*.c' ! -name main.c ! -name daemon.c ! -name milter.c  | sort)
 for target in fuzz_analyze fuzz_urls fuzz_config; do
 	echo "  FUZZ     $out/$target"
 	# shellcheck disable=SC2086

@@ -10,6 +10,10 @@
 #include <string.h>
 #include <cmocka.h>
 #include <glib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "analyze.h"
 #include "config.h"
@@ -18,6 +22,7 @@
 #include "headers.h"
 #include "integrations.h"
 #include "msgbuf.h"
+#include "nodelay.h"
 #include "plan.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -385,6 +390,30 @@ static void test_eom_client_ip_and_actions(void **state)
 	config_unref(cfg);
 }
 
+/* libmilter leaves Nagle on; we set TCP_NODELAY on the listening socket
+ * (Linux hands it to every accepted connection), not on other sockets. */
+static void test_nodelay_on_listening_tcp_socket(void **state)
+{
+	(void)state;
+	int listening = socket(AF_INET, SOCK_STREAM, 0);
+	int idle = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int value = 0;
+	socklen_t len = sizeof(value);
+
+	assert_true(listening >= 0 && idle >= 0);
+	assert_int_equal(bind(listening, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(listening, 5), 0);
+	assert_true(nodelay_listening_sockets() >= 1);
+	assert_int_equal(getsockopt(listening, IPPROTO_TCP, TCP_NODELAY, &value, &len), 0);
+	assert_int_equal(value, 1);
+	value = 0;
+	assert_int_equal(getsockopt(idle, IPPROTO_TCP, TCP_NODELAY, &value, &len), 0);
+	assert_int_equal(value, 0);
+	close(listening);
+	close(idle);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -410,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_msgbuf_spills_and_limits),
 		cmocka_unit_test(test_eom_removes_forged_and_adds_ours),
 		cmocka_unit_test(test_eom_client_ip_and_actions),
+		cmocka_unit_test(test_nodelay_on_listening_tcp_socket),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
