@@ -17,6 +17,10 @@ python3 bench/lookups.py
 echo
 python3 bench/milter.py
 echo
+python3 bench/calls.py
+echo
+python3 bench/memory.py
+echo
 if [ "${QUICK:-0}" = 1 ]; then
 	python3 bench/postfix.py --quick --messages 500
 else
