@@ -308,6 +308,44 @@ class MilterProtocol(unittest.TestCase):
         for secret in tmtest.SECRETS:
             self.assertNotIn(secret.encode(), log)
 
+    # ------------------------------------------------------------ daemon
+
+    def test_broken_reload_keeps_the_running_configuration(self):
+        self.start(On_Malicious="reject")
+        log_path = os.path.join(self.dir, "milter.log")
+        with open(self.config, "a") as f:
+            f.write("On-Clean sideways\n")
+        before = open(log_path, "rb").read().count(b"reload failed")
+        self.daemon.signal(tmtest.signal.SIGHUP)
+        tmtest.wait_for(lambda: open(log_path, "rb").read().count(b"reload failed") > before,
+                        20, "the failed reload")
+        log = open(log_path, "rb").read()
+        self.assertIn(b"threatmilter.conf:", log)	# file:line named
+        # still running, still with the old configuration
+        final, _ = self.send(BAD)
+        self.assertEqual(final[0], "replycode")
+        self.assertTrue(final[1].startswith("550 "))
+        type(self).current = None	# the file on disk is broken: restart next time
+
+    def test_broken_configuration_refuses_to_start(self):
+        bad = os.path.join(self.dir, "bad.conf")
+        with open(bad, "w") as f:
+            f.write("Socket local:%s/never.sock\nMaxURLs many\n" % self.dir)
+        out = tmtest.subprocess.run([tmtest.BINARY, "-f", "-c", bad], capture_output=True,
+                                    timeout=30)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn(("%s:2: MaxURLs" % bad).encode(), out.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "never.sock")))
+
+    def test_pid_file(self):
+        pid_file = os.path.join(self.dir, "tm.pid")
+        self.start(PidFile=pid_file)
+        self.assertEqual(open(pid_file).read().strip(), str(self.daemon.proc.pid))
+        self.daemon.stop()
+        self.assertFalse(os.path.exists(pid_file))
+        self.assertFalse(os.path.exists(self.sock))	# the unix socket is removed too
+        type(self).current = None
+
 
 if __name__ == "__main__":
     tmtest.run_tests(__name__)
