@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 sys.path.insert(0, os.path.join(TOP, "bench"))
 import tmtest  # noqa: E402
 from milter import LOAD  # noqa: E402
+from summary import record  # noqa: E402
 
 
 def pool_message(rng, i):
@@ -89,6 +90,8 @@ def main():
         print("  distinct (integration, indicator)  %6d" % len(pairs))
         print("  requests received by the providers %6d" % requests)
         print("  requests / distinct pairs = %.2f" % (requests / len(pairs)))
+        record("calls", "%d lookups -> requests (milter, shared pool)" % lookups, requests,
+               "requests", requests / len(pairs), "distinct pairs")
     finally:
         mocks.stop()
         shutil.rmtree(work, ignore_errors=True)

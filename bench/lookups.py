@@ -26,6 +26,7 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 import tmtest  # noqa: E402
+from summary import record  # noqa: E402
 
 
 def message(i, run):
@@ -95,6 +96,12 @@ def main():
               % statistics.median(warm_rates))
         print("  provider requests / distinct (integration, indicator) pairs = %.2f"
               % statistics.median(ratios))
+        record("scan", "cold latency, 5 integrations at %d ms" % args.delay_ms, lat, "ms",
+               lat / args.delay_ms, "provider delay")
+        record("scan", "cold scans/s", statistics.median(cold_rates), "msgs/s")
+        record("scan", "cached scans/s", statistics.median(warm_rates), "msgs/s",
+               statistics.median(warm_rates) / statistics.median(cold_rates), "cold")
+        record("scan", "requests / distinct pairs", statistics.median(ratios), "ratio")
     finally:
         mocks.stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -9,7 +9,6 @@ VmRSS). Not a test: nothing here asserts.
 Usage: bench/memory.py [--sessions 200] [--messages 50000]
 """
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -19,7 +18,8 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 sys.path.insert(0, os.path.join(TOP, "bench"))
 import tmtest  # noqa: E402
-from milter import LOAD, write_messages  # noqa: E402
+from milter import load as run_load, write_messages  # noqa: E402
+from summary import record  # noqa: E402
 
 
 def status_kb(pid, field):
@@ -32,14 +32,6 @@ def status_kb(pid, field):
 
 def fds(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
-
-
-def run_load(sock, paths, messages, connections):
-    out = subprocess.run([LOAD, "-s", "unix:" + sock, "-c", str(connections), "-n",
-                          str(messages), "-m", "100", *paths], capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError("milter-load: " + out.stdout + out.stderr)
-    return json.loads(out.stdout)
 
 
 def main():
@@ -80,6 +72,10 @@ def main():
               % (args.messages, end_rss / 1024, end_fds, soak["msgs_per_s"], soak["errors"]))
         print("  growth over the soak: %+.1f MiB, %+d fds" % ((end_rss - after_peak_rss) / 1024,
                                                           end_fds - warm_fds))
+        record("memory", "peak RSS, %d sessions (target 64 MB)" % args.sessions,
+               peak_hwm / 1024, "MiB", peak_hwm / 1024 / 61.0, "target")
+        record("memory", "RSS after %d more messages" % args.messages, end_rss / 1024, "MiB",
+               end_rss / max(after_peak_rss, 1), "before")
     finally:
         mocks.stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -24,6 +24,7 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 import tmtest  # noqa: E402
+from summary import record  # noqa: E402
 
 LOAD = os.path.join(TOP, "bench", "milter-load")
 FILLER = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\r\n" * 270
@@ -110,6 +111,11 @@ def main():
             print("%-42s %9.1f %8.2f %8.2f %8.2fx" % (label, r["msgs_per_s"], r["p50_ms"],
                                                     r["p99_ms"], r["msgs_per_s"] /
                                                     floor["msgs_per_s"]))
+            record("milter", label + ", msgs/s", r["msgs_per_s"], "msgs/s",
+                   r["msgs_per_s"] / floor["msgs_per_s"], "null filter")
+            if "100 ms" in label:
+                record("milter", label + ", p50", r["p50_ms"], "ms", r["p50_ms"] / 100,
+                       "provider delay")
     finally:
         mocks.stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -29,6 +29,7 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 import tmtest  # noqa: E402
+from summary import record  # noqa: E402
 
 HARNESS = os.path.join(TOP, "tests", "e2e", "postfix-harness.sh")
 
@@ -179,6 +180,10 @@ def main():
             print("%-6s %5d  %-34s %9.1f %9.2fx %10s" % (
                 label, sessions, name, rate, vs_none,
                 "%.2fx" % vs_null if vs_null is not None else "-"))
+            figure = "%s, %d sess, %s" % (label, sessions, name)
+            record("postfix", figure, rate, "msgs/s", vs_none, "no milter")
+            if vs_null is not None:
+                record("postfix", figure, rate, "msgs/s", vs_null, "null filter")
     finally:
         b.stop()
 

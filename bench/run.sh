@@ -8,6 +8,9 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 [ -x threatmilter ] || { echo "build first (README)" >&2; exit 2; }
+BENCH_SUMMARY=$(mktemp /tmp/tm-bench.XXXXXX)
+export BENCH_SUMMARY
+trap 'rm -f "$BENCH_SUMMARY"' EXIT
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1)," \
 	"$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
 echo
@@ -26,3 +29,6 @@ if [ "${QUICK:-0}" = 1 ]; then
 else
 	python3 bench/postfix.py --sessions 20,100
 fi
+echo
+echo "== summary: absolute figures and ratios =="
+python3 bench/summary.py "$BENCH_SUMMARY"
