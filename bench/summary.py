@@ -27,7 +27,10 @@ def main():
     print("-" * 118)
     for r in rows:
         value = r["value"]
-        text = "%12.1f" % value if isinstance(value, float) else "%12s" % value
+        if isinstance(value, float):
+            text = "%12.3f" % value if abs(value) < 10 else "%12.1f" % value
+        else:
+            text = "%12s" % value
         ratio = "%7.2fx" % r["ratio"] if r["ratio"] is not None else "%8s" % "-"
         print("%-13s %-52s %s %-9s %s  %s" % (r["group"], r["figure"][:52], text, r["unit"],
                                              ratio, r["against"] or ""))
