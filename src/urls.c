@@ -95,10 +95,16 @@ static const char *const url_starts[] = {
 
 static size_t url_start_at(const char *p, size_t left)
 {
+	/* Every start begins with h, f or w: most bytes of a text are
+	 * rejected here without a comparison (the profile's hot spot). */
+	char c = g_ascii_tolower(*p);
+
+	if (c != 'h' && c != 'f' && c != 'w')
+		return 0;
 	for (size_t i = 0; i < G_N_ELEMENTS(url_starts); i++) {
 		size_t n = strlen(url_starts[i]);
 
-		if (left > n && g_ascii_strncasecmp(p, url_starts[i], n) == 0)
+		if (url_starts[i][0] == c && left > n && g_ascii_strncasecmp(p, url_starts[i], n) == 0)
 			return n;
 	}
 	return 0;
@@ -143,6 +149,12 @@ void urls_from_text(const char *text, size_t len, struct url_set *out)
 	while (i < len) {
 		size_t prefix;
 
+		/* skip to the next byte that can start a URL (h, f, w) */
+		while (i < len && (text[i] | 0x20) != 'h' && (text[i] | 0x20) != 'f' &&
+		       (text[i] | 0x20) != 'w')
+			i++;
+		if (i >= len)
+			break;
 		/* a URL starts a word: not in the middle of letters/digits */
 		if ((i > 0 && (g_ascii_isalnum(text[i - 1]) || text[i - 1] == '.' ||
 			       text[i - 1] == '/' || text[i - 1] == '@' || text[i - 1] == '-')) ||
