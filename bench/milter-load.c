@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -429,6 +430,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: milter-load -s SOCKET [-c N] [-n N] [-m N] FILE.eml...\n");
 		return 2;
 	}
+	/* a filter that closes a connection is an error to count, not a
+	 * reason to die silently of SIGPIPE */
+	signal(SIGPIPE, SIG_IGN);
 	sh.nmessages = (size_t)(argc - optind);
 	sh.messages = calloc(sh.nmessages, sizeof(struct message));
 	for (int i = optind; i < argc; i++) {

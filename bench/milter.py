@@ -49,7 +49,7 @@ def load(sock, paths, messages, connections):
     out = subprocess.run([LOAD, "-s", "unix:" + sock, "-c", str(connections), "-n",
                           str(messages), "-m", "100", *paths], capture_output=True, text=True)
     if out.returncode != 0:
-        raise RuntimeError("milter-load: " + out.stdout + out.stderr)
+        raise RuntimeError("milter-load exited %d: %s%s" % (out.returncode, out.stdout, out.stderr))
     return json.loads(out.stdout)
 
 

@@ -38,6 +38,7 @@
 #include "integrations.h"
 #include "log.h"
 #include "providers/provider.h"
+#include "watchset.h"
 #include "providers/registry.h"
 #include "ratelimit.h"
 
@@ -104,13 +105,6 @@ struct istate {
 	struct engine *engine;
 };
 
-/* A descriptor the loop watches: a curl socket or a c-ares socket. */
-struct watch {
-	int fd;
-	bool is_ares;
-	struct istate *state;	/* for c-ares */
-};
-
 struct engine {
 	pthread_mutex_t lock;
 	pthread_t thread;
@@ -125,7 +119,7 @@ struct engine {
 	CURLM *multi;
 	CURLSH *share;
 	int64_t curl_timeout_at;	/* -1: none */
-	GHashTable *watches;	/* fd -> struct watch * */
+	struct watchset *watches;	/* the curl and c-ares sockets */
 	GHashTable *transfers;	/* struct request * with a curl handle */
 	char *ca_file;
 	unsigned breaker_threshold;
@@ -546,31 +540,8 @@ static void dns_callback(void *arg, int status, int timeouts, unsigned char *abu
 static void watch_update(struct engine *engine, int fd, bool is_ares,
 			 struct istate *st, bool readable, bool writable)
 {
-	struct watch *w = g_hash_table_lookup(engine->watches, GINT_TO_POINTER(fd));
-	struct epoll_event ev = { 0 };
-
-	if (!readable && !writable) {
-		if (w != NULL) {
-			epoll_ctl(engine->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
-			g_hash_table_remove(engine->watches, GINT_TO_POINTER(fd));
-		}
-		return;
-	}
-	ev.events = (readable ? EPOLLIN : 0) | (writable ? EPOLLOUT : 0);
-	if (w == NULL) {
-		w = g_new0(struct watch, 1);
-		w->fd = fd;
-		g_hash_table_insert(engine->watches, GINT_TO_POINTER(fd), w);
-		w->is_ares = is_ares;
-		w->state = st;
-		ev.data.ptr = w;
-		epoll_ctl(engine->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
-	} else {
-		w->is_ares = is_ares;
-		w->state = st;
-		ev.data.ptr = w;
-		epoll_ctl(engine->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
-	}
+	if (watchset_update(engine->watches, fd, is_ares, st, readable, writable) != 0)
+		log_msg(LOG_ERR, "engine: cannot watch socket %d: %s", fd, strerror(errno));
 }
 
 static void ares_sock_state(void *data, ares_socket_t fd, int readable, int writable)
@@ -838,13 +809,17 @@ static void *engine_loop(void *arg)
 			continue;
 		}
 		for (int i = 0; i < n; i++) {
-			struct watch *w = events[i].data.ptr;
+			int fd = events[i].data.fd;
 
-			if (w == NULL) {
+			if (fd == engine->wake_fd) {
 				take_submissions(engine);
 				continue;
 			}
-			int fd = w->fd;
+			/* an earlier event of this batch may have made curl or
+			 * c-ares drop this socket (see watchset.h) */
+			const struct watch *w = watchset_lookup(engine->watches, fd);
+			if (w == NULL)
+				continue;
 			if (w->is_ares) {
 				ares_socket_t rfd = (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
 						    ? fd : ARES_SOCKET_BAD;
@@ -877,13 +852,12 @@ static void *engine_loop(void *arg)
 struct engine *engine_new(const struct engine_options *options, char *err, size_t errlen)
 {
 	struct engine *engine = g_new0(struct engine, 1);
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	struct epoll_event ev = { .events = EPOLLIN };
 
 	pthread_mutex_init(&engine->lock, NULL);
 	g_queue_init(&engine->submitted);
 	engine->flights = g_hash_table_new(g_str_hash, g_str_equal);
 	engine->states = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, istate_free);
-	engine->watches = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	engine->transfers = g_hash_table_new(g_direct_hash, g_direct_equal);
 	engine->curl_timeout_at = -1;
 	engine->ca_file = g_strdup(options ? options->ca_file : NULL);
@@ -893,6 +867,8 @@ struct engine *engine_new(const struct engine_options *options, char *err, size_
 				      ? options->breaker_cooldown_ms : 30000;
 	engine->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	engine->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ev.data.fd = engine->wake_fd;
+	engine->watches = watchset_new(engine->epoll_fd);
 	if (engine->epoll_fd < 0 || engine->wake_fd < 0 ||
 	    epoll_ctl(engine->epoll_fd, EPOLL_CTL_ADD, engine->wake_fd, &ev) < 0) {
 		snprintf(err, errlen, "engine: %s", strerror(errno));
@@ -928,7 +904,7 @@ fail:
 		close(engine->wake_fd);
 	g_hash_table_destroy(engine->flights);
 	g_hash_table_destroy(engine->states);
-	g_hash_table_destroy(engine->watches);
+	watchset_free(engine->watches);
 	g_hash_table_destroy(engine->transfers);
 	g_free(engine->ca_file);
 	g_free(engine);
@@ -989,7 +965,7 @@ void engine_free(struct engine *engine)
 	close(engine->wake_fd);
 	g_hash_table_destroy(engine->flights);
 	g_hash_table_destroy(engine->states);
-	g_hash_table_destroy(engine->watches);
+	watchset_free(engine->watches);
 	g_hash_table_destroy(engine->transfers);
 	pthread_mutex_destroy(&engine->lock);
 	g_free(engine->ca_file);

@@ -1,17 +1,22 @@
 /* test_engine_parts.c: the engine's bookkeeping on its own: the cache
- * (hours, hit count, LRU bound), the rate limiter's buckets and the
- * circuit breaker's states. Time is passed in, so nothing here sleeps. */
+ * (hours, hit count, LRU bound), the rate limiter's buckets, the
+ * circuit breaker's states and the epoll watch set. Time is passed in,
+ * so nothing here sleeps. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <glib.h>
 
 #include "breaker.h"
 #include "cache.h"
 #include "ratelimit.h"
+#include "watchset.h"
 
 #define HOUR_MS (3600 * 1000LL)
 
@@ -153,6 +158,84 @@ static void test_breaker_retry_after(void **state)
 	assert_true(breaker_allow(&b, 30100));
 }
 
+/* Regression (found by bench/milter.py, a use-after-free under ASan and a
+ * SIGSEGV without): epoll returned events for sockets A and B in one
+ * batch; handling A made curl stop watching B, and the loop then used B's
+ * freed watch. Events carry the descriptor now and B's is dropped. */
+static void test_watchset_event_for_a_dropped_socket(void **state)
+{
+	(void)state;
+	int ep = epoll_create1(0), a[2], b[2];
+	struct watchset *set = watchset_new(ep);
+	struct epoll_event events[8];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
+	assert_int_equal(watchset_update(set, a[0], false, NULL, true, false), 0);
+	assert_int_equal(watchset_update(set, b[0], true, NULL, true, false), 0);
+	assert_int_equal(watchset_count(set), 2);
+	assert_int_equal(write(a[1], "x", 1), 1);
+	assert_int_equal(write(b[1], "x", 1), 1);
+	assert_int_equal(epoll_wait(ep, events, 8, 1000), 2);
+
+	int handled = 0, dropped = 0, closed = -1;
+	for (int i = 0; i < 2; i++) {
+		const struct watch *w = watchset_lookup(set, events[i].data.fd);
+
+		if (w == NULL) {
+			dropped++;
+			continue;
+		}
+		assert_int_equal(w->fd, events[i].data.fd);
+		handled++;
+		/* handling the first event drops and closes the other socket,
+		 * as curl does when a transfer's connection is closed */
+		int other = w->fd == a[0] ? b[0] : a[0];
+		assert_int_equal(watchset_update(set, other, false, NULL, false, false), 0);
+		close(other);
+		closed = other;
+	}
+	assert_int_equal(handled, 1);
+	assert_int_equal(dropped, 1);
+	assert_int_equal(watchset_count(set), 1);
+	watchset_free(set);
+	close(a[1]);
+	close(b[1]);
+	close(closed == a[0] ? b[0] : a[0]);
+	close(ep);
+}
+
+/* A library that closes a socket without saying so first: epoll forgets
+ * it, the number is reused, and the new socket must still be watched. */
+static void test_watchset_reused_descriptor(void **state)
+{
+	(void)state;
+	int ep = epoll_create1(0), s[2];
+	struct watchset *set = watchset_new(ep);
+	struct epoll_event ev;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, s), 0);
+	int fd = s[0];
+	assert_int_equal(watchset_update(set, fd, false, NULL, true, false), 0);
+	close(s[0]);
+	close(s[1]);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, s), 0);
+	assert_int_equal(s[0], fd);	/* the lowest free number again */
+	assert_int_equal(watchset_update(set, fd, false, NULL, true, true), 0);
+	assert_int_equal(epoll_wait(ep, &ev, 1, 1000), 1);
+	assert_int_equal(ev.data.fd, fd);
+	assert_true(ev.events & EPOLLOUT);
+	assert_non_null(watchset_lookup(set, fd));
+	/* stopping a descriptor never watched is a no-op */
+	assert_int_equal(watchset_update(set, s[1], false, NULL, false, false), 0);
+	assert_null(watchset_lookup(set, s[1]));
+	assert_int_equal(watchset_count(set), 1);
+	watchset_free(set);
+	close(s[0]);
+	close(s[1]);
+	close(ep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +246,8 @@ int main(void)
 		cmocka_unit_test(test_ratelimit_bad_specs),
 		cmocka_unit_test(test_breaker_opens_and_recovers),
 		cmocka_unit_test(test_breaker_retry_after),
+		cmocka_unit_test(test_watchset_event_for_a_dropped_socket),
+		cmocka_unit_test(test_watchset_reused_descriptor),
 	};
 	return cmocka_run_group_tests_name("engine parts", tests, NULL, NULL);
 }

@@ -1,0 +1,41 @@
+/*
+ * watchset: the descriptors the engine's epoll loop watches (curl and
+ * c-ares sockets), keyed by descriptor number.
+ *
+ * epoll reports a batch of events at once, and handling one of them (a
+ * curl or c-ares call) can make the library stop watching, or close,
+ * another socket of the same batch. The events therefore carry the
+ * descriptor number, never a pointer: the loop looks each one up when it
+ * gets to it, and an event for a descriptor no longer watched is dropped.
+ */
+#ifndef THREATMILTER_WATCHSET_H
+#define THREATMILTER_WATCHSET_H
+
+#include <stdbool.h>
+
+struct istate;
+
+struct watch {
+	int fd;
+	bool is_ares;
+	struct istate *state;	/* the integration, for a c-ares socket */
+};
+
+struct watchset;
+
+/* A set that registers its descriptors with epoll_fd (not owned). */
+struct watchset *watchset_new(int epoll_fd);
+void watchset_free(struct watchset *set);
+
+/* Watches fd for reading and/or writing; neither: stops watching it.
+ * Returns 0, or -1 with errno when epoll refuses the descriptor. */
+int watchset_update(struct watchset *set, int fd, bool is_ares, struct istate *state,
+		    bool readable, bool writable);
+
+/* The watch of fd, or NULL when fd is not (or no longer) watched. Valid
+ * until the next watchset_update() for fd. */
+const struct watch *watchset_lookup(const struct watchset *set, int fd);
+
+unsigned watchset_count(const struct watchset *set);
+
+#endif
