@@ -809,17 +809,18 @@ static void *engine_loop(void *arg)
 			continue;
 		}
 		for (int i = 0; i < n; i++) {
-			int fd = events[i].data.fd;
-
-			if (fd == engine->wake_fd) {
+			if (events[i].data.u64 == watchset_outside_event(engine->wake_fd)) {
 				take_submissions(engine);
 				continue;
 			}
 			/* an earlier event of this batch may have made curl or
-			 * c-ares drop this socket (see watchset.h) */
-			const struct watch *w = watchset_lookup(engine->watches, fd);
+			 * c-ares drop this socket, or replace it by a new one
+			 * with the same number (see watchset.h) */
+			const struct watch *w = watchset_lookup_event(engine->watches,
+								      events[i].data.u64);
 			if (w == NULL)
 				continue;
+			int fd = w->fd;
 			if (w->is_ares) {
 				ares_socket_t rfd = (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
 						    ? fd : ARES_SOCKET_BAD;
@@ -867,7 +868,7 @@ struct engine *engine_new(const struct engine_options *options, char *err, size_
 				      ? options->breaker_cooldown_ms : 30000;
 	engine->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	engine->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	ev.data.fd = engine->wake_fd;
+	ev.data.u64 = watchset_outside_event(engine->wake_fd);
 	engine->watches = watchset_new(engine->epoll_fd);
 	if (engine->epoll_fd < 0 || engine->wake_fd < 0 ||
 	    epoll_ctl(engine->epoll_fd, EPOLL_CTL_ADD, engine->wake_fd, &ev) < 0) {

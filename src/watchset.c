@@ -10,7 +10,18 @@
 struct watchset {
 	int epoll_fd;
 	GHashTable *by_fd;	/* fd -> struct watch * */
+	uint32_t last_registration;	/* 0 is for descriptors outside the set */
 };
+
+static uint64_t event_data(int fd, uint32_t registration)
+{
+	return (uint64_t)registration << 32 | (uint32_t)fd;
+}
+
+uint64_t watchset_outside_event(int fd)
+{
+	return event_data(fd, 0);
+}
 
 struct watchset *watchset_new(int epoll_fd)
 {
@@ -29,6 +40,13 @@ void watchset_free(struct watchset *set)
 	g_free(set);
 }
 
+static uint32_t next_registration(struct watchset *set)
+{
+	if (++set->last_registration == 0)	/* after 2^32 sockets */
+		++set->last_registration;
+	return set->last_registration;
+}
+
 int watchset_update(struct watchset *set, int fd, bool is_ares, struct istate *state,
 		    bool readable, bool writable)
 {
@@ -45,19 +63,27 @@ int watchset_update(struct watchset *set, int fd, bool is_ares, struct istate *s
 		return 0;
 	}
 	ev.events = (readable ? EPOLLIN : 0) | (writable ? EPOLLOUT : 0);
-	ev.data.fd = fd;
-	if (w == NULL) {
-		if (epoll_ctl(set->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+	if (w != NULL) {
+		ev.data.u64 = event_data(fd, w->registration);
+		if (epoll_ctl(set->epoll_fd, EPOLL_CTL_MOD, fd, &ev) == 0)
+			goto registered;
+		if (errno != ENOENT)
 			return -1;
+		/* closed without a removal and the number reused since: epoll
+		 * dropped the old socket; this is a new one */
+	}
+	uint32_t registration = next_registration(set);
+
+	ev.data.u64 = event_data(fd, registration);
+	if (epoll_ctl(set->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -1;
+	if (w == NULL) {
 		w = g_new0(struct watch, 1);
 		w->fd = fd;
 		g_hash_table_insert(set->by_fd, GINT_TO_POINTER(fd), w);
-	} else if (epoll_ctl(set->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0) {
-		/* a descriptor closed without a removal and reused since:
-		 * epoll dropped the old one, register the new one */
-		if (errno != ENOENT || epoll_ctl(set->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
-			return -1;
 	}
+	w->registration = registration;
+registered:
 	w->is_ares = is_ares;
 	w->state = state;
 	return 0;
@@ -66,6 +92,13 @@ int watchset_update(struct watchset *set, int fd, bool is_ares, struct istate *s
 const struct watch *watchset_lookup(const struct watchset *set, int fd)
 {
 	return g_hash_table_lookup(set->by_fd, GINT_TO_POINTER(fd));
+}
+
+const struct watch *watchset_lookup_event(const struct watchset *set, uint64_t data)
+{
+	const struct watch *w = watchset_lookup(set, (int)(uint32_t)data);
+
+	return w != NULL && w->registration == (uint32_t)(data >> 32) ? w : NULL;
 }
 
 unsigned watchset_count(const struct watchset *set)

@@ -4,19 +4,23 @@
  *
  * epoll reports a batch of events at once, and handling one of them (a
  * curl or c-ares call) can make the library stop watching, or close,
- * another socket of the same batch. The events therefore carry the
- * descriptor number, never a pointer: the loop looks each one up when it
- * gets to it, and an event for a descriptor no longer watched is dropped.
+ * another socket of the same batch, and even open a new socket that gets
+ * the same descriptor number. The events therefore carry the descriptor
+ * number and a registration number, never a pointer: the loop looks each
+ * one up when it gets to it, and an event for a socket no longer watched,
+ * or for the earlier socket of a reused number, is dropped.
  */
 #ifndef THREATMILTER_WATCHSET_H
 #define THREATMILTER_WATCHSET_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct istate;
 
 struct watch {
 	int fd;
+	uint32_t registration;	/* unique per socket watched: tells a reused fd apart */
 	bool is_ares;
 	struct istate *state;	/* the integration, for a c-ares socket */
 };
@@ -35,6 +39,14 @@ int watchset_update(struct watchset *set, int fd, bool is_ares, struct istate *s
 /* The watch of fd, or NULL when fd is not (or no longer) watched. Valid
  * until the next watchset_update() for fd. */
 const struct watch *watchset_lookup(const struct watchset *set, int fd);
+
+/* The watch an epoll event (its data.u64) was registered for, or NULL
+ * when that socket is no longer watched. */
+const struct watch *watchset_lookup_event(const struct watchset *set, uint64_t event_data);
+
+/* The data.u64 to register the descriptor of fd outside the set with
+ * (the engine's wake-up eventfd); never matches a watch. */
+uint64_t watchset_outside_event(int fd);
 
 unsigned watchset_count(const struct watchset *set);
 

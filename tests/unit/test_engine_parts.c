@@ -161,7 +161,8 @@ static void test_breaker_retry_after(void **state)
 /* Regression (found by bench/milter.py, a use-after-free under ASan and a
  * SIGSEGV without): epoll returned events for sockets A and B in one
  * batch; handling A made curl stop watching B, and the loop then used B's
- * freed watch. Events carry the descriptor now and B's is dropped. */
+ * freed watch. Events carry descriptor and registration now; B's event
+ * is dropped. */
 static void test_watchset_event_for_a_dropped_socket(void **state)
 {
 	(void)state;
@@ -180,13 +181,14 @@ static void test_watchset_event_for_a_dropped_socket(void **state)
 
 	int handled = 0, dropped = 0, closed = -1;
 	for (int i = 0; i < 2; i++) {
-		const struct watch *w = watchset_lookup(set, events[i].data.fd);
+		const struct watch *w = watchset_lookup_event(set, events[i].data.u64);
 
 		if (w == NULL) {
 			dropped++;
 			continue;
 		}
-		assert_int_equal(w->fd, events[i].data.fd);
+		assert_true(w->fd == a[0] || w->fd == b[0]);
+		assert_int_equal(w->is_ares, w->fd == b[0]);
 		handled++;
 		/* handling the first event drops and closes the other socket,
 		 * as curl does when a transfer's connection is closed */
@@ -205,6 +207,40 @@ static void test_watchset_event_for_a_dropped_socket(void **state)
 	close(ep);
 }
 
+/* Handling A drops socket B and opens a new socket that gets B's number
+ * (curl replacing a connection): B's stale event, already in the batch,
+ * must not be taken for the new socket's (an old EPOLLERR would fail a
+ * fresh connection). */
+static void test_watchset_stale_event_for_a_reused_number(void **state)
+{
+	(void)state;
+	int ep = epoll_create1(0), b[2], c[2];
+	struct watchset *set = watchset_new(ep);
+	struct epoll_event ev;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
+	assert_int_equal(watchset_update(set, b[0], false, NULL, true, false), 0);
+	assert_int_equal(write(b[1], "x", 1), 1);
+	assert_int_equal(epoll_wait(ep, &ev, 1, 1000), 1);	/* B's event, in hand */
+	int number = b[0];
+	assert_int_equal(watchset_update(set, b[0], false, NULL, false, false), 0);
+	close(b[0]);
+	close(b[1]);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, c), 0);
+	assert_int_equal(c[0], number);	/* the lowest free number again */
+	assert_int_equal(watchset_update(set, c[0], false, NULL, true, true), 0);
+	assert_non_null(watchset_lookup(set, number));
+	assert_null(watchset_lookup_event(set, ev.data.u64));
+	/* the new socket's own events are recognised */
+	assert_int_equal(epoll_wait(ep, &ev, 1, 1000), 1);
+	assert_true(ev.events & EPOLLOUT);
+	assert_non_null(watchset_lookup_event(set, ev.data.u64));
+	watchset_free(set);
+	close(c[0]);
+	close(c[1]);
+	close(ep);
+}
+
 /* A library that closes a socket without saying so first: epoll forgets
  * it, the number is reused, and the new socket must still be watched. */
 static void test_watchset_reused_descriptor(void **state)
@@ -220,15 +256,18 @@ static void test_watchset_reused_descriptor(void **state)
 	close(s[0]);
 	close(s[1]);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, s), 0);
-	assert_int_equal(s[0], fd);	/* the lowest free number again */
+	assert_int_equal(s[0], fd);
 	assert_int_equal(watchset_update(set, fd, false, NULL, true, true), 0);
 	assert_int_equal(epoll_wait(ep, &ev, 1, 1000), 1);
-	assert_int_equal(ev.data.fd, fd);
 	assert_true(ev.events & EPOLLOUT);
-	assert_non_null(watchset_lookup(set, fd));
-	/* stopping a descriptor never watched is a no-op */
+	const struct watch *w = watchset_lookup_event(set, ev.data.u64);
+	assert_non_null(w);
+	assert_int_equal(w->fd, fd);
+	/* stopping a descriptor never watched is a no-op; the engine's own
+	 * wake-up descriptor never matches a watch */
 	assert_int_equal(watchset_update(set, s[1], false, NULL, false, false), 0);
 	assert_null(watchset_lookup(set, s[1]));
+	assert_null(watchset_lookup_event(set, watchset_outside_event(fd)));
 	assert_int_equal(watchset_count(set), 1);
 	watchset_free(set);
 	close(s[0]);
@@ -247,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_breaker_opens_and_recovers),
 		cmocka_unit_test(test_breaker_retry_after),
 		cmocka_unit_test(test_watchset_event_for_a_dropped_socket),
+		cmocka_unit_test(test_watchset_stale_event_for_a_reused_number),
 		cmocka_unit_test(test_watchset_reused_descriptor),
 	};
 	return cmocka_run_group_tests_name("engine parts", tests, NULL, NULL);
