@@ -16,7 +16,8 @@ of message. Each figure is the median of --runs runs; the table gives the
 ratios against no milter and against the null filter.
 Needs root, postfix, smtp-source; nothing leaves 127.0.0.1.
 
-Usage: bench/postfix.py [--messages N] [--runs N] [--sessions 20,100] [--quick]
+Usage: bench/postfix.py [--messages N] [--runs N] [--sessions 20,100]
+                        [--sizes 1,20] [--sockets unix,tcp] [--quick]
 """
 import argparse
 import os
@@ -131,13 +132,17 @@ def main():
     ap.add_argument("--messages", type=int, default=1000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--sessions", default="20")
+    ap.add_argument("--sizes", default="1,20", help="message sizes in KB, e.g. 1,20")
+    ap.add_argument("--sockets", default="unix,tcp", help="unix, tcp or both")
     ap.add_argument("--quick", action="store_true", help="small message, unix socket only")
     args = ap.parse_args()
     os.environ.setdefault("TM_SRCDIR", TOP)
     b = Bench(args)
     rows = []
     try:
-        sizes = [("1 KB", 1024)] if args.quick else [("1 KB", 1024), ("20 KB", 20 * 1024)]
+        if args.quick:
+            args.sizes, args.sockets = "1", "unix"
+        sizes = [("%s KB" % kb, int(kb) * 1024) for kb in args.sizes.split(",")]
         for label, size in sizes:
             path = os.path.join(b.dir, "msg-%d.eml" % size)
             with open(path, "w") as f:
@@ -145,9 +150,9 @@ def main():
             for sessions in [int(s) for s in args.sessions.split(",")]:
                 base = b.measure("none", "", path, sessions, args.messages)
                 rows.append((label, sessions, "no milter", base, 1.0, None))
-                sockets = [("unix", "local:%s/m.sock", "unix:%s/m.sock")]
-                if not args.quick:
-                    sockets.append(("tcp", "inet:%d@127.0.0.1", "inet:127.0.0.1:%d"))
+                sockets = [kind for kind in [("unix", "local:%s/m.sock", "unix:%s/m.sock"),
+                                             ("tcp", "inet:%d@127.0.0.1", "inet:127.0.0.1:%d")]
+                           if kind[0] in args.sockets.split(",")]
                 for sock_name, ours, theirs in sockets:
                     if sock_name == "unix":
                         spec, pf_spec = ours % b.dir, theirs % b.dir
