@@ -410,6 +410,17 @@ static void test_nodelay_on_listening_tcp_socket(void **state)
 	value = 0;
 	assert_int_equal(getsockopt(idle, IPPROTO_TCP, TCP_NODELAY, &value, &len), 0);
 	assert_int_equal(value, 0);
+	/* the connection libmilter accepts carries it (what the filter
+	 * relies on: no second Nagle stall after Postfix's own) */
+	socklen_t alen = sizeof(addr);
+	assert_int_equal(getsockname(listening, (struct sockaddr *)&addr, &alen), 0);
+	assert_int_equal(connect(idle, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	int accepted = accept(listening, NULL, NULL);
+	assert_true(accepted >= 0);
+	value = 0;
+	assert_int_equal(getsockopt(accepted, IPPROTO_TCP, TCP_NODELAY, &value, &len), 0);
+	assert_int_equal(value, 1);
+	close(accepted);
 	close(listening);
 	close(idle);
 }
