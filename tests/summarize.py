@@ -3,8 +3,8 @@
 
 Usage: summarize.py LOG...   (automake .log files, or any test output)
 
-Counting, per log: a line "N passed, N failed" (the last one) counts those
-cases; else cmocka's "[  PASSED  ] N test(s)" / "[  FAILED  ] N test(s)";
+Counting, per log: a line "N passed, N failed[, N skipped]" (the last one)
+counts those cases; else cmocka's "[  PASSED  ] N test(s)" / "[  FAILED  ] N test(s)";
 else the automake result of the whole program (.trs beside the .log):
 PASS = 1 passed, FAIL/ERROR = 1 failed, SKIP = skipped. Prints one line per
 log and, last, "N passed, N failed, N skipped".
@@ -14,7 +14,7 @@ import re
 import sys
 
 AUTOMAKE = re.compile(r"^# (PASS|FAIL|ERROR|SKIP|XFAIL|XPASS): +(\d+)", re.M)
-PLAIN = re.compile(r"(\d+) passed, (\d+) failed")
+PLAIN = re.compile(r"(\d+) passed, (\d+) failed(?:, (\d+) skipped)?")
 CMOCKA_PASS = re.compile(r"^\[  PASSED  \] (\d+) test", re.M)
 CMOCKA_FAIL = re.compile(r"^\[  FAILED  \] (\d+) test", re.M)
 
@@ -41,7 +41,8 @@ def count(log):
         f = counts.get("FAIL", 0) + counts.get("ERROR", 0) + counts.get("XPASS", 0)
         skipped = counts.get("SKIP", 0)
     elif plain:
-        p, f = map(int, plain[-1])
+        p, f = int(plain[-1][0]), int(plain[-1][1])
+        skipped = int(plain[-1][2] or 0)
     elif CMOCKA_PASS.search(text) or CMOCKA_FAIL.search(text):
         p = sum(map(int, CMOCKA_PASS.findall(text)))
         f = sum(map(int, CMOCKA_FAIL.findall(text)))

@@ -173,5 +173,7 @@ if __name__ == "__main__":
     suite = unittest.defaultTestLoader.loadTestsFromTestCase(CliTest)
     result = unittest.TextTestRunner(verbosity=2).run(suite)
     failed = len(result.failures) + len(result.errors)
-    print(f"cli: {result.testsRun - failed} passed, {failed} failed")
+    skipped = len(result.skipped)
+    print(f"cli: {result.testsRun - failed - skipped} passed, {failed} failed"
+          + (f", {skipped} skipped" if skipped else ""))
     sys.exit(1 if failed else 0)

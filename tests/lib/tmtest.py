@@ -221,7 +221,9 @@ def run_tests(module_name):
     failed = len(result.failures) + len(result.errors)
     skipped = len(result.skipped)
     passed = result.testsRun - failed - skipped
-    print("%d passed, %d failed" % (passed, failed))
+    # skipped cases are named, so that the closing sum does not hide them
+    print("%d passed, %d failed" % (passed, failed) +
+          (", %d skipped" % skipped if skipped else ""))
     sys.exit(1 if failed else 0)
 
 

@@ -1196,7 +1196,8 @@ def main():
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
     passed = result.testsRun - len(result.failures) - len(result.errors) - len(result.skipped) \
         - len(result.unexpectedSuccesses)
-    print(f"{max(passed, 0)} passed, {failed} failed")
+    skipped = len(result.skipped)
+    print(f"{max(passed, 0)} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     return 1 if failed else 0
 
 
