@@ -11,9 +11,11 @@
  * new connection every PER_CONNECTION messages. Like Postfix, it skips what
  * the filter asked not to get (SMFIP_NO*) and does not wait where the
  * filter said it will not answer (SMFIP_NR_*). Prints one JSON object:
- * messages, seconds, msgs_per_s, p50_ms, p99_ms (end-of-message latency:
- * from the first command of a message to the filter's final answer), the
- * final replies by kind, errors.
+ * messages, seconds, msgs_per_s, p50_ms, p99_ms, max_ms (end-of-message latency:
+ * from the first command of a message to the filter's final answer),
+ * max_setup_ms (the slowest connect + option negotiation + CONNECT: the
+ * time a new MTA connection waited for the filter to take it), the final
+ * replies by kind, errors.
  *
  * Build: make -f bench/Makefile.null (it builds this too). Needs only libc
  * and pthreads.
@@ -66,6 +68,7 @@ struct shared {
 	long next;		/* messages handed out */
 	double *latencies;	/* ms, one per message */
 	long replies[6];	/* accept, continue, reject, tempfail, discard, other */
+	double max_setup_ms;	/* slowest connect + negotiation + CONNECT */
 	long errors;
 };
 
@@ -299,6 +302,7 @@ static void *worker(void *arg)
 
 	while (id >= 0) {
 		unsigned long protocol = 0;
+		double setup_start = now_ms();
 		int fd = open_socket(sh->socket_spec);
 
 		if (fd < 0 || negotiate(fd, &protocol) != 0) {
@@ -316,6 +320,11 @@ static void *worker(void *arg)
 			send_cmd(fd, 'C', conn, sizeof(conn));
 			expect_reply(fd, protocol, P_NR_CONN);
 		}
+		double setup_ms = now_ms() - setup_start;
+		pthread_mutex_lock(&sh->lock);
+		if (setup_ms > sh->max_setup_ms)
+			sh->max_setup_ms = setup_ms;
+		pthread_mutex_unlock(&sh->lock);
 		for (long done = 0; id >= 0 && done < sh->per_connection; done++) {
 			double start = now_ms();
 			char final = one_message(fd, protocol, &sh->messages[id % (long)sh->nmessages], id);
@@ -452,11 +461,13 @@ int main(int argc, char **argv)
 	double seconds = (now_ms() - start) / 1000.0;
 	qsort(sh.latencies, (size_t)sh.total, sizeof(double), by_value);
 	printf("{\"messages\": %ld, \"connections\": %d, \"seconds\": %.3f, \"msgs_per_s\": %.1f, "
-	       "\"p50_ms\": %.2f, \"p99_ms\": %.2f, \"replies\": {\"accept\": %ld, \"continue\": %ld, "
-	       "\"reject\": %ld, \"tempfail\": %ld, \"discard\": %ld, \"other\": %ld}, "
+	       "\"p50_ms\": %.2f, \"p99_ms\": %.2f, \"max_ms\": %.2f, \"max_setup_ms\": %.2f, "
+	       "\"replies\": {\"accept\": %ld, \"continue\": %ld, \"reject\": %ld, "
+	       "\"tempfail\": %ld, \"discard\": %ld, \"other\": %ld}, "
 	       "\"errors\": %ld}\n",
 	       sh.total, connections, seconds, sh.total / seconds,
 	       sh.latencies[sh.total / 2], sh.latencies[(sh.total * 99) / 100],
+	       sh.latencies[sh.total - 1], sh.max_setup_ms,
 	       sh.replies[0], sh.replies[1], sh.replies[2], sh.replies[3], sh.replies[4],
 	       sh.replies[5], sh.errors);
 	return sh.errors > 0 ? 1 : 0;

@@ -16,6 +16,7 @@
 #include <autoconfig.h>
 #include "daemon.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -327,6 +328,12 @@ int daemon_run(const char *config_path, bool foreground)
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	log_msg(LOG_NOTICE, "%s %s started on %s%s", PACKAGE_NAME, PACKAGE_VERSION, cfg->socket,
 		nodelay > 0 ? " (TCP_NODELAY)" : "");
+	/* Debian's shared libmilter has the worker pool (README, "Busy
+	 * sites"); say which one this is, so a slow connection has a name. */
+	log_msg(LOG_INFO, "libmilter: %s",
+		dlsym(RTLD_DEFAULT, "mi_pool_controller_init") != NULL
+		? "worker pool (new connections can wait behind busy workers)"
+		: "one thread per connection");
 
 	bool stopping = false;
 	while (!stopping) {

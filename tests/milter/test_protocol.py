@@ -343,6 +343,20 @@ class MilterProtocol(unittest.TestCase):
 
     # ------------------------------------------------------------ daemon
 
+    def test_start_log_names_the_libmilter_thread_model(self):
+        """Debian's shared libmilter has the worker pool (README, "Busy
+        sites"); a build against contrib/build-libmilter.sh has not. The
+        start-up log says which one the running binary got."""
+        self.start()
+        linked = subprocess.run(["ldd", tmtest.BINARY], capture_output=True, text=True).stdout
+        shared = [line.split("=>")[1].split()[0] for line in linked.splitlines()
+                  if "libmilter" in line and "=>" in line]
+        pool = bool(shared) and "mi_pool_controller_init" in subprocess.run(
+            ["nm", "-D", shared[0]], capture_output=True, text=True).stdout
+        log = open(os.path.join(self.dir, "milter.log")).read()
+        self.assertIn("libmilter: worker pool" if pool else "libmilter: one thread per connection",
+                      log)
+
     def test_broken_reload_keeps_the_running_configuration(self):
         self.start(On_Malicious="reject")
         log_path = os.path.join(self.dir, "milter.log")
