@@ -218,15 +218,26 @@ static char *resolve_path(const struct load_state *st, const char *value)
 	return g_build_filename(st->dir, value, NULL);
 }
 
-static bool set_list(const struct key_def *def, struct tm_config *cfg, const char *value,
-		     const char *file, unsigned line, char *err, size_t errlen)
+static void remember_list_entry(struct tm_config *cfg, const char *key, const char *value)
 {
-	char inner[512];
-	GPtrArray *entries = dataset_load(value, file, line, inner, sizeof(inner));
+	GPtrArray *entries = g_hash_table_lookup(cfg->list_entries, key);
 
 	if (entries == NULL) {
-		/* dataset's message already has file:line; kvfile adds ours */
-		snprintf(err, errlen, "%s: %s", def->name, inner);
+		entries = g_ptr_array_new_with_free_func(g_free);
+		g_hash_table_insert(cfg->list_entries, (gpointer)key, entries);
+	}
+	g_ptr_array_add(entries, g_strdup(value));
+}
+
+static bool set_list(const struct key_def *def, const struct load_state *st,
+		     const char *value, const char *file, unsigned line, char *err, size_t errlen)
+{
+	struct tm_config *cfg = st->cfg;
+	char inner[512];
+	GPtrArray *entries = dataset_load(value, st->dir, file, line, inner, sizeof(inner));
+
+	if (entries == NULL) {
+		snprintf(err, errlen, "%s: %s", def->name, inner);	/* kvfile adds file:line */
 		return false;
 	}
 	for (guint i = 0; i < entries->len; i++) {
@@ -253,6 +264,8 @@ static bool set_list(const struct key_def *def, struct tm_config *cfg, const cha
 		default:
 			break;
 		}
+		if (ok)
+			remember_list_entry(cfg, def->name, e->value);
 		if (!ok) {
 			/* an entry from a list file is located in that file */
 			if (strcmp(e->file, file) != 0 || e->line != line)
@@ -346,7 +359,7 @@ static bool set_value(const struct key_def *def, struct load_state *st, const ch
 	case T_EXCLUDE_IPS:
 	case T_EXCLUDE_EXTENSIONS:
 	case T_STRLIST:
-		return set_list(def, cfg, value, file, line, err, errlen);
+		return set_list(def, st, value, file, line, err, errlen);
 	}
 	snprintf(err, errlen, "%s: bad value '%s'", def->name, value);
 	return false;
@@ -398,6 +411,9 @@ static struct tm_config *config_new_defaults(void)
 	cfg->internal_hosts = net_list_new();
 	cfg->exclusions = exclusions_new();
 	cfg->report_recipients = g_ptr_array_new_with_free_func(g_free);
+	/* keys are the schema's static names */
+	cfg->list_entries = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+						  (GDestroyNotify)g_ptr_array_unref);
 	cfg->integrations = g_ptr_array_new_with_free_func((GDestroyNotify)integration_free);
 	for (size_t i = 0; i < G_N_ELEMENTS(schema); i++) {
 		if (schema[i].default_value != NULL &&
@@ -487,6 +503,7 @@ void config_unref(struct tm_config *cfg)
 	net_list_free(cfg->internal_hosts);
 	exclusions_free(cfg->exclusions);
 	g_ptr_array_unref(cfg->report_recipients);
+	g_hash_table_unref(cfg->list_entries);
 	g_ptr_array_unref(cfg->integrations);
 	g_free(cfg);
 }
@@ -538,19 +555,18 @@ bool config_print_value(const struct tm_config *cfg, const char *key, FILE *out)
 		fprintf(out, "%s\n", cfg->mode == MODE_REPORT ? "report" : "inline");
 		break;
 	case T_NETLIST:
-		fprintf(out, "%zu entries\n", net_list_count(cfg->internal_hosts));
-		break;
 	case T_EXCLUDE_URLS:
 	case T_EXCLUDE_IPS:
 	case T_EXCLUDE_EXTENSIONS:
-		fprintf(out, "(see the configuration file)\n");
+	case T_STRLIST: {
+		/* one entry per line, as the key's list files are written;
+		 * nothing at all for an empty list */
+		const GPtrArray *entries = g_hash_table_lookup(cfg->list_entries, def->name);
+
+		for (guint i = 0; entries != NULL && i < entries->len; i++)
+			fprintf(out, "%s\n", (const char *)g_ptr_array_index(entries, i));
 		break;
-	case T_STRLIST:
-		for (guint i = 0; i < cfg->report_recipients->len; i++)
-			fprintf(out, "%s%s", i ? ", " : "",
-				(const char *)g_ptr_array_index(cfg->report_recipients, i));
-		fputc('\n', out);
-		break;
+	}
 	}
 	return true;
 }

@@ -85,6 +85,10 @@ struct tm_config {
 	char *report_hostname;		/* ReportHostname in X-Threat-Scanned */
 	enum tm_mode mode;		/* Mode inline|report */
 	GPtrArray *report_recipients;	/* ReportRecipients: char * */
+
+	/* Every list key's entries as accepted (inline or from file:), in
+	 * order: canonical name -> GPtrArray of char *. Only for `-e`. */
+	GHashTable *list_entries;
 };
 
 /* Loads and validates `path` and everything it refers to. On any error

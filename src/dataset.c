@@ -30,15 +30,14 @@ static void add_entry(GPtrArray *out, const char *start, size_t len, const char 
 	g_ptr_array_add(out, e);
 }
 
-static bool load_file(const char *path, const char *file, unsigned line, GPtrArray *out,
-		      char *err, size_t errlen)
+static bool load_file(const char *path, GPtrArray *out, char *err, size_t errlen)
 {
 	gchar *contents = NULL;
 	gsize len = 0;
 	GError *error = NULL;
 
 	if (!g_file_get_contents(path, &contents, &len, &error)) {
-		snprintf(err, errlen, "%s:%u: list file %s", file, line, error->message);
+		snprintf(err, errlen, "list file: %s", error->message);
 		g_error_free(error);
 		return false;
 	}
@@ -57,13 +56,21 @@ static bool load_file(const char *path, const char *file, unsigned line, GPtrArr
 	return true;
 }
 
-GPtrArray *dataset_load(const char *value, const char *file, unsigned line, char *err,
-			size_t errlen)
+GPtrArray *dataset_load(const char *value, const char *base_dir, const char *file,
+			unsigned line, char *err, size_t errlen)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func(entry_free);
 
 	if (g_str_has_prefix(value, "file:")) {
-		if (!load_file(value + 5, file, line, out, err, errlen)) {
+		const char *name = value + 5;
+		/* relative to the configuration file (as APIKeyFile is), not
+		 * to whichever directory the daemon was started from */
+		char *path = name[0] == '/' || base_dir == NULL
+			     ? g_strdup(name) : g_build_filename(base_dir, name, NULL);
+		bool ok = load_file(path, out, err, errlen);
+
+		g_free(path);
+		if (!ok) {
 			g_ptr_array_unref(out);
 			return NULL;
 		}

@@ -16,10 +16,12 @@ struct dataset_entry {
 	unsigned line;
 };
 
-/* `file`/`line` locate the setting itself (for inline lists and for an
- * unreadable list file). Returns a GPtrArray of struct dataset_entry*
- * (freed with g_ptr_array_unref), or NULL with err set. */
-GPtrArray *dataset_load(const char *value, const char *file, unsigned line,
-			char *err, size_t errlen);
+/* `file`/`line` locate the setting itself (the location of inline
+ * entries). A relative "file:" path is taken from `base_dir` (the
+ * configuration file's directory; NULL = the working directory). Returns
+ * a GPtrArray of struct dataset_entry* (freed with g_ptr_array_unref), or
+ * NULL with err set; err does not repeat file:line, the caller has it. */
+GPtrArray *dataset_load(const char *value, const char *base_dir, const char *file,
+			unsigned line, char *err, size_t errlen);
 
 #endif

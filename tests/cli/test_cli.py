@@ -154,6 +154,23 @@ class CliTest(unittest.TestCase):
         result = run("-c", conf, "-e", "On-Malicious")
         self.assertEqual(result.stdout.decode().strip(), "quarantine")
 
+    def test_print_lists_inline_and_from_files(self):
+        """-e prints a list key's entries one per line, whether written
+        inline or read from a file: list (the file's comments left out)."""
+        self.write("domains.txt", "# ours\nexample.org\n\nhttps://intranet.example/docs\n")
+        conf = self.conf("ExcludeURLs file:domains.txt\n"
+                         "ExcludeIPs 192.0.2.0/24,2001:db8::/32\n"
+                         "ReportRecipients abuse@example.com, phish@example.com\n")
+        for key, expected in [
+                ("ExcludeURLs", ["example.org", "https://intranet.example/docs"]),
+                ("ExcludeIPs", ["192.0.2.0/24", "2001:db8::/32"]),
+                ("ReportRecipients", ["abuse@example.com", "phish@example.com"]),
+                ("ExcludeExtensions", []),
+                ("InternalHosts", [])]:
+            result = run("-c", conf, "-e", key)
+            self.assertEqual(result.returncode, 0, key)
+            self.assertEqual(result.stdout.decode().splitlines(), expected, key)
+
     def test_print_unknown_key(self):
         conf = self.conf("")
         result = run("-c", conf, "-e", "NoSuchKey")
