@@ -13,6 +13,13 @@ export BENCH_SUMMARY
 trap 'rm -f "$BENCH_SUMMARY"' EXIT
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1)," \
 	"$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+# which libmilter threatmilter got: the figures differ (README, "Busy sites")
+lib=$(ldd ./threatmilter | awk '/libmilter/ {print $3}')
+if [ -n "$lib" ] && nm -D "$lib" | grep -q mi_pool_controller_init; then
+	echo "libmilter: $lib (worker pool)"
+else
+	echo "libmilter: ${lib:-linked statically} (one thread per connection)"
+fi
 echo
 python3 bench/extract.py
 echo
