@@ -89,6 +89,10 @@ struct cJSON *provider_parse_json(struct lookup *const *batch, size_t n,
 				  const struct http_response *resp);
 /* Percent-encodes every byte outside RFC 3986 unreserved. */
 char *provider_uri_escape(const char *text);
+/* A provider's own error text fit for a details text (and so a header):
+ * at most max bytes, controls and non-ASCII bytes as spaces. NULL for
+ * NULL or "". */
+char *provider_printable(const char *text, size_t max);
 /* The API root of the integration without a trailing slash. */
 const char *provider_api_root(const struct integration *in, char *buf, size_t len);
 
@@ -114,5 +118,6 @@ extern const struct provider_ops virustotal_ops;
 extern const struct provider_ops safebrowsing_ops;
 extern const struct provider_ops webrisk_ops;
 extern const struct provider_ops xforce_ops;
+extern const struct provider_ops metadefender_ops;
 
 #endif

@@ -189,3 +189,16 @@ enum answer_class provider_google_failure(const struct integration *in,
 	cJSON_Delete(json);
 	return class;
 }
+
+char *provider_printable(const char *text, size_t max)
+{
+	char *copy;
+
+	if (text == NULL || text[0] == '\0')
+		return NULL;
+	copy = g_strndup(text, max);
+	for (char *c = copy; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f || (unsigned char)*c >= 0x80)
+			*c = ' ';
+	return copy;
+}

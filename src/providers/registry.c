@@ -62,7 +62,10 @@ static const struct provider_type provider_types[] = {
 		.capabilities = CAP_URL | CAP_DOMAIN | CAP_IP | CAP_HASH | CAP_UPLOAD,
 		.needs_key = true,
 		.default_urls = true, .default_sender_ip = true,
-		.default_detection_threshold = 1,
+		/* reputation sources that must list an IP/URL/domain for
+		 * "malicious" (fewer: suspicious); the document's cut-off */
+		.default_detection_threshold = 3,
+		.ops = &metadefender_ops,
 	},
 	{
 		.name = "vmray", .display_name = "VMRay",

@@ -65,12 +65,8 @@ static char *error_text(const struct http_response *resp)
 	const cJSON *error = cJSON_GetObjectItemCaseSensitive(json, "error");
 	char *text = NULL;
 
-	if (cJSON_IsString(error) && error->valuestring[0] != '\0') {
-		text = g_strndup(error->valuestring, 120);
-		for (char *c = text; *c; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f || (unsigned char)*c >= 0x80)
-				*c = ' ';
-	}
+	if (cJSON_IsString(error))
+		text = provider_printable(error->valuestring, 120);
 	cJSON_Delete(json);
 	return text;
 }

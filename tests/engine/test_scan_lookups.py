@@ -155,6 +155,34 @@ class ScanLookups(unittest.TestCase):
         self.assertEqual(self.lookup(obj, "xforce", "http://notfound.example/")["result"],
                          "unknown")
 
+    def test_metadefender(self):
+        objs = self.scan(message("http://a.malicious.example/x?y=1 https://www.example.com/ "
+                                 "http://notfound.example/", received_ip="192.0.2.66",
+                                 attachment=("eicar.com", EICAR)),
+                         integrations=["metadefender"])
+        obj = objs[0]
+        ip = self.lookup(obj, "metadefender", "192.0.2.66")
+        self.assertEqual((ip["result"], ip["details"]), ("malicious", "detected by 3"))
+        self.assertEqual(self.lookup(obj, "metadefender", "http://a.malicious.example/x?y=1")
+                         ["result"], "malicious")
+        self.assertEqual(self.lookup(obj, "metadefender", "https://www.example.com/")["result"],
+                         "clean")
+        # no reputation source has an entry: unknown, not clean
+        self.assertEqual(self.lookup(obj, "metadefender", "http://notfound.example/")["result"],
+                         "unknown")
+        eicar = self.lookup(obj, "metadefender",
+                            "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f")
+        self.assertEqual(eicar["result"], "malicious")
+        self.assertRegex(eicar["details"], r"^Infected \d+/38$")
+        self.assertEqual(obj["verdict"], "malicious")
+        reqs = self.mocks.requests("opswat-metadefender")
+        # the URL went as one encoded path segment, the key only in its header
+        self.assertIn("/v4/url/http%3A%2F%2Fa.malicious.example%2Fx%3Fy%3D1",
+                      [r["path"] for r in reqs])
+        self.assertTrue(all(r["headers"]["apikey"] == "<redacted>" for r in reqs))
+        # looked up by hash, never uploaded
+        self.assertFalse([r for r in reqs if r["method"] == "POST"])
+
     def test_spamhaus_zen_and_dbl(self):
         objs = self.scan(message("http://www.phish.example/login", received_ip="203.0.113.7"),
                          message("hello", received_ip="203.0.113.9"),
@@ -177,15 +205,17 @@ class ScanLookups(unittest.TestCase):
     def test_suspicious_for_each_http_provider(self):
         url = "http://suspicious.example/offer"
         objs = self.scan(message(url, received_ip="10.0.0.1"),
-                         integrations=["virustotal", "safebrowsing", "webrisk", "xforce"])
-        for name in ("virustotal", "safebrowsing", "webrisk", "xforce"):
+                         integrations=["virustotal", "safebrowsing", "webrisk", "xforce",
+                                       "metadefender"])
+        for name in ("virustotal", "safebrowsing", "webrisk", "xforce", "metadefender"):
             with self.subTest(provider=name):
                 self.assertEqual(self.lookup(objs[0], name, url)["result"], "suspicious")
         self.assertEqual(objs[0]["verdict"], "suspicious")
 
     def test_errors_become_results(self):
         providers = {"virustotal": "virustotal", "safebrowsing": "google-safe-browsing",
-                     "webrisk": "google-web-risk", "xforce": "ibm-xforce"}
+                     "webrisk": "google-web-risk", "xforce": "ibm-xforce",
+                     "metadefender": "opswat-metadefender"}
         cases = [("status5xx", {"status": 503}, "error"),
                  ("ratelimit", {}, "rate_limited"),
                  ("quota", {}, "rate_limited"),

@@ -25,7 +25,8 @@ MOCK_DIR = os.path.join(SRCDIR, "tests", "mock")
 VT_KEY = "test-vt-key"
 GOOGLE_KEY = "test-google-key"
 XF_KEY, XF_PASS = "test-xf-key", "test-xf-pass"
-SECRETS = (VT_KEY, GOOGLE_KEY, XF_KEY, XF_PASS)
+MD_KEY = "test-md-key"
+SECRETS = (VT_KEY, GOOGLE_KEY, XF_KEY, XF_PASS, MD_KEY)
 
 
 def wait_for(predicate, timeout, what):
@@ -122,7 +123,7 @@ class Mocks:
         base = "https://127.0.0.1:%d" % self.http["https"] if tls else \
             "http://127.0.0.1:%d" % self.http["http"]
         return base + {"virustotal": "/api/v3", "safebrowsing": "/v4", "webrisk": "/v1",
-                       "xforce": ""}[provider]
+                       "xforce": "", "metadefender": "/v4"}[provider]
 
 
 INTEGRATION_DEFAULTS = {
@@ -132,6 +133,7 @@ INTEGRATION_DEFAULTS = {
     "safebrowsing": {"Type": "safebrowsing", "APIKey": GOOGLE_KEY},
     "webrisk": {"Type": "webrisk", "APIKey": GOOGLE_KEY},
     "xforce": {"Type": "xforce", "APIKey": XF_KEY, "APIPassword": XF_PASS},
+    "metadefender": {"Type": "metadefender", "APIKey": MD_KEY, "Attachments": "yes"},
 }
 
 

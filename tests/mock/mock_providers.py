@@ -20,6 +20,11 @@ answering on the real paths of the real services, as documented in
   IBM X-Force Exchange   GET  /ipr/{ip}  /url/{url}  /malware/{hash}
                          (also under /api/..., the exchange.xforce root)
                          auth: HTTP Basic key:password
+  OPSWAT MetaDefender    GET  /v4/hash/{hash}  /v4/ip/{ip}  /v4/domain/{fqdn}
+  Cloud v4               GET  /v4/url/{URL as one percent-encoded segment}
+                         POST /v4/file (octet-stream), GET /v4/file/{data_id}
+                         (in progress, then done), GET /v4/apikey/
+                         auth: header apikey
 
 Indicator conventions (first rule that applies wins):
   1. Runtime overrides (POST /__mock/indicators), then the provider's table:
@@ -38,8 +43,10 @@ Indicator conventions (first rule that applies wins):
      "5a5" -> suspicious, "404" -> unknown.
   5. Everything else is clean.
   How each provider says it: unknown is 404 NotFoundError (VirusTotal) or
-  404 {"error":"Not found."} (X-Force); Google answers {} for clean and
-  unknown alike; X-Force knows only malware samples, so a clean hash is 404.
+  404 {"error":"Not found."} (X-Force) or 404 code 404003 for a hash
+  (MetaDefender; its IP/URL/domain "unknown" is detected_by 0 with no
+  source that has an entry); Google answers {} for clean and unknown alike;
+  X-Force knows only malware samples, so a clean hash is 404.
 
 Control API (same port, never a provider path):
   GET  /__mock/requests[?provider=P]   recorded requests, oldest first
@@ -56,8 +63,8 @@ Control API (same port, never a provider path):
   Fault modes: none (clear), delay, status5xx, ratelimit,
   ratelimit_retry_after, quota, malformed, truncated, hang, badkey,
   disconnect (close without answering). Provider names: virustotal,
-  google-safe-browsing, google-web-risk, ibm-xforce (short aliases vt, gsb,
-  webrisk, xforce accepted).
+  google-safe-browsing, google-web-risk, ibm-xforce, opswat-metadefender
+  (short aliases vt, gsb, webrisk, xforce, metadefender, opswat accepted).
 
 Run: mock_providers.py --http-port 0 --ports-file ports.json
      [--https-port 0 --cert server.pem --key server.key]
@@ -93,7 +100,8 @@ FAULT_MODES = ("none", "delay", "status5xx", "ratelimit", "ratelimit_retry_after
                "quota", "malformed", "truncated", "hang", "badkey", "disconnect")
 ALIASES = {"vt": "virustotal", "gsb": "google-safe-browsing",
            "safebrowsing": "google-safe-browsing", "webrisk": "google-web-risk",
-           "xforce": "ibm-xforce", "xfe": "ibm-xforce"}
+           "xforce": "ibm-xforce", "xfe": "ibm-xforce",
+           "metadefender": "opswat-metadefender", "opswat": "opswat-metadefender"}
 MALFORMED_BODY = b'{"data": {"attributes": {"last_analysis_stats": {"malicious": 3,, <html>'
 MAX_BODY = 64 * 1024 * 1024
 
@@ -103,6 +111,7 @@ DEFAULT_CONFIG = {
         "google-safe-browsing": ["test-google-key"],
         "google-web-risk": ["test-google-key"],
         "ibm-xforce": [["test-xf-key", "test-xf-pass"]],
+        "opswat-metadefender": ["test-md-key"],
     },
     # valid keys of a project without the API enabled / without billing: 403
     "disabled_keys": {
@@ -956,7 +965,126 @@ class XForce(Provider):
         return None
 
 
-PROVIDER_CLASSES = (VirusTotal, SafeBrowsing, WebRisk, XForce)
+class MetaDefender(Provider):
+    """OPSWAT MetaDefender Cloud v4: /v4/hash|ip|url|domain/{one segment},
+    uploads POST /v4/file then GET /v4/file/{data_id}, GET /v4/apikey/;
+    the key in an `apikey` header."""
+    name = "opswat-metadefender"
+    ROUTE = re.compile(r"/v4/(hash|ip|url|domain)/([^/]+)")
+    CLAIMED = re.compile(r"/v4/(hash|ip|url|domain|file|apikey)(/.*)?")
+    LIMIT = 4000
+
+    def claims(self, path):
+        return bool(self.CLAIMED.fullmatch(path))
+
+    def rate_headers(self, remaining=None):
+        left = self.LIMIT if remaining is None else remaining
+        return [("X-RateLimit-Limit", str(self.LIMIT)), ("X-RateLimit-Remaining", str(left)),
+                ("X-RateLimit-Reset-In", "3600"), ("X-RateLimit-Used", str(self.LIMIT - left))]
+
+    def fault_reply(self, fault):
+        if fault.mode in ("quota", "ratelimit"):
+            return self.error(fault.mode, headers=self.rate_headers(0))
+        return super().fault_reply(fault)
+
+    # the real service sends its rate-limit headers with every answer
+    def body(self, name):
+        spec = self.fx["bodies"][name]
+        return self.json(spec["status"], spec["body"], self.rate_headers())
+
+    def error(self, name, headers=None, **values):
+        return super().error(name, headers=headers or self.rate_headers(), **values)
+
+    def route(self, req):
+        if req.path in ("/v4/apikey", "/v4/apikey/") and req.method == "GET":
+            return Call(lambda: self.json(200, {"max_upload_file_size": 140, "paid_user": 0,
+                                                "qos_scan": "normal", "limit_reputation": self.LIMIT},
+                                          self.rate_headers()))
+        if req.path == "/v4/file" and req.method == "POST":
+            return Call(lambda: self.upload(req))
+        if req.path.startswith("/v4/file/") and req.method == "GET":
+            return Call(lambda: self.result(req.path[len("/v4/file/"):]))
+        match = self.ROUTE.fullmatch(req.path)
+        if req.method != "GET" or not match:
+            # also a URL sent with a raw "/" in its segment: not encoded
+            return Call(lambda: self.error("no_route"))
+        endpoint, value = match.group(1), unquote(match.group(2))
+        if endpoint == "ip":
+            ip = parse_ip(value)
+            if ip is None:
+                return Call(lambda: self.error("invalid_argument", message="Invalid IP address"),
+                            [value])
+            value = str(ip)
+        elif endpoint == "hash":
+            if not is_hash(value):
+                return Call(lambda: self.error("invalid_argument", message="Invalid hash format"),
+                            [value])
+            value = value.lower()
+        return Call(lambda: self.report(endpoint, value), [value])
+
+    def file_report(self, verdict, digest, data_id):
+        known = self.fx["verdicts"]["file"]
+        values = dict(known[verdict], data_id=data_id, md5=digest if len(digest) == 32 else "",
+                      sha1=digest if len(digest) == 40 else "",
+                      sha256=digest if len(digest) == 64 else "")
+        return self.json(200, render(self.fx["templates"]["file"], values), self.rate_headers())
+
+    def report(self, endpoint, value):
+        name = self.lookup(value)
+        if name in self.fx.get("bodies", {}):
+            return self.body(name)
+        if endpoint == "hash":
+            if name not in self.fx["verdicts"]["file"]:     # unknown
+                return self.error("not_found")
+            return self.file_report(name, value, "d" + value[:20])
+        values = dict(self.fx["verdicts"]["reputation"][name], indicator=value)
+        return self.json(200, render(self.fx["templates"]["reputation"], values),
+                         self.rate_headers())
+
+    def upload(self, req):
+        if req.headers.get("Content-Type", "").split(";")[0].strip() != "application/octet-stream":
+            return self.error("invalid_argument", message="Content-Type must be application/octet-stream")
+        digest = hashlib.sha256(req.body).hexdigest()
+        with self.state.lock:
+            data_id = "m%06d%s" % (len(self.state.analyses) + 1, digest[:16])
+            self.state.analyses[data_id] = {"sha256": digest, "polls": 0}
+        return self.json(200, {"data_id": data_id, "status": "inqueue", "in_queue": 3,
+                               "queue_priority": "normal",
+                               "sha1": hashlib.sha1(req.body).hexdigest(), "sha256": digest})
+
+    def result(self, data_id):
+        with self.state.lock:
+            job = self.state.analyses.get(data_id)
+            if job is not None:
+                job["polls"] += 1
+        if job is None:
+            return self.error("data_id_not_found")
+        if job["polls"] <= self.app.config["analysis_queued_polls"]:
+            return self.json(200, {"data_id": data_id,
+                                   "scan_results": {"progress_percentage": 40,
+                                                    "scan_all_result_i": 255,
+                                                    "scan_all_result_a": "In Progress"},
+                                   "process_info": {"progress_percentage": 40, "result": "",
+                                                    "profile": "multiscan"}})
+        verdict = self.lookup(job["sha256"])
+        if verdict not in self.fx["verdicts"]["file"]:
+            verdict = "clean"       # scanned now: no longer unknown
+        return self.file_report(verdict, job["sha256"], data_id)
+
+    def check_auth(self, req):
+        key = req.headers.get("apikey")
+        if not key:
+            return self.error("missing_key")
+        if key not in self.app.config["keys"]["opswat-metadefender"]:
+            return self.error("wrong_key")
+        return None
+
+    def secret_values(self, req):
+        return [req.headers.get("apikey")]
+
+
+# MetaDefender before Safe Browsing: both live under /v4, Google claims the rest of it
+PROVIDER_CLASSES = (VirusTotal, MetaDefender, SafeBrowsing, WebRisk, XForce)
 
 
 # --- control API ------------------------------------------------------------
@@ -1160,7 +1288,7 @@ class Handler(BaseHTTPRequestHandler):
         return provider.check_auth(req) or call.run()
 
     def logged_headers(self):
-        hidden = {"authorization", "x-apikey", "cookie", "proxy-authorization"}
+        hidden = {"authorization", "x-apikey", "apikey", "cookie", "proxy-authorization"}
         return {k.lower(): ("<redacted>" if k.lower() in hidden else v)
                 for k, v in self.headers.items()}
 

@@ -196,6 +196,13 @@ def xforce(path, headers=XF_AUTH, **kw):
     return call("GET", path, headers=headers, **kw)
 
 
+MD_KEY = {"apikey": "test-md-key"}
+
+
+def md(path, method="GET", headers=MD_KEY, **kw):
+    return call(method, "/v4" + path, headers=headers, **kw)
+
+
 # --- DNS client helpers (independent of mock_dns.py's encoder) --------------
 
 def dns_query(name, qtype=1, tcp=False, timeout=2.0, raw=None):
@@ -654,6 +661,61 @@ class XForceTest(Bounded):
         self.assertEqual(xforce("/malware/xyz").status, 400)
 
 
+class MetaDefenderTest(Bounded):
+    def test_auth(self):
+        self.assertEqual(md("/ip/8.8.8.8", headers={}).status, 401)
+        resp = md("/ip/8.8.8.8", headers={"apikey": "nope"})
+        self.assertEqual((resp.status, resp.json()["error"]["code"]), (401, 401006))
+        self.assertEqual(self.requests()[-1]["headers"]["apikey"], "<redacted>")
+        self.assertEqual(md("/apikey/").status, 200)
+
+    def test_hash(self):
+        resp = md("/hash/" + EICAR_MD5)
+        results = resp.json()["scan_results"]
+        self.assertEqual((results["scan_all_result_i"], results["total_detected_avs"]), (1, 31))
+        self.assertEqual(resp.headers["X-RateLimit-Limit"], "4000")
+        codes = {h: md("/hash/" + h).json()["scan_results"]["scan_all_result_i"]
+                 for h in ("bad" + "0" * 61, "5a5" + "0" * 61, "1" * 64)}
+        self.assertEqual(codes, {"bad" + "0" * 61: 1, "5a5" + "0" * 61: 2, "1" * 64: 0})
+        for unknown in ("404" + "0" * 29, EMPTY_SHA256.upper()):
+            resp = md("/hash/" + unknown)
+            self.assertEqual((resp.status, resp.json()["error"]["code"]), (404, 404003), unknown)
+        self.assertEqual(md("/hash/xyz").status, 400)
+
+    def test_reputation(self):
+        self.assertEqual(md("/ip/192.0.2.66").json()["lookup_results"]["detected_by"], 3)
+        found = {ip: md("/ip/" + ip).json()["lookup_results"] for ip in
+                 ("203.0.113.9", "198.51.100.9", "192.0.2.9", "198.18.0.9")}
+        self.assertEqual([found[ip]["detected_by"] for ip in sorted(found)], [0, 0, 1, 3])
+        self.assertEqual(found["198.18.0.9"]["sources"][0]["status"], 5)    # nobody knows it
+        self.assertEqual(found["192.0.2.9"]["sources"][0]["status"], 0)
+        url = md("/url/" + quote("http://a.malicious.example/x?y=1", safe="")).json()
+        self.assertEqual((url["address"], url["lookup_results"]["detected_by"]),
+                         ("http://a.malicious.example/x?y=1", 3))
+        self.assertEqual(self.requests()[-1]["indicator"], "http://a.malicious.example/x?y=1")
+        # the URL must be one encoded segment, as the real API wants it
+        self.assertEqual(md("/url/http://a.example/x").status, 404)
+        self.assertEqual(md("/domain/suspicious.example").json()["lookup_results"]["detected_by"], 1)
+        self.assertEqual(md("/ip/not-an-ip").status, 400)
+
+    def test_upload_then_poll(self):
+        resp = md("/file", method="POST", body=b"X5O!P%@AP",
+                  headers={**MD_KEY, "Content-Type": "application/octet-stream", "filename": "a.txt"})
+        data_id = resp.json()["data_id"]
+        first = md("/file/" + data_id).json()["scan_results"]
+        self.assertEqual(first["progress_percentage"], 40)
+        done = md("/file/" + data_id).json()["scan_results"]
+        self.assertEqual((done["progress_percentage"], done["scan_all_result_i"]), (100, 0))
+        self.assertEqual(md("/file/nosuch").status, 404)
+        self.assertEqual(md("/file", method="POST", body=b"x", headers=MD_KEY).status, 400)
+
+    def test_quota_has_rate_limit_headers(self):
+        fault("metadefender", "quota", count=1)
+        resp = md("/ip/8.8.8.8")
+        self.assertEqual((resp.status, resp.headers["X-RateLimit-Remaining"],
+                          resp.headers["X-RateLimit-Reset-In"]), (429, "0", "3600"))
+
+
 # --- faults -----------------------------------------------------------------
 
 class FaultTest(Bounded):
@@ -1024,6 +1086,17 @@ class DocumentFixtureTest(Bounded):
         for mode, status in (("quota", 402), ("ratelimit", 429)):
             fault("xforce", mode, count=1)
             self.assertDocumented(xforce("/ipr/8.8.8.8"), doc, status)
+
+
+    def test_metadefender(self):
+        doc = "opswat-metadefender.md"
+        self.assertDocumented(md("/hash/" + EICAR_MD5), doc, 200)
+        self.assertDocumented(md("/hash/" + EMPTY_SHA256), doc, 404)
+        self.assertDocumented(md("/ip/192.0.2.66"), doc, 200)
+        self.assertDocumented(md("/url/" + quote("https://www.example.com/", safe="")), doc, 200)
+        self.assertDocumented(md("/ip/8.8.8.8", headers={"apikey": "bad"}), doc, 401)
+        fault("metadefender", "quota", count=1)
+        self.assertDocumented(md("/ip/8.8.8.8"), doc, 429)
 
 
 # --- Spamhaus DNS -----------------------------------------------------------
