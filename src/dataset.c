@@ -86,5 +86,17 @@ GPtrArray *dataset_load(const char *value, const char *base_dir, const char *fil
 			break;
 		p = comma + 1;
 	}
+	for (guint i = 0; i < out->len; i++) {
+		const struct dataset_entry *e = g_ptr_array_index(out, i);
+
+		/* "a.example, file:more.txt" would otherwise be read as an
+		 * entry named "file:more.txt" and fail with a puzzling message */
+		if (g_str_has_prefix(e->value, "file:")) {
+			snprintf(err, errlen, "\"%s\": a file: list must be the whole value, "
+				 "not one entry of an inline list", e->value);
+			g_ptr_array_unref(out);
+			return NULL;
+		}
+	}
 	return out;
 }

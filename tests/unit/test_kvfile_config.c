@@ -180,6 +180,8 @@ static void test_main_file_errors(void **state)
 	expect_error("ExcludeIPs 10.0.0.0/8, 10.0.0.0/33\n", ":1: ExcludeIPs: ");
 	expect_error("ExcludeURLs not a domain\n", ":1: ExcludeURLs: ");
 	expect_error("InternalHosts file:/nonexistent/hosts\n", ":1: InternalHosts: ");
+	expect_error("ExcludeURLs example.com, file:more.txt\n",
+		     ":1: ExcludeURLs: \"file:more.txt\": a file: list must be the whole value");
 	expect_error("IntegrationsDir /nonexistent/dir\n", "IntegrationsDir /nonexistent/dir");
 }
 
