@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -452,12 +453,16 @@ static void request_done(struct request *req, enum answer_class class, long retr
 			in->name, first->work.result.details ? first->work.result.details : "",
 			AUTH_BACKOFF_MS / 1000);
 		break;
-	case ANSWER_QUOTA:
-		breaker_open_for(&st->breaker, now,
-				 retry_after_s > 0 ? retry_after_s * 1000 : QUOTA_BACKOFF_MS);
-		log_msg(LOG_WARNING, "integration %s: provider quota or rate limit (%s)",
-			in->name, first->work.result.details ? first->work.result.details : "");
+	case ANSWER_QUOTA: {
+		int64_t pause_ms = retry_after_s > 0 ? retry_after_s * 1000LL : QUOTA_BACKOFF_MS;
+
+		breaker_open_for(&st->breaker, now, pause_ms);
+		log_msg(LOG_WARNING, "integration %s: provider quota or rate limit (%s); "
+			"pausing it for %lld s", in->name,
+			first->work.result.details ? first->work.result.details : "",
+			(long long)(pause_ms / 1000));
 		break;
+	}
 	case ANSWER_PERMANENT:
 		break;
 	}
@@ -467,6 +472,21 @@ static void request_done(struct request *req, enum answer_class class, long retr
 	g_ptr_array_set_size(req->flights, 0);
 	request_free(req);
 	dispatch_queued(engine, st);
+}
+
+/* Providers without Retry-After say when their quota comes back in a
+ * rate-limit header (OPSWAT: X-RateLimit-Reset-In, seconds). -1: none. */
+static long rate_limit_reset_s(CURL *easy)
+{
+	struct curl_header *header = NULL;
+	char *end;
+	long seconds;
+
+	if (curl_easy_header(easy, "X-RateLimit-Reset-In", 0, CURLH_HEADER, -1, &header) !=
+	    CURLHE_OK || header == NULL)
+		return -1;
+	seconds = strtol(header->value, &end, 10);
+	return end != header->value && *end == '\0' && seconds > 0 ? seconds : -1;
 }
 
 static void http_done(struct engine *engine, CURL *easy, CURLcode code)
@@ -486,6 +506,8 @@ static void http_done(struct engine *engine, CURL *easy, CURLcode code)
 		if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
 		    retry_after > 0)
 			resp.retry_after_s = (long)retry_after;
+		else
+			resp.retry_after_s = rate_limit_reset_s(easy);
 	} else {
 		resp.transport_error = code == CURLE_OPERATION_TIMEDOUT ? "timeout"
 				     : (req->errbuf[0] ? req->errbuf : curl_easy_strerror(code));

@@ -263,6 +263,26 @@ class ScanLookups(unittest.TestCase):
                          "rate_limited")
         self.assertEqual(self.mocks.stats()["by_provider"]["ibm-xforce"], 1)
 
+    def test_quota_pause_follows_the_provider(self):
+        """Paused as long as the provider says: Retry-After, else
+        MetaDefender's X-RateLimit-Reset-In (the mock: 3600 s), else 60 s."""
+        for name, mock_name, seconds in (("metadefender", "opswat-metadefender", 3600),
+                                         ("xforce", "ibm-xforce", 60)):
+            with self.subTest(provider=name):
+                self.mocks.reset()
+                self.mocks.fault(mock_name, "quota")
+                conf = tmtest.write_config(self.dir, self.mocks, integrations=[name])
+                objs, proc = tmtest.scan(conf, self.write(message("http://a.example/",
+                                                                  received_ip="10.0.0.1")),
+                                         self.write(message("http://b.example/",
+                                                            received_ip="10.0.0.1")))
+                self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+                self.assertIn("pausing it for %d s" % seconds, proc.stderr.decode())
+                # the second message asks nothing while the integration rests
+                self.assertEqual(self.lookup(objs[1], name, "http://b.example/")["result"],
+                                 "error")
+                self.assertEqual(self.mocks.stats()["by_provider"][mock_name], 1)
+
     def test_hang_ends_at_the_deadline(self):
         self.mocks.fault("webrisk", "hang")
         objs = self.scan(message("http://fine.example/"), integrations=["webrisk", "xforce"],
