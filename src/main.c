@@ -2,6 +2,7 @@
  *
  *   threatmilter [-c FILE] [-n] [-e KEY] [-V] [-f]
  *   threatmilter scan [--no-lookups] [-c FILE] FILE.eml... | -
+ *   threatmilter test [-c FILE] [NAME...]
  */
 #include <autoconfig.h>
 
@@ -20,12 +21,14 @@
 #include "daemon.h"
 #include "integrations.h"
 #include "scan.h"
+#include "testconn.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: threatmilter [-c FILE] [-n] [-e KEY] [-V] [-f]\n"
 		"       threatmilter scan [--no-lookups] [--pretty] [-c FILE] FILE.eml... | -\n"
+		"       threatmilter test [-c FILE] [NAME...]   (Test Connection)\n"
 		"  -c FILE  configuration file (default %s;\n"
 		"           without it, the embedded defaults)\n"
 		"  -n       check the configuration and exit (0 valid, 1 not)\n"
@@ -102,6 +105,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "scan") == 0)
 		return scan_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "test") == 0)
+		return testconn_main(argc - 1, argv + 1);
 
 	while ((c = getopt(argc, argv, "c:ne:Vfh")) != -1) {
 		switch (c) {

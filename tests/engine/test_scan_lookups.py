@@ -283,6 +283,38 @@ class ScanLookups(unittest.TestCase):
                                  "error")
                 self.assertEqual(self.mocks.stats()["by_provider"][mock_name], 1)
 
+    def test_connection(self):
+        """`threatmilter test`: one real request per integration, a line
+        each, exit 1 when one fails, never a key in the output."""
+        every = ["spamhaus", "virustotal", "safebrowsing", "webrisk", "xforce", "metadefender"]
+        conf = tmtest.write_config(self.dir, self.mocks, integrations=every,
+                                   overrides={"xforce": {"Status": "inactive"}})
+        proc = tmtest.run("test", "-c", conf)
+        out = proc.stdout.decode()
+        self.assertEqual(proc.returncode, 0, out + proc.stderr.decode())
+        for name in every:     # inactive ones too: testing comes before switching on
+            self.assertRegex(out, r"(?m)^%s: connection OK \(" % name)
+        self.assertIn("spamhaus: connection OK (ip 127.0.0.2: malicious", out)
+        self.assertEqual(self.mocks.stats()["by_provider"].get("virustotal"), 1)
+
+        self.mocks.reset()
+        self.mocks.fault("virustotal", "badkey")
+        self.mocks.fault("opswat-metadefender", "quota")
+        proc = tmtest.run("test", "-c", conf, "virustotal", "metadefender", "webrisk")
+        out = proc.stdout.decode()
+        self.assertEqual(proc.returncode, 1, out)
+        self.assertEqual(out.splitlines()[0][:len("virustotal: connection failed (ip 8.8.8.8: error,")],
+                         "virustotal: connection failed (ip 8.8.8.8: error,")
+        self.assertIn("metadefender: connection failed (ip 8.8.8.8: rate_limited", out)
+        self.assertRegex(out, r"(?m)^webrisk: connection OK")
+        self.assertNotIn("xforce", out)        # only the named ones
+        for secret in tmtest.SECRETS:
+            self.assertNotIn(secret, out + proc.stderr.decode())
+
+        proc = tmtest.run("test", "-c", conf, "nosuch")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("no integration named 'nosuch'", proc.stderr.decode())
+
     def test_hang_ends_at_the_deadline(self):
         self.mocks.fault("webrisk", "hang")
         objs = self.scan(message("http://fine.example/"), integrations=["webrisk", "xforce"],

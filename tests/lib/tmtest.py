@@ -167,6 +167,11 @@ def write_config(directory, mocks, integrations=("spamhaus", "virustotal", "safe
     return os.path.join(conf_dir, "threatmilter.conf")
 
 
+def run(*args, timeout=60):
+    """threatmilter with these arguments; the CompletedProcess."""
+    return subprocess.run([BINARY, *args], capture_output=True, timeout=timeout)
+
+
 def scan(config, *files, stdin=None, timeout=60):
     """Runs `threatmilter scan -c config files...`; returns (objects, proc)."""
     proc = subprocess.run([BINARY, "scan", "-c", config, *files], input=stdin,
