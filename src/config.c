@@ -264,8 +264,6 @@ static bool set_list(const struct key_def *def, const struct load_state *st,
 		default:
 			break;
 		}
-		if (ok)
-			remember_list_entry(cfg, def->name, e->value);
 		if (!ok) {
 			/* an entry from a list file is located in that file */
 			if (strcmp(e->file, file) != 0 || e->line != line)
@@ -275,6 +273,7 @@ static bool set_list(const struct key_def *def, const struct load_state *st,
 			g_ptr_array_unref(entries);
 			return false;
 		}
+		remember_list_entry(cfg, def->name, e->value);
 	}
 	g_ptr_array_unref(entries);
 	return true;

@@ -39,9 +39,9 @@
 #include "integrations.h"
 #include "log.h"
 #include "providers/provider.h"
-#include "watchset.h"
 #include "providers/registry.h"
 #include "ratelimit.h"
+#include "watchset.h"
 
 /* An "unknown" answer (the provider never saw it) is worth asking again
  * sooner than a verdict: the provider may have analysed it meanwhile. */
@@ -506,7 +506,7 @@ static void http_done(struct engine *engine, CURL *easy, CURLcode code)
 		if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
 		    retry_after > 0)
 			resp.retry_after_s = (long)retry_after;
-		else
+		else if (resp.status >= 400)	/* not for every verdict: a header scan */
 			resp.retry_after_s = rate_limit_reset_s(easy);
 	} else {
 		resp.transport_error = code == CURLE_OPERATION_TIMEDOUT ? "timeout"

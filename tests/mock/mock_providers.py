@@ -466,6 +466,19 @@ class Provider:
         """Credentials that must not appear in the request log."""
         return []
 
+    def check_header_key(self, req, header):
+        """401 unless the request carries one of the provider's keys in
+        `header` (VirusTotal's x-apikey, MetaDefender's apikey)."""
+        key = req.headers.get(header)
+        if not key:
+            return self.error("missing_key")
+        if key not in self.app.config["keys"][self.name]:
+            return self.error("wrong_key")
+        return None
+
+    def header_key_secrets(self, req, header):
+        return [req.headers.get(header)] + list(self.app.config["keys"][self.name])
+
     def logged_target(self, req):
         target = req.path
         query = [(k, v) for k, v in req.query if k != "key"]
@@ -526,15 +539,10 @@ class VirusTotal(Provider):
     def check_auth(self, req):
         if req.path.startswith("/_ah/upload/"):
             return None     # the one-time upload URL is the credential
-        key = req.headers.get("x-apikey")
-        if not key:
-            return self.error("missing_key")
-        if key not in self.app.config["keys"]["virustotal"]:
-            return self.error("wrong_key")
-        return None
+        return self.check_header_key(req, "x-apikey")
 
     def secret_values(self, req):
-        return [req.headers.get("x-apikey")] + list(self.app.config["keys"]["virustotal"])
+        return self.header_key_secrets(req, "x-apikey")
 
     # objects
     def not_found(self, kind, ident):
@@ -1072,15 +1080,10 @@ class MetaDefender(Provider):
         return self.file_report(verdict, job["sha256"], data_id)
 
     def check_auth(self, req):
-        key = req.headers.get("apikey")
-        if not key:
-            return self.error("missing_key")
-        if key not in self.app.config["keys"]["opswat-metadefender"]:
-            return self.error("wrong_key")
-        return None
+        return self.check_header_key(req, "apikey")
 
     def secret_values(self, req):
-        return [req.headers.get("apikey")]
+        return self.header_key_secrets(req, "apikey")
 
 
 # MetaDefender before Safe Browsing: both live under /v4, Google claims the rest of it
