@@ -10,11 +10,11 @@ mkdir -p "$out"
 CC=${FUZZ_CC:-clang}
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 pkgs="gmime-3.0 libcurl libcares libcjson"
-cflags="$(pkg-config --cflags $pkgs) -D_GNU_SOURCE -I$builddir -I$srcdir/src -DSYSCONFDIR=\"/etc\""
+cflags="$(pkg-config --cflags $pkgs) -D_GNU_SOURCE -I$builddir -I$srcdir/src/core -I$srcdir/src -DSYSCONFDIR=\"/etc\""
 libs="$(pkg-config --libs $pkgs) -lpthread"
 # Every core source except the daemon's own files (main, libmilter glue):
 # the fuzzers link the same code the daemon runs.
-core=$(find "$srcdir/src" -name '*.c' ! -name main.c ! -name daemon.c ! -name milter.c  | sort)
+core=$(find "$srcdir/src/core" "$srcdir/src/cli" -name '*.c' | sort)
 for target in fuzz_analyze fuzz_urls fuzz_config; do
 	echo "  FUZZ     $out/$target"
 	# shellcheck disable=SC2086

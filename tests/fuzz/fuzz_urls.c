@@ -5,10 +5,10 @@
 #include <stdint.h>
 #include <glib.h>
 
-#include "html.h"
-#include "received.h"
-#include "url_normalize.h"
-#include "urls.h"
+#include "analysis/html.h"
+#include "analysis/received.h"
+#include "analysis/url_normalize.h"
+#include "analysis/urls.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,15 +15,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "analyze.h"
-#include "config.h"
-#include "decide.h"
-#include "eom.h"
-#include "headers.h"
-#include "integrations.h"
-#include "msgbuf.h"
-#include "nodelay.h"
-#include "plan.h"
+#include "analysis/analyze.h"
+#include "config/config.h"
+#include "output/decide.h"
+#include "output/eom.h"
+#include "output/headers.h"
+#include "config/integrations.h"
+#include "util/msgbuf.h"
+#include "util/nodelay.h"
+#include "lookup/plan.h"
 
 /* ------------------------------------------------------------ helpers */
 

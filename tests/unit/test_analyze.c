@@ -7,8 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "analyze.h"
-#include "config.h"
+#include "analysis/analyze.h"
+#include "config/config.h"
 
 #define HEADERS \
 	"Received: from a.example (a.example [198.51.100.9])\r\n" \

@@ -13,10 +13,10 @@
 #include <cmocka.h>
 #include <glib.h>
 
-#include "breaker.h"
-#include "cache.h"
-#include "ratelimit.h"
-#include "watchset.h"
+#include "engine/breaker.h"
+#include "cache/cache.h"
+#include "engine/ratelimit.h"
+#include "engine/watchset.h"
 
 #define HOUR_MS (3600 * 1000LL)
 

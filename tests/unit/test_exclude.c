@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "exclude.h"
+#include "analysis/exclude.h"
 
 static struct exclusions *excl_with(const char *const *urls, const char *const *ips,
 				    const char *const *exts)

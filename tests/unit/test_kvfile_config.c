@@ -10,9 +10,9 @@
 #include <cmocka.h>
 #include <glib.h>
 
-#include "config.h"
-#include "integrations.h"
-#include "kvfile.h"
+#include "config/config.h"
+#include "config/integrations.h"
+#include "config/kvfile.h"
 #include "providers/registry.h"
 
 static char *dir;

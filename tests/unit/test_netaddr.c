@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "netaddr.h"
+#include "util/netaddr.h"
 
 static const char *canonical(const char *text, char *buf)
 {

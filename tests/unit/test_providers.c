@@ -5,6 +5,7 @@
  *
  * Every result's details text is checked against all the test keys: a
  * key must never end up in a details text (they reach logs and headers). */
+#include <autoconfig.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,8 +17,8 @@
 #include <glib.h>
 #include <cjson/cJSON.h>
 
-#include "integrations.h"
-#include "lookup.h"
+#include "config/integrations.h"
+#include "lookup/lookup.h"
 #include "providers/provider.h"
 
 #define VT_KEY "4e3202fdbe953d628f650229af5b3eb49cd46b2d3bfe5546ae3c5fa48b554e0c"
@@ -671,7 +672,7 @@ static void test_safebrowsing_request(void **state)
 	cJSON *body = cJSON_Parse(req.body->str);
 	assert_non_null(body);
 	assert_string_equal(path(body, "client", "clientId")->valuestring, "threatmilter");
-	assert_string_equal(path(body, "client", "clientVersion")->valuestring, "0.1");
+	assert_string_equal(path(body, "client", "clientVersion")->valuestring, PACKAGE_VERSION);
 	const cJSON *info = path(body, "threatInfo", NULL);
 	assert_string_list(path(info, "threatTypes", NULL), threat_types, 4);
 	assert_string_list(path(info, "platformTypes", NULL), any, 1);

@@ -8,8 +8,8 @@
 #include <cmocka.h>
 #include <glib.h>
 
-#include "netaddr.h"
-#include "received.h"
+#include "util/netaddr.h"
+#include "analysis/received.h"
 
 static const char *from_ip(const char *header, char *buf)
 {

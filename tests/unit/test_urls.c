@@ -9,9 +9,9 @@
 #include <cmocka.h>
 #include <glib.h>
 
-#include "html.h"
-#include "url_normalize.h"
-#include "urls.h"
+#include "analysis/html.h"
+#include "analysis/url_normalize.h"
+#include "analysis/urls.h"
 
 static void expect_norm(const char *raw, const char *expected)
 {

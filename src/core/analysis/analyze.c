@@ -1,0 +1,349 @@
+/* analyze.c: a raw message in, its facts out.
+ *
+ * GMime parses the MIME structure; this file walks it and decides what
+ * each leaf is: body text (URLs are extracted from it), an attachment
+ * (hashed), or a reported message (analysed as a message of its own).
+ * The rules are those of ../shared/corpus/README.md. */
+#include "analysis/analyze.h"
+
+#include <string.h>
+
+#include "config/config.h"
+#include "analysis/exclude.h"
+#include "analysis/filetype.h"
+#include "analysis/html.h"
+#include "analysis/received.h"
+#include "analysis/url_normalize.h"
+#include "analysis/urls.h"
+
+/* What one message's walk needs; each reported message gets its own. */
+struct analysis {
+	const struct tm_config *cfg;
+	struct facts *facts;
+	struct url_set *urls;
+	unsigned reported_depth;	/* 0 for the message itself */
+};
+
+static struct facts *analyze_message(GMimeMessage *message,
+				     const struct tm_config *cfg,
+				     unsigned reported_depth);
+
+void analyze_init(void)
+{
+	g_mime_init();
+}
+
+void analyze_shutdown(void)
+{
+	g_mime_shutdown();
+}
+
+/* The decoded (transfer encoding removed) content of a leaf part. */
+static GByteArray *part_decoded_content(GMimePart *part)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content(part);
+	GByteArray *bytes = g_byte_array_new();
+
+	if (content == NULL)
+		return bytes;
+	GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(bytes);
+	/* The stream must not free the array: we hand it to the caller. */
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+	g_mime_data_wrapper_write_to_stream(content, mem);
+	g_object_unref(mem);
+	return bytes;
+}
+
+/* Text of a part as valid UTF-8, whatever the declared charset says.
+ * An unknown or lying charset falls back to Windows-1252, the de facto
+ * charset of mislabelled mail, so that no byte stops the URL scan. */
+static char *text_to_utf8(const GByteArray *bytes, const char *charset,
+			  gsize *out_len)
+{
+	const char *data = (const char *)bytes->data;
+	gssize len = (gssize)bytes->len;
+	char *utf8 = NULL;
+	gsize written = 0;
+
+	/* An empty part has no data pointer at all (phishing_pot sample-1786). */
+	if (len == 0 || data == NULL) {
+		*out_len = 0;
+		return g_strdup("");
+	}
+	if (charset != NULL && g_ascii_strcasecmp(charset, "utf-8") != 0 &&
+	    g_ascii_strcasecmp(charset, "us-ascii") != 0) {
+		const char *iconv_name = g_mime_charset_iconv_name(charset);
+
+		utf8 = g_convert(data, len, "UTF-8", iconv_name, NULL, &written, NULL);
+	}
+	if (utf8 == NULL && g_utf8_validate(data, len, NULL)) {
+		utf8 = g_strndup(data, (gsize)len);
+		written = (gsize)len;
+	}
+	if (utf8 == NULL)
+		utf8 = g_convert_with_fallback(data, len, "UTF-8", "WINDOWS-1252",
+					       "?", NULL, &written, NULL);
+	if (utf8 == NULL) {
+		utf8 = g_utf8_make_valid(data, len);
+		written = strlen(utf8);
+	}
+	*out_len = written;
+	return utf8;
+}
+
+static void extract_text_urls(struct analysis *an, GMimePart *part,
+			      const GByteArray *bytes)
+{
+	GMimeContentType *type = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	const char *charset = g_mime_content_type_get_parameter(type, "charset");
+	gsize len;
+	char *text = text_to_utf8(bytes, charset, &len);
+
+	if (g_ascii_strcasecmp(g_mime_content_type_get_media_subtype(type), "html") == 0)
+		urls_from_html(text, len, an->urls);
+	else
+		urls_from_text(text, len, an->urls);
+	g_free(text);
+}
+
+static char *checksum_hex(GChecksumType kind, const GByteArray *bytes)
+{
+	return g_compute_checksum_for_data(kind, bytes->data, bytes->len);
+}
+
+static char *filename_extension(const char *filename)
+{
+	const char *dot = strrchr(filename, '.');
+
+	if (dot == NULL)
+		return g_strdup("");
+	return g_ascii_strdown(dot + 1, -1);
+}
+
+static void add_attachment(struct analysis *an, GMimePart *part,
+			   const char *filename, const GByteArray *bytes)
+{
+	struct attachment_fact *att = g_new0(struct attachment_fact, 1);
+	GMimeContentType *type = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	char *hex;
+
+	att->filename = filename ? g_utf8_make_valid(filename, -1) : g_strdup("");
+	att->extension = filename_extension(att->filename);
+	att->content_type = g_mime_content_type_get_mime_type(type);
+	att->size = bytes->len;
+	hex = checksum_hex(G_CHECKSUM_MD5, bytes);
+	g_strlcpy(att->md5, hex, sizeof(att->md5));
+	g_free(hex);
+	hex = checksum_hex(G_CHECKSUM_SHA1, bytes);
+	g_strlcpy(att->sha1, hex, sizeof(att->sha1));
+	g_free(hex);
+	hex = checksum_hex(G_CHECKSUM_SHA256, bytes);
+	g_strlcpy(att->sha256, hex, sizeof(att->sha256));
+	g_free(hex);
+	att->executable = filetype_is_executable(bytes->data, bytes->len);
+	g_ptr_array_add(an->facts->attachments, att);
+}
+
+static void add_reported(struct analysis *an, GMimeMessage *inner)
+{
+	if (an->reported_depth >= an->cfg->max_reported_depth) {
+		an->facts->limits |= LIMIT_REPORTED_DEPTH;
+		return;
+	}
+	g_ptr_array_add(an->facts->reported,
+			analyze_message(inner, an->cfg, an->reported_depth + 1));
+}
+
+/* An attached .eml file is a reported message whatever its content type
+ * says (mail clients disagree: message/rfc822, application/octet-stream,
+ * text/plain...). */
+static void add_reported_from_bytes(struct analysis *an, const GByteArray *bytes)
+{
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(
+		(const char *)bytes->data, bytes->len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeMessage *inner = g_mime_parser_construct_message(parser, NULL);
+
+	if (inner != NULL) {
+		add_reported(an, inner);
+		g_object_unref(inner);
+	}
+	g_object_unref(parser);
+	g_object_unref(stream);
+}
+
+static bool is_text_type(GMimeContentType *type)
+{
+	return g_mime_content_type_is_type(type, "text", "plain") ||
+	       g_mime_content_type_is_type(type, "text", "html");
+}
+
+static bool has_eml_extension(const char *filename)
+{
+	size_t len = filename ? strlen(filename) : 0;
+
+	return len >= 4 && g_ascii_strcasecmp(filename + len - 4, ".eml") == 0;
+}
+
+static void analyze_leaf(struct analysis *an, GMimePart *part)
+{
+	GMimeContentType *type = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	const char *filename = g_mime_part_get_filename(part);
+	bool text = is_text_type(type);
+	bool body_text = text && filename == NULL && !g_mime_part_is_attachment(part);
+	bool reported = has_eml_extension(filename);
+	GByteArray *bytes = part_decoded_content(part);
+
+	/* An attached .eml is text to some clients, but its URLs belong to
+	 * the reported message, not to this one. */
+	if (text && !reported)
+		extract_text_urls(an, part, bytes);
+	if (!body_text)
+		add_attachment(an, part, filename, bytes);
+	if (reported)
+		add_reported_from_bytes(an, bytes);
+	g_byte_array_unref(bytes);
+}
+
+/* Recursive over the MIME tree, bounded by MaxMimeDepth: GMime already
+ * parsed the whole tree, so the bound protects this walk's stack and
+ * makes the limit visible in the output. */
+static void analyze_object(struct analysis *an, GMimeObject *object,
+			   unsigned depth)
+{
+	if (depth > an->cfg->max_mime_depth) {
+		an->facts->limits |= LIMIT_MIME_DEPTH;
+		return;
+	}
+	if (GMIME_IS_MULTIPART(object)) {
+		GMimeMultipart *multipart = GMIME_MULTIPART(object);
+		int count = g_mime_multipart_get_count(multipart);
+
+		for (int i = 0; i < count; i++)
+			analyze_object(an, g_mime_multipart_get_part(multipart, i),
+				       depth + 1);
+	} else if (GMIME_IS_MESSAGE_PART(object)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(
+			GMIME_MESSAGE_PART(object));
+
+		if (inner != NULL)
+			add_reported(an, inner);
+	} else if (GMIME_IS_PART(object)) {
+		analyze_leaf(an, GMIME_PART(object));
+	}
+	/* message/partial and unknown objects carry no indicators. */
+}
+
+static char *message_sender_ip(GMimeMessage *message, const struct tm_config *cfg)
+{
+	GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(message));
+	int count = g_mime_header_list_get_count(headers);
+	GPtrArray *values = g_ptr_array_new();
+	char *ip;
+
+	for (int i = 0; i < count; i++) {
+		GMimeHeader *header = g_mime_header_list_get_header_at(headers, i);
+
+		if (g_ascii_strcasecmp(g_mime_header_get_name(header), "Received") == 0)
+			g_ptr_array_add(values, (gpointer)g_mime_header_get_raw_value(header));
+	}
+	ip = received_sender_ip((const char *const *)values->pdata, values->len,
+				cfg->internal_hosts);
+	g_ptr_array_unref(values);
+	return ip;
+}
+
+/* Exclusions come after extraction: an excluded indicator stays in the
+ * facts, marked with the rule, and is never looked up. */
+static void apply_exclusions(struct facts *facts, const struct exclusions *excl)
+{
+	if (excl == NULL)
+		return;
+	for (guint i = 0; i < facts->urls->len; i++) {
+		char *url = g_ptr_array_index(facts->urls, i);
+		const char *rule = exclusions_match_url(excl, url);
+
+		if (rule != NULL)
+			g_hash_table_insert(facts->excluded_urls, url, (gpointer)rule);
+	}
+	if (facts->sender_ip != NULL)
+		facts->sender_ip_excluded = exclusions_match_ip(excl, facts->sender_ip);
+	for (guint i = 0; i < facts->attachments->len; i++) {
+		struct attachment_fact *att = g_ptr_array_index(facts->attachments, i);
+
+		att->excluded = exclusions_match_extension(excl, att->extension);
+	}
+}
+
+static char *valid_utf8_or_null(const char *text)
+{
+	return text ? g_utf8_make_valid(text, -1) : NULL;
+}
+
+static struct facts *analyze_message(GMimeMessage *message,
+				     const struct tm_config *cfg,
+				     unsigned reported_depth)
+{
+	struct analysis an = {
+		.cfg = cfg,
+		.facts = facts_new(),
+		.urls = url_set_new(cfg->max_urls),
+		.reported_depth = reported_depth,
+	};
+	GMimeObject *body = g_mime_message_get_mime_part(message);
+
+	an.facts->subject = valid_utf8_or_null(g_mime_message_get_subject(message));
+	an.facts->message_id = valid_utf8_or_null(g_mime_message_get_message_id(message));
+	an.facts->sender_ip = message_sender_ip(message, cfg);
+	if (body != NULL)
+		analyze_object(&an, body, 0);
+
+	GPtrArray *sorted = url_set_sorted(an.urls);
+	for (guint i = 0; i < sorted->len; i++)
+		g_ptr_array_add(an.facts->urls, g_strdup(g_ptr_array_index(sorted, i)));
+	g_ptr_array_unref(sorted);
+	an.facts->urls_dropped = url_set_dropped(an.urls);
+	if (an.facts->urls_dropped > 0)
+		an.facts->limits |= LIMIT_MAX_URLS;
+	url_set_free(an.urls);
+
+	apply_exclusions(an.facts, cfg->exclusions);
+	return an.facts;
+}
+
+struct facts *analyze_stream(GMimeStream *stream, const struct tm_config *cfg)
+{
+	gint64 length = g_mime_stream_length(stream);
+	struct facts *facts;
+
+	if (length >= 0 && (guint64)length > cfg->max_message_size) {
+		facts = facts_new();
+		facts->size = (size_t)length;
+		facts->limits |= LIMIT_MESSAGE_SIZE;
+		return facts;
+	}
+
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeMessage *message = g_mime_parser_construct_message(parser, NULL);
+
+	if (message == NULL) {
+		facts = facts_new();
+		facts->limits |= LIMIT_PARSE_ERROR;
+	} else {
+		facts = analyze_message(message, cfg, 0);
+		g_object_unref(message);
+	}
+	facts->size = length >= 0 ? (size_t)length : 0;
+	g_object_unref(parser);
+	return facts;
+}
+
+struct facts *analyze_buffer(const char *data, size_t len,
+			     const struct tm_config *cfg)
+{
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
+	struct facts *facts = analyze_stream(stream, cfg);
+
+	g_object_unref(stream);
+	return facts;
+}

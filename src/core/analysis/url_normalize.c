@@ -1,0 +1,344 @@
+/* url_normalize.c: one candidate URL to its normalised form, or NULL. */
+#include "analysis/url_normalize.h"
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <glib.h>
+
+/* Characters that hide inside URLs without being part of them. */
+static size_t invisible_char_len(const unsigned char *p, size_t left)
+{
+	if (left >= 3 && p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0x8b && p[2] <= 0x8d)
+		return 3;	/* U+200B..U+200D */
+	if (left >= 3 && p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0xa0)
+		return 3;	/* U+2060 word joiner */
+	if (left >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+		return 3;	/* U+FEFF */
+	if (left >= 2 && p[0] == 0xc2 && p[1] == 0xad)
+		return 2;	/* U+00AD soft hyphen */
+	return 0;
+}
+
+/* Ideographic and full-width dots that browsers read as '.'. */
+static size_t unicode_dot_len(const unsigned char *p, size_t left)
+{
+	if (left >= 3 && p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x82)
+		return 3;	/* U+3002 */
+	if (left >= 3 && p[0] == 0xef && p[1] == 0xbc && p[2] == 0x8e)
+		return 3;	/* U+FF0E */
+	if (left >= 3 && p[0] == 0xef && p[1] == 0xbd && p[2] == 0xa1)
+		return 3;	/* U+FF61 */
+	return 0;
+}
+
+/* The candidate without TAB/CR/LF, invisible characters and surrounding
+ * blanks. */
+static GString *clean_copy(const char *raw, size_t len)
+{
+	GString *s = g_string_sized_new(len);
+	const unsigned char *p = (const unsigned char *)raw;
+
+	for (size_t i = 0; i < len;) {
+		size_t skip = invisible_char_len(p + i, len - i);
+
+		if (skip > 0) {
+			i += skip;
+			continue;
+		}
+		if (p[i] != '\t' && p[i] != '\r' && p[i] != '\n' && p[i] != '\0')
+			g_string_append_c(s, (char)p[i]);
+		i++;
+	}
+	while (s->len > 0 && s->str[0] == ' ')
+		g_string_erase(s, 0, 1);
+	while (s->len > 0 && s->str[s->len - 1] == ' ')
+		g_string_truncate(s, s->len - 1);
+	return s;
+}
+
+/* One part of a numeric IPv4 host: decimal, 0-prefixed octal or 0x hex. */
+static bool ipv4_part(const char *s, size_t len, unsigned long long *out)
+{
+	int base = 10;
+	char buf[32];
+	char *end;
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+		len -= 2;
+	} else if (len > 1 && s[0] == '0') {
+		base = 8;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	for (size_t i = 0; i < len; i++) {
+		if (base == 16 ? !g_ascii_isxdigit(buf[i])
+			       : !(buf[i] >= '0' && buf[i] <= (base == 8 ? '7' : '9')))
+			return false;
+	}
+	*out = strtoull(buf, &end, base);
+	return *end == '\0' && *out <= 0xffffffffULL;
+}
+
+/* inet_aton's forms: a, a.b, a.b.c, a.b.c.d with the last part filling
+ * the remaining bytes (3232235777, 0xC0A80101, 0300.0250.1.1, 192.168.257). */
+static bool numeric_ipv4(const char *host, char *out, size_t outlen)
+{
+	unsigned long long parts[4];
+	int n = 0;
+	const char *p = host;
+
+	for (;;) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+
+		if (n == 4 || !ipv4_part(p, len, &parts[n]))
+			return false;
+		n++;
+		if (dot == NULL)
+			break;
+		p = dot + 1;
+		if (*p == '\0')
+			break;	/* trailing dot: "1.2.3.4." */
+	}
+	unsigned long long value = 0;
+	for (int i = 0; i < n - 1; i++) {
+		if (parts[i] > 255)
+			return false;
+		value |= parts[i] << (8 * (3 - i));
+	}
+	unsigned long long last_max = 0xffffffffULL >> (8 * (n - 1));
+	if (parts[n - 1] > last_max)
+		return false;
+	value |= parts[n - 1];
+	g_snprintf(out, outlen, "%llu.%llu.%llu.%llu", (value >> 24) & 255, (value >> 16) & 255,
+		   (value >> 8) & 255, value & 255);
+	return true;
+}
+
+static bool valid_hostname(const char *host)
+{
+	if (*host == '\0' || *host == '.' || strstr(host, "..") != NULL || strlen(host) > 253)
+		return false;
+	for (const char *p = host; *p; p++)
+		if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.' && *p != '_')
+			return false;
+	return strchr(host, '.') != NULL;
+}
+
+/* Lower-case ASCII host in punycode, or NULL. */
+static char *normalize_host(const char *raw, size_t len)
+{
+	GString *h = g_string_sized_new(len);
+	const unsigned char *p = (const unsigned char *)raw;
+	char quad[16];
+
+	for (size_t i = 0; i < len;) {
+		size_t dot = unicode_dot_len(p + i, len - i);
+
+		if (dot > 0) {
+			g_string_append_c(h, '.');
+			i += dot;
+		} else {
+			g_string_append_c(h, (char)p[i]);
+			i++;
+		}
+	}
+	while (h->len > 0 && h->str[h->len - 1] == '.')
+		g_string_truncate(h, h->len - 1);
+	if (h->len == 0 || !g_utf8_validate(h->str, (gssize)h->len, NULL)) {
+		g_string_free(h, TRUE);
+		return NULL;
+	}
+	char *ascii = g_hostname_to_ascii(h->str);
+	g_string_free(h, TRUE);
+	if (ascii == NULL)
+		return NULL;
+	char *lower = g_ascii_strdown(ascii, -1);
+	g_free(ascii);
+	if (numeric_ipv4(lower, quad, sizeof(quad))) {
+		g_free(lower);
+		return g_strdup(quad);
+	}
+	if (!valid_hostname(lower)) {
+		g_free(lower);
+		return NULL;
+	}
+	return lower;
+}
+
+static bool scheme_is(const char *s, size_t len, const char *name)
+{
+	return len == strlen(name) && g_ascii_strncasecmp(s, name, len) == 0;
+}
+
+char *url_normalize(const char *raw, size_t len)
+{
+	GString *s = clean_copy(raw, len);
+	GString *out = NULL;
+	char *host = NULL;
+	const char *scheme;
+	size_t scheme_len;
+
+	if (g_str_has_prefix(s->str, "//"))
+		g_string_prepend(s, "http:");
+	else if (g_ascii_strncasecmp(s->str, "www.", 4) == 0) {
+		/* "www.nodot" is a word, not a host: a dot must follow "www." */
+		size_t host_len = strcspn(s->str + 4, "/\\?#:");
+		if (memchr(s->str + 4, '.', host_len) == NULL)
+			goto fail;
+		g_string_prepend(s, "http://");
+	}
+
+	const char *p = s->str;
+	const char *colon = strchr(p, ':');
+	if (colon == NULL || colon == p)
+		goto fail;
+	for (const char *q = p; q < colon; q++)
+		if (!g_ascii_isalnum(*q) && *q != '+' && *q != '.' && *q != '-')
+			goto fail;
+	scheme = p;
+	scheme_len = (size_t)(colon - p);
+	if (!scheme_is(scheme, scheme_len, "http") && !scheme_is(scheme, scheme_len, "https") &&
+	    !scheme_is(scheme, scheme_len, "ftp"))
+		goto fail;	/* mailto:, tel:, data:, javascript:, cid:, ... */
+
+	/* "http://", "http:\\\\" and other slash mixtures all mean "//" */
+	p = colon + 1;
+	if (*p != '/' && *p != '\\')
+		goto fail;
+	while (*p == '/' || *p == '\\')
+		p++;
+
+	const char *auth_end = p + strcspn(p, "/\\?#");
+	const char *at = NULL;
+	for (const char *q = p; q < auth_end; q++)
+		if (*q == '@')
+			at = q;
+	const char *hostport = at ? at + 1 : p;
+	const char *port = NULL;
+	const char *host_end;
+
+	if (*hostport == '[') {
+		const char *close = memchr(hostport, ']', (size_t)(auth_end - hostport));
+		char v6[64], text[INET6_ADDRSTRLEN];
+		unsigned char bytes[16];
+		size_t v6len;
+
+		if (close == NULL)
+			goto fail;
+		v6len = (size_t)(close - hostport - 1);
+		if (v6len == 0 || v6len >= sizeof(v6))
+			goto fail;
+		memcpy(v6, hostport + 1, v6len);
+		v6[v6len] = '\0';
+		if (inet_pton(AF_INET6, v6, bytes) != 1 ||
+		    inet_ntop(AF_INET6, bytes, text, sizeof(text)) == NULL)
+			goto fail;
+		host = g_strdup_printf("[%s]", text);
+		host_end = close + 1;
+		if (host_end < auth_end) {
+			if (*host_end != ':')
+				goto fail;
+			port = host_end + 1;
+		}
+	} else {
+		const char *pc = memchr(hostport, ':', (size_t)(auth_end - hostport));
+
+		host_end = pc ? pc : auth_end;
+		if (pc != NULL)
+			port = pc + 1;
+		host = normalize_host(hostport, (size_t)(host_end - hostport));
+		if (host == NULL)
+			goto fail;
+	}
+
+	out = g_string_new(NULL);
+	for (size_t i = 0; i < scheme_len; i++)
+		g_string_append_c(out, g_ascii_tolower(scheme[i]));
+	g_string_append(out, "://");
+	if (at != NULL) {
+		for (const char *q = p; q <= at; q++) {
+			if (*q == ' ')
+				g_string_append(out, "%20");
+			else
+				g_string_append_c(out, *q);
+		}
+	}
+	g_string_append(out, host);
+	if (port != NULL && port < auth_end) {
+		size_t plen = (size_t)(auth_end - port);
+		char digits[8];
+		unsigned long n;
+
+		if (plen == 0 || plen > 5 || strspn(port, "0123456789") < plen)
+			goto fail;
+		memcpy(digits, port, plen);
+		digits[plen] = '\0';
+		n = strtoul(digits, NULL, 10);
+		if (n > 65535)
+			goto fail;
+		bool is_default = (n == 80 && scheme_is(scheme, scheme_len, "http")) ||
+				  (n == 443 && scheme_is(scheme, scheme_len, "https")) ||
+				  (n == 21 && scheme_is(scheme, scheme_len, "ftp"));
+		if (!is_default)
+			g_string_append_printf(out, ":%lu", n);
+	}
+	if (*auth_end != '/' && *auth_end != '\\')
+		g_string_append_c(out, '/');
+	/* the path: backslashes read as '/' until the query, as browsers do */
+	bool in_query = false;
+	for (const char *q = auth_end; *q; q++) {
+		if (*q == '?' || *q == '#')
+			in_query = true;
+		if (*q == ' ')
+			g_string_append(out, "%20");
+		else if (*q == '\\' && !in_query)
+			g_string_append_c(out, '/');
+		else
+			g_string_append_c(out, *q);
+	}
+	g_free(host);
+	g_string_free(s, TRUE);
+	return g_string_free(out, FALSE);
+fail:
+	g_free(host);
+	if (out != NULL)
+		g_string_free(out, TRUE);
+	g_string_free(s, TRUE);
+	return NULL;
+}
+
+char *url_host(const char *url)
+{
+	const char *p = strstr(url, "://");
+	const char *end, *at, *start;
+
+	if (p == NULL)
+		return NULL;
+	p += 3;
+	end = p + strcspn(p, "/?#");
+	at = NULL;
+	for (const char *q = p; q < end; q++)
+		if (*q == '@')
+			at = q;
+	start = at ? at + 1 : p;
+	if (*start == '[') {
+		const char *close = memchr(start, ']', (size_t)(end - start));
+
+		if (close == NULL)
+			return NULL;
+		return g_strndup(start + 1, (size_t)(close - start - 1));
+	}
+	const char *colon = memchr(start, ':', (size_t)(end - start));
+	if (colon != NULL)
+		end = colon;
+	if (end == start)
+		return NULL;
+	return g_strndup(start, (size_t)(end - start));
+}

@@ -1,0 +1,178 @@
+/* urls.c: bare URLs in text, and the set that collects them. */
+#include "analysis/urls.h"
+
+#include <string.h>
+
+#include "analysis/url_normalize.h"
+
+struct url_set {
+	GHashTable *urls;	/* normalised URL -> itself (owned) */
+	GHashTable *dropped;	/* distinct URLs over the cap */
+	unsigned max_urls;
+};
+
+struct url_set *url_set_new(unsigned max_urls)
+{
+	struct url_set *set = g_new0(struct url_set, 1);
+
+	set->urls = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	set->dropped = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	set->max_urls = max_urls;
+	return set;
+}
+
+void url_set_free(struct url_set *set)
+{
+	if (set == NULL)
+		return;
+	g_hash_table_unref(set->urls);
+	g_hash_table_unref(set->dropped);
+	g_free(set);
+}
+
+bool url_set_add(struct url_set *set, const char *url)
+{
+	if (g_hash_table_contains(set->urls, url))
+		return true;
+	if (set->max_urls > 0 && g_hash_table_size(set->urls) >= set->max_urls) {
+		/* Counting distinct drops needs memory too: bounded, then approximate. */
+		if (g_hash_table_size(set->dropped) < 100000)
+			g_hash_table_add(set->dropped, g_strdup(url));
+		return false;
+	}
+	g_hash_table_add(set->urls, g_strdup(url));
+	return true;
+}
+
+unsigned url_set_count(const struct url_set *set)
+{
+	return g_hash_table_size(set->urls);
+}
+
+unsigned url_set_dropped(const struct url_set *set)
+{
+	return g_hash_table_size(set->dropped);
+}
+
+static gint by_bytes(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+GPtrArray *url_set_sorted(const struct url_set *set)
+{
+	GPtrArray *out = g_ptr_array_sized_new(g_hash_table_size(set->urls));
+	GHashTableIter it;
+	gpointer key;
+
+	g_hash_table_iter_init(&it, set->urls);
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		g_ptr_array_add(out, key);
+	g_ptr_array_sort(out, by_bytes);
+	return out;
+}
+
+/* Length of the character at p if it ends a bare URL, else 0: ASCII
+ * whitespace, controls, < > " ' `, NBSP and Unicode quotes. */
+static size_t url_stop_len(const unsigned char *p, size_t left)
+{
+	if (*p <= 0x20 || *p == 0x7f || strchr("<>\"'`", *p) != NULL)
+		return 1;
+	if (left >= 2 && p[0] == 0xc2 && (p[1] == 0xa0 || p[1] == 0xab || p[1] == 0xbb))
+		return 2;	/* NBSP, guillemets */
+	if (left >= 3 && p[0] == 0xe2 && p[1] == 0x80 &&
+	    (p[2] == 0x98 || p[2] == 0x99 || p[2] == 0x9c || p[2] == 0x9d || p[2] == 0xa8 ||
+	     p[2] == 0xa9))
+		return 3;	/* curly quotes, line/paragraph separators */
+	if (left >= 3 && p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80)
+		return 3;	/* ideographic space */
+	return 0;
+}
+
+static const char *const url_starts[] = {
+	"http://", "https://", "ftp://", "http:\\\\", "https:\\\\", "www.",
+};
+
+static size_t url_start_at(const char *p, size_t left)
+{
+	/* Every start begins with h, f or w: most bytes of a text are
+	 * rejected here without a comparison (the profile's hot spot). */
+	char c = g_ascii_tolower(*p);
+
+	if (c != 'h' && c != 'f' && c != 'w')
+		return 0;
+	for (size_t i = 0; i < G_N_ELEMENTS(url_starts); i++) {
+		size_t n = strlen(url_starts[i]);
+
+		if (url_starts[i][0] == c && left > n && g_ascii_strncasecmp(p, url_starts[i], n) == 0)
+			return n;
+	}
+	return 0;
+}
+
+/* Drops trailing punctuation and closing brackets without an opening one. */
+static size_t trim_url_end(const char *start, size_t len)
+{
+	for (;;) {
+		if (len == 0)
+			return 0;
+		char c = start[len - 1];
+
+		if (strchr(".,;:!?'\"*", c) != NULL) {
+			len--;
+			continue;
+		}
+		const char *pair = c == ')' ? "(" : c == ']' ? "[" : c == '}' ? "{" : NULL;
+		if (pair != NULL) {
+			int open = 0, close = 0;
+
+			for (size_t i = 0; i < len; i++) {
+				if (start[i] == pair[0])
+					open++;
+				else if (start[i] == c)
+					close++;
+			}
+			if (close > open) {
+				len--;
+				continue;
+			}
+		}
+		return len;
+	}
+}
+
+void urls_from_text(const char *text, size_t len, struct url_set *out)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t prefix;
+
+		/* skip to the next byte that can start a URL (h, f, w) */
+		while (i < len && (text[i] | 0x20) != 'h' && (text[i] | 0x20) != 'f' &&
+		       (text[i] | 0x20) != 'w')
+			i++;
+		if (i >= len)
+			break;
+		/* a URL starts a word: not in the middle of letters/digits */
+		if ((i > 0 && (g_ascii_isalnum(text[i - 1]) || text[i - 1] == '.' ||
+			       text[i - 1] == '/' || text[i - 1] == '@' || text[i - 1] == '-')) ||
+		    (prefix = url_start_at(text + i, len - i)) == 0) {
+			i++;
+			continue;
+		}
+		size_t end = i + prefix;
+		while (end < len && url_stop_len(t + end, len - end) == 0)
+			end++;
+		size_t url_len = trim_url_end(text + i, end - i);
+		if (url_len > prefix) {
+			char *url = url_normalize(text + i, url_len);
+
+			if (url != NULL)
+				url_set_add(out, url);
+			g_free(url);
+		}
+		i = end;
+	}
+}

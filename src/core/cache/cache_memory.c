@@ -1,0 +1,134 @@
+/* cache_memory.c: the in-process cache backend: a hash table for lookup
+ * and a doubly linked list for recency, under one mutex (milter threads
+ * read it, the engine thread writes it). */
+#include "cache/cache.h"
+
+#include <pthread.h>
+#include <glib.h>
+
+struct memory_entry {
+	char *key;
+	enum lookup_status status;
+	char *details;
+	int64_t expires_ms;
+	unsigned hits_left;
+	GList link;		/* data = the entry itself; head = most recent */
+};
+
+struct memory_cache {
+	struct cache base;
+	pthread_mutex_t lock;
+	GHashTable *entries;	/* key -> struct memory_entry */
+	GQueue recency;
+	size_t max_entries;
+};
+
+static void entry_free(gpointer data)
+{
+	struct memory_entry *entry = data;
+
+	g_free(entry->key);
+	g_free(entry->details);
+	g_free(entry);
+}
+
+/* Caller holds the lock. */
+static void entry_remove(struct memory_cache *mc, struct memory_entry *entry)
+{
+	g_queue_unlink(&mc->recency, &entry->link);
+	g_hash_table_remove(mc->entries, entry->key);	/* frees the entry */
+}
+
+static bool memory_get(struct cache *cache, const char *key, int64_t now_ms,
+		       enum lookup_status *status, char **details)
+{
+	struct memory_cache *mc = (struct memory_cache *)cache;
+	bool hit = false;
+
+	pthread_mutex_lock(&mc->lock);
+	struct memory_entry *entry = g_hash_table_lookup(mc->entries, key);
+	if (entry != NULL && now_ms >= entry->expires_ms) {
+		entry_remove(mc, entry);
+		entry = NULL;
+	}
+	if (entry != NULL) {
+		*status = entry->status;
+		*details = g_strdup(entry->details);
+		hit = true;
+		/* The hit that uses up the allowance is still served; the next
+		 * request asks the provider again. */
+		if (--entry->hits_left == 0) {
+			entry_remove(mc, entry);
+		} else {
+			g_queue_unlink(&mc->recency, &entry->link);
+			g_queue_push_head_link(&mc->recency, &entry->link);
+		}
+	}
+	pthread_mutex_unlock(&mc->lock);
+	return hit;
+}
+
+static void memory_put(struct cache *cache, const char *key, enum lookup_status status,
+		       const char *details, int64_t expires_ms, unsigned max_hits)
+{
+	struct memory_cache *mc = (struct memory_cache *)cache;
+
+	if (max_hits == 0 || mc->max_entries == 0)
+		return;
+	pthread_mutex_lock(&mc->lock);
+	struct memory_entry *old = g_hash_table_lookup(mc->entries, key);
+	if (old != NULL)
+		entry_remove(mc, old);
+	while (g_hash_table_size(mc->entries) >= mc->max_entries) {
+		GList *oldest = g_queue_peek_tail_link(&mc->recency);
+		entry_remove(mc, oldest->data);
+	}
+	struct memory_entry *entry = g_new0(struct memory_entry, 1);
+	entry->key = g_strdup(key);
+	entry->status = status;
+	entry->details = g_strdup(details);
+	entry->expires_ms = expires_ms;
+	entry->hits_left = max_hits;
+	entry->link.data = entry;
+	g_hash_table_insert(mc->entries, entry->key, entry);
+	g_queue_push_head_link(&mc->recency, &entry->link);
+	pthread_mutex_unlock(&mc->lock);
+}
+
+static size_t memory_count(struct cache *cache)
+{
+	struct memory_cache *mc = (struct memory_cache *)cache;
+
+	pthread_mutex_lock(&mc->lock);
+	size_t n = g_hash_table_size(mc->entries);
+	pthread_mutex_unlock(&mc->lock);
+	return n;
+}
+
+static void memory_destroy(struct cache *cache)
+{
+	struct memory_cache *mc = (struct memory_cache *)cache;
+
+	g_hash_table_destroy(mc->entries);
+	pthread_mutex_destroy(&mc->lock);
+	g_free(mc);
+}
+
+static const struct cache_backend_ops memory_ops = {
+	.get = memory_get,
+	.put = memory_put,
+	.count = memory_count,
+	.destroy = memory_destroy,
+};
+
+struct cache *cache_memory_new(size_t max_entries)
+{
+	struct memory_cache *mc = g_new0(struct memory_cache, 1);
+
+	mc->base.ops = &memory_ops;
+	pthread_mutex_init(&mc->lock, NULL);
+	mc->entries = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, entry_free);
+	g_queue_init(&mc->recency);
+	mc->max_entries = max_entries;
+	return &mc->base;
+}

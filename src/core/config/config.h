@@ -1,0 +1,115 @@
+/* config.h: the configuration snapshot.
+ *
+ * A snapshot is built completely by config_load() (main file, integration
+ * files, every list) and never modified afterwards; the daemon swaps whole
+ * snapshots on reload and frees the old one when the last message using it
+ * finishes (config_ref/config_unref). That is the only global mutable
+ * state of the program. */
+#ifndef TM_CONFIG_H
+#define TM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <glib.h>
+
+#include "analysis/exclude.h"
+#include "util/netaddr.h"
+
+enum tm_action {
+	ACTION_ACCEPT,
+	ACTION_TAG,
+	ACTION_QUARANTINE,
+	ACTION_REJECT,
+	ACTION_TEMPFAIL,
+	ACTION_DISCARD,
+};
+
+/* The On-<Event> keys. */
+enum tm_event {
+	EVENT_MALICIOUS,
+	EVENT_SUSPICIOUS,
+	EVENT_CLEAN,
+	EVENT_UNKNOWN,
+	EVENT_PROVIDER_ERROR,
+	EVENT_TIMEOUT,
+	EVENT_INTERNAL_ERROR,
+	EVENT_TOO_LARGE,
+	EVENT_COUNT
+};
+
+enum tm_mode {
+	MODE_INLINE,	/* judge the message itself */
+	MODE_REPORT,	/* abuse mailbox: judge the reported inner messages */
+};
+
+struct tm_config {
+	char *path;			/* NULL for the embedded defaults */
+	int refcount;
+
+	/* daemon */
+	char *socket;			/* Socket */
+	unsigned socket_mode;		/* SocketMode (octal) */
+	char *socket_group;		/* SocketGroup */
+	char *user_id;			/* UserID user[:group] */
+	char *pid_file;			/* PidFile */
+	unsigned umask;			/* UMask (octal) */
+	bool background;		/* Background */
+	bool syslog;			/* Syslog */
+	int syslog_facility;		/* SyslogFacility, a LOG_* value */
+	bool log_why;			/* LogWhy */
+	bool software_header;		/* SoftwareHeader */
+	char *tmp_dir;			/* TmpDir */
+	bool ignore_authenticated_clients; /* IgnoreAuthenticatedClients */
+	unsigned milter_timeout_s;	/* MilterTimeout (smfi_settimeout) */
+
+	/* analysis */
+	size_t max_message_size;	/* MaxMessageSize, bytes */
+	unsigned max_urls;		/* MaxURLs */
+	unsigned max_mime_depth;	/* MaxMimeDepth: nesting of multiparts */
+	unsigned max_reported_depth;	/* MaxReportedDepth: messages in messages */
+	struct net_list *internal_hosts; /* InternalHosts */
+	struct exclusions *exclusions;	/* ExcludeURLs, ExcludeIPs, ExcludeExtensions */
+
+	/* lookups */
+	unsigned scan_deadline_ms;	/* ScanDeadline */
+	char *ca_cert_file;		/* CACertFile: CA bundle for TLS; NULL = system */
+	char *integrations_dir;		/* IntegrationsDir */
+	GPtrArray *integrations;	/* struct integration *, sorted by name */
+
+	/* actions and headers */
+	enum tm_action on[EVENT_COUNT];	/* On-Malicious ... On-TooLarge */
+	char *reject_message;		/* RejectMessage, "%v" = verdict */
+	char *header_prefix;		/* HeaderPrefix, default "X-Threat-" */
+	char *subject_tag;		/* SubjectTag, "" = none */
+	char *report_hostname;		/* ReportHostname in X-Threat-Scanned */
+	enum tm_mode mode;		/* Mode inline|report */
+	GPtrArray *report_recipients;	/* ReportRecipients: char * */
+
+	/* Every list key's entries as accepted (inline or from file:), in
+	 * order: canonical name -> GPtrArray of char *. Only for `-e`. */
+	GHashTable *list_entries;
+};
+
+/* Loads and validates `path` and everything it refers to. On any error
+ * returns NULL and writes "file:line: message" into err. */
+struct tm_config *config_load(const char *path, char *err, size_t errlen);
+/* The embedded defaults: what runs with no configuration file. */
+struct tm_config *config_defaults(void);
+struct tm_config *config_ref(struct tm_config *cfg);
+void config_unref(struct tm_config *cfg);
+
+/* `-e Key`: prints the effective value of one key (case-insensitive) in
+ * the form the file would take. Returns false for an unknown key. */
+bool config_print_value(const struct tm_config *cfg, const char *key,
+			FILE *out);
+
+/* Value syntax shared with the integration files: yes/no/true/false/on/
+ * off/1/0; durations "10", "10s", "500ms", "2m", "1h" (plain = seconds). */
+bool config_parse_bool(const char *text, bool *out);
+bool config_parse_duration_ms(const char *text, unsigned long long *ms);
+
+const char *action_name(enum tm_action action);
+const char *event_key(enum tm_event event);	/* "On-Malicious" ... */
+
+#endif

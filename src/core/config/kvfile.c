@@ -1,0 +1,89 @@
+/* kvfile.c: `Key value` lines. */
+#include "config/kvfile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <glib.h>
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+bool kvfile_parse(const char *name, const char *buf, size_t len, kv_setting_fn fn,
+		  void *userdata, char *err, size_t errlen)
+{
+	const char *p = buf, *end = buf + len;
+	unsigned line = 0;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = eol ? eol : end;
+		char msg[512];
+
+		line++;
+		if (memchr(p, '\0', (size_t)(stop - p)) != NULL) {
+			snprintf(err, errlen, "%s:%u: NUL byte in line", name, line);
+			return false;
+		}
+		/* comment: '#' at the start or after a blank */
+		const char *hash = NULL;
+		for (const char *q = p; q < stop; q++) {
+			if (*q == '#' && (q == p || is_blank(q[-1]))) {
+				hash = q;
+				break;
+			}
+		}
+		if (hash != NULL)
+			stop = hash;
+		while (p < stop && is_blank(*p))
+			p++;
+		while (stop > p && is_blank(stop[-1]))
+			stop--;
+		if (p < stop) {
+			const char *key_end = p;
+
+			while (key_end < stop && !is_blank(*key_end))
+				key_end++;
+			const char *value = key_end;
+			while (value < stop && is_blank(*value))
+				value++;
+			char *key = g_strndup(p, (size_t)(key_end - p));
+			char *val = g_strndup(value, (size_t)(stop - value));
+			bool ok;
+
+			msg[0] = '\0';
+			if (!g_utf8_validate(key, -1, NULL) || !g_utf8_validate(val, -1, NULL)) {
+				snprintf(msg, sizeof(msg), "not valid UTF-8");
+				ok = false;
+			} else {
+				ok = fn(key, val, name, line, userdata, msg, sizeof(msg));
+			}
+			g_free(key);
+			g_free(val);
+			if (!ok) {
+				snprintf(err, errlen, "%s:%u: %s", name, line, msg);
+				return false;
+			}
+		}
+		p = eol ? eol + 1 : end;
+	}
+	return true;
+}
+
+bool kvfile_read(const char *path, kv_setting_fn fn, void *userdata, char *err, size_t errlen)
+{
+	gchar *contents = NULL;
+	gsize len = 0;
+	GError *error = NULL;
+
+	if (!g_file_get_contents(path, &contents, &len, &error)) {
+		snprintf(err, errlen, "%s: %s", path, error->message);
+		g_error_free(error);
+		return false;
+	}
+	bool ok = kvfile_parse(path, contents, len, fn, userdata, err, errlen);
+	g_free(contents);
+	return ok;
+}

@@ -1,0 +1,33 @@
+/* judge.h: from a message's facts to its lookups and verdict.
+ *
+ * The one function the milter (at end of message) and `threatmilter scan`
+ * both call after the analysis, so the two can never disagree. */
+#ifndef TM_JUDGE_H
+#define TM_JUDGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "analysis/facts.h"
+#include "output/verdict.h"
+
+struct engine;
+struct tm_config;
+
+struct judgement {
+	GPtrArray *lookups;		/* struct lookup *, owned */
+	struct verdict_summary summary;
+	int64_t elapsed_ms;		/* lookups only */
+	bool reported;			/* judged by the reported inner messages */
+};
+
+/* Report mode (abuse mailbox): the verdict comes from the reported
+ * messages; a report without any falls back to the message itself, so a
+ * user who pastes a phishing mail inline is still answered. engine may be
+ * NULL (no lookups: verdict unknown). */
+void judge_message(struct engine *engine, struct tm_config *cfg, const struct facts *facts,
+		   bool report_mode, struct judgement *out);
+void judgement_clear(struct judgement *judgement);
+
+#endif

@@ -1,0 +1,28 @@
+/* lookup.c: names of indicator kinds and lookup statuses, as they appear
+ * in the JSON output, the headers and the logs. */
+#include "lookup/lookup.h"
+
+const char *indicator_kind_name(enum indicator_kind kind)
+{
+	switch (kind) {
+	case INDICATOR_URL: return "url";
+	case INDICATOR_DOMAIN: return "domain";
+	case INDICATOR_IP: return "ip";
+	case INDICATOR_HASH: return "hash";
+	}
+	return "?";
+}
+
+const char *lookup_status_name(enum lookup_status status)
+{
+	switch (status) {
+	case LOOKUP_MALICIOUS: return "malicious";
+	case LOOKUP_SUSPICIOUS: return "suspicious";
+	case LOOKUP_CLEAN: return "clean";
+	case LOOKUP_UNKNOWN: return "unknown";
+	case LOOKUP_ERROR: return "error";
+	case LOOKUP_RATE_LIMITED: return "rate_limited";
+	case LOOKUP_SKIPPED: return "skipped";
+	}
+	return "?";
+}

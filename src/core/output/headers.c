@@ -1,0 +1,218 @@
+/* headers.c: building, defanging, sanitising and folding our headers. */
+#include <autoconfig.h>
+#include "output/headers.h"
+
+#include <string.h>
+#include <glib.h>
+
+#include "config/config.h"
+#include "config/integrations.h"
+
+static const char *const header_suffixes[] = { "Verdict", "Report", "Scanned", "Filter" };
+
+char *header_sanitize(const char *text, size_t max)
+{
+	GString *out = g_string_new(NULL);
+	bool space = false;
+
+	for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p; p++) {
+		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
+			space = out->len > 0;
+			continue;
+		}
+		if (space) {
+			g_string_append_c(out, ' ');
+			space = false;
+		}
+		g_string_append_c(out, *p >= 0x21 && *p < 0x7f ? (char)*p : '?');
+		/* A UTF-8 sequence becomes one '?', not one per byte. */
+		if (*p >= 0xc0)
+			while ((p[1] & 0xc0) == 0x80)
+				p++;
+	}
+	if (max >= 4 && out->len > max) {
+		g_string_truncate(out, max - 3);
+		g_string_append(out, "...");
+	}
+	return g_string_free(out, FALSE);
+}
+
+static void defang_host_dots(GString *out, const char *host, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (host[i] == '.')
+			g_string_append(out, "[.]");
+		else
+			g_string_append_c(out, host[i]);
+	}
+}
+
+char *indicator_defang(const char *indicator, enum indicator_kind kind)
+{
+	GString *out = g_string_new(NULL);
+
+	if (kind == INDICATOR_DOMAIN) {
+		defang_host_dots(out, indicator, strlen(indicator));
+	} else if (kind == INDICATOR_URL) {
+		const char *rest = indicator;
+		const char *sep = strstr(indicator, "://");
+
+		if (sep != NULL) {
+			const char *scheme_end = sep;
+
+			if (g_ascii_strncasecmp(indicator, "http", 4) == 0) {
+				g_string_append(out, "hxxp");
+				rest = indicator + 4;
+			} else if (g_ascii_strncasecmp(indicator, "ftp", 3) == 0) {
+				g_string_append(out, "fxp");
+				rest = indicator + 3;
+			}
+			g_string_append_len(out, rest, scheme_end - rest);
+			g_string_append(out, "://");
+			rest = sep + 3;
+		}
+		size_t host_len = strcspn(rest, "/?#");
+		defang_host_dots(out, rest, host_len);
+		g_string_append(out, rest + host_len);
+	} else {
+		g_string_append(out, indicator);
+	}
+	return g_string_free(out, FALSE);
+}
+
+char *header_fold(const char *name, GPtrArray *items, const char *separator)
+{
+	GString *out = g_string_new(NULL);
+	size_t column = strlen(name) + 2;	/* "Name: " */
+
+	for (guint i = 0; i < items->len; i++) {
+		const char *item = g_ptr_array_index(items, i);
+		size_t need = strlen(item) + (i + 1 < items->len ? strlen(separator) : 0);
+
+		if (i > 0) {
+			if (column + 1 + need > 78) {
+				g_string_append(out, "\n\t");
+				column = 8;
+			} else {
+				g_string_append_c(out, ' ');
+				column++;
+			}
+		}
+		g_string_append(out, item);
+		if (i + 1 < items->len)
+			g_string_append(out, separator);
+		column += need;
+		if (out->len > HEADER_VALUE_MAX) {
+			g_string_truncate(out, HEADER_VALUE_MAX - 3);
+			g_string_append(out, "...");
+			break;
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* Findings worth reporting, worst first: malicious, suspicious, then
+ * failures (so that a downstream rule can tell "unknown" causes). */
+static int report_rank(enum lookup_status status)
+{
+	switch (status) {
+	case LOOKUP_MALICIOUS: return 0;
+	case LOOKUP_SUSPICIOUS: return 1;
+	case LOOKUP_ERROR: return 2;
+	case LOOKUP_RATE_LIMITED: return 3;
+	default: return -1;
+	}
+}
+
+static char *report_entry(const struct lookup *lookup)
+{
+	char *defanged = indicator_defang(lookup->indicator, lookup->kind);
+	const char *details = lookup->result.details;
+	char *raw;
+
+	if (lookup->result.status == LOOKUP_ERROR || lookup->result.status == LOOKUP_RATE_LIMITED)
+		raw = g_strdup_printf("%s %s=%s %s%s%s", lookup->integration->name,
+				      indicator_kind_name(lookup->kind), defanged,
+				      lookup_status_name(lookup->result.status),
+				      details ? ":" : "", details ? details : "");
+	else
+		raw = g_strdup_printf("%s %s=%s %s", lookup->integration->name,
+				      indicator_kind_name(lookup->kind), defanged,
+				      details ? details : lookup_status_name(lookup->result.status));
+	char *clean = header_sanitize(raw, 300);
+	g_free(raw);
+	g_free(defanged);
+	return clean;
+}
+
+static char *build_report(const struct judgement *judgement, const char *name)
+{
+	GPtrArray *items = g_ptr_array_new_with_free_func(g_free);
+	unsigned listed = 0, more = 0;
+
+	for (int rank = 0; rank <= 3; rank++) {
+		for (guint i = 0; i < judgement->lookups->len; i++) {
+			const struct lookup *lookup = g_ptr_array_index(judgement->lookups, i);
+
+			if (report_rank(lookup->result.status) != rank)
+				continue;
+			if (listed < HEADER_REPORT_MAX_ENTRIES) {
+				g_ptr_array_add(items, report_entry(lookup));
+				listed++;
+			} else {
+				more++;
+			}
+		}
+	}
+	if (more > 0)
+		g_ptr_array_add(items, g_strdup_printf("+%u more", more));
+	if (items->len == 0)
+		g_ptr_array_add(items, g_strdup(judgement->lookups->len > 0 ? "no findings"
+							: "no indicators to look up"));
+	char *value = header_fold(name, items, ";");
+	g_ptr_array_unref(items);
+	return value;
+}
+
+void verdict_headers_build(const struct judgement *judgement, const struct tm_config *cfg,
+			   const char *hostname, struct verdict_headers *out)
+{
+	const struct verdict_summary *s = &judgement->summary;
+	const char *prefix = cfg->header_prefix ? cfg->header_prefix : "X-Threat-";
+	char *host = header_sanitize(hostname ? hostname : "localhost", 200);
+
+	out->verdict_name = g_strconcat(prefix, header_suffixes[0], NULL);
+	out->report_name = g_strconcat(prefix, header_suffixes[1], NULL);
+	out->scanned_name = g_strconcat(prefix, header_suffixes[2], NULL);
+	out->verdict = g_strdup(verdict_name(s->verdict));
+	out->report = build_report(judgement, out->report_name);
+	out->scanned = g_strdup_printf("%s %s on %s;%s %u lookups, %u cached, %" G_GINT64_FORMAT " ms",
+				       PACKAGE_NAME, PACKAGE_VERSION, host,
+				       judgement->reported ? " reported message;" : "",
+				       s->lookups, s->cached, judgement->elapsed_ms);
+	g_free(host);
+}
+
+void verdict_headers_clear(struct verdict_headers *headers)
+{
+	g_free(headers->verdict_name);
+	g_free(headers->verdict);
+	g_free(headers->report_name);
+	g_free(headers->report);
+	g_free(headers->scanned_name);
+	g_free(headers->scanned);
+	memset(headers, 0, sizeof(*headers));
+}
+
+bool header_is_ours(const struct tm_config *cfg, const char *name)
+{
+	const char *prefix = cfg->header_prefix ? cfg->header_prefix : "X-Threat-";
+	size_t plen = strlen(prefix);
+
+	if (g_ascii_strncasecmp(name, prefix, plen) != 0)
+		return false;
+	for (size_t i = 0; i < G_N_ELEMENTS(header_suffixes); i++)
+		if (g_ascii_strcasecmp(name + plen, header_suffixes[i]) == 0)
+			return true;
+	return false;
+}

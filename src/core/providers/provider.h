@@ -1,0 +1,123 @@
+/* provider.h: the interface every provider type implements.
+ *
+ * A provider turns lookups into one request (HTTP or DNS) and the answer
+ * into a status per lookup; the engine does everything else (concurrency,
+ * single-flight, cache, rate limits, retries, circuit breaker, deadlines),
+ * the same way for all of them. How a VirusTotal answer becomes a verdict
+ * is therefore in providers/virustotal.c and nowhere else. */
+#ifndef TM_PROVIDERS_PROVIDER_H
+#define TM_PROVIDERS_PROVIDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <glib.h>
+#include <ares.h>
+
+#include "config/integrations.h"
+#include "lookup/lookup.h"
+
+struct http_request {
+	const char *method;	/* "GET" or "POST" */
+	GString *url;		/* may hold a key (Google): never logged */
+	GPtrArray *headers;	/* "Name: value" (g_free'd); may hold a key */
+	GString *body;		/* NULL: no body */
+	char *basic_auth;	/* "user:password" (X-Force) or NULL */
+};
+
+struct http_response {
+	long status;		/* 0: no HTTP answer (see transport_error) */
+	const char *body;	/* NUL terminated */
+	size_t body_len;
+	long retry_after_s;	/* Retry-After in seconds, -1 when absent */
+	const char *transport_error;	/* NULL when an answer came */
+};
+
+/* What an answer means for retries and the circuit breaker. */
+enum answer_class {
+	ANSWER_DECIDED,		/* every lookup got malicious..unknown */
+	ANSWER_TRANSIENT,	/* 5xx, transport, garbage: retry once, a failure */
+	ANSWER_PERMANENT,	/* wrong for this indicator (400): error, no retry */
+	ANSWER_AUTH,		/* key refused: error, the breaker opens */
+	ANSWER_QUOTA,		/* provider quota or rate limit: rate_limited */
+};
+
+struct provider_ops {
+	/* Lookups in one request: 1, or up to 500 for Safe Browsing. */
+	unsigned max_batch;
+	/* Indicator kinds the provider can answer. */
+	bool (*supports)(enum indicator_kind kind);
+
+	/* HTTP providers. build_request fills req (url, headers, body) for
+	 * batch[0..n-1]; parse_response sets batch[i]->result.status, .details
+	 * and .ttl_s when the answer is decided. */
+	void (*build_request)(const struct integration *in,
+			      struct lookup *const *batch, size_t n,
+			      struct http_request *req);
+	enum answer_class (*parse_response)(const struct integration *in,
+					    struct lookup *const *batch, size_t n,
+					    const struct http_response *resp);
+
+	/* DNS providers: the name to query (g_malloc'd; may hold a DQS key,
+	 * never logged) and the interpretation of the A records. */
+	char *(*dns_name)(const struct integration *in, const struct lookup *lookup);
+	enum answer_class (*parse_dns)(const struct integration *in,
+				       struct lookup *lookup, int ares_status,
+				       const struct ares_addrttl *addrs, int naddrs);
+
+	/* Test Connection: the lookup to make (kind, indicator) and whether
+	 * its answer proves the integration works. */
+	enum indicator_kind test_kind;
+	const char *test_indicator;
+	bool (*test_ok)(const struct lookup *lookup);
+};
+
+/* ---- helpers shared by the providers (provider_util.c) ---- */
+
+/* The class of the common HTTP failures: 401/403 auth, 429 quota, 5xx and
+ * transport errors transient, other 4xx permanent. Sets every lookup of
+ * the batch to error (or rate_limited) with a details text that names the
+ * status, never the request URL. Returns the class. */
+enum answer_class provider_http_failure(struct lookup *const *batch, size_t n,
+					const struct http_response *resp);
+/* Sets status and details (printf-style) of one lookup. */
+void provider_set_result(struct lookup *lookup, enum lookup_status status,
+			 const char *details_fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Parses the body as JSON; NULL (and every lookup set to error
+ * "malformed answer") when it is not. */
+struct cJSON *provider_parse_json(struct lookup *const *batch, size_t n,
+				  const struct http_response *resp);
+/* Percent-encodes every byte outside RFC 3986 unreserved. */
+char *provider_uri_escape(const char *text);
+/* A provider's own error text fit for a details text (and so a header):
+ * at most max bytes, controls and non-ASCII bytes as spaces. NULL for
+ * NULL or "". */
+char *provider_printable(const char *text, size_t max);
+/* The API root of the integration without a trailing slash. */
+const char *provider_api_root(const struct integration *in, char *buf, size_t len);
+
+/* Google APIs (Safe Browsing, Web Risk) share threat types and errors. */
+/* MALWARE and SOCIAL_ENGINEERING (and its extended coverage) are
+ * malicious; UNWANTED_SOFTWARE, POTENTIALLY_HARMFUL_APPLICATION and any
+ * list Google adds later suspicious; LOOKUP_ERROR when the text is not
+ * a threat type name at all (UPPER_SNAKE_CASE). */
+enum lookup_status provider_google_threat_status(const char *threat_type);
+/* A non-200 answer in Google's error envelope: 400 with reason
+ * API_KEY_INVALID is a refused key (ANSWER_AUTH); the rest as
+ * provider_http_failure(). Details add Google's status and message, with
+ * the integration's key scrubbed out. */
+enum answer_class provider_google_failure(const struct integration *in,
+					  struct lookup *const *batch, size_t n,
+					  const struct http_response *resp);
+
+
+
+/* ---- the provider implementations (one file each) ---- */
+extern const struct provider_ops spamhaus_ops;
+extern const struct provider_ops virustotal_ops;
+extern const struct provider_ops safebrowsing_ops;
+extern const struct provider_ops webrisk_ops;
+extern const struct provider_ops xforce_ops;
+extern const struct provider_ops metadefender_ops;
+
+#endif
