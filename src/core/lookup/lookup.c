@@ -9,6 +9,7 @@ const char *indicator_kind_name(enum indicator_kind kind)
 	case INDICATOR_DOMAIN: return "domain";
 	case INDICATOR_IP: return "ip";
 	case INDICATOR_HASH: return "hash";
+	case INDICATOR_EMAIL: return "email";
 	}
 	return "?";
 }
@@ -23,6 +24,22 @@ const char *lookup_status_name(enum lookup_status status)
 	case LOOKUP_ERROR: return "error";
 	case LOOKUP_RATE_LIMITED: return "rate_limited";
 	case LOOKUP_SKIPPED: return "skipped";
+	case LOOKUP_PENDING: return "pending";
+	case LOOKUP_INVALID: return "invalid";
+	}
+	return "?";
+}
+
+const char *lookup_error_name(enum lookup_error error)
+{
+	switch (error) {
+	case LOOKUP_ERR_NONE: return "";
+	case LOOKUP_ERR_TIMEOUT: return "timeout";
+	case LOOKUP_ERR_TRANSPORT: return "transport";
+	case LOOKUP_ERR_AUTH: return "auth";
+	case LOOKUP_ERR_QUOTA: return "quota";
+	case LOOKUP_ERR_MALFORMED: return "malformed";
+	case LOOKUP_ERR_PROVIDER: return "provider";
 	}
 	return "?";
 }

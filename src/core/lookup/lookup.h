@@ -16,7 +16,9 @@ enum indicator_kind {
 	INDICATOR_DOMAIN,	/* a URL reduced to its host (HideURLParameters) */
 	INDICATOR_IP,
 	INDICATOR_HASH,		/* an attachment's SHA-256 (or MD5/SHA-1) */
+	INDICATOR_EMAIL,	/* a From: / Reply-To: address, lower-case domain */
 };
+#define INDICATOR_KINDS 5	/* number of kinds, for tables indexed by kind */
 
 /* Ordered from worst to least informative where it matters: the message
  * verdict is the worst decided status (verdict.c). */
@@ -28,10 +30,25 @@ enum lookup_status {
 	LOOKUP_ERROR,		/* failure: transport, 5xx, bad answer, timeout */
 	LOOKUP_RATE_LIMITED,	/* our budget or the provider's quota */
 	LOOKUP_SKIPPED,		/* circuit open, not applicable */
+	LOOKUP_PENDING,		/* submitted (sandbox job): the verdict comes later */
+	LOOKUP_INVALID,		/* the indicator cannot be asked (bad DNS name, too long) */
+};
+
+/* Why a lookup ended as error or rate_limited: the verdict, the headers,
+ * the log and the metrics use this, never the details text. */
+enum lookup_error {
+	LOOKUP_ERR_NONE,
+	LOOKUP_ERR_TIMEOUT,	/* our deadline or the integration's Timeout */
+	LOOKUP_ERR_TRANSPORT,	/* connect, TLS, DNS transport, reset */
+	LOOKUP_ERR_AUTH,	/* key refused (401/403, Google API_KEY_INVALID) */
+	LOOKUP_ERR_QUOTA,	/* 429, provider quota, our RateLimit, paused */
+	LOOKUP_ERR_MALFORMED,	/* an answer we cannot read */
+	LOOKUP_ERR_PROVIDER,	/* the provider said it failed (5xx, error code) */
 };
 
 struct lookup_result {
 	enum lookup_status status;
+	enum lookup_error error;	/* LOOKUP_ERR_NONE unless error/rate_limited */
 	char *details;		/* "12/93", "SBL,XBL", "timeout"...; g_malloc'd, may be NULL */
 	unsigned latency_ms;
 	bool cached;
@@ -47,5 +64,6 @@ struct lookup {
 
 const char *indicator_kind_name(enum indicator_kind kind);	/* "url" ... */
 const char *lookup_status_name(enum lookup_status status);	/* "malicious" ... */
+const char *lookup_error_name(enum lookup_error error);	/* "timeout" ...; "" for none */
 
 #endif

@@ -37,6 +37,7 @@ static char *sent_url(const struct lookup *lookup)
 		return g_strdup_printf("http://%s/", lookup->indicator);
 	case INDICATOR_IP:
 	case INDICATOR_HASH:
+	case INDICATOR_EMAIL:
 		break;
 	}
 	return NULL;

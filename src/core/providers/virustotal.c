@@ -65,6 +65,8 @@ static void virustotal_build_request(const struct integration *in, struct lookup
 	case INDICATOR_HASH:
 		g_string_printf(req->url, "%s/files/%s", root, lookup->indicator);
 		break;
+	case INDICATOR_EMAIL:	/* not supported: never planned */
+		break;
 	}
 	g_ptr_array_add(req->headers, g_strdup_printf("x-apikey: %s", in->api_key ? in->api_key : ""));
 	g_ptr_array_add(req->headers, g_strdup("Accept: application/json"));

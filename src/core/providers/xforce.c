@@ -52,6 +52,8 @@ static void xforce_build_request(const struct integration *in,
 	case INDICATOR_HASH:
 		g_string_printf(req->url, "%s/malware/%s", root, lookup->indicator);
 		break;
+	case INDICATOR_EMAIL:	/* not supported: never planned */
+		break;
 	}
 	req->basic_auth = g_strdup_printf("%s:%s", in->api_key ? in->api_key : "",
 					  in->api_password ? in->api_password : "");
@@ -227,6 +229,8 @@ static enum answer_class xforce_parse_response(const struct integration *in,
 		}
 		break;
 	}
+	case INDICATOR_EMAIL:	/* not supported: never planned */
+		break;
 	}
 	cJSON_Delete(json);
 	return class;
