@@ -1,4 +1,4 @@
 #!/bin/sh
 # `threatmilter scan` with lookups against the mock providers.
 : "${TM_BINARY:?}" "${TM_SRCDIR:?}" "${PYTHON3:=python3}"
-exec "$PYTHON3" "$TM_SRCDIR/tests/engine/test_scan_lookups.py"
+exec "$PYTHON3" "$TM_SRCDIR/tests/lib/run_dir.py" "$TM_SRCDIR/tests/engine"
