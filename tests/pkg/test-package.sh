@@ -6,8 +6,8 @@
 # needed) with the packaged configuration and user, against a private
 # Postfix (tests/e2e/postfix-harness.sh) and a mock Spamhaus, sends a mail,
 # checks the verdict header at the sink, purges the package and checks
-# that nothing is left but the system user (Debian Policy 9.2.1 lets it
-# stay). Needs root, apt, dpkg-dev, debhelper, lintian, postfix, swaks;
+# that nothing is left but the system user (Debian Policy does not make it
+# go). Needs root, apt, dpkg-dev, debhelper, lintian, postfix, swaks;
 # refuses to run when threatmilter is already installed (it would purge
 # it). Takes about a minute.
 #	tests/pkg/test-package.sh [SRCDIR]
@@ -205,6 +205,6 @@ left="$left $(find /var/lib/systemd/deb-systemd-helper-enabled -name 'threatmilt
 left=$(echo $left)
 check "nothing left after purge${left:+:$left}" test -z "$left"
 if getent passwd threatmilter >/dev/null; then
-	echo "     the system user threatmilter stays (Debian Policy 9.2.1: not removed on purge)"
+	echo "     the system user threatmilter stays (Debian Policy does not require removing it; files it owned may remain)"
 fi
 finish
