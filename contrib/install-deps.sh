@@ -3,6 +3,9 @@
 # Debian 12 (run as root). Build: libmilter, GMime 3, libcurl, c-ares,
 # cJSON. Tests: cmocka (unit tests), clang (libFuzzer), Postfix and swaks
 # (end-to-end), python3 (mock providers, test drivers), openssl (test CA).
+# Debian package (debian/, tests/pkg): debhelper, dpkg-dev, fakeroot,
+# lintian, adduser; systemd for `systemd-analyze verify` on the unit (it
+# works without a running systemd).
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 # Postfix asks how to configure itself; a private test instance needs no
@@ -12,4 +15,5 @@ apt-get install -y --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
 	libmilter-dev libgmime-3.0-dev libcurl4-openssl-dev libc-ares-dev libcjson-dev \
 	libcmocka-dev clang libclang-rt-14-dev \
-	postfix swaks python3 openssl ca-certificates procps iproute2
+	postfix swaks python3 openssl ca-certificates procps iproute2 \
+	debhelper dpkg-dev fakeroot lintian adduser systemd

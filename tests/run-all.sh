@@ -2,7 +2,8 @@
 # The whole test suite, as CI runs it and as the README's second command
 # says: build with -Werror and run `make check` (unit, corpus, CLI), the
 # same under ASan/UBSan through `make distcheck`, the fuzzers, and the
-# mock-server and Postfix-harness self-tests. Ends with one line
+# mock-server and Postfix-harness self-tests, and the Debian package
+# (tests/pkg/test-package.sh). Ends with one line
 # "N passed, N failed, N skipped" summed over every suite; exits non-zero
 # if anything failed.
 #   FUZZ_SECONDS  seconds per fuzz target (default 60; 0 skips fuzzing)
@@ -61,6 +62,11 @@ if [ -f tests/mock/test_mocks.py ]; then
 fi
 if [ -f tests/e2e/test-harness.sh ]; then
 	run_suite postfix-harness sh tests/e2e/test-harness.sh
+fi
+# The Debian package: build, lintian, install, one mail through Postfix
+# from the packaged daemon, purge (about a minute).
+if [ -f tests/pkg/test-package.sh ]; then
+	run_suite debian-package bash tests/pkg/test-package.sh "$top"
 fi
 
 echo "==> summary"
