@@ -75,6 +75,11 @@ class ScanFailClosed(unittest.TestCase):
         self.assertIn(b"warning", proc.stderr)
         self.assertNotEqual(obj["verdict"], "clean")
 
+    def test_18_11_one_integration_is_singular(self):
+        config = tmtest.write_config(self.dir, self.mocks, integrations=("spamhaus",))
+        out = tmtest.run("-n", "-c", config).stdout.decode()
+        self.assertIn("configuration OK, 1 integration (1 active)", out)
+
 
 if __name__ == "__main__":
     tmtest.run_tests(__name__)
