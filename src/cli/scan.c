@@ -20,8 +20,11 @@
 #include "engine/engine.h"
 #include "config/integrations.h"
 #include "output/decide.h"
+#include "output/eom.h"
+#include "output/headers.h"
 #include "lookup/judge.h"
 #include "lookup/plan.h"
+#include "providers/provider.h"
 #include "providers/registry.h"
 #include "output/verdict.h"
 
@@ -35,6 +38,7 @@ struct scan_context {
 	struct tm_config *cfg;
 	struct engine *engine;	/* NULL: facts only */
 	const struct scan_options *opts;
+	char *warning;		/* the embedded default gives no real answers */
 };
 
 static void scan_usage(FILE *out)
@@ -44,31 +48,6 @@ static void scan_usage(FILE *out)
 	      "  reported messages) as one JSON object per line. '-' reads standard input.\n"
 	      "  Exit status: 0 all scanned, 1 a file could not be read, 2 usage or\n"
 	      "  configuration error.\n", out);
-}
-
-static GMimeStream *open_message(const char *path, char *err, size_t errlen)
-{
-	if (strcmp(path, "-") == 0) {
-		/* stdin may be a pipe: GMime needs a seekable stream, so read it. */
-		GByteArray *bytes = g_byte_array_new();
-		char buf[65536];
-		ssize_t n;
-
-		while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0)
-			g_byte_array_append(bytes, (const guint8 *)buf, (guint)n);
-		if (n < 0) {
-			snprintf(err, errlen, "standard input: %s", strerror(errno));
-			g_byte_array_unref(bytes);
-			return NULL;
-		}
-		return g_mime_stream_mem_new_with_byte_array(bytes);
-	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	return g_mime_stream_fs_new(fd);
 }
 
 static void print_json(cJSON *json, bool pretty)
@@ -97,53 +76,273 @@ static cJSON *lookup_to_json(const struct lookup *lookup)
 	return obj;
 }
 
-/* Every lookup the message needs, all at once, then the verdict and what
- * the milter would do (judge.c and decide.c, the daemon's own code). */
-static void add_lookups(cJSON *json, const struct facts *facts, const struct scan_context *ctx)
+/* ------------------------------------------ the recording eom_ops */
+
+/* What the milter would do to the message, one string each: "insert
+ * NAME: VALUE", "change NAME #N: VALUE" or "(delete)", "add NAME: VALUE",
+ * "quarantine REASON", "reply 550 5.7.1 TEXT". ctx: a cJSON array. */
+static bool record(void *ctx, char *text)
 {
-	struct judgement judgement;
-	const struct verdict_summary *summary = &judgement.summary;
+	cJSON_AddItemToArray(ctx, cJSON_CreateString(text));
+	g_free(text);
+	return true;
+}
 
-	judge_message(ctx->engine, ctx->cfg, facts, ctx->cfg->mode == MODE_REPORT, &judgement);
+static bool rec_insert(void *ctx, unsigned index, const char *name, const char *value)
+{
+	(void)index;
+	return record(ctx, g_strdup_printf("insert %s: %s", name, value));
+}
 
-	cJSON *list = cJSON_AddArrayToObject(json, "lookups");
-	for (guint i = 0; i < judgement.lookups->len; i++)
-		cJSON_AddItemToArray(list, lookup_to_json(g_ptr_array_index(judgement.lookups, i)));
-	cJSON_AddStringToObject(json, "verdict", verdict_name(summary->verdict));
-	enum tm_event event = decide_event(&judgement);
-	cJSON_AddStringToObject(json, "event", event_key(event));
-	cJSON_AddStringToObject(json, "action", action_name(ctx->cfg->on[event]));
+static bool rec_change(void *ctx, const char *name, unsigned index, const char *value)
+{
+	return record(ctx, g_strdup_printf("change %s #%u: %s", name, index,
+					   value ? value : "(delete)"));
+}
+
+static bool rec_add(void *ctx, const char *name, const char *value)
+{
+	return record(ctx, g_strdup_printf("add %s: %s", name, value));
+}
+
+static bool rec_quarantine(void *ctx, const char *reason)
+{
+	return record(ctx, g_strdup_printf("quarantine %s", reason));
+}
+
+static bool rec_reply(void *ctx, const char *rcode, const char *xcode, const char *text)
+{
+	return record(ctx, g_strdup_printf("reply %s %s %s", rcode, xcode, text));
+}
+
+static const struct eom_ops recorder_ops = {
+	.insert_header = rec_insert,
+	.change_header = rec_change,
+	.add_header = rec_add,
+	.quarantine = rec_quarantine,
+	.set_reply = rec_reply,
+};
+
+/* The header block of a raw message: our own header names counted as the
+ * milter counts them, and the first Subject (unfolded). */
+static char *read_header_block(const GByteArray *raw, const struct tm_config *cfg,
+			       unsigned counts[EOM_OWN_HEADERS])
+{
+	const char *p = (const char *)raw->data, *end = p + raw->len;
+	GString *subject = NULL;
+	bool in_subject = false;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)((eol ? eol : end) - p);
+
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		if (len == 0)
+			break;	/* end of the header */
+		if (*p == ' ' || *p == '\t') {
+			if (in_subject)
+				g_string_append_len(subject, p, (gssize)len);
+		} else {
+			const char *colon = memchr(p, ':', len);
+			char *name = colon ? g_strndup(p, (gsize)(colon - p)) : NULL;
+
+			in_subject = false;
+			if (name != NULL) {
+				eom_count_own_headers(cfg, name, counts);
+				if (subject == NULL && g_ascii_strcasecmp(name, "Subject") == 0) {
+					const char *v = colon + 1;
+
+					while (v < p + len && (*v == ' ' || *v == '\t'))
+						v++;
+					subject = g_string_new_len(v, (gssize)(p + len - v));
+					in_subject = true;
+				}
+			}
+			g_free(name);
+		}
+		if (eol == NULL)
+			break;
+		p = eol + 1;
+	}
+	return subject ? g_string_free(subject, FALSE) : NULL;
+}
+
+static void add_summary(cJSON *json, const struct eom_outcome *out)
+{
+	const struct verdict_summary *summary = &out->judgement.summary;
 	cJSON *sum = cJSON_AddObjectToObject(json, "summary");
+
 	cJSON_AddNumberToObject(sum, "lookups", summary->lookups);
 	cJSON_AddNumberToObject(sum, "cached", summary->cached);
 	cJSON_AddNumberToObject(sum, "errors", summary->errors);
 	cJSON_AddNumberToObject(sum, "timeouts", summary->timeouts);
 	cJSON_AddNumberToObject(sum, "rate_limited", summary->rate_limited);
-	cJSON_AddBoolToObject(sum, "reported", judgement.reported);
-	cJSON_AddNumberToObject(sum, "elapsed_ms", (double)judgement.elapsed_ms);
-	judgement_clear(&judgement);
+	cJSON_AddNumberToObject(sum, "indicators", summary->indicators);
+	cJSON_AddNumberToObject(sum, "unjudged", summary->unjudged);
+	if (summary->limits != 0) {
+		char *limits = verdict_limits_text(summary->limits);
+
+		cJSON_AddStringToObject(sum, "limits", limits);
+		g_free(limits);
+		cJSON_AddNumberToObject(sum, "not_asked", summary->dropped);
+	}
+	cJSON_AddBoolToObject(sum, "reported", out->judgement.reported);
+	cJSON_AddNumberToObject(sum, "elapsed_ms", (double)out->judgement.elapsed_ms);
+}
+
+/* The daemon's end-of-message code (eom.c) on the file, through the
+ * recording eom_ops: the same limits (MaxMessageSize), lookups, verdict,
+ * event, action and headers as the milter (issue 11.6). */
+static void add_outcome(cJSON *json, GByteArray *raw, const struct scan_context *ctx)
+{
+	struct eom_outcome out;
+	struct eom_input in = {
+		.cfg = ctx->cfg,
+		.engine = ctx->engine,
+		.size = raw->len,
+		.too_large = raw->len > ctx->cfg->max_message_size,
+		.queue_id = "",
+	};
+	char *subject = read_header_block(raw, ctx->cfg, in.own_header_counts);
+	cJSON *actions = cJSON_CreateArray();
+
+	in.subject = subject;
+	if (!in.too_large)
+		in.message = g_mime_stream_mem_new_with_buffer((const char *)raw->data, raw->len);
+	eom_process(&in, &recorder_ops, actions, &out);
+
+	cJSON_AddItemToObject(json, "facts", out.facts != NULL ? facts_to_json(out.facts)
+							      : cJSON_CreateNull());
+	cJSON *list = cJSON_AddArrayToObject(json, "lookups");
+	for (guint i = 0; i < out.judgement.lookups->len; i++)
+		cJSON_AddItemToArray(list, lookup_to_json(g_ptr_array_index(out.judgement.lookups, i)));
+	cJSON_AddStringToObject(json, "verdict", verdict_name(out.judgement.summary.verdict));
+	cJSON_AddStringToObject(json, "event", event_key(out.event));
+	cJSON_AddStringToObject(json, "action", action_name(out.action));
+	cJSON_AddStringToObject(json, "why", out.reason);
+	add_summary(json, &out);
+	cJSON_AddItemToObject(json, "milter", actions);
+	if (in.message != NULL)
+		g_object_unref(in.message);
+	g_free(subject);
+	eom_outcome_clear(&out);
+}
+
+static GByteArray *read_all(int fd, char *err, size_t errlen, const char *path)
+{
+	GByteArray *bytes = g_byte_array_new();
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		g_byte_array_append(bytes, (const guint8 *)buf, (guint)n);
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		g_byte_array_unref(bytes);
+		return NULL;
+	}
+	return bytes;
+}
+
+static GByteArray *read_message(const char *path, char *err, size_t errlen)
+{
+	if (strcmp(path, "-") == 0)
+		return read_all(STDIN_FILENO, err, errlen, "standard input");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	GByteArray *bytes = read_all(fd, err, errlen, path);
+	close(fd);
+	return bytes;
+}
+
+/* The embedded defaults ask Spamhaus through whatever resolver the host
+ * has, without a key. Spamhaus refuses public resolvers (127.255.255.x
+ * answers) and some resolvers answer NXDOMAIN for everything, which
+ * reads as "not listed": clean answers that look real (issue 18.12).
+ * So the first thing `scan` does with the embedded defaults is ask each
+ * integration its provider's test indicator (the one Test Connection
+ * uses: 127.0.0.2 must be listed); when that does not come back as it
+ * must, the integration is left out (its answers would not be real, so
+ * the verdict is unknown, never clean) and the output says why. NULL
+ * when all is well, else a g_malloc'd warning. */
+static char *probe_embedded_default(const struct tm_config *cfg, struct engine *engine)
+{
+	GString *warning = g_string_new(NULL);
+	GPtrArray *probes = plan_array_new();
+	unsigned timeout_ms = 0;
+
+	for (guint i = 0; i < cfg->integrations->len; i++) {
+		const struct integration *in = g_ptr_array_index(cfg->integrations, i);
+		const struct provider_ops *ops = in->type != NULL ? in->type->ops : NULL;
+
+		if (!in->active || ops == NULL || ops->test_ok == NULL)
+			continue;
+		struct lookup *probe = g_new0(struct lookup, 1);
+		probe->integration = in;
+		probe->kind = ops->test_kind;
+		probe->indicator = g_strdup(ops->test_indicator);
+		g_ptr_array_add(probes, probe);
+		timeout_ms = MAX(timeout_ms, in->timeout_ms);
+	}
+	if (probes->len > 0)
+		engine_run(engine, (struct tm_config *)cfg, (struct lookup *const *)probes->pdata,
+			   probes->len, engine_now_ms() + 2 * (int64_t)timeout_ms + 1000);
+	for (guint i = 0; i < probes->len; i++) {
+		const struct lookup *probe = g_ptr_array_index(probes, i);
+
+		if (probe->integration->type->ops->test_ok(probe))
+			continue;
+		/* scan owns this snapshot: the integration is left out */
+		((struct integration *)probe->integration)->active = false;
+		g_string_append_printf(warning, "%s%s: no real answers, not asked: its test entry %s "
+				       "came back %s%s%s (the embedded default asks Spamhaus through "
+				       "this host's resolver without a key; see threatmilter.conf(5), "
+				       "DNSServers and APIKey)",
+				       warning->len ? "; " : "", probe->integration->name,
+				       probe->indicator, lookup_status_name(probe->result.status),
+				       probe->result.details ? ": " : "",
+				       probe->result.details ? probe->result.details : "");
+	}
+	g_ptr_array_unref(probes);
+	if (warning->len == 0) {
+		g_string_free(warning, TRUE);
+		return NULL;
+	}
+	return g_string_free(warning, FALSE);
 }
 
 static int scan_file(const char *path, const struct scan_context *ctx)
 {
 	char err[512];
-	GMimeStream *stream = open_message(path, err, sizeof(err));
+	GByteArray *raw = read_message(path, err, sizeof(err));
 
-	if (stream == NULL) {
+	if (raw == NULL) {
 		fprintf(stderr, "threatmilter scan: %s\n", err);
 		return 1;
 	}
-	struct facts *facts = analyze_stream(stream, ctx->cfg);
-	g_object_unref(stream);
-
 	cJSON *json = cJSON_CreateObject();
 	cJSON_AddStringToObject(json, "file", path);
-	cJSON_AddItemToObject(json, "facts", facts_to_json(facts));
-	if (ctx->engine != NULL)
-		add_lookups(json, facts, ctx);
+	if (ctx->warning != NULL)
+		cJSON_AddStringToObject(json, "warning", ctx->warning);
+	if (ctx->engine != NULL) {
+		add_outcome(json, raw, ctx);
+	} else {
+		/* --no-lookups: the facts alone */
+		GMimeStream *stream = g_mime_stream_mem_new_with_buffer((const char *)raw->data,
+									raw->len);
+		struct facts *facts = analyze_stream(stream, ctx->cfg);
+
+		g_object_unref(stream);
+		cJSON_AddItemToObject(json, "facts", facts_to_json(facts));
+		facts_free(facts);
+	}
 	print_json(json, ctx->opts->pretty);
 	cJSON_Delete(json);
-	facts_free(facts);
+	g_byte_array_unref(raw);
 	return 0;
 }
 
@@ -192,6 +391,11 @@ int scan_main(int argc, char **argv)
 		}
 	}
 
+	if (ctx.engine != NULL && cfg->path == NULL) {
+		ctx.warning = probe_embedded_default(cfg, ctx.engine);
+		if (ctx.warning != NULL)
+			fprintf(stderr, "threatmilter scan: warning: %s\n", ctx.warning);
+	}
 	analyze_init();
 	int status = 0;
 	for (int i = optind; i < argc; i++)
@@ -199,6 +403,7 @@ int scan_main(int argc, char **argv)
 			status = 1;
 	fflush(stdout);
 	engine_free(ctx.engine);
+	g_free(ctx.warning);
 	analyze_shutdown();
 	config_unref(cfg);
 	return status;

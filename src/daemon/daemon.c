@@ -232,8 +232,9 @@ static void reload(const char *path)
 		return;
 	}
 	milter_set_config(cfg);
-	log_msg(LOG_NOTICE, "configuration reloaded from %s (%u integrations)",
-		cfg->path ? cfg->path : "embedded defaults", cfg->integrations->len);
+	log_msg(LOG_NOTICE, "configuration reloaded from %s (%u integration%s)",
+		cfg->path ? cfg->path : "embedded defaults", cfg->integrations->len,
+		cfg->integrations->len == 1 ? "" : "s");
 }
 
 /* Waits for messages in progress, at most the configured deadline plus

@@ -70,9 +70,9 @@ static int check_config(const char *path)
 		if (integration->active)
 			active++;
 	}
-	printf("%s: configuration OK, %u integrations (%u active)\n",
+	printf("%s: configuration OK, %u integration%s (%u active)\n",
 	       cfg->path ? cfg->path : "embedded defaults",
-	       cfg->integrations->len, active);
+	       cfg->integrations->len, cfg->integrations->len == 1 ? "" : "s", active);
 	config_unref(cfg);
 	return 0;
 }

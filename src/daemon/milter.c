@@ -43,7 +43,7 @@ struct message_ctx {
 	struct tm_config *cfg;		/* the snapshot this message started with */
 	struct msgbuf *buf;
 	bool authenticated;
-	bool report_recipient;
+	unsigned recipients, report_recipients;	/* RCPT TO seen, of them in ReportRecipients */
 	char *subject;
 	unsigned own_header_counts[EOM_OWN_HEADERS];
 	char err[256];
@@ -228,9 +228,11 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct connection_ctx *conn = connection_of(ctx);
 
-	if (conn->msg != NULL && argv != NULL && argv[0] != NULL &&
-	    is_report_recipient(conn->msg->cfg, argv[0]))
-		conn->msg->report_recipient = true;
+	if (conn->msg != NULL && argv != NULL && argv[0] != NULL) {
+		conn->msg->recipients++;
+		if (is_report_recipient(conn->msg->cfg, argv[0]))
+			conn->msg->report_recipients++;
+	}
 	return continue_or_noreply(conn, SMFIP_NR_RCPT);
 }
 
@@ -356,9 +358,11 @@ static sfsistat on_eom(SMFICTX *ctx)
 		.too_large = msgbuf_too_large(msg->buf),
 		.skip_analysis = msg->authenticated && msg->cfg->ignore_authenticated_clients,
 		.client_ip = conn->client_ip_known ? conn->client_ip : NULL,
-		.report_recipient = msg->report_recipient,
+		.only_report_recipients = msg->recipients > 0 &&
+					  msg->report_recipients == msg->recipients,
 		.subject = msg->subject,
 		.queue_id = queue_id(ctx),
+		.error = msg->io_error ? msg->err : NULL,
 	};
 	memcpy(in.own_header_counts, msg->own_header_counts, sizeof(in.own_header_counts));
 	if (!msg->io_error && !in.too_large)

@@ -35,6 +35,7 @@ enum tm_event {
 	EVENT_TIMEOUT,
 	EVENT_INTERNAL_ERROR,
 	EVENT_TOO_LARGE,
+	EVENT_LIMIT,		/* an analysis or planning limit was hit */
 	EVENT_COUNT
 };
 
@@ -68,6 +69,7 @@ struct tm_config {
 	unsigned max_urls;		/* MaxURLs */
 	unsigned max_mime_depth;	/* MaxMimeDepth: nesting of multiparts */
 	unsigned max_reported_depth;	/* MaxReportedDepth: messages in messages */
+	unsigned max_indicators;	/* MaxIndicators: asked per message, all together */
 	struct net_list *internal_hosts; /* InternalHosts */
 	struct exclusions *exclusions;	/* ExcludeURLs, ExcludeIPs, ExcludeExtensions */
 
@@ -78,7 +80,7 @@ struct tm_config {
 	GPtrArray *integrations;	/* struct integration *, sorted by name */
 
 	/* actions and headers */
-	enum tm_action on[EVENT_COUNT];	/* On-Malicious ... On-TooLarge */
+	enum tm_action on[EVENT_COUNT];	/* On-Malicious ... On-Limit */
 	char *reject_message;		/* RejectMessage, "%v" = verdict */
 	char *header_prefix;		/* HeaderPrefix, default "X-Threat-" */
 	char *subject_tag;		/* SubjectTag, "" = none */

@@ -5,26 +5,43 @@
 #include "engine/engine.h"
 #include "lookup/plan.h"
 
+/* The engine gets only what can be asked: never an invalid indicator. */
+static void ask(struct engine *engine, struct tm_config *cfg, GPtrArray *lookups,
+		int64_t deadline_ms)
+{
+	GPtrArray *askable = g_ptr_array_sized_new(lookups->len);
+
+	for (guint i = 0; i < lookups->len; i++) {
+		struct lookup *lookup = g_ptr_array_index(lookups, i);
+
+		if (lookup->result.status != LOOKUP_INVALID)
+			g_ptr_array_add(askable, lookup);
+	}
+	if (askable->len > 0)
+		engine_run(engine, cfg, (struct lookup *const *)askable->pdata, askable->len,
+			   deadline_ms);
+	g_ptr_array_unref(askable);
+}
+
 void judge_message(struct engine *engine, struct tm_config *cfg, const struct facts *facts,
 		   bool report_mode, struct judgement *out)
 {
 	int64_t start = engine_now_ms();
+	struct plan plan;
 
-	*out = (struct judgement){ .lookups = plan_array_new() };
+	*out = (struct judgement){ .lookups = NULL };
 	if (report_mode && facts->reported->len > 0) {
 		out->reported = true;
-		for (guint i = 0; i < facts->reported->len; i++)
-			plan_lookups(g_ptr_array_index(facts->reported, i), cfg, true, out->lookups);
+		plan_build((const struct facts *const *)facts->reported->pdata,
+			   facts->reported->len, cfg, &plan);
 	} else {
-		/* Inline mode: the indicators of forwarded messages are part of
-		 * the message too (an attacker can wrap the payload). */
-		plan_lookups(facts, cfg, true, out->lookups);
+		plan_build(&facts, 1, cfg, &plan);
 	}
-	if (engine != NULL && out->lookups->len > 0)
-		engine_run(engine, cfg, (struct lookup *const *)out->lookups->pdata,
-			   out->lookups->len, start + cfg->scan_deadline_ms);
-	verdict_compute((struct lookup *const *)out->lookups->pdata, out->lookups->len,
-			&out->summary);
+	if (engine != NULL)
+		ask(engine, cfg, plan.lookups, start + cfg->scan_deadline_ms);
+	verdict_compute_plan(&plan, &out->summary);
+	out->lookups = plan.lookups;
+	out->indicators = plan.indicators;
 	out->elapsed_ms = engine_now_ms() - start;
 }
 
@@ -32,5 +49,8 @@ void judgement_clear(struct judgement *judgement)
 {
 	if (judgement->lookups != NULL)
 		g_ptr_array_unref(judgement->lookups);
+	if (judgement->indicators != NULL)
+		g_ptr_array_unref(judgement->indicators);
 	judgement->lookups = NULL;
+	judgement->indicators = NULL;
 }

@@ -17,14 +17,20 @@ struct tm_config;
 
 struct judgement {
 	GPtrArray *lookups;		/* struct lookup *, owned */
+	GPtrArray *indicators;		/* struct plan_indicator *, owned; may be NULL */
 	struct verdict_summary summary;
 	int64_t elapsed_ms;		/* lookups only */
 	bool reported;			/* judged by the reported inner messages */
 };
 
-/* Report mode (abuse mailbox): the verdict comes from the reported
- * messages; a report without any falls back to the message itself, so a
- * user who pastes a phishing mail inline is still answered. engine may be
+/* Plans the lookups (plan.h), asks the engine for those that can be
+ * asked (never the LOOKUP_INVALID ones) until ScanDeadline, and computes
+ * the verdict (verdict.h). report_mode (an abuse mailbox: every recipient
+ * is a report recipient, or Mode report): the verdict comes from the
+ * reported messages; a report without any falls back to the message
+ * itself, so a user who pastes a phishing mail inline is still answered.
+ * Otherwise the message and every message inside it are judged together:
+ * an inner message can add findings, never remove them. engine may be
  * NULL (no lookups: verdict unknown). */
 void judge_message(struct engine *engine, struct tm_config *cfg, const struct facts *facts,
 		   bool report_mode, struct judgement *out);

@@ -40,6 +40,7 @@ const char *lookup_error_name(enum lookup_error error)
 	case LOOKUP_ERR_QUOTA: return "quota";
 	case LOOKUP_ERR_MALFORMED: return "malformed";
 	case LOOKUP_ERR_PROVIDER: return "provider";
+	case LOOKUP_ERR_PAUSED: return "paused";
 	}
 	return "?";
 }

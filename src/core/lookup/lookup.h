@@ -41,9 +41,11 @@ enum lookup_error {
 	LOOKUP_ERR_TIMEOUT,	/* our deadline or the integration's Timeout */
 	LOOKUP_ERR_TRANSPORT,	/* connect, TLS, DNS transport, reset */
 	LOOKUP_ERR_AUTH,	/* key refused (401/403, Google API_KEY_INVALID) */
-	LOOKUP_ERR_QUOTA,	/* 429, provider quota, our RateLimit, paused */
+	LOOKUP_ERR_QUOTA,	/* 429, provider quota, our RateLimit */
 	LOOKUP_ERR_MALFORMED,	/* an answer we cannot read */
 	LOOKUP_ERR_PROVIDER,	/* the provider said it failed (5xx, error code) */
+	LOOKUP_ERR_PAUSED,	/* not sent: the integration is paused (circuit
+				 * open, back-off after a quota answer) */
 };
 
 struct lookup_result {

@@ -1,10 +1,11 @@
-/* plan.c: facts x integrations -> lookups. */
+/* plan.c: facts x integrations -> lookups, within MaxIndicators. */
 #include "lookup/plan.h"
 
 #include <string.h>
 
 #include "config/config.h"
 #include "config/integrations.h"
+#include "lookup/askable.h"
 #include "util/netaddr.h"
 #include "providers/provider.h"
 #include "providers/registry.h"
@@ -29,91 +30,274 @@ GPtrArray *plan_array_new(void)
 	return g_ptr_array_new_with_free_func(lookup_free_cb);
 }
 
+void plan_indicator_free(gpointer data)
+{
+	struct plan_indicator *ind = data;
+
+	if (ind == NULL)
+		return;
+	g_free(ind->value);
+	g_ptr_array_unref(ind->lookups);
+	g_free(ind);
+}
+
+void plan_clear(struct plan *plan)
+{
+	if (plan->lookups != NULL)
+		g_ptr_array_unref(plan->lookups);
+	if (plan->indicators != NULL)
+		g_ptr_array_unref(plan->indicators);
+	memset(plan, 0, sizeof(*plan));
+}
+
+char *plan_domain_of(const char *host)
+{
+	struct net_addr addr;
+	char *lower = g_ascii_strdown(host, -1);
+	size_t len = strlen(lower);
+
+	while (len > 0 && lower[len - 1] == '.')
+		lower[--len] = '\0';
+	if (net_addr_parse(lower, &addr))
+		return lower;
+	char *last = strrchr(lower, '.');
+	if (last == NULL)
+		return lower;
+	const char *start = lower;
+	unsigned want = strlen(last + 1) == 2 ? 3 : 2;	/* ccTLD: maybe "co.uk" */
+	unsigned labels = 0;
+	for (const char *p = lower + len; p > lower; p--) {
+		if (p[-1] != '.')
+			continue;
+		labels++;
+		if (labels == 2 && want == 3 && (size_t)(last - p) > 3) {
+			start = p;	/* "example.de": the second label is a name */
+			break;
+		}
+		if (labels == want) {
+			start = p;
+			break;
+		}
+	}
+	char *domain = g_strdup(start);
+	g_free(lower);
+	return domain;
+}
+
+/* ---------------------------------------------- the message's indicators */
+
+struct candidate {
+	enum indicator_kind kind;	/* URL, IP or HASH */
+	const char *value;		/* borrowed from the facts */
+	unsigned round;			/* URLs: the n-th of their domain */
+	unsigned seq;			/* order found */
+};
+
+struct collector {
+	const struct tm_config *cfg;
+	bool takes[INDICATOR_KINDS];	/* some active integration takes it */
+	GHashTable *seen;		/* "kind\x1fvalue" */
+	GHashTable *per_domain;		/* domain -> URLs so far */
+	GArray *candidates;		/* struct candidate */
+	unsigned limits;
+};
+
+static void collect_one(struct collector *c, enum indicator_kind kind, const char *value)
+{
+	struct candidate cand = { .kind = kind, .value = value, .seq = c->candidates->len };
+
+	if (!c->takes[kind] ||
+	    !g_hash_table_add(c->seen, g_strdup_printf("%d\x1f%s", kind, value)))
+		return;
+	if (kind == INDICATOR_URL) {
+		char *host = url_host(value);
+		char *domain = plan_domain_of(host != NULL ? host : "");
+		unsigned n = GPOINTER_TO_UINT(g_hash_table_lookup(c->per_domain, domain));
+
+		cand.round = n;
+		g_hash_table_insert(c->per_domain, domain, GUINT_TO_POINTER(n + 1));
+		g_free(host);
+	}
+	g_array_append_val(c->candidates, cand);
+}
+
+/* Depth first: a message, then its reported messages in MIME order. */
+static void collect_message(struct collector *c, const struct facts *facts)
+{
+	c->limits |= facts->limits;
+	if (facts->sender_ip != NULL && facts->sender_ip_excluded == NULL)
+		collect_one(c, INDICATOR_IP, facts->sender_ip);
+	for (guint i = 0; i < facts->attachments->len; i++) {
+		const struct attachment_fact *att = g_ptr_array_index(facts->attachments, i);
+
+		if (att->excluded == NULL)
+			collect_one(c, INDICATOR_HASH, att->sha256);
+	}
+	for (guint i = 0; i < facts->urls->len; i++) {
+		const char *url = g_ptr_array_index(facts->urls, i);
+
+		if (!g_hash_table_contains(facts->excluded_urls, url))
+			collect_one(c, INDICATOR_URL, url);
+	}
+	for (guint i = 0; i < facts->reported->len; i++)
+		collect_message(c, g_ptr_array_index(facts->reported, i));
+}
+
+static gint by_round_then_order(gconstpointer a, gconstpointer b)
+{
+	const struct candidate *x = a, *y = b;
+
+	if (x->round != y->round)
+		return x->round < y->round ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static bool active(const struct integration *in)
+{
+	return in->active && in->type != NULL && in->type->ops != NULL;
+}
+
+static void which_kinds(const struct tm_config *cfg, bool takes[INDICATOR_KINDS])
+{
+	for (guint i = 0; i < cfg->integrations->len; i++) {
+		const struct integration *in = g_ptr_array_index(cfg->integrations, i);
+
+		if (!active(in))
+			continue;
+		const struct provider_ops *ops = in->type->ops;
+		if (in->urls && (ops->supports(INDICATOR_URL) || ops->supports(INDICATOR_DOMAIN) ||
+				 ops->supports(INDICATOR_IP)))
+			takes[INDICATOR_URL] = true;
+		if (in->sender_ip && ops->supports(INDICATOR_IP))
+			takes[INDICATOR_IP] = true;
+		if (in->attachments && ops->supports(INDICATOR_HASH))
+			takes[INDICATOR_HASH] = true;
+	}
+}
+
+/* ------------------------------------------------------------- lookups */
+
 struct planner {
 	const struct integration *in;
 	const struct provider_ops *ops;
-	GHashTable *seen;	/* "kind\x1findicator" of this integration */
-	GPtrArray *out;
+	GHashTable *made;	/* "kind\x1findicator" -> struct lookup * of in */
+	struct plan *plan;
 };
 
-static void add(struct planner *p, enum indicator_kind kind, const char *indicator)
+static void ask(struct planner *p, struct plan_indicator *ind, enum indicator_kind kind,
+		const char *value)
 {
-	char *key = g_strdup_printf("%d\x1f%s", kind, indicator);
+	char *key = g_strdup_printf("%d\x1f%s", kind, value);
+	struct lookup *lookup = g_hash_table_lookup(p->made, key);
+	const char *why;
 
-	if (!g_hash_table_add(p->seen, key))
-		return;
-	struct lookup *lookup = g_new0(struct lookup, 1);
-	lookup->integration = p->in;
-	lookup->kind = kind;
-	lookup->indicator = g_strdup(indicator);
-	/* Until the engine answers: never start as 0, which is "malicious". */
-	lookup->result.status = LOOKUP_SKIPPED;
-	g_ptr_array_add(p->out, lookup);
+	if (lookup == NULL) {
+		lookup = g_new0(struct lookup, 1);
+		lookup->integration = p->in;
+		lookup->kind = kind;
+		lookup->indicator = g_strdup(value);
+		/* Until the engine answers: never start as 0, which is "malicious". */
+		lookup->result.status = LOOKUP_SKIPPED;
+		if (!askable(p->in, kind, value, &why)) {
+			lookup->result.status = LOOKUP_INVALID;
+			lookup->result.details = g_strdup(why);
+		}
+		g_ptr_array_add(p->plan->lookups, lookup);
+		g_hash_table_insert(p->made, key, lookup);
+	} else {
+		g_free(key);
+	}
+	g_ptr_array_add(ind->lookups, lookup);
 }
 
-static bool supports(const struct planner *p, enum indicator_kind kind)
+static void ask_url(struct planner *p, struct plan_indicator *ind)
 {
-	return p->ops->supports(kind);
-}
-
-static void plan_url(struct planner *p, const char *url)
-{
-	bool by_domain = p->in->hide_url_parameters || !supports(p, INDICATOR_URL);
-
-	if (!by_domain) {
-		add(p, INDICATOR_URL, url);
+	if (!p->in->hide_url_parameters && p->ops->supports(INDICATOR_URL)) {
+		ask(p, ind, INDICATOR_URL, ind->value);
 		return;
 	}
-	char *host = url_host(url);
+	char *host = url_host(ind->value);
 	struct net_addr addr;
 
 	if (host == NULL)
 		return;
 	if (net_addr_parse(host, &addr)) {
-		if (supports(p, INDICATOR_IP) && !net_addr_is_private(&addr))
-			add(p, INDICATOR_IP, host);
-	} else if (supports(p, INDICATOR_DOMAIN)) {
-		add(p, INDICATOR_DOMAIN, host);
+		if (p->ops->supports(INDICATOR_IP) && !net_addr_is_private(&addr))
+			ask(p, ind, INDICATOR_IP, host);
+	} else if (p->ops->supports(INDICATOR_DOMAIN)) {
+		char *lower = g_ascii_strdown(host, -1);
+
+		ask(p, ind, INDICATOR_DOMAIN, lower);
+		g_free(lower);
 	}
 	g_free(host);
 }
 
-static void plan_message(struct planner *p, const struct facts *facts, bool with_reported)
+static void ask_indicator(struct planner *p, struct plan_indicator *ind)
 {
-	if (p->in->urls)
-		for (guint i = 0; i < facts->urls->len; i++) {
-			const char *url = g_ptr_array_index(facts->urls, i);
-
-			if (!g_hash_table_contains(facts->excluded_urls, url))
-				plan_url(p, url);
-		}
-	if (p->in->sender_ip && facts->sender_ip != NULL && facts->sender_ip_excluded == NULL &&
-	    supports(p, INDICATOR_IP))
-		add(p, INDICATOR_IP, facts->sender_ip);
-	if (p->in->attachments && supports(p, INDICATOR_HASH))
-		for (guint i = 0; i < facts->attachments->len; i++) {
-			const struct attachment_fact *att = g_ptr_array_index(facts->attachments, i);
-
-			if (att->excluded == NULL)
-				add(p, INDICATOR_HASH, att->sha256);
-		}
-	if (with_reported)
-		for (guint i = 0; i < facts->reported->len; i++)
-			plan_message(p, g_ptr_array_index(facts->reported, i), true);
+	switch (ind->kind) {
+	case INDICATOR_URL:
+		if (p->in->urls)
+			ask_url(p, ind);
+		break;
+	case INDICATOR_IP:
+		if (p->in->sender_ip && p->ops->supports(INDICATOR_IP))
+			ask(p, ind, INDICATOR_IP, ind->value);
+		break;
+	case INDICATOR_HASH:
+		if (p->in->attachments && p->ops->supports(INDICATOR_HASH))
+			ask(p, ind, INDICATOR_HASH, ind->value);
+		break;
+	case INDICATOR_DOMAIN:
+	case INDICATOR_EMAIL:
+		break;
+	}
 }
 
-void plan_lookups(const struct facts *facts, const struct tm_config *cfg,
-		  bool with_reported, GPtrArray *out)
+void plan_build(const struct facts *const *roots, size_t n, const struct tm_config *cfg,
+		struct plan *out)
 {
-	for (guint i = 0; i < cfg->integrations->len; i++) {
-		const struct integration *in = g_ptr_array_index(cfg->integrations, i);
-		struct planner p = { .in = in, .out = out };
+	struct collector c = {
+		.cfg = cfg,
+		.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+		.per_domain = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+		.candidates = g_array_new(FALSE, FALSE, sizeof(struct candidate)),
+	};
 
-		if (!in->active || in->type == NULL || in->type->ops == NULL)
-			continue;
-		p.ops = in->type->ops;
-		p.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-		plan_message(&p, facts, with_reported);
-		g_hash_table_destroy(p.seen);
+	memset(out, 0, sizeof(*out));
+	out->lookups = plan_array_new();
+	out->indicators = g_ptr_array_new_with_free_func(plan_indicator_free);
+	which_kinds(cfg, c.takes);
+	for (size_t i = 0; i < n; i++)
+		collect_message(&c, roots[i]);
+	out->limits = c.limits;
+	if (cfg->max_indicators > 0 && c.candidates->len > cfg->max_indicators) {
+		g_array_sort(c.candidates, by_round_then_order);
+		out->dropped = c.candidates->len - cfg->max_indicators;
+		out->limits |= PLAN_LIMIT_MAX_INDICATORS;
+		g_array_set_size(c.candidates, cfg->max_indicators);
 	}
+	for (guint i = 0; i < c.candidates->len; i++) {
+		const struct candidate *cand = &g_array_index(c.candidates, struct candidate, i);
+		struct plan_indicator *ind = g_new0(struct plan_indicator, 1);
+
+		ind->kind = cand->kind;
+		ind->value = g_strdup(cand->value);
+		ind->lookups = g_ptr_array_new();
+		g_ptr_array_add(out->indicators, ind);
+	}
+	for (guint i = 0; i < cfg->integrations->len; i++) {
+		struct planner p = { .in = g_ptr_array_index(cfg->integrations, i), .plan = out };
+
+		if (!active(p.in))
+			continue;
+		p.ops = p.in->type->ops;
+		p.made = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+		for (guint k = 0; k < out->indicators->len; k++)
+			ask_indicator(&p, g_ptr_array_index(out->indicators, k));
+		g_hash_table_destroy(p.made);
+	}
+	g_array_unref(c.candidates);
+	g_hash_table_destroy(c.per_domain);
+	g_hash_table_destroy(c.seen);
 }

@@ -14,6 +14,8 @@ enum tm_event decide_event(const struct judgement *judgement)
 	case VERDICT_CLEAN: return EVENT_CLEAN;
 	case VERDICT_UNKNOWN: break;
 	}
+	if (s->limits != 0)
+		return EVENT_LIMIT;
 	if (s->timeouts > 0)
 		return EVENT_TIMEOUT;
 	if (s->errors > 0 || s->rate_limited > 0)

@@ -10,9 +10,12 @@
 #include "config/config.h"
 #include "lookup/judge.h"
 
-/* malicious/suspicious/clean map to their events. A message nobody could
- * decide is On-Timeout when a lookup ran out of time, On-ProviderError
- * when one failed otherwise (errors, rate limits), else On-Unknown. */
+/* malicious/suspicious/clean map to their events. A message that is
+ * none of them is On-Limit when an analysis or planning limit was hit
+ * (verdict.h VERDICT_LIMITS), else On-Timeout when a lookup ran out of
+ * time (result.error), On-ProviderError when one failed otherwise
+ * (errors, rate limits), else On-Unknown (nothing to ask, only pending,
+ * invalid or skipped lookups). */
 enum tm_event decide_event(const struct judgement *judgement);
 
 struct smtp_reply {

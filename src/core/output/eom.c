@@ -62,6 +62,16 @@ static void apply_client_ip(const struct eom_input *in, struct facts *facts)
 	facts->sender_ip_excluded = exclusions_match_ip(in->cfg->exclusions, facts->sender_ip);
 }
 
+/* The report of a message that was not analysed, by its event. */
+static const char *not_scanned_text(enum tm_event event)
+{
+	switch (event) {
+	case EVENT_TOO_LARGE: return "not scanned: message larger than MaxMessageSize";
+	case EVENT_INTERNAL_ERROR: return "not scanned: internal error";
+	default: return "not scanned";
+	}
+}
+
 static void add_headers(const struct eom_input *in, const struct eom_outcome *out,
 			const struct eom_ops *ops, void *ctx)
 {
@@ -70,8 +80,7 @@ static void add_headers(const struct eom_input *in, const struct eom_outcome *ou
 	verdict_headers_build(&out->judgement, in->cfg, in->cfg->report_hostname, &h);
 	if (!out->scanned) {
 		g_free(h.report);
-		h.report = g_strdup(in->too_large ? "not scanned: message larger than MaxMessageSize"
-				    : "not scanned: authenticated client");
+		h.report = g_strdup(not_scanned_text(out->event));
 	}
 	/* Inserted at the top in reverse, so they read Verdict, Report, Scanned. */
 	if (in->cfg->software_header) {
@@ -111,12 +120,26 @@ static void tag_subject(const struct eom_input *in, const struct eom_ops *ops, v
 	g_free(value);
 }
 
-static char *decision_reason(const struct eom_outcome *out)
+static char *decision_reason(const struct eom_input *in, const struct eom_outcome *out)
 {
 	const struct lookup *decisive = out->judgement.summary.decisive;
 
+	if (!out->scanned && out->event == EVENT_INTERNAL_ERROR) {
+		char *raw = g_strdup_printf("%s: message not stored: %s", event_key(out->event),
+					    in->error != NULL ? in->error : "no message");
+		char *clean = header_sanitize(raw, 400);
+		g_free(raw);
+		return clean;
+	}
 	if (!out->scanned)
 		return g_strdup(event_key(out->event));
+	if (out->event == EVENT_LIMIT) {
+		char *limits = verdict_limits_text(out->judgement.summary.limits);
+		char *text = g_strdup_printf("%s: %s, %u indicators not asked", event_key(out->event),
+					     limits, out->judgement.summary.dropped);
+		g_free(limits);
+		return text;
+	}
 	if (decisive != NULL) {
 		char *raw = g_strdup_printf("%s: %s %s=%s %s", verdict_name(out->judgement.summary.verdict),
 					    decisive->integration->name,
@@ -161,7 +184,7 @@ void eom_process(const struct eom_input *in, const struct eom_ops *ops, void *op
 		 struct eom_outcome *out)
 {
 	int64_t start = engine_now_ms();
-	bool report_mode = in->cfg->mode == MODE_REPORT || in->report_recipient;
+	bool report_mode = in->cfg->mode == MODE_REPORT || in->only_report_recipients;
 
 	memset(out, 0, sizeof(*out));
 	remove_own_headers(in, ops, ops_ctx);
@@ -187,7 +210,7 @@ void eom_process(const struct eom_input *in, const struct eom_ops *ops, void *op
 		out->event = decide_event(&out->judgement);
 	}
 	out->action = in->cfg->on[out->event];
-	out->reason = decision_reason(out);
+	out->reason = decision_reason(in, out);
 	if (out->action != ACTION_REJECT && out->action != ACTION_TEMPFAIL &&
 	    out->action != ACTION_DISCARD)
 		add_headers(in, out, ops, ops_ctx);
@@ -215,20 +238,21 @@ static void append_integrations(GString *line, const struct judgement *j)
 
 		if (!g_hash_table_add(seen, (gpointer)l->integration))
 			continue;
-		enum lookup_status worst = l->result.status;
+		const struct lookup_result *worst = &l->result;
 		unsigned slowest = l->result.latency_ms;
 		for (guint k = i + 1; k < j->lookups->len; k++) {
 			const struct lookup *o = g_ptr_array_index(j->lookups, k);
 
 			if (o->integration != l->integration)
 				continue;
-			if (o->result.status < worst)
-				worst = o->result.status;
+			if (o->result.status < worst->status)
+				worst = &o->result;
 			if (o->result.latency_ms > slowest)
 				slowest = o->result.latency_ms;
 		}
+		/* "timeout" and "paused" say more than "error" (issue 18.11) */
 		g_string_append_printf(line, " %s=%s/%ums", l->integration->name,
-				       lookup_status_name(worst), slowest);
+				       verdict_outcome_word(worst), slowest);
 		if (line->len > 700) {
 			g_string_append(line, " ...");
 			break;

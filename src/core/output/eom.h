@@ -42,10 +42,16 @@ struct eom_input {
 	bool too_large;
 	bool skip_analysis;		/* IgnoreAuthenticatedClients matched */
 	const char *client_ip;		/* connecting client, NULL if unknown */
-	bool report_recipient;		/* a recipient is in ReportRecipients */
+	/* Every envelope recipient is in ReportRecipients (the abuse
+	 * mailbox alone): judged by the reported messages. With any other
+	 * recipient the message is judged as itself, its reported messages
+	 * adding findings (issue 17.1; README "Abuse mailbox"). */
+	bool only_report_recipients;
 	const char *subject;		/* first Subject value, NULL if none */
 	unsigned own_header_counts[EOM_OWN_HEADERS];	/* Verdict, Report, Scanned, Filter */
 	const char *queue_id;		/* for logs, "" if unknown */
+	const char *error;		/* why message is NULL when not too large
+					 * (spool error...), for the log; may be NULL */
 };
 
 struct eom_outcome {

@@ -120,6 +120,8 @@ static int report_rank(enum lookup_status status)
 	case LOOKUP_SUSPICIOUS: return 1;
 	case LOOKUP_ERROR: return 2;
 	case LOOKUP_RATE_LIMITED: return 3;
+	case LOOKUP_PENDING: return 4;
+	case LOOKUP_INVALID: return 5;
 	default: return -1;
 	}
 }
@@ -130,10 +132,11 @@ static char *report_entry(const struct lookup *lookup)
 	const char *details = lookup->result.details;
 	char *raw;
 
-	if (lookup->result.status == LOOKUP_ERROR || lookup->result.status == LOOKUP_RATE_LIMITED)
+	if (lookup->result.status == LOOKUP_ERROR || lookup->result.status == LOOKUP_RATE_LIMITED ||
+	    lookup->result.status == LOOKUP_INVALID)
 		raw = g_strdup_printf("%s %s=%s %s%s%s", lookup->integration->name,
 				      indicator_kind_name(lookup->kind), defanged,
-				      lookup_status_name(lookup->result.status),
+				      verdict_outcome_word(&lookup->result),
 				      details ? ":" : "", details ? details : "");
 	else
 		raw = g_strdup_printf("%s %s=%s %s", lookup->integration->name,
@@ -145,12 +148,41 @@ static char *report_entry(const struct lookup *lookup)
 	return clean;
 }
 
+char *verdict_limits_text(unsigned limits)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {
+		{ LIMIT_MAX_URLS, "max_urls" },
+		{ LIMIT_MIME_DEPTH, "max_mime_depth" },
+		{ LIMIT_REPORTED_DEPTH, "max_reported_depth" },
+		{ LIMIT_MESSAGE_SIZE, "max_message_size" },
+		{ PLAN_LIMIT_MAX_INDICATORS, "max_indicators" },
+	};
+	GString *text = g_string_new(NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+		if (limits & names[i].bit)
+			g_string_append_printf(text, "%s%s", text->len ? "," : "", names[i].name);
+	return g_string_free(text, FALSE);
+}
+
 static char *build_report(const struct judgement *judgement, const char *name)
 {
 	GPtrArray *items = g_ptr_array_new_with_free_func(g_free);
 	unsigned listed = 0, more = 0;
 
-	for (int rank = 0; rank <= 3; rank++) {
+	if (judgement->summary.limits != 0) {
+		char *limits = verdict_limits_text(judgement->summary.limits);
+
+		g_ptr_array_add(items, g_strdup_printf("limit hit: %s", limits));
+		if (judgement->summary.dropped > 0)
+			g_ptr_array_add(items, g_strdup_printf("%u indicators not asked",
+							       judgement->summary.dropped));
+		g_free(limits);
+	}
+	for (int rank = 0; rank <= 5; rank++) {
 		for (guint i = 0; i < judgement->lookups->len; i++) {
 			const struct lookup *lookup = g_ptr_array_index(judgement->lookups, i);
 
@@ -166,6 +198,10 @@ static char *build_report(const struct judgement *judgement, const char *name)
 	}
 	if (more > 0)
 		g_ptr_array_add(items, g_strdup_printf("+%u more", more));
+	if (items->len == 0 && judgement->summary.unjudged > 0)
+		g_ptr_array_add(items, g_strdup_printf("%u of %u indicators not judged",
+						       judgement->summary.unjudged,
+						       judgement->summary.indicators));
 	if (items->len == 0)
 		g_ptr_array_add(items, g_strdup(judgement->lookups->len > 0 ? "no findings"
 							: "no indicators to look up"));

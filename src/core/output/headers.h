@@ -47,6 +47,11 @@ void verdict_headers_build(const struct judgement *judgement, const struct tm_co
 			   const char *hostname, struct verdict_headers *out);
 void verdict_headers_clear(struct verdict_headers *headers);
 
+/* "max_urls,max_indicators": the names of the VERDICT_LIMITS bits in
+ * limits, as the report header and the JSON output give them.
+ * g_malloc'd, "" for none. */
+char *verdict_limits_text(unsigned limits);
+
 /* Is `name` one of our header names (case-insensitive, with prefix)? */
 bool header_is_ours(const struct tm_config *cfg, const char *name);
 

@@ -1,0 +1,95 @@
+/* askable.c: indicators that cannot be asked are refused at planning. */
+#include "lookup/askable.h"
+
+#include <string.h>
+#include <glib.h>
+
+#include "analysis/url_normalize.h"
+#include "config/integrations.h"
+#include "providers/provider.h"
+#include "providers/registry.h"
+#include "util/netaddr.h"
+
+bool askable_dns_name(const char *text, const char **why)
+{
+	size_t len = strlen(text), label = 0;
+
+	if (len > 0 && text[len - 1] == '.')
+		len--;
+	if (len == 0) {
+		*why = "empty name";
+		return false;
+	}
+	if (len > ASKABLE_DNS_NAME_MAX) {
+		*why = "name over 253 characters";
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c == '.') {
+			if (label == 0) {
+				*why = "empty label";
+				return false;
+			}
+			label = 0;
+			continue;
+		}
+		if (!g_ascii_isalnum(c) && c != '-' && c != '_') {
+			*why = "character not allowed in a DNS name";
+			return false;
+		}
+		if (++label > ASKABLE_DNS_LABEL_MAX) {
+			*why = "label over 63 characters";
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool askable_host(const char *host, const char **why)
+{
+	struct net_addr addr;
+
+	if (host == NULL) {
+		*why = "no host";
+		return false;
+	}
+	return net_addr_parse(host, &addr) || askable_dns_name(host, why);
+}
+
+bool askable(const struct integration *in, enum indicator_kind kind, const char *indicator,
+	     const char **why)
+{
+	const struct provider_ops *ops = in->type != NULL ? in->type->ops : NULL;
+	bool ok = true;
+
+	*why = NULL;
+	if (kind == INDICATOR_URL) {
+		char *host = url_host(indicator);
+
+		if (strlen(indicator) > ASKABLE_URL_MAX) {
+			*why = "URL over 2048 characters";
+			ok = false;
+		} else {
+			ok = askable_host(host, why);
+		}
+		g_free(host);
+	} else if (kind == INDICATOR_DOMAIN) {
+		ok = askable_dns_name(indicator, why);
+	}
+	if (ok && ops != NULL && ops->dns_name != NULL) {
+		/* The name really queried (zone, perhaps a key) must fit too. */
+		struct lookup probe = { .integration = in, .kind = kind,
+					.indicator = (char *)indicator };
+		char *name = ops->dns_name(in, &probe);
+
+		ok = name != NULL && askable_dns_name(name, why);
+		if (name == NULL)
+			*why = "no DNS name for it";
+		else
+			memset(name, 0, strlen(name));	/* may hold a DQS key */
+		g_free(name);
+	}
+	return ok;
+}
