@@ -53,7 +53,7 @@ static void add(struct planner *p, enum indicator_kind kind, const char *indicat
 
 static bool supports(const struct planner *p, enum indicator_kind kind)
 {
-	return p->ops->supports(kind);
+	return provider_supports(p->in->type, kind);
 }
 
 static void plan_url(struct planner *p, const char *url)

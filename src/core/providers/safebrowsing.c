@@ -20,11 +20,6 @@
 
 #define MAX_URLS_PER_REQUEST 500
 
-static bool safebrowsing_supports(enum indicator_kind kind)
-{
-	return kind == INDICATOR_URL || kind == INDICATOR_DOMAIN;
-}
-
 /* The URL sent for a lookup (g_malloc'd), NULL for kinds we cannot ask. */
 static char *sent_url(const struct lookup *lookup)
 {
@@ -102,7 +97,7 @@ static void safebrowsing_build_request(const struct integration *in,
 	cJSON_free(text);
 	cJSON_Delete(body);
 	g_ptr_array_add(req->headers, g_strdup("Content-Type: application/json"));
-	g_ptr_array_add(req->headers, g_strdup("Accept: application/json"));
+	http_request_json_headers(req, NULL, NULL);
 }
 
 /* A protobuf Duration, "300s" or "300.000s", in whole seconds (at least
@@ -212,7 +207,7 @@ static enum answer_class safebrowsing_parse_response(const struct integration *i
 		if (url == NULL)
 			provider_set_result(batch[i], LOOKUP_SKIPPED, "not supported");
 		else if (!readable)
-			provider_set_result(batch[i], LOOKUP_ERROR, "malformed answer");
+			provider_fail(batch[i], LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
 		else if (listing == NULL)
 			provider_set_result(batch[i], LOOKUP_CLEAN, "not listed");
 		else {
@@ -226,18 +221,8 @@ static enum answer_class safebrowsing_parse_response(const struct integration *i
 	return readable ? ANSWER_DECIDED : ANSWER_TRANSIENT;
 }
 
-static bool safebrowsing_test_ok(const struct lookup *lookup)
-{
-	/* Google keeps the test URL listed: a working key must see it. */
-	return lookup->result.status == LOOKUP_MALICIOUS;
-}
-
 const struct provider_ops safebrowsing_ops = {
 	.max_batch = MAX_URLS_PER_REQUEST,
-	.supports = safebrowsing_supports,
 	.build_request = safebrowsing_build_request,
 	.parse_response = safebrowsing_parse_response,
-	.test_kind = INDICATOR_URL,
-	.test_indicator = "http://testsafebrowsing.appspot.com/apiv4/ANY_PLATFORM/MALWARE/URL/",
-	.test_ok = safebrowsing_test_ok,
 };

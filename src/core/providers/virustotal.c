@@ -16,12 +16,6 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
-static bool virustotal_supports(enum indicator_kind kind)
-{
-	(void)kind;
-	return true;
-}
-
 /* VirusTotal's URL identifier: base64url without padding. Standard
  * base64 would put '/' into the path. */
 static char *url_identifier(const char *url)
@@ -68,24 +62,17 @@ static void virustotal_build_request(const struct integration *in, struct lookup
 	case INDICATOR_EMAIL:	/* not supported: never planned */
 		break;
 	}
-	g_ptr_array_add(req->headers, g_strdup_printf("x-apikey: %s", in->api_key ? in->api_key : ""));
-	g_ptr_array_add(req->headers, g_strdup("Accept: application/json"));
-}
-
-static const char *error_code(const cJSON *json)
-{
-	const cJSON *code = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(json, "error"), "code");
-
-	return cJSON_IsString(code) ? code->valuestring : "";
+	http_request_json_headers(req, "x-apikey", in->api_key);
 }
 
 /* Errors as the v3 error table says (§4 of the reference). */
 static enum answer_class virustotal_error(struct lookup *lookup, const struct http_response *resp)
 {
-	cJSON *json = cJSON_ParseWithLength(resp->body, resp->body_len);
-	const char *code = error_code(json);
+	char *envelope_code = NULL, *message = NULL;
 	enum answer_class class;
+
+	provider_error_envelope(resp, &envelope_code, &message);
+	const char *code = envelope_code ? envelope_code : "";
 
 	if (resp->status == 404) {
 		provider_set_result(lookup, LOOKUP_UNKNOWN, "not found");
@@ -101,16 +88,21 @@ static enum answer_class virustotal_error(struct lookup *lookup, const struct ht
 		provider_set_result(lookup, LOOKUP_ERROR, "HTTP 424 %s", code);
 		class = ANSWER_TRANSIENT;
 	} else if (resp->status == 401) {
-		provider_set_result(lookup, LOOKUP_ERROR, "HTTP 401 %s", *code ? code : "credentials refused");
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_AUTH, "HTTP 401 %s",
+			      *code ? code : "credentials refused");
 		class = ANSWER_AUTH;
 	} else if (resp->status == 403 || resp->status == 400) {
-		provider_set_result(lookup, LOOKUP_ERROR, "HTTP %ld %s", resp->status, code);
+		/* 403 ForbiddenError: this key may not do that */
+		provider_fail(lookup, LOOKUP_ERROR,
+			      resp->status == 403 ? LOOKUP_ERR_AUTH : LOOKUP_ERR_PROVIDER,
+			      "HTTP %ld %s", resp->status, code);
 		class = ANSWER_PERMANENT;
 	} else {
 		struct lookup *one[1] = { lookup };
 		class = provider_http_failure(one, 1, resp);
 	}
-	cJSON_Delete(json);
+	g_free(envelope_code);
+	g_free(message);
 	return class;
 }
 
@@ -141,7 +133,7 @@ static enum answer_class virustotal_parse_response(const struct integration *in,
 		cJSON_GetObjectItemCaseSensitive(json, "data"), "attributes");
 	const cJSON *stats = cJSON_GetObjectItemCaseSensitive(attrs, "last_analysis_stats");
 	if (!cJSON_IsObject(stats)) {
-		provider_set_result(lookup, LOOKUP_ERROR, "malformed answer");
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
 		cJSON_Delete(json);
 		return ANSWER_TRANSIENT;
 	}
@@ -170,17 +162,8 @@ static enum answer_class virustotal_parse_response(const struct integration *in,
 	return ANSWER_DECIDED;
 }
 
-static bool virustotal_test_ok(const struct lookup *lookup)
-{
-	return lookup->result.status <= LOOKUP_UNKNOWN;
-}
-
 const struct provider_ops virustotal_ops = {
 	.max_batch = 1,
-	.supports = virustotal_supports,
 	.build_request = virustotal_build_request,
 	.parse_response = virustotal_parse_response,
-	.test_kind = INDICATOR_IP,
-	.test_indicator = "8.8.8.8",
-	.test_ok = virustotal_test_ok,
 };

@@ -15,11 +15,6 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
-static bool webrisk_supports(enum indicator_kind kind)
-{
-	return kind == INDICATOR_URL || kind == INDICATOR_DOMAIN;
-}
-
 static char *sent_url(const struct lookup *lookup)
 {
 	if (lookup->kind == INDICATOR_URL)
@@ -43,7 +38,7 @@ static void webrisk_build_request(const struct integration *in,
 	g_string_printf(req->url, "%s/uris:search"
 			"?threatTypes=MALWARE&threatTypes=SOCIAL_ENGINEERING"
 			"&threatTypes=UNWANTED_SOFTWARE&uri=%s&key=%s", root, uri, key);
-	g_ptr_array_add(req->headers, g_strdup("Accept: application/json"));
+	http_request_json_headers(req, NULL, NULL);
 	g_free(key);
 	g_free(uri);
 	g_free(url);
@@ -93,7 +88,7 @@ static enum answer_class webrisk_parse_response(const struct integration *in,
 		return ANSWER_DECIDED;
 	}
 	if (!cJSON_IsObject(threat) || !cJSON_IsArray(types)) {
-		provider_set_result(lookup, LOOKUP_ERROR, "malformed answer");
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
 		cJSON_Delete(json);
 		return ANSWER_TRANSIENT;
 	}
@@ -116,7 +111,7 @@ static enum answer_class webrisk_parse_response(const struct integration *in,
 			g_ptr_array_add(names, type->valuestring);
 	}
 	if (class != ANSWER_DECIDED) {
-		provider_set_result(lookup, LOOKUP_ERROR, "malformed answer");
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
 	} else if (names->len == 0) {
 		provider_set_result(lookup, LOOKUP_CLEAN, "not listed");
 	} else {
@@ -132,18 +127,8 @@ static enum answer_class webrisk_parse_response(const struct integration *in,
 	return class;
 }
 
-static bool webrisk_test_ok(const struct lookup *lookup)
-{
-	/* Google's own example URL is kept listed as MALWARE. */
-	return lookup->result.status == LOOKUP_MALICIOUS;
-}
-
 const struct provider_ops webrisk_ops = {
 	.max_batch = 1,
-	.supports = webrisk_supports,
 	.build_request = webrisk_build_request,
 	.parse_response = webrisk_parse_response,
-	.test_kind = INDICATOR_URL,
-	.test_indicator = "http://testsafebrowsing.appspot.com/s/malware.html",
-	.test_ok = webrisk_test_ok,
 };

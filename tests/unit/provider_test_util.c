@@ -1,0 +1,333 @@
+/* provider_test_util.c: the provider unit tests' shared helpers
+ * (provider_test_util.h). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "provider_test_util.h"
+
+static const char *const secrets[] = { VT_KEY, GOOGLE_KEY, XF_KEY, XF_PASS, DQS_KEY, MD_KEY };
+
+struct integration pt_integration(const char *type_name, const char *api_url, const char *key,
+				  const char *password, unsigned threshold)
+{
+	struct integration in = {
+		.name = (char *)type_name,
+		.type = provider_type_find(type_name),
+		.api_url = (char *)api_url,
+		.api_key = (char *)key,
+		.api_password = (char *)password,
+		.detection_threshold = threshold,
+		.active = true,
+		.verify_ssl = true,
+		.timeout_ms = 5000,
+	};
+	assert_non_null(in.type);
+	return in;
+}
+
+struct lookup *pt_lookup_new(const struct integration *in, enum indicator_kind kind,
+			     const char *indicator)
+{
+	struct lookup *lookup = g_new0(struct lookup, 1);
+
+	lookup->integration = in;
+	lookup->kind = kind;
+	lookup->indicator = g_strdup(indicator);
+	lookup->result.status = LOOKUP_SKIPPED;
+	return lookup;
+}
+
+void pt_lookup_del(struct lookup *lookup)
+{
+	g_free(lookup->indicator);
+	g_free(lookup->result.details);
+	g_free(lookup);
+}
+
+bool provider_supports_kind(const char *type_name, enum indicator_kind kind)
+{
+	return provider_supports(provider_type_find(type_name), kind);
+}
+
+void pt_build(const struct integration *in, struct lookup *const *batch, size_t n,
+	      struct http_request *req)
+{
+	http_request_init(req);
+	assert_true(n <= in->type->ops->max_batch);
+	in->type->ops->build_request(in, batch, n, req);
+}
+
+bool pt_has_header(const struct http_request *req, const char *header)
+{
+	for (guint i = 0; i < req->headers->len; i++)
+		if (strcmp(g_ptr_array_index(req->headers, i), header) == 0)
+			return true;
+	return false;
+}
+
+bool pt_has_header_named(const struct http_request *req, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (guint i = 0; i < req->headers->len; i++) {
+		const char *h = g_ptr_array_index(req->headers, i);
+
+		if (g_ascii_strncasecmp(h, name, len) == 0 && h[len] == ':')
+			return true;
+	}
+	return false;
+}
+
+enum answer_class pt_parse_batch(const struct integration *in, struct lookup *const *batch,
+				 size_t n, long status, const char *body)
+{
+	struct http_response resp = {
+		.status = status,
+		.body = body,
+		.body_len = strlen(body),
+		.retry_after_s = -1,
+	};
+
+	if (status == 0)
+		return provider_http_failure(batch, n, &resp);
+	return in->type->ops->parse_response(in, batch, n, &resp);
+}
+
+enum answer_class pt_parse(const struct integration *in, struct lookup *lookup, long status,
+			   const char *body)
+{
+	return pt_parse_batch(in, &lookup, 1, status, body);
+}
+
+void pt_assert_no_secret(const char *text)
+{
+	for (size_t i = 0; text != NULL && i < G_N_ELEMENTS(secrets); i++)
+		assert_null(strstr(text, secrets[i]));
+}
+
+static void assert_error_kind(const struct lookup *lookup)
+{
+	bool failed = lookup->result.status == LOOKUP_ERROR ||
+		      lookup->result.status == LOOKUP_RATE_LIMITED;
+
+	if (failed != (lookup->result.error != LOOKUP_ERR_NONE))
+		fail_msg("%s %s: status %s with error kind '%s'", indicator_kind_name(lookup->kind),
+			 lookup->indicator, lookup_status_name(lookup->result.status),
+			 lookup_error_name(lookup->result.error));
+}
+
+void pt_assert_result(const struct lookup *lookup, enum lookup_status status,
+		      const char *details)
+{
+	assert_string_equal(lookup_status_name(lookup->result.status), lookup_status_name(status));
+	if (details == NULL) {
+		assert_null(lookup->result.details);
+	} else {
+		assert_non_null(lookup->result.details);
+		assert_string_equal(lookup->result.details, details);
+	}
+	assert_error_kind(lookup);
+	pt_assert_no_secret(lookup->result.details);
+}
+
+/* ------------------------------------------------------------ fixtures */
+
+static cJSON *load_fixture(const char *provider)
+{
+	char *path = g_strdup_printf("%s/mock/fixtures/%s.json", TEST_SRCDIR, provider);
+	char *text = NULL;
+	cJSON *json;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		fail_msg("cannot read %s", path);
+	json = cJSON_Parse(text);
+	if (json == NULL)
+		fail_msg("%s: not JSON", path);
+	g_free(text);
+	g_free(path);
+	return json;
+}
+
+/* The item at a dotted path ("verdicts.ip.malicious"). */
+static const cJSON *at_path(const cJSON *root, const char *path)
+{
+	char **names = g_strsplit(path, ".", -1);
+	const cJSON *item = root;
+
+	for (char **name = names; *name != NULL && item != NULL; name++)
+		item = cJSON_GetObjectItemCaseSensitive(item, *name);
+	g_strfreev(names);
+	return item;
+}
+
+/* "${name}" inside text: the value's text (strings as they are). */
+static char *fill_text(const char *text, const cJSON *values)
+{
+	GString *out = g_string_new(NULL);
+	const char *p = text;
+	const char *open;
+
+	while ((open = strstr(p, "${")) != NULL) {
+		const char *close = strchr(open, '}');
+		char *name;
+		const cJSON *value;
+
+		if (close == NULL)
+			break;
+		g_string_append_len(out, p, open - p);
+		name = g_strndup(open + 2, (gsize)(close - open - 2));
+		value = cJSON_GetObjectItemCaseSensitive(values, name);
+		if (cJSON_IsString(value)) {
+			g_string_append(out, value->valuestring);
+		} else if (value != NULL) {
+			char *printed = cJSON_PrintUnformatted(value);
+			g_string_append(out, printed);
+			cJSON_free(printed);
+		} else {	/* like safe_substitute: left as it is */
+			g_string_append_len(out, open, close - open + 1);
+		}
+		g_free(name);
+		p = close + 1;
+	}
+	g_string_append(out, p);
+	return g_string_free(out, FALSE);
+}
+
+/* The mock's render(): NULL for "$omit". */
+static cJSON *render(const cJSON *tpl, const cJSON *values)
+{
+	if (cJSON_IsObject(tpl) || cJSON_IsArray(tpl)) {
+		cJSON *out = cJSON_IsObject(tpl) ? cJSON_CreateObject() : cJSON_CreateArray();
+		const cJSON *item;
+
+		cJSON_ArrayForEach(item, tpl) {
+			cJSON *value = render(item, values);
+
+			if (value == NULL)
+				continue;
+			if (cJSON_IsObject(tpl)) {
+				char *key = fill_text(item->string, values);
+				cJSON_AddItemToObject(out, key, value);
+				g_free(key);
+			} else {
+				cJSON_AddItemToArray(out, value);
+			}
+		}
+		return out;
+	}
+	if (!cJSON_IsString(tpl))
+		return cJSON_Duplicate(tpl, true);
+	const char *text = tpl->valuestring;
+	size_t len = strlen(text);
+	if (len > 3 && g_str_has_prefix(text, "${") && text[len - 1] == '}' &&
+	    strchr(text + 2, '}') == text + len - 1) {
+		char *name = g_strndup(text + 2, len - 3);
+		const cJSON *value = cJSON_GetObjectItemCaseSensitive(values, name);
+
+		g_free(name);
+		if (value != NULL)
+			return cJSON_IsString(value) && strcmp(value->valuestring, "$omit") == 0
+			       ? NULL : cJSON_Duplicate(value, true);
+	}
+	char *filled = fill_text(text, values);
+	cJSON *out = strcmp(filled, "$omit") == 0 ? NULL : cJSON_CreateString(filled);
+	g_free(filled);
+	return out;
+}
+
+char *pt_fixture(const char *provider, const char *ref, const cJSON *values, long *status)
+{
+	cJSON *fx = load_fixture(provider);
+	cJSON *all = values ? cJSON_Duplicate(values, true) : cJSON_CreateObject();
+	const char *plus = strchr(ref, '+');
+	const cJSON *tpl;
+	cJSON *body;
+	char *text;
+
+	if (plus != NULL) {	/* templates.KIND+verdicts.PATH */
+		char *tpl_path = g_strndup(ref, (gsize)(plus - ref));
+		const cJSON *verdict = at_path(fx, plus + 1);
+		const cJSON *item;
+
+		tpl = at_path(fx, tpl_path);
+		g_free(tpl_path);
+		if (!cJSON_IsObject(verdict))
+			fail_msg("%s: no %s", provider, plus + 1);
+		cJSON_ArrayForEach(item, verdict)
+			if (!cJSON_HasObjectItem(all, item->string))
+				cJSON_AddItemToObject(all, item->string, cJSON_Duplicate(item, true));
+		*status = 200;
+	} else {
+		const cJSON *spec = at_path(fx, ref);
+
+		tpl = cJSON_GetObjectItemCaseSensitive(spec, "body");
+		if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(spec, "status")))
+			fail_msg("%s: no %s", provider, ref);
+		*status = (long)cJSON_GetObjectItemCaseSensitive(spec, "status")->valuedouble;
+	}
+	if (tpl == NULL)
+		fail_msg("%s: no %s", provider, ref);
+	body = render(tpl, all);
+	text = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	cJSON_Delete(all);
+	cJSON_Delete(fx);
+	char *copy = g_strdup(text);
+	cJSON_free(text);
+	return copy;
+}
+
+static void run_case(const char *provider, const struct integration *base,
+		     const struct pt_case *c, size_t row)
+{
+	struct integration in = *base;
+	struct lookup *l = pt_lookup_new(&in, c->kind, c->indicator);
+	cJSON *values = cJSON_CreateObject();
+	char *body;
+	long status = c->status;
+	enum answer_class class;
+
+	if (c->threshold > 0)
+		in.detection_threshold = c->threshold;
+	cJSON_AddStringToObject(values, "indicator", c->indicator);
+	if (c->fixture != NULL) {
+		long fixture_status;
+
+		body = pt_fixture(provider, c->fixture, values, &fixture_status);
+		if (status == 0)
+			status = fixture_status;
+	} else {
+		body = g_strdup(c->body);
+	}
+	class = pt_parse(&in, l, status, body);
+	if (class != c->class || l->result.status != c->expect || l->result.error != c->error ||
+	    (c->details != NULL &&
+	     (l->result.details == NULL || strstr(l->result.details, c->details) == NULL)))
+		fail_msg("%s row %zu (%s, HTTP %ld): got class %d, %s/%s \"%s\"; want class %d, "
+			 "%s/%s \"%s\"", provider, row, c->fixture ? c->fixture : "inline", status,
+			 class, lookup_status_name(l->result.status),
+			 lookup_error_name(l->result.error),
+			 l->result.details ? l->result.details : "", c->class,
+			 lookup_status_name(c->expect), lookup_error_name(c->error),
+			 c->details ? c->details : "");
+	assert_error_kind(l);
+	pt_assert_no_secret(l->result.details);
+	cJSON_Delete(values);
+	g_free(body);
+	pt_lookup_del(l);
+}
+
+void pt_run_cases(const char *provider, const char *type_name, const char *api_url,
+		  const char *key, const char *password, const struct pt_case *cases,
+		  size_t n)
+{
+	struct integration in = pt_integration(type_name, api_url, key, password, 0);
+
+	for (size_t i = 0; i < n; i++)
+		run_case(provider, &in, &cases[i], i);
+}

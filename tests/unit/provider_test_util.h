@@ -1,0 +1,90 @@
+/* provider_test_util.h: what the provider unit tests share — test
+ * integrations and lookups, requests built the engine's way, answers read
+ * through provider_parse_http(), the fixtures of tests/mock/fixtures (the
+ * same answers the mock server gives) and table-driven cases.
+ *
+ * Every checked result's details text is searched for all the test keys:
+ * a key must never end up in a details text (they reach logs and headers).
+ * Include after <cmocka.h>. */
+#ifndef TM_TESTS_PROVIDER_TEST_UTIL_H
+#define TM_TESTS_PROVIDER_TEST_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <glib.h>
+#include <cjson/cJSON.h>
+
+#include "config/integrations.h"
+#include "lookup/lookup.h"
+#include "providers/provider.h"
+
+#define VT_KEY "4e3202fdbe953d628f650229af5b3eb49cd46b2d3bfe5546ae3c5fa48b554e0c"
+#define GOOGLE_KEY "AIzaSyTestKey0123456789-abcdefghijk"
+#define XF_KEY "test-xf-key"
+#define XF_PASS "test-xf-pass"
+#define DQS_KEY "testkey0123456789abcdefghij"
+#define MD_KEY "0123456789abcdef0123456789abcdef"
+
+/* An active integration of the registry's type type_name (its defaults:
+ * verify_ssl, 5 s Timeout). Strings are borrowed, not copied. */
+struct integration pt_integration(const char *type_name, const char *api_url, const char *key,
+				  const char *password, unsigned threshold);
+struct lookup *pt_lookup_new(const struct integration *in, enum indicator_kind kind,
+			     const char *indicator);
+void pt_lookup_del(struct lookup *lookup);
+/* provider_supports() of the registry's type type_name. */
+bool provider_supports_kind(const char *type_name, enum indicator_kind kind);
+
+/* The request as the engine prepares it, then the type's build_request. */
+void pt_build(const struct integration *in, struct lookup *const *batch, size_t n,
+	      struct http_request *req);
+bool pt_has_header(const struct http_request *req, const char *header);
+bool pt_has_header_named(const struct http_request *req, const char *name);
+
+/* An HTTP answer (body NUL-terminated) read by the type's own
+ * parse_response (status 0: the shared status ladder), without the
+ * provider_parse_http() safety net: the error kinds checked are the
+ * provider's own. */
+enum answer_class pt_parse_batch(const struct integration *in, struct lookup *const *batch,
+				 size_t n, long status, const char *body);
+enum answer_class pt_parse(const struct integration *in, struct lookup *lookup, long status,
+			   const char *body);
+
+/* The exact status and details (NULL: none), an error kind exactly when
+ * the status is error or rate_limited, and no test key in the details. */
+void pt_assert_result(const struct lookup *lookup, enum lookup_status status,
+		      const char *details);
+void pt_assert_no_secret(const char *text);
+
+/* A fixture answer of tests/mock/fixtures/<provider>.json (the mock's
+ * file). ref is one of
+ *   "errors.NAME", "bodies.NAME"           {"status": S, "body": B}
+ *   "templates.KIND+verdicts.PATH"         templates[KIND] filled from the
+ *                                          object at verdicts.PATH (dots)
+ * filled like the mock's render(): "${name}" alone takes the value itself,
+ * inside text its string; "$omit" drops the key. values (NULL: none) adds
+ * names, e.g. {"indicator": "..."}. Returns the body (g_free) and the
+ * status in *status (200 for templates). Fails the test when missing. */
+char *pt_fixture(const char *provider, const char *ref, const cJSON *values, long *status);
+
+/* One row of a provider's table: an answer and what it must become. */
+struct pt_case {
+	enum indicator_kind kind;
+	const char *indicator;
+	const char *fixture;	/* a pt_fixture() ref, or NULL: body/status */
+	long status;		/* with body, or to override the fixture's */
+	const char *body;
+	unsigned threshold;	/* 0: the type's default */
+	enum answer_class class;
+	enum lookup_status expect;
+	enum lookup_error error;	/* LOOKUP_ERR_NONE for decided */
+	const char *details;	/* substring of the details; NULL: not checked */
+};
+
+/* Runs every case against an integration of type_name (api_url, key,
+ * password as given) with fixtures of provider; names the failing row. */
+void pt_run_cases(const char *provider, const char *type_name, const char *api_url,
+		  const char *key, const char *password, const struct pt_case *cases,
+		  size_t n);
+
+#endif
