@@ -17,24 +17,6 @@
 
 #define MD_ROOT "https://api.metadefender.com/v4"
 
-/* the document's fixtures (opswat-metadefender.md, section 8) */
-static const char md_eicar[] =
-	"{\"data_id\":\"bzIwMDEyMkJ5bHJwRG5GeTNtTTBoNWpJbUZm\",\"scan_results\":{"
-	"\"scan_all_result_i\":1,\"scan_all_result_a\":\"Infected\",\"total_avs\":38,"
-	"\"total_detected_avs\":31,\"progress_percentage\":100},\"file_info\":{"
-	"\"md5\":\"44d88612fea8a8f36de82e1278abb02f\",\"display_name\":\"eicar.com\"}}";
-static const char md_ip_malicious[] =
-	"{\"address\":\"192.0.2.66\",\"lookup_results\":{\"start_time\":\"2026-11-20T10:00:00.000Z\","
-	"\"detected_by\":3,\"sources\":["
-	"{\"provider\":\"webroot.com\",\"assessment\":\"phishing\",\"status\":1},"
-	"{\"provider\":\"example-bl.net\",\"assessment\":\"spam\",\"status\":1},"
-	"{\"provider\":\"example-rep.org\",\"assessment\":\"high risk\",\"status\":1},"
-	"{\"provider\":\"clean-source.test\",\"assessment\":\"\",\"status\":5}]},"
-	"\"geo_info\":{\"country\":{\"code\":\"ZZ\",\"name\":\"Unknown\"}}}";
-static const char md_url_clean[] =
-	"{\"address\":\"https://www.example.com/\",\"lookup_results\":{\"detected_by\":0,"
-	"\"sources\":[{\"provider\":\"webroot.com\",\"assessment\":\"trustworthy\",\"status\":0}]}}";
-
 static void assert_md_url(const struct integration *in, enum indicator_kind kind,
 			  const char *indicator, const char *expected)
 {
@@ -77,11 +59,78 @@ static void test_metadefender_requests(void **state)
 		      MD_ROOT "/ip/8.8.8.8");
 }
 
-static void test_metadefender_hashes(void **state)
+#define HASH "44d88612fea8a8f36de82e1278abb02f"
+#define FILE_VERDICT(v) "templates.file+verdicts.file." v
+#define REPUTATION(v) "templates.reputation+verdicts.reputation." v
+
+/* The answers of opswat-metadefender.md (tests/mock/fixtures/
+ * opswat-metadefender.json, the mock server's own) and what each becomes. */
+static const struct pt_case md_cases[] = {
+	{ INDICATOR_HASH, HASH, "bodies.eicar_doc", 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_MALICIOUS, LOOKUP_ERR_NONE, "Infected 31/38" },
+	{ INDICATOR_HASH, HASH, FILE_VERDICT("suspicious"), 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_SUSPICIOUS, LOOKUP_ERR_NONE, "Suspicious 2/38" },
+	{ INDICATOR_HASH, HASH, FILE_VERDICT("clean"), 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_CLEAN, LOOKUP_ERR_NONE, "No Threat Detected 0/38" },
+	{ INDICATOR_HASH, HASH, FILE_VERDICT("unscanned"), 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_UNKNOWN, LOOKUP_ERR_NONE, "Not Scanned 0/38" },
+	/* the engine's name is sanitised before it can become a header */
+	{ INDICATOR_HASH, HASH, NULL, 200, "{\"scan_results\":{\"scan_all_result_i\":2,"
+	  "\"scan_all_result_a\":\"Sus\\r\\npicious\",\"total_avs\":0}}", 0,
+	  ANSWER_DECIDED, LOOKUP_SUSPICIOUS, LOOKUP_ERR_NONE, "Sus  picious" },
+	{ INDICATOR_HASH, HASH, "errors.not_found", 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_UNKNOWN, LOOKUP_ERR_NONE, "not found" },
+	/* MetaDefender Core's (and API v3's) "not found" */
+	{ INDICATOR_HASH, "44D88612FEA8A8F36DE82E1278ABB02F", "errors.core_not_found", 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_UNKNOWN, LOOKUP_ERR_NONE, "not found" },
+	{ INDICATOR_HASH, HASH, NULL, 200, "{\"data_id\":\"x\"}", 0,
+	  ANSWER_TRANSIENT, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer" },
+	/* reputation: detected_by against DetectionThreshold (else 3) */
+	{ INDICATOR_IP, "192.0.2.66", "bodies.ip_malicious_doc", 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_MALICIOUS, LOOKUP_ERR_NONE, "detected by 3" },
+	{ INDICATOR_IP, "192.0.2.66", "bodies.ip_malicious_doc", 0, NULL, 4,
+	  ANSWER_DECIDED, LOOKUP_SUSPICIOUS, LOOKUP_ERR_NONE, "detected by 3" },
+	{ INDICATOR_DOMAIN, "spam.example", REPUTATION("suspicious"), 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_SUSPICIOUS, LOOKUP_ERR_NONE, "detected by 1" },
+	{ INDICATOR_URL, "https://www.example.com/", "bodies.url_clean_doc", 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_CLEAN, LOOKUP_ERR_NONE, "detected by 0 of 1" },
+	/* nobody has an entry: not "clean" */
+	{ INDICATOR_URL, "https://new.example/", REPUTATION("unknown"), 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_UNKNOWN, LOOKUP_ERR_NONE, "no source knows it" },
+	{ INDICATOR_URL, "https://new.example/", NULL, 200, "{\"address\":\"x\"}", 0,
+	  ANSWER_TRANSIENT, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer" },
+	/* errors */
+	{ INDICATOR_IP, "8.8.8.8", "errors.wrong_key", 0, NULL, 0,
+	  ANSWER_AUTH, LOOKUP_ERROR, LOOKUP_ERR_AUTH, "HTTP 401: credentials refused" },
+	/* 403: the endpoint is not in this key's licence, the key is fine */
+	{ INDICATOR_IP, "8.8.8.8", "errors.not_licensed", 0, NULL, 0,
+	  ANSWER_PERMANENT, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "HTTP 403: not in the licence" },
+	{ INDICATOR_IP, "8.8.8.8", "errors.quota", 0, NULL, 0,
+	  ANSWER_QUOTA, LOOKUP_RATE_LIMITED, LOOKUP_ERR_QUOTA, "HTTP 429: API limit reached" },
+	{ INDICATOR_IP, "8.8.8.8", NULL, 400,
+	  "{\"error\":{\"code\":400064,\"messages\":[\"Invalid IP\\naddress\"]}}", 0,
+	  ANSWER_PERMANENT, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "HTTP 400: Invalid IP address" },
+	{ INDICATOR_IP, "8.8.8.8", NULL, 400, "Bad Request", 0,
+	  ANSWER_PERMANENT, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "HTTP 400" },
+	{ INDICATOR_IP, "8.8.8.8", "errors.503", 0, NULL, 0,
+	  ANSWER_TRANSIENT, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "HTTP 503" },
+	{ INDICATOR_IP, "8.8.8.8", NULL, 200, "{\"lookup_results\":", 0,
+	  ANSWER_TRANSIENT, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer" },
+};
+
+static void test_metadefender_answers(void **state)
+{
+	(void)state;
+	pt_run_cases("opswat-metadefender", "metadefender", MD_ROOT, MD_KEY, NULL, md_cases,
+		     G_N_ELEMENTS(md_cases));
+}
+
+/* OPSWAT's scan_all_result_i code table. */
+static void test_metadefender_result_codes(void **state)
 {
 	(void)state;
 	struct integration md = pt_integration("metadefender", MD_ROOT, MD_KEY, NULL, 0);
-	struct lookup *l = pt_lookup_new(&md, INDICATOR_HASH, "44d88612fea8a8f36de82e1278abb02f");
+	struct lookup *l = pt_lookup_new(&md, INDICATOR_HASH, HASH);
 	static const struct { int code; enum lookup_status status; } table[] = {
 		{ 0, LOOKUP_CLEAN }, { 1, LOOKUP_MALICIOUS }, { 2, LOOKUP_SUSPICIOUS },
 		{ 3, LOOKUP_UNKNOWN }, { 4, LOOKUP_SUSPICIOUS }, { 5, LOOKUP_UNKNOWN },
@@ -90,8 +139,6 @@ static void test_metadefender_hashes(void **state)
 		{ 23, LOOKUP_UNKNOWN }, { 255, LOOKUP_UNKNOWN }, { 6, LOOKUP_UNKNOWN },
 	};
 
-	assert_int_equal(pt_parse(&md, l, 200, md_eicar), ANSWER_DECIDED);
-	pt_assert_result(l, LOOKUP_MALICIOUS, "Infected 31/38");
 	for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
 		char *body = g_strdup_printf("{\"scan_results\":{\"scan_all_result_i\":%d}}",
 					     table[i].code);
@@ -102,90 +149,6 @@ static void test_metadefender_hashes(void **state)
 		g_free(body);
 		g_free(details);
 	}
-	/* the engine's name is sanitised before it can become a header */
-	assert_int_equal(pt_parse(&md, l, 200,
-			       "{\"scan_results\":{\"scan_all_result_i\":2,"
-			       "\"scan_all_result_a\":\"Sus\\r\\npicious\",\"total_avs\":0}}"),
-			 ANSWER_DECIDED);
-	pt_assert_result(l, LOOKUP_SUSPICIOUS, "Sus  picious");
-	assert_int_equal(pt_parse(&md, l, 404,
-			       "{\"error\":{\"code\":404003,\"messages\":[\"The hash was not found\"]}}"),
-			 ANSWER_DECIDED);
-	pt_assert_result(l, LOOKUP_UNKNOWN, "not found");
-	/* MetaDefender Core's (and API v3's) "not found" */
-	assert_int_equal(pt_parse(&md, l, 200,
-			       "{\"44D88612FEA8A8F36DE82E1278ABB02F\":\"Not Found\"}"),
-			 ANSWER_DECIDED);
-	pt_assert_result(l, LOOKUP_UNKNOWN, "not found");
-	assert_int_equal(pt_parse(&md, l, 200, "{\"data_id\":\"x\"}"),
-			 ANSWER_TRANSIENT);
-	pt_assert_result(l, LOOKUP_ERROR, "malformed answer");
-	pt_lookup_del(l);
-}
-
-static void test_metadefender_reputation(void **state)
-{
-	(void)state;
-	struct integration md = pt_integration("metadefender", MD_ROOT, MD_KEY, NULL, 0);
-	struct integration strict = pt_integration("metadefender", MD_ROOT, MD_KEY, NULL, 4);
-	struct lookup *ip = pt_lookup_new(&md, INDICATOR_IP, "192.0.2.66");
-	struct lookup *url = pt_lookup_new(&md, INDICATOR_URL, "https://www.example.com/");
-
-	assert_int_equal(pt_parse(&md, ip, 200, md_ip_malicious), ANSWER_DECIDED);
-	pt_assert_result(ip, LOOKUP_MALICIOUS, "detected by 3");
-	assert_true(provider_type_find("metadefender")->test.ok(ip));
-	/* the threshold is the integration's DetectionThreshold */
-	assert_int_equal(pt_parse(&strict, ip, 200, md_ip_malicious), ANSWER_DECIDED);
-	pt_assert_result(ip, LOOKUP_SUSPICIOUS, "detected by 3");
-	assert_int_equal(pt_parse(&md, ip, 200,
-			       "{\"lookup_results\":{\"detected_by\":1,\"sources\":[]}}"),
-			 ANSWER_DECIDED);
-	pt_assert_result(ip, LOOKUP_SUSPICIOUS, "detected by 1");
-	assert_int_equal(pt_parse(&md, url, 200, md_url_clean), ANSWER_DECIDED);
-	pt_assert_result(url, LOOKUP_CLEAN, "detected by 0 of 1");
-	/* nobody has an entry: not "clean" */
-	assert_int_equal(pt_parse(&md, url, 200,
-			       "{\"lookup_results\":{\"detected_by\":0,\"sources\":["
-			       "{\"provider\":\"a\",\"status\":5},{\"provider\":\"b\",\"status\":5}]}}"),
-			 ANSWER_DECIDED);
-	pt_assert_result(url, LOOKUP_UNKNOWN, "no source knows it");
-	assert_true(provider_type_find("metadefender")->test.ok(url));
-	assert_int_equal(pt_parse(&md, url, 200, "{\"address\":\"x\"}"),
-			 ANSWER_TRANSIENT);
-	pt_assert_result(url, LOOKUP_ERROR, "malformed answer");
-	pt_lookup_del(ip);
-	pt_lookup_del(url);
-}
-
-static void test_metadefender_errors(void **state)
-{
-	(void)state;
-	struct integration md = pt_integration("metadefender", MD_ROOT, MD_KEY, NULL, 0);
-	struct lookup *l = pt_lookup_new(&md, INDICATOR_IP, "8.8.8.8");
-
-	assert_int_equal(pt_parse(&md, l, 401,
-			       "{\"error\":{\"code\":401006,\"messages\":[\"Invalid apikey\"]}}"),
-			 ANSWER_AUTH);
-	pt_assert_result(l, LOOKUP_ERROR, "HTTP 401: credentials refused");
-	assert_false(provider_type_find("metadefender")->test.ok(l));
-	assert_int_equal(pt_parse(&md, l, 403, "{}"), ANSWER_PERMANENT);
-	pt_assert_result(l, LOOKUP_ERROR, "HTTP 403: not in the licence");
-	assert_int_equal(pt_parse(&md, l, 429,
-			       "{\"error\":{\"code\":429000,\"messages\":[\"API limit exceeded\"]}}"),
-			 ANSWER_QUOTA);
-	pt_assert_result(l, LOOKUP_RATE_LIMITED, "HTTP 429: API limit reached");
-	assert_false(provider_type_find("metadefender")->test.ok(l));
-	assert_int_equal(pt_parse(&md, l, 400,
-			       "{\"error\":{\"code\":400064,\"messages\":[\"Invalid IP\\naddress\"]}}"),
-			 ANSWER_PERMANENT);
-	pt_assert_result(l, LOOKUP_ERROR, "HTTP 400: Invalid IP address");
-	assert_int_equal(pt_parse(&md, l, 400, "Bad Request"), ANSWER_PERMANENT);
-	pt_assert_result(l, LOOKUP_ERROR, "HTTP 400");
-	assert_int_equal(pt_parse(&md, l, 503, ""), ANSWER_TRANSIENT);
-	pt_assert_result(l, LOOKUP_ERROR, "HTTP 503");
-	assert_int_equal(pt_parse(&md, l, 200, "{\"lookup_results\":"),
-			 ANSWER_TRANSIENT);
-	pt_assert_result(l, LOOKUP_ERROR, "malformed answer");
 	pt_lookup_del(l);
 }
 
@@ -193,9 +156,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_metadefender_requests),
-		cmocka_unit_test(test_metadefender_hashes),
-		cmocka_unit_test(test_metadefender_reputation),
-		cmocka_unit_test(test_metadefender_errors),
+		cmocka_unit_test(test_metadefender_answers),
+		cmocka_unit_test(test_metadefender_result_codes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

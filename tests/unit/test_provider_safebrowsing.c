@@ -29,20 +29,32 @@ static const char gsb_test_url[] =
 	"{\"matches\":[{\"threatType\":\"MALWARE\",\"platformType\":\"ANY_PLATFORM\",\"threatEntryType\":\"URL\","
 	"\"threat\":{\"url\":\"http://testsafebrowsing.appspot.com/apiv4/ANY_PLATFORM/MALWARE/URL/\"},\"cacheDuration\":\"300s\"}]}";
 
-static const char google_bad_key_sb[] =
-	"{\"error\":{\"code\":400,\"message\":\"API key not valid. Please pass a valid API key.\",\"status\":\"INVALID_ARGUMENT\","
-	"\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.ErrorInfo\",\"reason\":\"API_KEY_INVALID\",\"domain\":\"googleapis.com\","
-	"\"metadata\":{\"service\":\"safebrowsing.googleapis.com\"}}]}}";
-static const char gsb_disabled[] =
-	"{\"error\":{\"code\":403,\"message\":\"Safe Browsing API has not been used in project 123456789 before or it is disabled.\","
-	"\"status\":\"PERMISSION_DENIED\"}}";
-static const char gsb_quota[] =
-	"{\"error\":{\"code\":429,\"message\":\"Quota exceeded for quota metric 'Requests' of service 'safebrowsing.googleapis.com'.\","
-	"\"status\":\"RESOURCE_EXHAUSTED\"}}";
-static const char gsb_no_entry_type[] =
-	"{\"error\":{\"code\":400,\"message\":\"Invalid request: threat entry type not set.\",\"status\":\"INVALID_ARGUMENT\"}}";
-static const char gsb_unavailable[] =
-	"{\"error\":{\"code\":503,\"message\":\"The service is currently unavailable.\",\"status\":\"UNAVAILABLE\"}}";
+/* An error answer of tests/mock/fixtures/google-safe-browsing.json (the
+ * mock server's own); *status receives its HTTP status. */
+static char *gsb_error(const char *name, const char *message, long *status)
+{
+	cJSON *values = cJSON_CreateObject();
+	char *ref = g_strconcat("errors.", name, NULL);
+	char *body;
+
+	if (message != NULL)
+		cJSON_AddStringToObject(values, "message", message);
+	body = pt_fixture("google-safe-browsing", ref, values, status);
+	g_free(ref);
+	cJSON_Delete(values);
+	return body;
+}
+
+/* The batch gets the answer (a fixture error) with this class. */
+static void assert_batch_error(const struct integration *gsb, struct lookup **batch,
+			       const char *name, const char *message, enum answer_class class)
+{
+	long status;
+	char *body = gsb_error(name, message, &status);
+
+	assert_int_equal(pt_parse_batch(gsb, batch, 2, status, body), class);
+	g_free(body);
+}
 
 static void test_safebrowsing_supports(void **state)
 {
@@ -222,27 +234,25 @@ static void test_safebrowsing_errors(void **state)
 		pt_lookup_new(&gsb, INDICATOR_DOMAIN, "example.org"),
 	};
 
-	assert_int_equal(pt_parse_batch(&gsb, batch, 2, 400, google_bad_key_sb),
-			 ANSWER_AUTH);
+	assert_batch_error(&gsb, batch, "wrong_key", NULL, ANSWER_AUTH);
 	for (int i = 0; i < 2; i++)
 		pt_assert_result(batch[i], LOOKUP_ERROR,
 			      "HTTP 400 API_KEY_INVALID: API key not valid. Please pass a valid API key.");
-	assert_int_equal(pt_parse_batch(&gsb, batch, 2, 400, gsb_no_entry_type),
-			 ANSWER_PERMANENT);
+	assert_batch_error(&gsb, batch, "invalid_argument",
+			   "Invalid request: threat entry type not set.", ANSWER_PERMANENT);
 	for (int i = 0; i < 2; i++)
 		pt_assert_result(batch[i], LOOKUP_ERROR,
 			      "HTTP 400 INVALID_ARGUMENT: Invalid request: threat entry type not set.");
-	assert_int_equal(pt_parse_batch(&gsb, batch, 2, 403, gsb_disabled), ANSWER_AUTH);
+	assert_batch_error(&gsb, batch, "disabled_key", NULL, ANSWER_AUTH);
 	pt_assert_result(batch[1], LOOKUP_ERROR,
 		      "HTTP 403 PERMISSION_DENIED: Safe Browsing API has not been used in project "
 		      "123456789 before or it is disabled.");
-	assert_int_equal(pt_parse_batch(&gsb, batch, 2, 429, gsb_quota), ANSWER_QUOTA);
+	assert_batch_error(&gsb, batch, "quota", NULL, ANSWER_QUOTA);
 	for (int i = 0; i < 2; i++)
 		pt_assert_result(batch[i], LOOKUP_RATE_LIMITED,
 			      "HTTP 429 RESOURCE_EXHAUSTED: Quota exceeded for quota metric 'Requests' "
 			      "of service 'safebrowsing.googleapis.com'.");
-	assert_int_equal(pt_parse_batch(&gsb, batch, 2, 503, gsb_unavailable),
-			 ANSWER_TRANSIENT);
+	assert_batch_error(&gsb, batch, "503", NULL, ANSWER_TRANSIENT);
 	pt_assert_result(batch[0], LOOKUP_ERROR, "HTTP 503 UNAVAILABLE: The service is currently unavailable.");
 	/* a 5xx without Google's envelope */
 	assert_int_equal(pt_parse_batch(&gsb, batch, 2, 502, "<html>Bad Gateway</html>"),
@@ -321,8 +331,11 @@ static void test_safebrowsing_test_connection(void **state)
 	assert_true(provider_type_find("safebrowsing")->test.ok(l));
 	assert_int_equal(pt_parse(&gsb, l, 200, "{}"), ANSWER_DECIDED);
 	assert_false(provider_type_find("safebrowsing")->test.ok(l));
-	assert_int_equal(pt_parse(&gsb, l, 400, google_bad_key_sb), ANSWER_AUTH);
+	long status;
+	char *body = gsb_error("wrong_key", NULL, &status);
+	assert_int_equal(pt_parse(&gsb, l, status, body), ANSWER_AUTH);
 	assert_false(provider_type_find("safebrowsing")->test.ok(l));
+	g_free(body);
 	pt_lookup_del(l);
 }
 

@@ -21,20 +21,6 @@ static const char wr_malicious[] =
 	"{\"threat\":{\"threatTypes\":[\"SOCIAL_ENGINEERING\",\"MALWARE\"],\"expireTime\":\"2025-11-22T10:15:30.123456789Z\"}}";
 static const char wr_suspicious[] =
 	"{\"threat\":{\"threatTypes\":[\"UNWANTED_SOFTWARE\"],\"expireTime\":\"2025-11-22T10:20:00Z\"}}";
-static const char google_bad_key_wr[] =
-	"{\"error\":{\"code\":400,\"message\":\"API key not valid. Please pass a valid API key.\",\"status\":\"INVALID_ARGUMENT\","
-	"\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.ErrorInfo\",\"reason\":\"API_KEY_INVALID\",\"domain\":\"googleapis.com\","
-	"\"metadata\":{\"service\":\"webrisk.googleapis.com\"}}]}}";
-static const char wr_billing[] =
-	"{\"error\":{\"code\":403,\"message\":\"This API method requires billing to be enabled.\",\"status\":\"PERMISSION_DENIED\"}}";
-static const char wr_no_types[] =
-	"{\"error\":{\"code\":400,\"message\":\"Invalid value: threat_types must be specified.\",\"status\":\"INVALID_ARGUMENT\"}}";
-static const char wr_quota[] =
-	"{\"error\":{\"code\":429,\"message\":\"Quota exceeded for quota metric 'SearchUris requests' and limit "
-	"'SearchUris requests per minute'.\",\"status\":\"RESOURCE_EXHAUSTED\"}}";
-static const char wr_deadline[] =
-	"{\"error\":{\"code\":504,\"message\":\"Deadline exceeded.\",\"status\":\"DEADLINE_EXCEEDED\"}}";
-
 static void assert_wr_url(const struct integration *in, enum indicator_kind kind,
 			  const char *indicator, const char *expected_url)
 {
@@ -135,42 +121,44 @@ static void test_webrisk_expire_time(void **state)
 	pt_lookup_del(l);
 }
 
+#define URL "http://login-example.test/verify"
+#define WR_ERROR(name, class, status, error, details) \
+	{ INDICATOR_URL, URL, "errors." name, 0, NULL, 0, class, status, error, details }
+#define WR_BODY(body, details) \
+	{ INDICATOR_URL, URL, NULL, 200, body, 0, ANSWER_TRANSIENT, LOOKUP_ERROR, \
+	  LOOKUP_ERR_MALFORMED, details }
+
+/* Google's error envelope (tests/mock/fixtures/google-web-risk.json, the
+ * mock server's own) and answers that cannot be read. */
+static const struct pt_case wr_cases[] = {
+	WR_ERROR("wrong_key", ANSWER_AUTH, LOOKUP_ERROR, LOOKUP_ERR_AUTH,
+		 "HTTP 400 API_KEY_INVALID: API key not valid. Please pass a valid API key."),
+	WR_ERROR("missing_threat_types", ANSWER_PERMANENT, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER,
+		 "HTTP 400 INVALID_ARGUMENT: Invalid value: threat_types must be specified."),
+	WR_ERROR("disabled_key", ANSWER_AUTH, LOOKUP_ERROR, LOOKUP_ERR_AUTH,
+		 "HTTP 403 PERMISSION_DENIED: This API method requires billing to be enabled."),
+	WR_ERROR("quota", ANSWER_QUOTA, LOOKUP_RATE_LIMITED, LOOKUP_ERR_QUOTA,
+		 "HTTP 429 RESOURCE_EXHAUSTED: Quota exceeded for quota metric 'SearchUris "
+		 "requests' and limit 'SearchUris requests per minute'."),
+	WR_ERROR("504", ANSWER_TRANSIENT, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER,
+		 "HTTP 504 DEADLINE_EXCEEDED: Deadline exceeded."),
+	WR_ERROR("500", ANSWER_TRANSIENT, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER,
+		 "HTTP 500 INTERNAL: Internal error encountered."),
+	{ INDICATOR_URL, URL, NULL, 500, "", 0, ANSWER_TRANSIENT, LOOKUP_ERROR,
+	  LOOKUP_ERR_PROVIDER, "HTTP 500" },
+	WR_BODY("{\"threat\":", "malformed answer"),
+	WR_BODY("[]", "malformed answer"),
+	WR_BODY("{\"threat\":{\"threatTypes\":\"MALWARE\"}}", "malformed answer"),
+	WR_BODY("{\"threat\":{\"threatTypes\":[7]}}", "malformed answer"),
+	WR_BODY("{\"threat\":{\"threatTypes\":[\"MALWARE\",\"Malware, or not\"]}}",
+		"malformed answer"),
+};
+
 static void test_webrisk_errors(void **state)
 {
 	(void)state;
-	struct integration wr = pt_integration("webrisk", WR_ROOT, GOOGLE_KEY, NULL, 0);
-	struct lookup *l = pt_lookup_new(&wr, INDICATOR_URL, "http://login-example.test/verify");
-
-	assert_int_equal(pt_parse(&wr, l, 400, google_bad_key_wr), ANSWER_AUTH);
-	pt_assert_result(l, LOOKUP_ERROR, "HTTP 400 API_KEY_INVALID: API key not valid. Please pass a valid API key.");
-	assert_false(provider_type_find("webrisk")->test.ok(l));
-	assert_int_equal(pt_parse(&wr, l, 400, wr_no_types), ANSWER_PERMANENT);
-	pt_assert_result(l, LOOKUP_ERROR, "HTTP 400 INVALID_ARGUMENT: Invalid value: threat_types must be specified.");
-	assert_int_equal(pt_parse(&wr, l, 403, wr_billing), ANSWER_AUTH);
-	pt_assert_result(l, LOOKUP_ERROR, "HTTP 403 PERMISSION_DENIED: This API method requires billing to be enabled.");
-	assert_int_equal(pt_parse(&wr, l, 429, wr_quota), ANSWER_QUOTA);
-	pt_assert_result(l, LOOKUP_RATE_LIMITED,
-		      "HTTP 429 RESOURCE_EXHAUSTED: Quota exceeded for quota metric 'SearchUris requests' "
-		      "and limit 'SearchUris requests per minute'.");
-	assert_int_equal(pt_parse(&wr, l, 504, wr_deadline), ANSWER_TRANSIENT);
-	pt_assert_result(l, LOOKUP_ERROR, "HTTP 504 DEADLINE_EXCEEDED: Deadline exceeded.");
-	assert_int_equal(pt_parse(&wr, l, 500, ""), ANSWER_TRANSIENT);
-	pt_assert_result(l, LOOKUP_ERROR, "HTTP 500");
-	assert_int_equal(pt_parse(&wr, l, 200, "{\"threat\":"), ANSWER_TRANSIENT);
-	pt_assert_result(l, LOOKUP_ERROR, "malformed answer");
-	assert_int_equal(pt_parse(&wr, l, 200, "[]"), ANSWER_TRANSIENT);
-	pt_assert_result(l, LOOKUP_ERROR, "malformed answer");
-	assert_int_equal(pt_parse(&wr, l, 200, "{\"threat\":{\"threatTypes\":\"MALWARE\"}}"),
-			 ANSWER_TRANSIENT);
-	pt_assert_result(l, LOOKUP_ERROR, "malformed answer");
-	assert_int_equal(pt_parse(&wr, l, 200, "{\"threat\":{\"threatTypes\":[7]}}"),
-			 ANSWER_TRANSIENT);
-	pt_assert_result(l, LOOKUP_ERROR, "malformed answer");
-	assert_int_equal(pt_parse(&wr, l, 200,
-			       "{\"threat\":{\"threatTypes\":[\"MALWARE\",\"Malware, or not\"]}}"),
-			 ANSWER_TRANSIENT);
-	pt_assert_result(l, LOOKUP_ERROR, "malformed answer");
-	pt_lookup_del(l);
+	pt_run_cases("google-web-risk", "webrisk", WR_ROOT, GOOGLE_KEY, NULL, wr_cases,
+		     G_N_ELEMENTS(wr_cases));
 }
 
 int main(void)

@@ -16,41 +16,6 @@
 
 #define XF_ROOT "https://api.xforce.ibmcloud.com"
 
-static const char xf_ip_malicious[] =
-	"{\"ip\":\"203.0.113.7\",\"score\":8.6,\"reason\":\"Anonymization Services\",\"reasonDescription\":\"Host used as anonymizing proxy.\","
-	"\"cats\":{\"Spam\":43,\"Anonymisation Services\":86},\"categoryDescriptions\":{\"Spam\":\"This category lists IP addresses that were seen sending out spam.\"},"
-	"\"geo\":{\"country\":\"Netherlands\",\"countrycode\":\"NL\"},"
-	"\"subnets\":[{\"subnet\":\"203.0.113.0/24\",\"ip\":\"203.0.113.0\",\"score\":5,\"cats\":{},\"reason\":\"Regional Internet Registry\",\"created\":\"2024-01-01T00:00:00.000Z\"}],"
-	"\"history\":[{\"created\":\"2025-10-01T12:00:00.000Z\",\"ip\":\"203.0.113.7\",\"score\":8.6,\"cats\":{\"Spam\":43},\"reason\":\"Spam\",\"geo\":{\"country\":\"Netherlands\",\"countrycode\":\"NL\"}}],"
-	"\"tags\":[]}";
-
-static const char xf_ip_clean[] =
-	"{\"ip\":\"8.8.8.8\",\"score\":1,\"reason\":\"Regional Internet Registry\",\"reasonDescription\":\"One of the five RIRs announced a (new) location mapping of the IP.\","
-	"\"cats\":{},\"categoryDescriptions\":{},\"geo\":{\"country\":\"United States\",\"countrycode\":\"US\"},"
-	"\"subnets\":[{\"subnet\":\"8.0.0.0/8\",\"ip\":\"8.0.0.0\",\"score\":1,\"cats\":{},\"reason\":\"Regional Internet Registry\",\"created\":\"2018-04-24T06:22:00.000Z\"}],"
-	"\"history\":[],\"tags\":[]}";
-
-static const char xf_url_malicious[] =
-	"{\"result\":{\"url\":\"login-example.test/verify\",\"score\":10,\"cats\":{\"Phishing URLs\":true},"
-	"\"categoryDescriptions\":{\"Phishing URLs\":\"Sites that trick users into revealing credentials.\"}},"
-	"\"associated\":[{\"url\":\"login-example.test\",\"score\":10,\"cats\":{\"Phishing URLs\":true},\"categoryDescriptions\":{}}],"
-	"\"tags\":[]}";
-
-static const char xf_url_clean[] =
-	"{\"result\":{\"url\":\"www.example.org\",\"score\":1,\"cats\":{\"Search Engines / Web Catalogs / Portals\":true},\"categoryDescriptions\":{}},"
-	"\"associated\":[],\"tags\":[]}";
-
-static const char xf_eicar[] =
-	"{\"malware\":{\"type\":\"md5\",\"md5\":\"0x44D88612FEA8A8F36DE82E1278ABB02F\",\"hash\":\"0x44D88612FEA8A8F36DE82E1278ABB02F\","
-	"\"risk\":\"high\",\"family\":[\"eicar\"],\"familyMembers\":{\"eicar\":{\"count\":12}},\"created\":\"2015-01-01T00:00:00Z\","
-	"\"origins\":{\"external\":{\"source\":\"reversingLabs\",\"firstSeen\":\"2015-01-01T00:00:00Z\",\"lastSeen\":\"2025-10-01T00:00:00Z\","
-	"\"malwareType\":\"Test\",\"platform\":\"DOS\",\"detectionCoverage\":58,\"family\":[\"eicar\"]}}},\"tags\":[]}";
-
-static const char xf_low_risk[] =
-	"{\"malware\":{\"type\":\"sha256\",\"sha256\":\"0x55D2AD612F36AEBF2184F138D37BA1A16B774627FBBAFD737425731369EFD010\","
-	"\"hash\":\"0x55D2AD612F36AEBF2184F138D37BA1A16B774627FBBAFD737425731369EFD010\",\"risk\":\"low\","
-	"\"origins\":{\"external\":{\"source\":\"reversingLabs\",\"detectionCoverage\":0,\"family\":null}}}}";
-
 static void assert_xf_url(const struct integration *in, enum indicator_kind kind,
 			  const char *indicator, const char *expected_url)
 {
@@ -109,136 +74,102 @@ static void test_xforce_requests(void **state)
 	assert_xf_url(&xf, provider_type_find("xforce")->test.kind, provider_type_find("xforce")->test.indicator, XF_ROOT "/ipr/8.8.8.8");
 }
 
-static void test_xforce_scores(void **state)
-{
-	(void)state;
-	struct integration xf = pt_integration("xforce", XF_ROOT, XF_KEY, XF_PASS, 0);
-	struct integration strict = pt_integration("xforce", XF_ROOT, XF_KEY, XF_PASS, 9);
-	struct integration bogus = pt_integration("xforce", XF_ROOT, XF_KEY, XF_PASS, 42);
-	struct lookup *ip = pt_lookup_new(&xf, INDICATOR_IP, "203.0.113.7");
-	struct lookup *url = pt_lookup_new(&xf, INDICATOR_URL, "http://login-example.test/verify");
+#define HASH "44d88612fea8a8f36de82e1278abb02f"
+#define VERDICT(kind, v) "templates." kind "+verdicts." kind "." v
 
-	assert_int_equal(pt_parse(&xf, ip, 200, xf_ip_malicious), ANSWER_DECIDED);
-	pt_assert_result(ip, LOOKUP_MALICIOUS, "score 8.6");
-	/* DetectionThreshold is the malicious cut-off */
-	assert_int_equal(pt_parse(&strict, ip, 200, xf_ip_malicious), ANSWER_DECIDED);
-	pt_assert_result(ip, LOOKUP_SUSPICIOUS, "score 8.6");
-	/* out of 1..10: the default 7 */
-	assert_int_equal(pt_parse(&bogus, ip, 200, xf_ip_malicious), ANSWER_DECIDED);
-	pt_assert_result(ip, LOOKUP_MALICIOUS, "score 8.6");
-	assert_int_equal(pt_parse(&xf, ip, 200, "{\"ip\":\"203.0.113.8\",\"score\":7}"),
-			 ANSWER_DECIDED);
-	pt_assert_result(ip, LOOKUP_MALICIOUS, "score 7");
-	assert_int_equal(pt_parse(&xf, ip, 200, "{\"ip\":\"198.51.100.1\",\"score\":5}"),
-			 ANSWER_DECIDED);
-	pt_assert_result(ip, LOOKUP_SUSPICIOUS, "score 5");
-	assert_int_equal(pt_parse(&xf, ip, 200, "{\"ip\":\"198.51.100.2\",\"score\":4}"),
-			 ANSWER_DECIDED);
-	pt_assert_result(ip, LOOKUP_SUSPICIOUS, "score 4");
-	assert_int_equal(pt_parse(&xf, ip, 200, "{\"ip\":\"198.51.100.3\",\"score\":3.9}"),
-			 ANSWER_DECIDED);
-	pt_assert_result(ip, LOOKUP_CLEAN, "score 3.9");
-	assert_int_equal(pt_parse(&xf, ip, 200, xf_ip_clean), ANSWER_DECIDED);
-	pt_assert_result(ip, LOOKUP_CLEAN, "score 1");
-	assert_true(provider_type_find("xforce")->test.ok(ip));
+/* The answers of ibm-xforce.md (tests/mock/fixtures/ibm-xforce.json, the
+ * mock server's own) and what each becomes. IP and URL scores 1..10:
+ * >= DetectionThreshold (1..10, else 7) malicious, >= 4 suspicious; a
+ * hash known to X-Force is malware: risk high malicious, else suspicious. */
+static const struct pt_case xf_cases[] = {
+	{ INDICATOR_IP, "203.0.113.7", "bodies.ip_malicious_doc", 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_MALICIOUS, LOOKUP_ERR_NONE, "score 8.6" },
+	/* DetectionThreshold is the malicious cut-off; out of 1..10: 7 */
+	{ INDICATOR_IP, "203.0.113.7", "bodies.ip_malicious_doc", 0, NULL, 9,
+	  ANSWER_DECIDED, LOOKUP_SUSPICIOUS, LOOKUP_ERR_NONE, "score 8.6" },
+	{ INDICATOR_IP, "203.0.113.7", "bodies.ip_malicious_doc", 0, NULL, 42,
+	  ANSWER_DECIDED, LOOKUP_MALICIOUS, LOOKUP_ERR_NONE, "score 8.6" },
+	{ INDICATOR_IP, "8.8.8.8", "bodies.ip_clean_doc", 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_CLEAN, LOOKUP_ERR_NONE, "score 1" },
+	{ INDICATOR_IP, "198.51.100.1", VERDICT("ip", "suspicious"), 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_SUSPICIOUS, LOOKUP_ERR_NONE, "score 5" },
+	{ INDICATOR_IP, "203.0.113.8", NULL, 200, "{\"ip\":\"203.0.113.8\",\"score\":7}", 0,
+	  ANSWER_DECIDED, LOOKUP_MALICIOUS, LOOKUP_ERR_NONE, "score 7" },
+	{ INDICATOR_IP, "198.51.100.2", NULL, 200, "{\"score\":4}", 0,
+	  ANSWER_DECIDED, LOOKUP_SUSPICIOUS, LOOKUP_ERR_NONE, "score 4" },
+	{ INDICATOR_IP, "198.51.100.3", NULL, 200, "{\"score\":3.9}", 0,
+	  ANSWER_DECIDED, LOOKUP_CLEAN, LOOKUP_ERR_NONE, "score 3.9" },
 	/* no score: X-Force does not know */
-	assert_int_equal(pt_parse(&xf, ip, 200, "{\"ip\":\"192.0.2.1\",\"score\":null}"),
-			 ANSWER_DECIDED);
-	pt_assert_result(ip, LOOKUP_UNKNOWN, "no score");
-	assert_true(provider_type_find("xforce")->test.ok(ip));
+	{ INDICATOR_IP, "192.0.2.1", NULL, 200, "{\"ip\":\"192.0.2.1\",\"score\":null}", 0,
+	  ANSWER_DECIDED, LOOKUP_UNKNOWN, LOOKUP_ERR_NONE, "no score" },
 	/* the IP score is top-level: result.score does not count for an IP */
-	assert_int_equal(pt_parse(&xf, ip, 200, xf_url_malicious), ANSWER_DECIDED);
-	pt_assert_result(ip, LOOKUP_UNKNOWN, "no score");
-
-	assert_int_equal(pt_parse(&xf, url, 200, xf_url_malicious), ANSWER_DECIDED);
-	pt_assert_result(url, LOOKUP_MALICIOUS, "score 10");
-	assert_int_equal(pt_parse(&xf, url, 200, xf_url_clean), ANSWER_DECIDED);
-	pt_assert_result(url, LOOKUP_CLEAN, "score 1");
-	assert_int_equal(pt_parse(&xf, url, 200, "{\"result\":{\"url\":\"x.example\"}}"),
-			 ANSWER_DECIDED);
-	pt_assert_result(url, LOOKUP_UNKNOWN, "no score");
+	{ INDICATOR_IP, "203.0.113.7", "bodies.url_malicious_doc", 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_UNKNOWN, LOOKUP_ERR_NONE, "no score" },
+	{ INDICATOR_URL, "http://login-example.test/verify", "bodies.url_malicious_doc", 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_MALICIOUS, LOOKUP_ERR_NONE, "score 10" },
+	{ INDICATOR_URL, "http://www.example.org/", "bodies.url_clean_doc", 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_CLEAN, LOOKUP_ERR_NONE, "score 1" },
+	{ INDICATOR_DOMAIN, "spam.example", VERDICT("url", "suspicious"), 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_SUSPICIOUS, LOOKUP_ERR_NONE, "score 5" },
+	{ INDICATOR_URL, "http://x.example/", NULL, 200, "{\"result\":{\"url\":\"x.example\"}}", 0,
+	  ANSWER_DECIDED, LOOKUP_UNKNOWN, LOOKUP_ERR_NONE, "no score" },
 	/* a URL's score is result.score, not a top-level one */
-	assert_int_equal(pt_parse(&xf, url, 200, xf_ip_malicious), ANSWER_DECIDED);
-	pt_assert_result(url, LOOKUP_UNKNOWN, "no score");
-	pt_lookup_del(ip);
-	pt_lookup_del(url);
-}
-
-static void test_xforce_hashes(void **state)
-{
-	(void)state;
-	struct integration xf = pt_integration("xforce", XF_ROOT, XF_KEY, XF_PASS, 0);
-	struct lookup *l = pt_lookup_new(&xf, INDICATOR_HASH, "44d88612fea8a8f36de82e1278abb02f");
-
-	assert_int_equal(pt_parse(&xf, l, 200, xf_eicar), ANSWER_DECIDED);
-	pt_assert_result(l, LOOKUP_MALICIOUS, "risk high (eicar)");
-	/* family null, no malware.family: parsed without it */
-	assert_int_equal(pt_parse(&xf, l, 200, xf_low_risk), ANSWER_DECIDED);
-	pt_assert_result(l, LOOKUP_SUSPICIOUS, "risk low");
-	assert_int_equal(pt_parse(&xf, l, 200,
-			       "{\"malware\":{\"risk\":\"medium\",\"family\":null,"
-			       "\"origins\":{\"external\":{\"family\":[\"badur\",\"tsunami\"]}}}}"),
-			 ANSWER_DECIDED);
-	pt_assert_result(l, LOOKUP_SUSPICIOUS, "risk medium (badur,tsunami)");
+	{ INDICATOR_URL, "http://x.example/", "bodies.ip_malicious_doc", 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_UNKNOWN, LOOKUP_ERR_NONE, "no score" },
+	{ INDICATOR_HASH, HASH, "bodies.eicar", 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_MALICIOUS, LOOKUP_ERR_NONE, "risk high (eicar)" },
+	/* family null, no malware.family: read without it */
+	{ INDICATOR_HASH, HASH, "bodies.low_risk_doc", 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_SUSPICIOUS, LOOKUP_ERR_NONE, "risk low" },
+	{ INDICATOR_HASH, HASH, NULL, 200,
+	  "{\"malware\":{\"risk\":\"medium\",\"family\":null,"
+	  "\"origins\":{\"external\":{\"family\":[\"badur\",\"tsunami\"]}}}}", 0,
+	  ANSWER_DECIDED, LOOKUP_SUSPICIOUS, LOOKUP_ERR_NONE, "risk medium (badur,tsunami)" },
 	/* no origins at all */
-	assert_int_equal(pt_parse(&xf, l, 200, "{\"malware\":{\"risk\":\"high\"}}"),
-			 ANSWER_DECIDED);
-	pt_assert_result(l, LOOKUP_MALICIOUS, "risk high");
-	assert_int_equal(pt_parse(&xf, l, 404, "{\"error\":\"Not found.\"}"), ANSWER_DECIDED);
-	pt_assert_result(l, LOOKUP_UNKNOWN, "not found");
+	{ INDICATOR_HASH, HASH, NULL, 200, "{\"malware\":{\"risk\":\"high\"}}", 0,
+	  ANSWER_DECIDED, LOOKUP_MALICIOUS, LOOKUP_ERR_NONE, "risk high" },
+	{ INDICATOR_HASH, HASH, "errors.not_found", 0, NULL, 0,
+	  ANSWER_DECIDED, LOOKUP_UNKNOWN, LOOKUP_ERR_NONE, "not found" },
 	/* 404 is unknown whatever the body */
-	assert_int_equal(pt_parse(&xf, l, 404, "Not Found"), ANSWER_DECIDED);
-	pt_assert_result(l, LOOKUP_UNKNOWN, "not found");
-	assert_int_equal(pt_parse(&xf, l, 200, "{\"tags\":[]}"), ANSWER_TRANSIENT);
-	pt_assert_result(l, LOOKUP_ERROR, "malformed answer");
-	pt_lookup_del(l);
-}
+	{ INDICATOR_HASH, HASH, NULL, 404, "Not Found", 0,
+	  ANSWER_DECIDED, LOOKUP_UNKNOWN, LOOKUP_ERR_NONE, "not found" },
+	{ INDICATOR_HASH, HASH, NULL, 200, "{\"tags\":[]}", 0,
+	  ANSWER_TRANSIENT, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer" },
+	/* errors */
+	{ INDICATOR_IP, "8.8.8.8", "errors.wrong_key", 0, NULL, 0,
+	  ANSWER_AUTH, LOOKUP_ERROR, LOOKUP_ERR_AUTH, "HTTP 401: credentials refused" },
+	/* 402: the month's quota, no retry */
+	{ INDICATOR_IP, "8.8.8.8", "errors.quota", 0, NULL, 0,
+	  ANSWER_QUOTA, LOOKUP_RATE_LIMITED, LOOKUP_ERR_QUOTA, "HTTP 402: monthly quota exhausted" },
+	{ INDICATOR_IP, "8.8.8.8", "errors.forbidden", 0, NULL, 0,
+	  ANSWER_PERMANENT, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "HTTP 403: access denied" },
+	{ INDICATOR_IP, "8.8.8.8", "errors.ratelimit", 0, NULL, 0,
+	  ANSWER_QUOTA, LOOKUP_RATE_LIMITED, LOOKUP_ERR_QUOTA, "HTTP 429: provider rate limit" },
+	{ INDICATOR_IP, "8.8.8.8", NULL, 400, "{\"error\":\"Invalid IP address.\"}", 0,
+	  ANSWER_PERMANENT, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "HTTP 400: Invalid IP address." },
+	/* the server's text stays one line of ASCII */
+	{ INDICATOR_IP, "8.8.8.8", NULL, 400, "{\"error\":\"Ung\xc3\xbcltig\\n\"}", 0,
+	  ANSWER_PERMANENT, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "HTTP 400: Ung  ltig " },
+	{ INDICATOR_IP, "8.8.8.8", "errors.500", 0, NULL, 0,
+	  ANSWER_TRANSIENT, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "HTTP 500" },
+	{ INDICATOR_IP, "8.8.8.8", NULL, 503, "", 0,
+	  ANSWER_TRANSIENT, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "HTTP 503" },
+	{ INDICATOR_IP, "8.8.8.8", NULL, 200, "{\"ip\":\"8.8.8.8\",\"score\":", 0,
+	  ANSWER_TRANSIENT, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer" },
+};
 
-static void test_xforce_errors(void **state)
+static void test_xforce_answers(void **state)
 {
 	(void)state;
-	struct integration xf = pt_integration("xforce", XF_ROOT, XF_KEY, XF_PASS, 0);
-	struct lookup *l = pt_lookup_new(&xf, INDICATOR_IP, "8.8.8.8");
-
-	assert_int_equal(pt_parse(&xf, l, 401, "{\"error\":\"Not authorized.\"}"), ANSWER_AUTH);
-	pt_assert_result(l, LOOKUP_ERROR, "HTTP 401: credentials refused");
-	assert_false(provider_type_find("xforce")->test.ok(l));
-	assert_int_equal(pt_parse(&xf, l, 402, "{\"error\":\"Monthly quota exceeded.\"}"),
-			 ANSWER_QUOTA);
-	pt_assert_result(l, LOOKUP_RATE_LIMITED, "HTTP 402: monthly quota exhausted");
-	assert_false(provider_type_find("xforce")->test.ok(l));
-	assert_int_equal(pt_parse(&xf, l, 403, "{\"error\":\"Access denied.\"}"),
-			 ANSWER_PERMANENT);
-	pt_assert_result(l, LOOKUP_ERROR, "HTTP 403: access denied");
-	assert_int_equal(pt_parse(&xf, l, 429, "{\"error\":\"Too many requests.\"}"),
-			 ANSWER_QUOTA);
-	pt_assert_result(l, LOOKUP_RATE_LIMITED, "HTTP 429: provider rate limit");
-	assert_int_equal(pt_parse(&xf, l, 400, "{\"error\":\"Invalid IP address.\"}"),
-			 ANSWER_PERMANENT);
-	pt_assert_result(l, LOOKUP_ERROR, "HTTP 400: Invalid IP address.");
-	/* the server's text stays one line of ASCII */
-	assert_int_equal(pt_parse(&xf, l, 400, "{\"error\":\"Ung\xc3\xbcltig\\n\"}"),
-			 ANSWER_PERMANENT);
-	pt_assert_result(l, LOOKUP_ERROR, "HTTP 400: Ung  ltig ");
-	assert_int_equal(pt_parse(&xf, l, 500, "{\"error\":\"Internal error.\"}"),
-			 ANSWER_TRANSIENT);
-	pt_assert_result(l, LOOKUP_ERROR, "HTTP 500");
-	assert_int_equal(pt_parse(&xf, l, 503, ""), ANSWER_TRANSIENT);
-	pt_assert_result(l, LOOKUP_ERROR, "HTTP 503");
-	assert_int_equal(pt_parse(&xf, l, 200, "{\"ip\":\"8.8.8.8\",\"score\":"),
-			 ANSWER_TRANSIENT);
-	pt_assert_result(l, LOOKUP_ERROR, "malformed answer");
-	assert_false(provider_type_find("xforce")->test.ok(l));
-	pt_lookup_del(l);
+	pt_run_cases("ibm-xforce", "xforce", XF_ROOT, XF_KEY, XF_PASS, xf_cases,
+		     G_N_ELEMENTS(xf_cases));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_xforce_requests),
-		cmocka_unit_test(test_xforce_scores),
-		cmocka_unit_test(test_xforce_hashes),
-		cmocka_unit_test(test_xforce_errors),
+		cmocka_unit_test(test_xforce_answers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
