@@ -70,6 +70,35 @@ bool pt_has_header(const struct http_request *req, const char *header)
 	return false;
 }
 
+void pt_assert_get(const struct integration *in, enum indicator_kind kind, const char *indicator,
+		   const char *expected_url, const char *key_header, const char *basic_auth)
+{
+	struct lookup *l = pt_lookup_new(in, kind, indicator);
+	struct http_request req;
+
+	pt_build(in, &l, 1, &req);
+	assert_string_equal(req.url->str, expected_url);
+	assert_string_equal(req.method, "GET");
+	assert_null(req.body);
+	assert_null(req.parts);
+	assert_true(pt_has_header(&req, "Accept: application/json"));
+	if (key_header != NULL)
+		assert_true(pt_has_header(&req, key_header));
+	if (basic_auth == NULL) {
+		assert_null(req.basic_auth);
+	} else {
+		assert_non_null(req.basic_auth);
+		assert_string_equal(req.basic_auth, basic_auth);
+		assert_false(pt_has_header_named(&req, "Authorization"));
+	}
+	if ((key_header != NULL || basic_auth != NULL) && in->api_key != NULL)
+		assert_null(strstr(req.url->str, in->api_key));
+	if (basic_auth != NULL && in->api_password != NULL)
+		assert_null(strstr(req.url->str, in->api_password));
+	http_request_clear(&req);
+	pt_lookup_del(l);
+}
+
 bool pt_has_header_named(const struct http_request *req, const char *name)
 {
 	size_t len = strlen(name);
@@ -282,52 +311,102 @@ char *pt_fixture(const char *provider, const char *ref, const cJSON *values, lon
 	return copy;
 }
 
-static void run_case(const char *provider, const struct integration *base,
-		     const struct pt_case *c, size_t row)
+static const char *const class_names[] = {
+	[ANSWER_DECIDED] = "decided", [ANSWER_TRANSIENT] = "transient",
+	[ANSWER_PERMANENT] = "permanent", [ANSWER_AUTH] = "auth", [ANSWER_QUOTA] = "quota",
+};
+
+/* The value of a name in a table of names (first..last), or fail. */
+static int by_name(const char *what, const char *name, const char *(*name_of)(int), int last)
 {
-	struct integration in = *base;
-	struct lookup *l = pt_lookup_new(&in, c->kind, c->indicator);
+	for (int i = 0; i <= last; i++)
+		if (name != NULL && strcmp(name_of(i), name) == 0)
+			return i;
+	fail_msg("unknown %s '%s'", what, name ? name : "(none)");
+	return 0;
+}
+
+static const char *kind_name(int i) { return indicator_kind_name((enum indicator_kind)i); }
+static const char *status_name(int i) { return lookup_status_name((enum lookup_status)i); }
+static const char *error_name(int i) { return lookup_error_name((enum lookup_error)i); }
+static const char *class_name(int i) { return class_names[i]; }
+
+static const char *string_of(const cJSON *object, const char *name)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(object, name));
+}
+
+/* The answer of a case: its fixture, or its own http + body. */
+static char *case_answer(const char *provider, const cJSON *c, long *status)
+{
+	const char *ref = string_of(c, "answer");
+	const cJSON *http = cJSON_GetObjectItemCaseSensitive(c, "http");
 	cJSON *values = cJSON_CreateObject();
 	char *body;
-	long status = c->status;
-	enum answer_class class;
 
-	if (c->threshold > 0)
-		in.detection_threshold = c->threshold;
-	cJSON_AddStringToObject(values, "indicator", c->indicator);
-	if (c->fixture != NULL) {
-		long fixture_status;
-
-		body = pt_fixture(provider, c->fixture, values, &fixture_status);
-		if (status == 0)
-			status = fixture_status;
+	cJSON_AddStringToObject(values, "indicator", string_of(c, "indicator"));
+	if (ref != NULL) {
+		body = pt_fixture(provider, ref, values, status);
 	} else {
-		body = g_strdup(c->body);
+		body = g_strdup(string_of(c, "body"));
+		if (body == NULL)
+			fail_msg("%s: a case without answer or body", provider);
 	}
-	class = pt_parse(&in, l, status, body);
-	if (class != c->class || l->result.status != c->expect || l->result.error != c->error ||
-	    (c->details != NULL &&
-	     (l->result.details == NULL || strstr(l->result.details, c->details) == NULL)))
-		fail_msg("%s row %zu (%s, HTTP %ld): got class %d, %s/%s \"%s\"; want class %d, "
-			 "%s/%s \"%s\"", provider, row, c->fixture ? c->fixture : "inline", status,
-			 class, lookup_status_name(l->result.status),
-			 lookup_error_name(l->result.error),
-			 l->result.details ? l->result.details : "", c->class,
-			 lookup_status_name(c->expect), lookup_error_name(c->error),
-			 c->details ? c->details : "");
+	if (cJSON_IsNumber(http))
+		*status = (long)http->valuedouble;
+	cJSON_Delete(values);
+	return body;
+}
+
+static void run_case(const char *provider, const struct integration *base, const cJSON *c,
+		     int row)
+{
+	const cJSON *expect = cJSON_GetObjectItemCaseSensitive(c, "expect");
+	const cJSON *threshold = cJSON_GetObjectItemCaseSensitive(c, "threshold");
+	int kind = by_name("kind", string_of(c, "kind"), kind_name, INDICATOR_KINDS - 1);
+	int want_class = by_name("class", string_of(expect, "class"), class_name, ANSWER_QUOTA);
+	int want_status = by_name("status", string_of(expect, "status"), status_name,
+				  LOOKUP_INVALID);
+	int want_error = by_name("error", string_of(expect, "error"), error_name,
+				 LOOKUP_ERR_PROVIDER);
+	const char *details = string_of(expect, "details");
+	struct integration in = *base;
+	struct lookup *l = pt_lookup_new(&in, (enum indicator_kind)kind, string_of(c, "indicator"));
+	long status = 0;
+	char *body = case_answer(provider, c, &status);
+
+	if (cJSON_IsNumber(threshold))
+		in.detection_threshold = (unsigned)threshold->valuedouble;
+	int class = pt_parse(&in, l, status, body);
+	if (class != want_class || (int)l->result.status != want_status ||
+	    (int)l->result.error != want_error ||
+	    (details != NULL &&
+	     (l->result.details == NULL || strstr(l->result.details, details) == NULL)))
+		fail_msg("%s case %d (%s, HTTP %ld): got %s, %s/%s \"%s\"; want %s, %s/%s \"%s\"",
+			 provider, row, string_of(c, "answer") ? string_of(c, "answer") : "body",
+			 status, class_name(class), status_name(l->result.status),
+			 error_name(l->result.error), l->result.details ? l->result.details : "",
+			 class_name(want_class), status_name(want_status), error_name(want_error),
+			 details ? details : "");
 	assert_error_kind(l);
 	pt_assert_no_secret(l->result.details);
-	cJSON_Delete(values);
 	g_free(body);
 	pt_lookup_del(l);
 }
 
-void pt_run_cases(const char *provider, const char *type_name, const char *api_url,
-		  const char *key, const char *password, const struct pt_case *cases,
-		  size_t n)
+size_t pt_run_fixture_cases(const char *provider, const char *type_name, const char *api_url,
+			    const char *key, const char *password)
 {
 	struct integration in = pt_integration(type_name, api_url, key, password, 0);
+	cJSON *fx = load_fixture(provider);
+	const cJSON *cases = cJSON_GetObjectItemCaseSensitive(fx, "cases");
+	const cJSON *c;
+	int row = 0;
 
-	for (size_t i = 0; i < n; i++)
-		run_case(provider, &in, &cases[i], i);
+	if (cJSON_GetArraySize(cases) == 0)
+		fail_msg("%s: no cases", provider);
+	cJSON_ArrayForEach(c, cases)
+		run_case(provider, &in, c, row++);
+	cJSON_Delete(fx);
+	return (size_t)row;
 }

@@ -39,6 +39,13 @@ bool provider_supports_kind(const char *type_name, enum indicator_kind kind);
 void pt_build(const struct integration *in, struct lookup *const *batch, size_t n,
 	      struct http_request *req);
 bool pt_has_header(const struct http_request *req, const char *header);
+/* Builds the lookup's request and checks it: GET expected_url, no body,
+ * "Accept: application/json", the header line key_header when not NULL,
+ * Basic auth exactly basic_auth (NULL: none; credentials never in an
+ * Authorization header), and, for a key sent in a header or Basic auth,
+ * no key or password in the URL. */
+void pt_assert_get(const struct integration *in, enum indicator_kind kind, const char *indicator,
+		   const char *expected_url, const char *key_header, const char *basic_auth);
 bool pt_has_header_named(const struct http_request *req, const char *name);
 
 /* An HTTP answer (body NUL-terminated) read by the type's own
@@ -67,24 +74,13 @@ void pt_assert_no_secret(const char *text);
  * status in *status (200 for templates). Fails the test when missing. */
 char *pt_fixture(const char *provider, const char *ref, const cJSON *values, long *status);
 
-/* One row of a provider's table: an answer and what it must become. */
-struct pt_case {
-	enum indicator_kind kind;
-	const char *indicator;
-	const char *fixture;	/* a pt_fixture() ref, or NULL: body/status */
-	long status;		/* with body, or to override the fixture's */
-	const char *body;
-	unsigned threshold;	/* 0: the type's default */
-	enum answer_class class;
-	enum lookup_status expect;
-	enum lookup_error error;	/* LOOKUP_ERR_NONE for decided */
-	const char *details;	/* substring of the details; NULL: not checked */
-};
-
-/* Runs every case against an integration of type_name (api_url, key,
- * password as given) with fixtures of provider; names the failing row. */
-void pt_run_cases(const char *provider, const char *type_name, const char *api_url,
-		  const char *key, const char *password, const struct pt_case *cases,
-		  size_t n);
+/* Runs the "cases" of tests/mock/fixtures/<provider>.json, each an
+ * answer (a pt_fixture() ref, or "http" + "body") and what it must become
+ * ("expect": class, status, error kind, details substring; "threshold"
+ * sets DetectionThreshold), against an integration of type_name (api_url,
+ * key, password as given). A failing case is named by its index. Returns
+ * the number of cases run. */
+size_t pt_run_fixture_cases(const char *provider, const char *type_name, const char *api_url,
+			    const char *key, const char *password);
 
 #endif

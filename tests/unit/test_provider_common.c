@@ -242,6 +242,28 @@ static void test_request_helpers(void **state)
 	assert_null(req.parts);
 }
 
+/* The "cases" of every provider's fixtures (tests/mock/fixtures/NAME.json,
+ * the mock server's own answers): each answer and what it must become. */
+static void test_fixture_cases(void **state)
+{
+	static const struct {
+		const char *fixtures, *type, *root, *key, *password;
+	} providers[] = {
+		{ "virustotal", "virustotal", "https://www.virustotal.com/api/v3", VT_KEY, NULL },
+		{ "ibm-xforce", "xforce", "https://api.xforce.ibmcloud.com", XF_KEY, XF_PASS },
+		{ "opswat-metadefender", "metadefender", "https://api.metadefender.com/v4", MD_KEY,
+		  NULL },
+		{ "google-web-risk", "webrisk", "https://webrisk.googleapis.com/v1", GOOGLE_KEY,
+		  NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(providers); i++)
+		assert_true(pt_run_fixture_cases(providers[i].fixtures, providers[i].type,
+						 providers[i].root, providers[i].key,
+						 providers[i].password) >= 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_declared_by_the_table),
 		cmocka_unit_test(test_parse_http_fills_error_kinds),
 		cmocka_unit_test(test_request_helpers),
+		cmocka_unit_test(test_fixture_cases),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

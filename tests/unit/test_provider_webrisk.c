@@ -21,21 +21,8 @@ static const char wr_malicious[] =
 	"{\"threat\":{\"threatTypes\":[\"SOCIAL_ENGINEERING\",\"MALWARE\"],\"expireTime\":\"2025-11-22T10:15:30.123456789Z\"}}";
 static const char wr_suspicious[] =
 	"{\"threat\":{\"threatTypes\":[\"UNWANTED_SOFTWARE\"],\"expireTime\":\"2025-11-22T10:20:00Z\"}}";
-static void assert_wr_url(const struct integration *in, enum indicator_kind kind,
-			  const char *indicator, const char *expected_url)
-{
-	struct lookup *l = pt_lookup_new(in, kind, indicator);
-	struct http_request req;
-
-	pt_build(in, &l, 1, &req);
-	assert_string_equal(req.url->str, expected_url);
-	assert_string_equal(req.method, "GET");
-	assert_null(req.body);
-	assert_null(req.basic_auth);
-	assert_true(pt_has_header(&req, "Accept: application/json"));
-	http_request_clear(&req);
-	pt_lookup_del(l);
-}
+/* the key in the query (Google's API key) */
+#define assert_wr_url(in, kind, indicator, url) pt_assert_get(in, kind, indicator, url, NULL, NULL)
 
 static void test_webrisk_requests(void **state)
 {
@@ -121,53 +108,12 @@ static void test_webrisk_expire_time(void **state)
 	pt_lookup_del(l);
 }
 
-#define URL "http://login-example.test/verify"
-#define WR_ERROR(name, class, status, error, details) \
-	{ INDICATOR_URL, URL, "errors." name, 0, NULL, 0, class, status, error, details }
-#define WR_BODY(body, details) \
-	{ INDICATOR_URL, URL, NULL, 200, body, 0, ANSWER_TRANSIENT, LOOKUP_ERROR, \
-	  LOOKUP_ERR_MALFORMED, details }
-
-/* Google's error envelope (tests/mock/fixtures/google-web-risk.json, the
- * mock server's own) and answers that cannot be read. */
-static const struct pt_case wr_cases[] = {
-	WR_ERROR("wrong_key", ANSWER_AUTH, LOOKUP_ERROR, LOOKUP_ERR_AUTH,
-		 "HTTP 400 API_KEY_INVALID: API key not valid. Please pass a valid API key."),
-	WR_ERROR("missing_threat_types", ANSWER_PERMANENT, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER,
-		 "HTTP 400 INVALID_ARGUMENT: Invalid value: threat_types must be specified."),
-	WR_ERROR("disabled_key", ANSWER_AUTH, LOOKUP_ERROR, LOOKUP_ERR_AUTH,
-		 "HTTP 403 PERMISSION_DENIED: This API method requires billing to be enabled."),
-	WR_ERROR("quota", ANSWER_QUOTA, LOOKUP_RATE_LIMITED, LOOKUP_ERR_QUOTA,
-		 "HTTP 429 RESOURCE_EXHAUSTED: Quota exceeded for quota metric 'SearchUris "
-		 "requests' and limit 'SearchUris requests per minute'."),
-	WR_ERROR("504", ANSWER_TRANSIENT, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER,
-		 "HTTP 504 DEADLINE_EXCEEDED: Deadline exceeded."),
-	WR_ERROR("500", ANSWER_TRANSIENT, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER,
-		 "HTTP 500 INTERNAL: Internal error encountered."),
-	{ INDICATOR_URL, URL, NULL, 500, "", 0, ANSWER_TRANSIENT, LOOKUP_ERROR,
-	  LOOKUP_ERR_PROVIDER, "HTTP 500" },
-	WR_BODY("{\"threat\":", "malformed answer"),
-	WR_BODY("[]", "malformed answer"),
-	WR_BODY("{\"threat\":{\"threatTypes\":\"MALWARE\"}}", "malformed answer"),
-	WR_BODY("{\"threat\":{\"threatTypes\":[7]}}", "malformed answer"),
-	WR_BODY("{\"threat\":{\"threatTypes\":[\"MALWARE\",\"Malware, or not\"]}}",
-		"malformed answer"),
-};
-
-static void test_webrisk_errors(void **state)
-{
-	(void)state;
-	pt_run_cases("google-web-risk", "webrisk", WR_ROOT, GOOGLE_KEY, NULL, wr_cases,
-		     G_N_ELEMENTS(wr_cases));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_webrisk_requests),
 		cmocka_unit_test(test_webrisk_verdicts),
 		cmocka_unit_test(test_webrisk_expire_time),
-		cmocka_unit_test(test_webrisk_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

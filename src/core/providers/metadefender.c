@@ -42,24 +42,24 @@ static void metadefender_build_request(const struct integration *in,
 		[INDICATOR_IP] = "ip", [INDICATOR_HASH] = "hash",
 	};
 	const struct lookup *lookup = batch[0];
-	char root[1024];
 	/* one path segment: a URL's ':' '/' '?' '#' must all be encoded */
 	char *segment = provider_uri_escape(lookup->indicator);
 
 	(void)n;
-	provider_api_root(in, root, sizeof(root));
-	g_string_printf(req->url, "%s/%s/%s", root, endpoint[lookup->kind], segment);
+	provider_set_url(req, in, endpoint[lookup->kind], segment);
 	g_free(segment);
 	http_request_json_headers(req, "apikey", in->api_key);
 }
 
-static enum answer_class metadefender_error(struct lookup *const *batch, size_t n,
+static enum answer_class metadefender_error(const struct integration *in,
+					    struct lookup *const *batch, size_t n,
 					    const struct http_response *resp)
 {
 	struct lookup *lookup = batch[0];
 	enum answer_class class;
 	char *code = NULL, *text = NULL;
 
+	(void)in;
 	switch (resp->status) {
 	case 404:
 		provider_set_result(lookup, LOOKUP_UNKNOWN, "not found");
@@ -169,28 +169,20 @@ static enum answer_class reputation_verdict(const struct integration *in, struct
 	return ANSWER_DECIDED;
 }
 
-static enum answer_class metadefender_parse_response(const struct integration *in,
-						     struct lookup *const *batch, size_t n,
-						     const struct http_response *resp)
+static enum answer_class metadefender_verdict(const struct integration *in,
+					      struct lookup *const *batch, size_t n,
+					      const cJSON *json)
 {
-	struct lookup *lookup = batch[0];
-	enum answer_class class;
-
-	if (resp->status != 200)
-		return metadefender_error(batch, n, resp);
-	cJSON *json = provider_parse_json(batch, n, resp);
-	if (json == NULL)
-		return ANSWER_TRANSIENT;
-	if (lookup->kind == INDICATOR_HASH)
-		class = hash_verdict(lookup, json);
-	else
-		class = reputation_verdict(in, lookup, json);
-	cJSON_Delete(json);
-	return class;
+	(void)n;
+	if (batch[0]->kind == INDICATOR_HASH)
+		return hash_verdict(batch[0], json);
+	return reputation_verdict(in, batch[0], json);
 }
 
 const struct provider_ops metadefender_ops = {
 	.max_batch = 1,
 	.build_request = metadefender_build_request,
-	.parse_response = metadefender_parse_response,
+	.parse_response = provider_json_response,
+	.error_response = metadefender_error,
+	.json_verdict = metadefender_verdict,
 };

@@ -38,6 +38,17 @@ struct provider_ops {
 	enum answer_class (*parse_response)(const struct integration *in,
 					    struct lookup *const *batch, size_t n,
 					    const struct http_response *resp);
+	/* JSON APIs set parse_response = provider_json_response and give
+	 * these two instead: error_response reads every answer but a 200
+	 * (falling back on provider_http_failure), json_verdict the JSON
+	 * object of a 200 (a body that is no JSON object is already
+	 * error/malformed). */
+	enum answer_class (*error_response)(const struct integration *in,
+					    struct lookup *const *batch, size_t n,
+					    const struct http_response *resp);
+	enum answer_class (*json_verdict)(const struct integration *in,
+					  struct lookup *const *batch, size_t n,
+					  const struct cJSON *json);
 
 	/* DNS providers: the name to query (g_malloc'd; may hold a DQS key,
 	 * never logged) and the interpretation of the A records. */
@@ -99,6 +110,17 @@ enum lookup_error provider_class_error(enum answer_class class);
 enum answer_class provider_parse_http(const struct integration *in,
 				      struct lookup *const *batch, size_t n,
 				      const struct http_response *resp);
+/* parse_response of the JSON APIs: a non-200 answer to
+ * ops->error_response, a 200 parsed (provider_parse_json) and handed to
+ * ops->json_verdict. Returns their class (ANSWER_TRANSIENT when the body
+ * is no JSON object). */
+enum answer_class provider_json_response(const struct integration *in,
+					 struct lookup *const *batch, size_t n,
+					 const struct http_response *resp);
+/* Sets req->url to "<API root>/<path>/<segment>" (the root without its
+ * trailing slashes; segment as given, escape it first where needed). */
+void provider_set_url(struct http_request *req, const struct integration *in, const char *path,
+		      const char *segment);
 /* Percent-encodes every byte outside RFC 3986 unreserved. g_malloc'd. */
 char *provider_uri_escape(const char *text);
 /* A provider's own error text fit for a details text (and so a header):

@@ -81,6 +81,33 @@ enum answer_class provider_parse_http(const struct integration *in,
 	return class;
 }
 
+enum answer_class provider_json_response(const struct integration *in,
+					 struct lookup *const *batch, size_t n,
+					 const struct http_response *resp)
+{
+	const struct provider_ops *ops = in->type->ops;
+	enum answer_class class;
+	cJSON *json;
+
+	if (resp->status != 200)
+		return ops->error_response(in, batch, n, resp);
+	json = provider_parse_json(batch, n, resp);
+	if (json == NULL)
+		return ANSWER_TRANSIENT;
+	class = ops->json_verdict(in, batch, n, json);
+	cJSON_Delete(json);
+	return class;
+}
+
+void provider_set_url(struct http_request *req, const struct integration *in, const char *path,
+		      const char *segment)
+{
+	char root[1024];
+
+	provider_api_root(in, root, sizeof(root));
+	g_string_printf(req->url, "%s/%s/%s", root, path, segment);
+}
+
 bool provider_test_decided(const struct lookup *lookup)
 {
 	return lookup->result.status <= LOOKUP_UNKNOWN;

@@ -175,17 +175,11 @@ static bool add_match(GHashTable *listings, const cJSON *match)
 	return true;
 }
 
-static enum answer_class safebrowsing_parse_response(const struct integration *in,
-						     struct lookup *const *batch, size_t n,
-						     const struct http_response *resp)
+static enum answer_class safebrowsing_verdict(const struct integration *in,
+					      struct lookup *const *batch, size_t n,
+					      const cJSON *json)
 {
-	if (resp->status != 200)
-		return provider_google_failure(in, batch, n, resp);
-
-	cJSON *json = provider_parse_json(batch, n, resp);
-	if (json == NULL)
-		return ANSWER_TRANSIENT;
-
+	(void)in;
 	/* nothing listed is {}: no "matches" at all */
 	const cJSON *matches = cJSON_GetObjectItemCaseSensitive(json, "matches");
 	GHashTable *listings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, listing_free);
@@ -217,12 +211,13 @@ static enum answer_class safebrowsing_parse_response(const struct integration *i
 		g_free(url);
 	}
 	g_hash_table_destroy(listings);
-	cJSON_Delete(json);
 	return readable ? ANSWER_DECIDED : ANSWER_TRANSIENT;
 }
 
 const struct provider_ops safebrowsing_ops = {
 	.max_batch = MAX_URLS_PER_REQUEST,
 	.build_request = safebrowsing_build_request,
-	.parse_response = safebrowsing_parse_response,
+	.parse_response = provider_json_response,
+	.error_response = provider_google_failure,
+	.json_verdict = safebrowsing_verdict,
 };

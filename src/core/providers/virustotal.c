@@ -38,39 +38,30 @@ static char *url_identifier(const char *url)
 static void virustotal_build_request(const struct integration *in, struct lookup *const *batch,
 				     size_t n, struct http_request *req)
 {
+	static const char *const collection[INDICATOR_KINDS] = {
+		[INDICATOR_URL] = "urls", [INDICATOR_DOMAIN] = "domains",
+		[INDICATOR_IP] = "ip_addresses", [INDICATOR_HASH] = "files",
+	};
 	const struct lookup *lookup = batch[0];
-	char root[1024];
+	char *id = lookup->kind == INDICATOR_URL ? url_identifier(lookup->indicator)
+						 : g_strdup(lookup->indicator);
 
 	(void)n;
-	provider_api_root(in, root, sizeof(root));
-	switch (lookup->kind) {
-	case INDICATOR_URL: {
-		char *id = url_identifier(lookup->indicator);
-		g_string_printf(req->url, "%s/urls/%s", root, id);
-		g_free(id);
-		break;
-	}
-	case INDICATOR_DOMAIN:
-		g_string_printf(req->url, "%s/domains/%s", root, lookup->indicator);
-		break;
-	case INDICATOR_IP:
-		g_string_printf(req->url, "%s/ip_addresses/%s", root, lookup->indicator);
-		break;
-	case INDICATOR_HASH:
-		g_string_printf(req->url, "%s/files/%s", root, lookup->indicator);
-		break;
-	case INDICATOR_EMAIL:	/* not supported: never planned */
-		break;
-	}
+	provider_set_url(req, in, collection[lookup->kind], id);
+	g_free(id);
 	http_request_json_headers(req, "x-apikey", in->api_key);
 }
 
 /* Errors as the v3 error table says (§4 of the reference). */
-static enum answer_class virustotal_error(struct lookup *lookup, const struct http_response *resp)
+static enum answer_class virustotal_error(const struct integration *in,
+					  struct lookup *const *batch, size_t n,
+					  const struct http_response *resp)
 {
+	struct lookup *lookup = batch[0];
 	char *envelope_code = NULL, *message = NULL;
 	enum answer_class class;
 
+	(void)in;
 	provider_error_envelope(resp, &envelope_code, &message);
 	const char *code = envelope_code ? envelope_code : "";
 
@@ -98,8 +89,7 @@ static enum answer_class virustotal_error(struct lookup *lookup, const struct ht
 			      "HTTP %ld %s", resp->status, code);
 		class = ANSWER_PERMANENT;
 	} else {
-		struct lookup *one[1] = { lookup };
-		class = provider_http_failure(one, 1, resp);
+		class = provider_http_failure(batch, n, resp);
 	}
 	g_free(envelope_code);
 	g_free(message);
@@ -117,24 +107,18 @@ static unsigned counter_or_zero(const cJSON *obj, const char *name)
 	return item->valuedouble >= UINT_MAX ? UINT_MAX : (unsigned)item->valuedouble;
 }
 
-static enum answer_class virustotal_parse_response(const struct integration *in,
-						   struct lookup *const *batch, size_t n,
-						   const struct http_response *resp)
+static enum answer_class virustotal_verdict(const struct integration *in,
+					    struct lookup *const *batch, size_t n,
+					    const cJSON *json)
 {
 	struct lookup *lookup = batch[0];
 
-	if (resp->status != 200)
-		return virustotal_error(lookup, resp);
-
-	cJSON *json = provider_parse_json(batch, n, resp);
-	if (json == NULL)
-		return ANSWER_TRANSIENT;
+	(void)n;
 	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(json, "data"), "attributes");
 	const cJSON *stats = cJSON_GetObjectItemCaseSensitive(attrs, "last_analysis_stats");
 	if (!cJSON_IsObject(stats)) {
 		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
-		cJSON_Delete(json);
 		return ANSWER_TRANSIENT;
 	}
 
@@ -158,12 +142,13 @@ static enum answer_class virustotal_parse_response(const struct integration *in,
 	else
 		status = LOOKUP_UNKNOWN;
 	provider_set_result(lookup, status, "%u/%.0f", malicious, total);
-	cJSON_Delete(json);
 	return ANSWER_DECIDED;
 }
 
 const struct provider_ops virustotal_ops = {
 	.max_batch = 1,
 	.build_request = virustotal_build_request,
-	.parse_response = virustotal_parse_response,
+	.parse_response = provider_json_response,
+	.error_response = virustotal_error,
+	.json_verdict = virustotal_verdict,
 };

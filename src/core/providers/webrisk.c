@@ -64,19 +64,14 @@ static unsigned seconds_until(const char *stamp)
 	return left > UINT_MAX ? UINT_MAX : (unsigned)left;
 }
 
-static enum answer_class webrisk_parse_response(const struct integration *in,
-						struct lookup *const *batch, size_t n,
-						const struct http_response *resp)
+static enum answer_class webrisk_verdict(const struct integration *in,
+					 struct lookup *const *batch, size_t n,
+					 const cJSON *json)
 {
 	struct lookup *lookup = batch[0];
 
-	if (resp->status != 200)
-		return provider_google_failure(in, batch, n, resp);
-
-	cJSON *json = provider_parse_json(batch, n, resp);
-	if (json == NULL)
-		return ANSWER_TRANSIENT;
-	const cJSON *threat = cJSON_GetObjectItemCaseSensitive(json, "threat");
+	(void)in;
+	(void)n;	const cJSON *threat = cJSON_GetObjectItemCaseSensitive(json, "threat");
 	const cJSON *types = cJSON_GetObjectItemCaseSensitive(threat, "threatTypes");
 	const cJSON *expire = cJSON_GetObjectItemCaseSensitive(threat, "expireTime");
 	enum answer_class class = ANSWER_DECIDED;
@@ -84,12 +79,10 @@ static enum answer_class webrisk_parse_response(const struct integration *in,
 	if (threat == NULL) {
 		/* nothing listed is {} */
 		provider_set_result(lookup, LOOKUP_CLEAN, "not listed");
-		cJSON_Delete(json);
 		return ANSWER_DECIDED;
 	}
 	if (!cJSON_IsObject(threat) || !cJSON_IsArray(types)) {
 		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
-		cJSON_Delete(json);
 		return ANSWER_TRANSIENT;
 	}
 
@@ -123,12 +116,13 @@ static enum answer_class webrisk_parse_response(const struct integration *in,
 		g_free(joined);
 	}
 	g_ptr_array_free(names, TRUE);
-	cJSON_Delete(json);
 	return class;
 }
 
 const struct provider_ops webrisk_ops = {
 	.max_batch = 1,
 	.build_request = webrisk_build_request,
-	.parse_response = webrisk_parse_response,
+	.parse_response = provider_json_response,
+	.error_response = provider_google_failure,
+	.json_verdict = webrisk_verdict,
 };

@@ -26,40 +26,33 @@ static void xforce_build_request(const struct integration *in,
 				 struct lookup *const *batch, size_t n,
 				 struct http_request *req)
 {
+	/* IPs by reputation, URLs and domains by URL, hashes by malware */
+	static const char *const collection[INDICATOR_KINDS] = {
+		[INDICATOR_URL] = "url", [INDICATOR_DOMAIN] = "url",
+		[INDICATOR_IP] = "ipr", [INDICATOR_HASH] = "malware",
+	};
 	const struct lookup *lookup = batch[0];
-	char root[1024];
+	bool is_url = lookup->kind == INDICATOR_URL || lookup->kind == INDICATOR_DOMAIN;
+	/* one path segment: ':' '/' '?' '#' must all be encoded */
+	char *segment = is_url ? provider_uri_escape(lookup->indicator)
+			       : g_strdup(lookup->indicator);
 
 	(void)n;
-	provider_api_root(in, root, sizeof(root));
-	switch (lookup->kind) {
-	case INDICATOR_IP:
-		g_string_printf(req->url, "%s/ipr/%s", root, lookup->indicator);
-		break;
-	case INDICATOR_URL:
-	case INDICATOR_DOMAIN: {
-		/* one path segment: ':' '/' '?' '#' must all be encoded */
-		char *segment = provider_uri_escape(lookup->indicator);
-		g_string_printf(req->url, "%s/url/%s", root, segment);
-		g_free(segment);
-		break;
-	}
-	case INDICATOR_HASH:
-		g_string_printf(req->url, "%s/malware/%s", root, lookup->indicator);
-		break;
-	case INDICATOR_EMAIL:	/* not supported: never planned */
-		break;
-	}
+	provider_set_url(req, in, collection[lookup->kind], segment);
+	g_free(segment);
 	req->basic_auth = g_strdup_printf("%s:%s", in->api_key ? in->api_key : "",
 					  in->api_password ? in->api_password : "");
 	http_request_json_headers(req, NULL, NULL);
 }
 
-static enum answer_class xforce_error(struct lookup *const *batch, size_t n,
+static enum answer_class xforce_error(const struct integration *in,
+				      struct lookup *const *batch, size_t n,
 				      const struct http_response *resp)
 {
 	struct lookup *lookup = batch[0];
 	enum answer_class class;
 
+	(void)in;
 	switch (resp->status) {
 	case 404:
 		provider_set_result(lookup, LOOKUP_UNKNOWN, "not found");
@@ -180,19 +173,13 @@ static void hash_verdict(struct lookup *lookup, const cJSON *malware)
 	g_free(family);
 }
 
-static enum answer_class xforce_parse_response(const struct integration *in,
-					       struct lookup *const *batch, size_t n,
-					       const struct http_response *resp)
+static enum answer_class xforce_verdict(const struct integration *in,
+					struct lookup *const *batch, size_t n,
+					const cJSON *json)
 {
 	struct lookup *lookup = batch[0];
 
-	if (resp->status != 200)
-		return xforce_error(batch, n, resp);
-
-	cJSON *json = provider_parse_json(batch, n, resp);
-	if (json == NULL)
-		return ANSWER_TRANSIENT;
-
+	(void)n;
 	enum answer_class class = ANSWER_DECIDED;
 	switch (lookup->kind) {
 	case INDICATOR_IP:
@@ -217,12 +204,13 @@ static enum answer_class xforce_parse_response(const struct integration *in,
 	case INDICATOR_EMAIL:	/* not supported: never planned */
 		break;
 	}
-	cJSON_Delete(json);
 	return class;
 }
 
 const struct provider_ops xforce_ops = {
 	.max_batch = 1,
 	.build_request = xforce_build_request,
-	.parse_response = xforce_parse_response,
+	.parse_response = provider_json_response,
+	.error_response = xforce_error,
+	.json_verdict = xforce_verdict,
 };
