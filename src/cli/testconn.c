@@ -5,9 +5,10 @@
  * request is the provider's own, sent by the synchronous runner with the
  * integration's proxy, TLS verification and Timeout, so the key's header
  * and the provider's own errors are exactly what a message would meet.
- * The integrations are tested at once, one thread each. Inactive integrations are tested too: testing comes before
- * switching one on. Keys never reach the output: details come from the
- * providers, which never quote them. */
+ * The integrations are tested at once, one thread each. Inactive
+ * integrations are tested too: testing comes before switching one on.
+ * Keys never reach the output: details come from the providers, which
+ * never quote them. */
 #include "cli/testconn.h"
 
 #include <getopt.h>

@@ -95,8 +95,8 @@ static void test_error_envelopes(void **state)
 	(void)state;
 	assert_envelope("{\"error\":{\"code\":\"WrongCredentialsError\",\"message\":\"Wrong API key\"}}",
 			"WrongCredentialsError", "Wrong API key");
-	assert_envelope("{\"error\":{\"code\":403,\"message\":\"denied\",\"status\":\"PERMISSION_DENIED\"}}",
-			"PERMISSION_DENIED", "denied");
+	assert_envelope("{\"error\":{\"code\":403,\"message\":\"denied\","
+			"\"status\":\"PERMISSION_DENIED\"}}", "PERMISSION_DENIED", "denied");
 	assert_envelope("{\"error\":{\"code\":404003,\"messages\":[\"The hash was not found\"]}}",
 			NULL, "The hash was not found");
 	assert_envelope("{\"error\":\"Not authorized.\"}", NULL, "Not authorized.");

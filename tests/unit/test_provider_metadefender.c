@@ -1,6 +1,7 @@
-/* test_provider_metadefender.c: OPSWAT MetaDefender Cloud v4 (../shared/providers/opswat-metadefender.md):
- * requests, and the answers of tests/mock/fixtures/opswat-metadefender.json
- * as a table. */
+/* test_provider_metadefender.c: OPSWAT MetaDefender Cloud v4
+ * (../shared/providers/opswat-metadefender.md): the requests and the
+ * scan_all_result_i code table; its answers are the "cases" of
+ * tests/mock/fixtures/opswat-metadefender.json (test_provider_common.c). */
 #include <autoconfig.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,6 @@
-/* test_provider_safebrowsing.c: Google Safe Browsing v4 (../shared/providers/google-safe-browsing.md):
- * batched requests, matches, Google's error envelope. */
+/* test_provider_safebrowsing.c: Google Safe Browsing v4
+ * (../shared/providers/google-safe-browsing.md): batched requests,
+ * matches, Google's error envelope (answers from the mock's fixtures). */
 #include <autoconfig.h>
 #include <stdarg.h>
 #include <stddef.h>

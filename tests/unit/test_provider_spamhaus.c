@@ -1,5 +1,6 @@
-/* test_provider_spamhaus.c: Spamhaus ZEN and DBL over DNS (../shared/providers/spamhaus-zen.md):
- * query names, DQS keys, the reason codes and the 127.255.255.x errors. */
+/* test_provider_spamhaus.c: Spamhaus ZEN and DBL over DNS
+ * (../shared/providers/spamhaus-zen.md): query names, DQS keys, the
+ * reason codes and the 127.255.255.x errors. */
 #include <autoconfig.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,7 @@
-/* test_provider_virustotal.c: VirusTotal API v3 (../shared/providers/virustotal.md):
- * requests, and the answers of tests/mock/fixtures/virustotal.json as a table. */
+/* test_provider_virustotal.c: VirusTotal API v3
+ * (../shared/providers/virustotal.md): the requests and the Test
+ * Connection call; its answers are the "cases" of
+ * tests/mock/fixtures/virustotal.json (test_provider_common.c). */
 #include <autoconfig.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,7 @@
-/* test_provider_webrisk.c: Google Web Risk (../shared/providers/google-web-risk.md): requests,
- * threats and expireTime, Google's error envelope. */
+/* test_provider_webrisk.c: Google Web Risk
+ * (../shared/providers/google-web-risk.md): requests, threats and
+ * expireTime; its error answers are the "cases" of
+ * tests/mock/fixtures/google-web-risk.json (test_provider_common.c). */
 #include <autoconfig.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,6 @@
-/* test_provider_xforce.c: IBM X-Force Exchange (../shared/providers/ibm-xforce.md): requests,
- * and the answers of tests/mock/fixtures/ibm-xforce.json as a table. */
+/* test_provider_xforce.c: IBM X-Force Exchange
+ * (../shared/providers/ibm-xforce.md): the requests; its answers are the
+ * "cases" of tests/mock/fixtures/ibm-xforce.json (test_provider_common.c). */
 #include <autoconfig.h>
 #include <stdarg.h>
 #include <stddef.h>
