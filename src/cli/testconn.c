@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <glib.h>
-#include <curl/curl.h>
 
 #include "cli/cli.h"
 #include "config/config.h"
@@ -120,8 +119,8 @@ int testconn_main(int argc, char **argv)
 		for (guint i = 0; i < cfg->integrations->len; i++)
 			g_ptr_array_add(chosen, g_ptr_array_index(cfg->integrations, i));
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "threatmilter test: cannot initialise libcurl\n");
+	if (!provider_runner_init()) {
+		fprintf(stderr, "threatmilter test: cannot initialise libcurl or c-ares\n");
 		g_ptr_array_unref(chosen);
 		config_unref(cfg);
 		return 2;
@@ -170,6 +169,6 @@ int testconn_main(int argc, char **argv)
 	g_ptr_array_unref(tests);
 	g_ptr_array_unref(chosen);
 	config_unref(cfg);
-	curl_global_cleanup();
+	provider_runner_cleanup();
 	return status;
 }

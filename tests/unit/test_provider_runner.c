@@ -363,13 +363,13 @@ static void test_dns_gives_up_at_timeout(void **state)
 static int setup_curl(void **state)
 {
 	(void)state;
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	return provider_runner_init() ? 0 : -1;
 }
 
 static int teardown_curl(void **state)
 {
 	(void)state;
-	curl_global_cleanup();
+	provider_runner_cleanup();
 	return 0;
 }
 

@@ -22,6 +22,23 @@ static long timeout_of(const struct integration *in)
 	return in->timeout_ms > 0 ? (long)in->timeout_ms : 5000;
 }
 
+bool provider_runner_init(void)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return false;
+	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
+		curl_global_cleanup();
+		return false;
+	}
+	return true;
+}
+
+void provider_runner_cleanup(void)
+{
+	ares_library_cleanup();
+	curl_global_cleanup();
+}
+
 /* ---------------------------------------------------------------- HTTP */
 
 static size_t collect_body(char *data, size_t size, size_t nmemb, void *user)

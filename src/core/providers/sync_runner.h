@@ -39,6 +39,12 @@ struct provider_run {
 	void *fake_ctx;
 };
 
+/* Initialises libcurl and c-ares for the runner: once per process, before
+ * any thread runs a request. False when either fails. Undo with
+ * provider_runner_cleanup() after the last request. */
+bool provider_runner_init(void);
+void provider_runner_cleanup(void);
+
 /* Sends req once (the integration's Timeout, total) and fills ans (the
  * caller's, any content is replaced). Returns true when an HTTP answer
  * came (any status), false on a transport error or timeout (text in
