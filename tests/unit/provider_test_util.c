@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <cmocka.h>
 
 #include "provider_test_util.h"
@@ -358,18 +359,40 @@ static char *case_answer(const char *provider, const cJSON *c, long *status)
 	return body;
 }
 
-static void run_case(const char *provider, const struct integration *base, const cJSON *c,
-		     int row)
+/* The lookup's result against the case's "expect"; fails naming the case. */
+static void check_case(const char *provider, int row, const cJSON *c, int class,
+		       const struct lookup *l)
 {
 	const cJSON *expect = cJSON_GetObjectItemCaseSensitive(c, "expect");
-	const cJSON *threshold = cJSON_GetObjectItemCaseSensitive(c, "threshold");
-	int kind = by_name("kind", string_of(c, "kind"), kind_name, INDICATOR_KINDS - 1);
+	const cJSON *ttl = cJSON_GetObjectItemCaseSensitive(expect, "ttl");
 	int want_class = by_name("class", string_of(expect, "class"), class_name, ANSWER_QUOTA);
 	int want_status = by_name("status", string_of(expect, "status"), status_name,
 				  LOOKUP_INVALID);
 	int want_error = by_name("error", string_of(expect, "error"), error_name,
 				 LOOKUP_ERR_PROVIDER);
 	const char *details = string_of(expect, "details");
+	const char *answer = string_of(c, "answer");
+
+	if (class != want_class || (int)l->result.status != want_status ||
+	    (int)l->result.error != want_error ||
+	    (details != NULL &&
+	     (l->result.details == NULL || strstr(l->result.details, details) == NULL)) ||
+	    (cJSON_IsNumber(ttl) && l->result.ttl_s != (unsigned)ttl->valuedouble))
+		fail_msg("%s case %d (%s %s, %s): got %s, %s/%s \"%s\" ttl %u; want %s, %s/%s \"%s\"",
+			 provider, row, kind_name(l->kind), l->indicator, answer ? answer : "",
+			 class_name(class), status_name(l->result.status),
+			 error_name(l->result.error), l->result.details ? l->result.details : "",
+			 l->result.ttl_s, class_name(want_class), status_name(want_status),
+			 error_name(want_error), details ? details : "");
+	assert_error_kind(l);
+	pt_assert_no_secret(l->result.details);
+}
+
+static void run_case(const char *provider, const struct integration *base, const cJSON *c,
+		     int row)
+{
+	const cJSON *threshold = cJSON_GetObjectItemCaseSensitive(c, "threshold");
+	int kind = by_name("kind", string_of(c, "kind"), kind_name, INDICATOR_KINDS - 1);
 	struct integration in = *base;
 	struct lookup *l = pt_lookup_new(&in, (enum indicator_kind)kind, string_of(c, "indicator"));
 	long status = 0;
@@ -378,18 +401,7 @@ static void run_case(const char *provider, const struct integration *base, const
 	if (cJSON_IsNumber(threshold))
 		in.detection_threshold = (unsigned)threshold->valuedouble;
 	int class = pt_parse(&in, l, status, body);
-	if (class != want_class || (int)l->result.status != want_status ||
-	    (int)l->result.error != want_error ||
-	    (details != NULL &&
-	     (l->result.details == NULL || strstr(l->result.details, details) == NULL)))
-		fail_msg("%s case %d (%s, HTTP %ld): got %s, %s/%s \"%s\"; want %s, %s/%s \"%s\"",
-			 provider, row, string_of(c, "answer") ? string_of(c, "answer") : "body",
-			 status, class_name(class), status_name(l->result.status),
-			 error_name(l->result.error), l->result.details ? l->result.details : "",
-			 class_name(want_class), status_name(want_status), error_name(want_error),
-			 details ? details : "");
-	assert_error_kind(l);
-	pt_assert_no_secret(l->result.details);
+	check_case(provider, row, c, class, l);
 	g_free(body);
 	pt_lookup_del(l);
 }
@@ -408,5 +420,76 @@ size_t pt_run_fixture_cases(const char *provider, const char *type_name, const c
 	cJSON_ArrayForEach(c, cases)
 		run_case(provider, &in, c, row++);
 	cJSON_Delete(fx);
+	return (size_t)row;
+}
+
+/* ------------------------------------------------------------ DNS cases */
+
+/* An rcode of the fixture as c-ares reports it. */
+static int ares_status_of(const char *rcode)
+{
+	static const struct { const char *name; int status; } rcodes[] = {
+		{ "SERVFAIL", ARES_ESERVFAIL }, { "REFUSED", ARES_EREFUSED },
+		{ "NXDOMAIN", ARES_ENOTFOUND }, { "NODATA", ARES_ENODATA },
+		{ "DROP", ARES_ETIMEOUT }, { "ECONNREFUSED", ARES_ECONNREFUSED },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(rcodes); i++)
+		if (strcmp(rcodes[i].name, rcode) == 0)
+			return rcodes[i].status;
+	fail_msg("unknown rcode '%s'", rcode);
+	return ARES_EBADRESP;
+}
+
+/* The case's answer: A records (return codes) or an rcode. */
+static int dns_answer(const cJSON *fx, const cJSON *c, struct ares_addrttl *addrs, int *naddrs)
+{
+	const cJSON *answer = cJSON_GetObjectItemCaseSensitive(c, "answer");
+	const cJSON *ttl = cJSON_GetObjectItemCaseSensitive(c, "ttl");
+	const char *table = strcmp(string_of(c, "kind"), "ip") == 0 ? "ips" : "domains";
+	const cJSON *code;
+	int capacity = *naddrs;
+
+	if (answer == NULL)
+		answer = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(fx, table), string_of(c, "indicator"));
+	*naddrs = 0;
+	if (answer == NULL)
+		return ARES_ENOTFOUND;
+	if (cJSON_IsString(answer))
+		return ares_status_of(answer->valuestring);
+	cJSON_ArrayForEach(code, answer) {
+		assert_true(*naddrs < capacity);
+		assert_int_equal(inet_pton(AF_INET, cJSON_GetStringValue(code),
+					   &addrs[*naddrs].ipaddr), 1);
+		addrs[*naddrs].ttl = cJSON_IsNumber(ttl) ? (int)ttl->valuedouble : 60;
+		(*naddrs)++;
+	}
+	return ARES_SUCCESS;
+}
+
+size_t pt_run_dns_cases(const char *provider, const char *type_name, const char *api_url,
+			const char *key)
+{
+	struct integration in = pt_integration(type_name, api_url, key, NULL, 0);
+	cJSON *fx = load_fixture(provider);
+	const cJSON *c;
+	int row = 0;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(fx, "cases")) {
+		int kind = by_name("kind", string_of(c, "kind"), kind_name, INDICATOR_KINDS - 1);
+		struct lookup *l = pt_lookup_new(&in, (enum indicator_kind)kind,
+						 string_of(c, "indicator"));
+		struct ares_addrttl addrs[16];
+		int naddrs = G_N_ELEMENTS(addrs);
+		int status = dns_answer(fx, c, addrs, &naddrs);
+		int class = in.type->ops->parse_dns(&in, l, status, addrs, naddrs);
+
+		check_case(provider, row++, c, class, l);
+		pt_lookup_del(l);
+	}
+	cJSON_Delete(fx);
+	if (row == 0)
+		fail_msg("%s: no cases", provider);
 	return (size_t)row;
 }

@@ -82,5 +82,12 @@ char *pt_fixture(const char *provider, const char *ref, const cJSON *values, lon
  * the number of cases run. */
 size_t pt_run_fixture_cases(const char *provider, const char *type_name, const char *api_url,
 			    const char *key, const char *password);
+/* The same for a DNS provider: each case's answer is the listing of its
+ * indicator in the fixture's "ips"/"domains" (absent: NXDOMAIN), or its
+ * own "answer" (return codes, or SERVFAIL, REFUSED, NXDOMAIN, NODATA, DROP
+ * = timeout, ECONNREFUSED), with A records of TTL "ttl" (default 60);
+ * "expect" may also give the cached "ttl". Returns the number of cases. */
+size_t pt_run_dns_cases(const char *provider, const char *type_name, const char *api_url,
+			const char *key);
 
 #endif
