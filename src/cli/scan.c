@@ -277,14 +277,14 @@ static char *probe_embedded_default(const struct tm_config *cfg, struct engine *
 
 	for (guint i = 0; i < cfg->integrations->len; i++) {
 		const struct integration *in = g_ptr_array_index(cfg->integrations, i);
-		const struct provider_ops *ops = in->type != NULL ? in->type->ops : NULL;
+		const struct provider_type *type = in->type;
 
-		if (!in->active || ops == NULL || ops->test_ok == NULL)
+		if (!in->active || type == NULL || type->ops == NULL || type->test.ok == NULL)
 			continue;
 		struct lookup *probe = g_new0(struct lookup, 1);
 		probe->integration = in;
-		probe->kind = ops->test_kind;
-		probe->indicator = g_strdup(ops->test_indicator);
+		probe->kind = type->test.kind;
+		probe->indicator = g_strdup(type->test.indicator);
 		g_ptr_array_add(probes, probe);
 		timeout_ms = MAX(timeout_ms, in->timeout_ms);
 	}
@@ -294,7 +294,7 @@ static char *probe_embedded_default(const struct tm_config *cfg, struct engine *
 	for (guint i = 0; i < probes->len; i++) {
 		const struct lookup *probe = g_ptr_array_index(probes, i);
 
-		if (probe->integration->type->ops->test_ok(probe))
+		if (probe->integration->type->test.ok(probe))
 			continue;
 		/* scan owns this snapshot: the integration is left out */
 		((struct integration *)probe->integration)->active = false;

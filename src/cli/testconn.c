@@ -1,12 +1,14 @@
 /* testconn.c: Test Connection for the integrations of a configuration.
  *
- * Each provider says which lookup proves its key (provider_ops.test_kind,
- * .test_indicator) and which answers count (.test_ok); the request goes
- * through the engine like any other, so the proxy, TLS verification, the
- * key's header and the provider's own errors are exactly what a message
- * would meet. Inactive integrations are tested too: testing comes before
- * switching one on. Keys never reach the output: details come from the
- * providers, which never quote them. */
+ * Each provider type's table says which lookup proves its key
+ * (provider_type.test: kind, indicator) and which answers count (.ok); the
+ * request is the provider's own, sent by the synchronous runner with the
+ * integration's proxy, TLS verification and Timeout, so the key's header
+ * and the provider's own errors are exactly what a message would meet.
+ * The integrations are tested at once, one thread each. Inactive
+ * integrations are tested too: testing comes before switching one on.
+ * Keys never reach the output: details come from the providers, which
+ * never quote them. */
 #include "cli/testconn.h"
 
 #include <getopt.h>
@@ -16,11 +18,30 @@
 
 #include "cli/cli.h"
 #include "config/config.h"
-#include "engine/engine.h"
 #include "config/integrations.h"
 #include "lookup/lookup.h"
 #include "providers/provider.h"
 #include "providers/registry.h"
+#include "providers/sync_runner.h"
+
+struct test_run {
+	struct provider_run run;
+	struct lookup lookup;
+	GThread *thread;
+};
+
+static gpointer test_thread(gpointer data)
+{
+	struct test_run *t = data;
+
+	provider_run_lookup(&t->run, &t->lookup);
+	return NULL;
+}
+
+static bool testable(const struct integration *in)
+{
+	return in->type->ops != NULL && in->type->test.ok != NULL;
+}
 
 static void testconn_usage(FILE *out)
 {
@@ -42,10 +63,9 @@ static const struct integration *find_integration(const struct tm_config *cfg, c
 /* Prints one line for the integration; true when it works. */
 static bool print_outcome(const struct integration *in, const struct lookup *lookup)
 {
-	const struct provider_ops *ops = in->type->ops;
 	const char *details = lookup->result.details ? lookup->result.details : "";
 
-	if (ops->test_ok(lookup)) {
+	if (in->type->test.ok(lookup)) {
 		printf("%s: connection OK (%s %s: %s%s%s, %u ms)\n", in->name,
 		       indicator_kind_name(lookup->kind), lookup->indicator,
 		       lookup_status_name(lookup->result.status), *details ? ", " : "", details,
@@ -99,57 +119,56 @@ int testconn_main(int argc, char **argv)
 		for (guint i = 0; i < cfg->integrations->len; i++)
 			g_ptr_array_add(chosen, g_ptr_array_index(cfg->integrations, i));
 
-	struct engine_options eopts = { .ca_file = cfg->ca_cert_file };
-	struct engine *engine = engine_new(&eopts, err, sizeof(err));
-	if (engine == NULL) {
-		fprintf(stderr, "threatmilter test: %s\n", err);
+	if (!provider_runner_init()) {
+		fprintf(stderr, "threatmilter test: cannot initialise libcurl or c-ares\n");
 		g_ptr_array_unref(chosen);
 		config_unref(cfg);
 		return 2;
 	}
-
 	/* every testable integration asked at once, like a message's lookups */
-	GPtrArray *lookups = g_ptr_array_new();
-	int64_t timeout_ms = 0;
+	GPtrArray *tests = g_ptr_array_new();
 	for (guint i = 0; i < chosen->len; i++) {
 		const struct integration *in = g_ptr_array_index(chosen, i);
-		const struct provider_ops *ops = in->type->ops;
 
-		if (ops == NULL || ops->test_ok == NULL)
+		if (!testable(in))
 			continue;
-		struct lookup *lookup = g_new0(struct lookup, 1);
-		lookup->integration = in;
-		lookup->kind = ops->test_kind;
-		lookup->indicator = g_strdup(ops->test_indicator);
-		g_ptr_array_add(lookups, lookup);
-		timeout_ms = MAX(timeout_ms, (int64_t)in->timeout_ms);
+		struct test_run *t = g_new0(struct test_run, 1);
+		t->run.in = in;
+		t->run.ca_file = cfg->ca_cert_file;
+		t->lookup.integration = in;
+		t->lookup.kind = in->type->test.kind;
+		t->lookup.indicator = g_strdup(in->type->test.indicator);
+		t->lookup.result.status = LOOKUP_SKIPPED;
+		t->thread = g_thread_new("testconn", test_thread, t);
+		g_ptr_array_add(tests, t);
 	}
-	/* the integrations' own Timeout decides; one retry may follow */
-	engine_run(engine, cfg, (struct lookup *const *)lookups->pdata, lookups->len,
-		   engine_now_ms() + 2 * timeout_ms + 1000);
+	for (guint i = 0; i < tests->len; i++) {
+		struct test_run *t = g_ptr_array_index(tests, i);
+		g_thread_join(t->thread);
+	}
 
 	int status = 0;
 	guint next = 0;
 	for (guint i = 0; i < chosen->len; i++) {
 		const struct integration *in = g_ptr_array_index(chosen, i);
 
-		if (in->type->ops == NULL || in->type->ops->test_ok == NULL) {
+		if (!testable(in)) {
 			printf("%s: cannot be tested: %s is not implemented yet\n", in->name,
 			       in->type->display_name);
 			status = 1;
 			continue;
 		}
-		struct lookup *lookup = g_ptr_array_index(lookups, next++);
-		if (!print_outcome(in, lookup))
+		struct test_run *t = g_ptr_array_index(tests, next++);
+		if (!print_outcome(in, &t->lookup))
 			status = 1;
-		g_free(lookup->indicator);
-		g_free(lookup->result.details);
-		g_free(lookup);
+		g_free(t->lookup.indicator);
+		g_free(t->lookup.result.details);
+		g_free(t);
 	}
 	fflush(stdout);
-	g_ptr_array_unref(lookups);
+	g_ptr_array_unref(tests);
 	g_ptr_array_unref(chosen);
-	engine_free(engine);
 	config_unref(cfg);
+	provider_runner_cleanup();
 	return status;
 }

@@ -24,7 +24,7 @@ Error behaviour, all from the document:
   an unknown DQS key                    -> 127.255.255.250
   a DQS key without that list           -> REFUSED (dqs_refused_rcode)
   a name outside every root             -> REFUSED
-Default listings (see DEFAULT_CONFIG): 127.0.0.2 is the test point
+Default listings (fixtures/spamhaus-zen.json): 127.0.0.2 is the test point
 (SBL, XBL, PBL) and 127.0.0.1 is not listed; 203.0.113.7 SBL+XBL;
 203.0.113.9 PBL only; 192.0.2.254 -> 127.255.255.254 (public resolver);
 192.0.2.250 SERVFAIL; 192.0.2.251 never answered; dbltest.com 127.0.1.2;
@@ -79,6 +79,16 @@ KNOWN_CODES = set().union(*(s for s in IP_LISTS.values() if s))
 LIST_OF_CODE = {2: "SBL", 3: "SBL CSS", 4: "XBL", 5: "XBL", 6: "XBL", 7: "XBL", 9: "SBL DROP",
                 10: "PBL", 11: "PBL", 20: "AuthBL", 30: "BCL"}
 
+def fixture_listings():
+    """The listings of fixtures/spamhaus-zen.json, shared with the C unit
+    tests (which also read its "cases")."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures",
+                        "spamhaus-zen.json")
+    with open(path, encoding="utf-8") as f:
+        fixture = json.load(f)
+    return {key: fixture[key] for key in ("ips", "domains", "domain_substrings")}
+
+
 DEFAULT_CONFIG = {
     "ttl": 60,
     "negative_ttl": 60,
@@ -89,38 +99,8 @@ DEFAULT_CONFIG = {
         "zenonlykey0123456789abcdef": ["zen", "sbl", "xbl", "pbl", "sbl-xbl"],
     },
     "dqs_refused_rcode": "REFUSED",
-    "ips": {
-        "127.0.0.2": ["127.0.0.2", "127.0.0.4", "127.0.0.10"],   # RFC 5782 test point
-        "203.0.113.6": ["127.0.0.2", "127.0.0.9"],                # SBL + DROP
-        "203.0.113.7": ["127.0.0.2", "127.0.0.4"],                # SBL + XBL
-        "203.0.113.8": ["127.0.0.3"],                             # CSS
-        "203.0.113.9": ["127.0.0.11"],                            # PBL only
-        "203.0.113.11": ["127.255.255.254"],                      # public resolver
-        "203.0.113.12": ["127.255.255.255"],                      # excessive queries
-        "203.0.113.13": ["127.255.255.252"],                      # zone typo
-        "203.0.113.14": ["127.0.0.2", "127.255.255.254"],         # mixed: an error
-        "203.0.113.15": ["127.0.0.77"],                           # undocumented code
-        "203.0.113.16": "SERVFAIL",
-        "203.0.113.17": "DROP",
-        "203.0.113.30": ["127.0.0.30"],                           # BCL
-        "2001:db8:7ca6:22::45": ["127.0.0.4"],                    # XBL, IPv6 path
-        "192.0.2.250": "SERVFAIL",
-        "192.0.2.251": "DROP",
-        "192.0.2.252": ["127.255.255.252"],
-        "192.0.2.253": ["127.255.255.255"],
-        "192.0.2.254": ["127.255.255.254"],
-    },
-    "domains": {
-        "dbltest.com": ["127.0.1.2"],                             # DBL test point
-        "phish.example": ["127.0.1.4"],
-        "malware.example": ["127.0.1.5"],
-        "botnet-cc.example": ["127.0.1.6"],
-        "bit.example": ["127.0.1.103"],                           # abused redirector
-        "abused.example": ["127.0.1.102"],
-        "dbl-servfail.example": "SERVFAIL",
-        "dbl-drop.example": "DROP",
-    },
-    "domain_substrings": {"malicious": ["127.0.1.2"], "suspicious": ["127.0.1.102"]},
+    # "ips", "domains", "domain_substrings": fixtures/spamhaus-zen.json
+    **fixture_listings(),
 }
 
 

@@ -106,10 +106,12 @@ static struct integration *integration_with_type_defaults(const struct provider_
 
 struct integration *integration_default_spamhaus(void)
 {
-	struct integration *in = integration_with_type_defaults(provider_type_find("spamhaus"));
+	/* the type that declares a default integration (registry.h) */
+	const struct provider_type *type = provider_type_default();
+	struct integration *in = integration_with_type_defaults(type);
 
-	in->name = g_strdup("spamhaus-zen");
-	in->description = g_strdup("Spamhaus ZEN and DBL, public mirror (embedded default)");
+	in->name = g_strdup(type->default_integration_name);
+	in->description = g_strdup(type->default_integration_description);
 	in->file = g_strdup("(embedded defaults)");
 	return in;
 }
@@ -288,7 +290,7 @@ static bool check_integration(struct integration *in, struct raw_integration *ra
 		snprintf(err, errlen, "APIPassword is required for %s", t->display_name);
 		return false;
 	}
-	if (in->dns_servers != NULL && t->ops != NULL && strcmp(t->name, "spamhaus") != 0) {
+	if (in->dns_servers != NULL && t->ops != NULL && t->transport != PROVIDER_DNS) {
 		*err_line = GPOINTER_TO_UINT(g_hash_table_lookup(raw->lines, "DNSServers"));
 		snprintf(err, errlen, "DNSServers: only for DNS providers (spamhaus)");
 		return false;

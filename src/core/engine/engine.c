@@ -475,53 +475,20 @@ static void request_done(struct request *req, enum answer_class class, long retr
 	dispatch_queued(engine, st);
 }
 
-/* Providers without Retry-After say when their quota comes back in a
- * rate-limit header (OPSWAT: X-RateLimit-Reset-In, seconds). -1: none. */
-static long rate_limit_reset_s(CURL *easy)
-{
-	struct curl_header *header = NULL;
-	char *end;
-	long seconds;
-
-	if (curl_easy_header(easy, "X-RateLimit-Reset-In", 0, CURLH_HEADER, -1, &header) !=
-	    CURLHE_OK || header == NULL)
-		return -1;
-	seconds = strtol(header->value, &end, 10);
-	return end != header->value && *end == '\0' && seconds > 0 ? seconds : -1;
-}
-
 static void http_done(struct engine *engine, CURL *easy, CURLcode code)
 {
 	struct request *req = NULL;
-	struct http_response resp = { .retry_after_s = -1 };
+	struct http_response resp;
 
 	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&req);
 	struct flight *first = g_ptr_array_index(req->flights, 0);
 	const struct integration *in = first->integration;
 	enum answer_class class;
 
-	if (code == CURLE_OK) {
-		curl_off_t retry_after = 0;
-
-		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &resp.status);
-		if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
-		    retry_after > 0)
-			resp.retry_after_s = (long)retry_after;
-		else if (resp.status >= 400)	/* not for every verdict: a header scan */
-			resp.retry_after_s = rate_limit_reset_s(easy);
-	} else {
-		resp.transport_error = code == CURLE_OPERATION_TIMEDOUT ? "timeout"
-				     : (req->errbuf[0] ? req->errbuf : curl_easy_strerror(code));
-	}
-	resp.body = req->body->str;
-	resp.body_len = req->body->len;
-	/* Providers see every HTTP answer, their own error statuses included
-	 * (X-Force's 402, 404 = unknown...); they hand what is common back to
-	 * provider_http_failure(). */
-	if (resp.status != 0)
-		class = ops_of(in)->parse_response(in, req->batch, req->flights->len, &resp);
-	else
-		class = provider_http_failure(req->batch, req->flights->len, &resp);
+	/* the rate-limit header, if any, is the type's (registry.h) */
+	http_response_from_easy(easy, code, req->errbuf, req->body,
+				in->type->rate_limit_reset_header, &resp);
+	class = provider_parse_http(in, req->batch, req->flights->len, &resp);
 	(void)engine;
 	request_done(req, class, resp.retry_after_s);
 }

@@ -164,13 +164,15 @@ static void which_kinds(const struct tm_config *cfg, bool takes[INDICATOR_KINDS]
 
 		if (!active(in))
 			continue;
-		const struct provider_ops *ops = in->type->ops;
-		if (in->urls && (ops->supports(INDICATOR_URL) || ops->supports(INDICATOR_DOMAIN) ||
-				 ops->supports(INDICATOR_IP)))
+		const struct provider_type *t = in->type;
+
+		if (in->urls && (provider_supports(t, INDICATOR_URL) ||
+				 provider_supports(t, INDICATOR_DOMAIN) ||
+				 provider_supports(t, INDICATOR_IP)))
 			takes[INDICATOR_URL] = true;
-		if (in->sender_ip && ops->supports(INDICATOR_IP))
+		if (in->sender_ip && provider_supports(t, INDICATOR_IP))
 			takes[INDICATOR_IP] = true;
-		if (in->attachments && ops->supports(INDICATOR_HASH))
+		if (in->attachments && provider_supports(t, INDICATOR_HASH))
 			takes[INDICATOR_HASH] = true;
 	}
 }
@@ -179,7 +181,6 @@ static void which_kinds(const struct tm_config *cfg, bool takes[INDICATOR_KINDS]
 
 struct planner {
 	const struct integration *in;
-	const struct provider_ops *ops;
 	GHashTable *made;	/* "kind\x1findicator" -> struct lookup * of in */
 	struct plan *plan;
 };
@@ -212,7 +213,7 @@ static void ask(struct planner *p, struct plan_indicator *ind, enum indicator_ki
 
 static void ask_url(struct planner *p, struct plan_indicator *ind)
 {
-	if (!p->in->hide_url_parameters && p->ops->supports(INDICATOR_URL)) {
+	if (!p->in->hide_url_parameters && provider_supports(p->in->type, INDICATOR_URL)) {
 		ask(p, ind, INDICATOR_URL, ind->value);
 		return;
 	}
@@ -222,9 +223,9 @@ static void ask_url(struct planner *p, struct plan_indicator *ind)
 	if (host == NULL)
 		return;
 	if (net_addr_parse(host, &addr)) {
-		if (p->ops->supports(INDICATOR_IP) && !net_addr_is_private(&addr))
+		if (provider_supports(p->in->type, INDICATOR_IP) && !net_addr_is_private(&addr))
 			ask(p, ind, INDICATOR_IP, host);
-	} else if (p->ops->supports(INDICATOR_DOMAIN)) {
+	} else if (provider_supports(p->in->type, INDICATOR_DOMAIN)) {
 		char *lower = g_ascii_strdown(host, -1);
 
 		ask(p, ind, INDICATOR_DOMAIN, lower);
@@ -241,11 +242,11 @@ static void ask_indicator(struct planner *p, struct plan_indicator *ind)
 			ask_url(p, ind);
 		break;
 	case INDICATOR_IP:
-		if (p->in->sender_ip && p->ops->supports(INDICATOR_IP))
+		if (p->in->sender_ip && provider_supports(p->in->type, INDICATOR_IP))
 			ask(p, ind, INDICATOR_IP, ind->value);
 		break;
 	case INDICATOR_HASH:
-		if (p->in->attachments && p->ops->supports(INDICATOR_HASH))
+		if (p->in->attachments && provider_supports(p->in->type, INDICATOR_HASH))
 			ask(p, ind, INDICATOR_HASH, ind->value);
 		break;
 	case INDICATOR_DOMAIN:
@@ -291,7 +292,6 @@ void plan_build(const struct facts *const *roots, size_t n, const struct tm_conf
 
 		if (!active(p.in))
 			continue;
-		p.ops = p.in->type->ops;
 		p.made = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 		for (guint k = 0; k < out->indicators->len; k++)
 			ask_indicator(&p, g_ptr_array_index(out->indicators, k));

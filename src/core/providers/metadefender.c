@@ -33,12 +33,6 @@
 /* lookup_results.sources[].status: the source has no entry for it */
 #define SOURCE_NO_ENTRY 5
 
-static bool metadefender_supports(enum indicator_kind kind)
-{
-	(void)kind;
-	return true;
-}
-
 static void metadefender_build_request(const struct integration *in,
 				       struct lookup *const *batch, size_t n,
 				       struct http_request *req)
@@ -48,38 +42,24 @@ static void metadefender_build_request(const struct integration *in,
 		[INDICATOR_IP] = "ip", [INDICATOR_HASH] = "hash",
 	};
 	const struct lookup *lookup = batch[0];
-	char root[1024];
 	/* one path segment: a URL's ':' '/' '?' '#' must all be encoded */
 	char *segment = provider_uri_escape(lookup->indicator);
 
 	(void)n;
-	provider_api_root(in, root, sizeof(root));
-	g_string_printf(req->url, "%s/%s/%s", root, endpoint[lookup->kind], segment);
+	provider_set_url(req, in, endpoint[lookup->kind], segment);
 	g_free(segment);
-	g_ptr_array_add(req->headers, g_strdup_printf("apikey: %s", in->api_key ? in->api_key : ""));
-	g_ptr_array_add(req->headers, g_strdup("Accept: application/json"));
+	http_request_json_headers(req, "apikey", in->api_key);
 }
 
-/* The first of {"error":{"code":..,"messages":["..."]}}, printable. */
-static char *error_text(const struct http_response *resp)
-{
-	cJSON *json = cJSON_ParseWithLength(resp->body, resp->body_len);
-	const cJSON *messages = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(json, "error"), "messages");
-	const cJSON *first = cJSON_GetArrayItem(messages, 0);
-	char *text = cJSON_IsString(first) ? provider_printable(first->valuestring, 120) : NULL;
-
-	cJSON_Delete(json);
-	return text;
-}
-
-static enum answer_class metadefender_error(struct lookup *const *batch, size_t n,
+static enum answer_class metadefender_error(const struct integration *in,
+					    struct lookup *const *batch, size_t n,
 					    const struct http_response *resp)
 {
 	struct lookup *lookup = batch[0];
 	enum answer_class class;
-	char *text;
+	char *code = NULL, *text = NULL;
 
+	(void)in;
 	switch (resp->status) {
 	case 404:
 		provider_set_result(lookup, LOOKUP_UNKNOWN, "not found");
@@ -96,10 +76,12 @@ static enum answer_class metadefender_error(struct lookup *const *batch, size_t 
 		break;
 	}
 	class = provider_http_failure(batch, n, resp);
-	if (resp->status == 400 && (text = error_text(resp)) != NULL) {
-		provider_set_result(lookup, lookup->result.status, "HTTP 400: %s", text);
-		g_free(text);
-	}
+	/* {"error":{"code":..,"messages":["..."]}}: the first message */
+	if (resp->status == 400 && provider_error_envelope(resp, &code, &text) && text != NULL)
+		provider_fail(lookup, lookup->result.status, lookup->result.error, "HTTP 400: %.120s",
+			      text);
+	g_free(code);
+	g_free(text);
 	return class;
 }
 
@@ -138,7 +120,7 @@ static enum answer_class hash_verdict(struct lookup *lookup, const cJSON *json)
 			provider_set_result(lookup, LOOKUP_UNKNOWN, "not found");
 			return ANSWER_DECIDED;
 		}
-		provider_set_result(lookup, LOOKUP_ERROR, "malformed answer");
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
 		return ANSWER_TRANSIENT;
 	}
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(results, "scan_all_result_a");
@@ -169,7 +151,7 @@ static enum answer_class reputation_verdict(const struct integration *in, struct
 	int with_entry = 0;
 
 	if (!cJSON_IsNumber(detected) || detected->valuedouble < 0) {
-		provider_set_result(lookup, LOOKUP_ERROR, "malformed answer");
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
 		return ANSWER_TRANSIENT;
 	}
 	cJSON_ArrayForEach(source, sources)
@@ -187,39 +169,20 @@ static enum answer_class reputation_verdict(const struct integration *in, struct
 	return ANSWER_DECIDED;
 }
 
-static enum answer_class metadefender_parse_response(const struct integration *in,
-						     struct lookup *const *batch, size_t n,
-						     const struct http_response *resp)
+static enum answer_class metadefender_verdict(const struct integration *in,
+					      struct lookup *const *batch, size_t n,
+					      const cJSON *json)
 {
-	struct lookup *lookup = batch[0];
-	enum answer_class class;
-
-	if (resp->status != 200)
-		return metadefender_error(batch, n, resp);
-	cJSON *json = provider_parse_json(batch, n, resp);
-	if (json == NULL)
-		return ANSWER_TRANSIENT;
-	if (lookup->kind == INDICATOR_HASH)
-		class = hash_verdict(lookup, json);
-	else
-		class = reputation_verdict(in, lookup, json);
-	cJSON_Delete(json);
-	return class;
-}
-
-static bool metadefender_test_ok(const struct lookup *lookup)
-{
-	/* any verdict for 8.8.8.8 proves the key and the reputation quota
-	 * (it costs one reputation lookup) */
-	return lookup->result.status <= LOOKUP_UNKNOWN;
+	(void)n;
+	if (batch[0]->kind == INDICATOR_HASH)
+		return hash_verdict(batch[0], json);
+	return reputation_verdict(in, batch[0], json);
 }
 
 const struct provider_ops metadefender_ops = {
 	.max_batch = 1,
-	.supports = metadefender_supports,
 	.build_request = metadefender_build_request,
-	.parse_response = metadefender_parse_response,
-	.test_kind = INDICATOR_IP,
-	.test_indicator = "8.8.8.8",
-	.test_ok = metadefender_test_ok,
+	.parse_response = provider_json_response,
+	.error_response = metadefender_error,
+	.json_verdict = metadefender_verdict,
 };

@@ -1,5 +1,7 @@
-/* provider_util.c: what every provider needs the same way: results,
- * the common HTTP failures, JSON bodies, URL escaping. */
+/* provider_util.c: what every provider needs the same way: results and
+ * their error kinds, URL escaping, printable texts, the Test Connection
+ * predicates, Google's shared threat types and errors. The HTTP side is
+ * in provider_http.c. */
 #include "providers/provider.h"
 
 #include <stdarg.h>
@@ -14,6 +16,8 @@ void provider_set_result(struct lookup *lookup, enum lookup_status status,
 
 	g_free(lookup->result.details);
 	lookup->result.status = status;
+	lookup->result.error = status == LOOKUP_RATE_LIMITED ? LOOKUP_ERR_QUOTA
+			     : status == LOOKUP_ERROR ? LOOKUP_ERR_PROVIDER : LOOKUP_ERR_NONE;
 	lookup->result.details = NULL;
 	if (details_fmt != NULL) {
 		va_start(ap, details_fmt);
@@ -22,71 +26,101 @@ void provider_set_result(struct lookup *lookup, enum lookup_status status,
 	}
 }
 
-static void set_all(struct lookup *const *batch, size_t n, enum lookup_status status,
-		    const char *details)
+void provider_fail(struct lookup *lookup, enum lookup_status status, enum lookup_error error,
+		   const char *details_fmt, ...)
 {
-	for (size_t i = 0; i < n; i++)
-		provider_set_result(batch[i], status, "%s", details);
+	va_list ap;
+
+	g_free(lookup->result.details);
+	lookup->result.status = status;
+	lookup->result.error = error;
+	lookup->result.details = NULL;
+	if (details_fmt != NULL) {
+		va_start(ap, details_fmt);
+		lookup->result.details = g_strdup_vprintf(details_fmt, ap);
+		va_end(ap);
+	}
 }
 
-enum answer_class provider_http_failure(struct lookup *const *batch, size_t n,
-					const struct http_response *resp)
+enum lookup_error provider_class_error(enum answer_class class)
 {
-	char details[128];
-	enum answer_class class;
-	enum lookup_status status = LOOKUP_ERROR;
-
-	if (resp->status == 0) {
-		/* curl's text names host and port at most, never the path
-		 * or query where a key may be. */
-		snprintf(details, sizeof(details), "%s",
-			 resp->transport_error ? resp->transport_error : "no answer");
-		class = ANSWER_TRANSIENT;
-	} else if (resp->status == 401 || resp->status == 403) {
-		snprintf(details, sizeof(details), "HTTP %ld: credentials refused", resp->status);
-		class = ANSWER_AUTH;
-	} else if (resp->status == 429) {
-		snprintf(details, sizeof(details), "HTTP 429: provider rate limit");
-		status = LOOKUP_RATE_LIMITED;
-		class = ANSWER_QUOTA;
-	} else if (resp->status >= 500) {
-		snprintf(details, sizeof(details), "HTTP %ld", resp->status);
-		class = ANSWER_TRANSIENT;
-	} else {
-		snprintf(details, sizeof(details), "HTTP %ld", resp->status);
-		class = ANSWER_PERMANENT;
+	switch (class) {
+	case ANSWER_AUTH:
+		return LOOKUP_ERR_AUTH;
+	case ANSWER_QUOTA:
+		return LOOKUP_ERR_QUOTA;
+	case ANSWER_DECIDED:
+	case ANSWER_TRANSIENT:
+	case ANSWER_PERMANENT:
+		break;
 	}
-	set_all(batch, n, status, details);
+	return LOOKUP_ERR_PROVIDER;
+}
+
+enum answer_class provider_parse_http(const struct integration *in,
+				      struct lookup *const *batch, size_t n,
+				      const struct http_response *resp)
+{
+	enum answer_class class;
+
+	/* Providers see every HTTP answer, their own error statuses included
+	 * (X-Force's 402, 404 = unknown...); they hand what is common back to
+	 * provider_http_failure(). */
+	if (resp->status != 0)
+		class = in->type->ops->parse_response(in, batch, n, resp);
+	else
+		class = provider_http_failure(batch, n, resp);
+	for (size_t i = 0; i < n; i++) {
+		struct lookup_result *r = &batch[i]->result;
+
+		if ((r->status == LOOKUP_ERROR || r->status == LOOKUP_RATE_LIMITED) &&
+		    r->error == LOOKUP_ERR_NONE)
+			r->error = r->status == LOOKUP_RATE_LIMITED ? LOOKUP_ERR_QUOTA
+				 : provider_class_error(class);
+	}
 	return class;
 }
 
-cJSON *provider_parse_json(struct lookup *const *batch, size_t n,
-			   const struct http_response *resp)
+enum answer_class provider_json_response(const struct integration *in,
+					 struct lookup *const *batch, size_t n,
+					 const struct http_response *resp)
 {
-	cJSON *json = cJSON_ParseWithLength(resp->body, resp->body_len);
+	const struct provider_ops *ops = in->type->ops;
+	enum answer_class class;
+	cJSON *json;
 
-	if (json == NULL || !cJSON_IsObject(json)) {
-		cJSON_Delete(json);
-		set_all(batch, n, LOOKUP_ERROR, "malformed answer");
-		return NULL;
-	}
-	return json;
+	if (resp->status != 200)
+		return ops->error_response(in, batch, n, resp);
+	json = provider_parse_json(batch, n, resp);
+	if (json == NULL)
+		return ANSWER_TRANSIENT;
+	class = ops->json_verdict(in, batch, n, json);
+	cJSON_Delete(json);
+	return class;
+}
+
+void provider_set_url(struct http_request *req, const struct integration *in, const char *path,
+		      const char *segment)
+{
+	char root[1024];
+
+	provider_api_root(in, root, sizeof(root));
+	g_string_printf(req->url, "%s/%s/%s", root, path, segment);
+}
+
+bool provider_test_decided(const struct lookup *lookup)
+{
+	return lookup->result.status <= LOOKUP_UNKNOWN;
+}
+
+bool provider_test_listed(const struct lookup *lookup)
+{
+	return lookup->result.status == LOOKUP_MALICIOUS;
 }
 
 char *provider_uri_escape(const char *text)
 {
 	return g_uri_escape_string(text, NULL, FALSE);
-}
-
-const char *provider_api_root(const struct integration *in, char *buf, size_t len)
-{
-	const char *root = in->api_url ? in->api_url : "";
-	size_t n = strlen(root);
-
-	while (n > 0 && root[n - 1] == '/')
-		n--;
-	snprintf(buf, len, "%.*s", (int)n, root);
-	return buf;
 }
 
 /* ---- Google APIs ---- */
@@ -174,16 +208,18 @@ enum answer_class provider_google_failure(const struct integration *in,
 
 	if (resp->status == 400 && google_key_invalid(error)) {
 		for (size_t i = 0; i < n; i++)
-			provider_set_result(batch[i], LOOKUP_ERROR, "HTTP 400 API_KEY_INVALID: %s",
-					    message ? message : "API key not valid");
+			provider_fail(batch[i], LOOKUP_ERROR, LOOKUP_ERR_AUTH,
+				      "HTTP 400 API_KEY_INVALID: %s",
+				      message ? message : "API key not valid");
 		class = ANSWER_AUTH;
 	} else {
 		class = provider_http_failure(batch, n, resp);
 		if (resp->status != 0 && (status != NULL || message != NULL))
 			for (size_t i = 0; i < n; i++)
-				provider_set_result(batch[i], batch[i]->result.status, "HTTP %ld%s%s%s%s",
-						    resp->status, status ? " " : "", status ? status : "",
-						    message ? ": " : "", message ? message : "");
+				provider_fail(batch[i], batch[i]->result.status, batch[i]->result.error,
+					      "HTTP %ld%s%s%s%s",
+					      resp->status, status ? " " : "", status ? status : "",
+					      message ? ": " : "", message ? message : "");
 	}
 	g_free(message);
 	cJSON_Delete(json);

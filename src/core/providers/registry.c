@@ -8,16 +8,34 @@
 #include "providers/registry.h"
 
 #include <stddef.h>
+#include <string.h>
 #include <strings.h>
+#include <glib.h>
 
 #include "providers/provider.h"
+
+/* Every implemented type answers the generic "ping" action (its Test
+ * Connection call run synchronously, sync_runner.c). */
+static const struct provider_action *const ping_only[] = { &provider_action_ping, NULL };
+
+/* The Test Connection calls (a verdict proves the key; for the permanent
+ * test points, only "listed" does). */
+#define TEST_IP_ANY { INDICATOR_IP, "8.8.8.8", provider_test_decided }
 
 static const struct provider_type provider_types[] = {
 	{
 		.name = "spamhaus", .display_name = "Zen SpamHaus",
 		.default_api_url = "zen.spamhaus.org",
-		.capabilities = CAP_IP | CAP_URL | CAP_DOMAIN,
+		/* URLs are asked as their domains (DBL) */
+		.capabilities = CAP_IP | CAP_DOMAIN,
+		.transport = PROVIDER_DNS,
 		.default_urls = true, .default_sender_ip = true,
+		.default_integration_name = "spamhaus-zen",
+		.default_integration_description =
+			"Spamhaus ZEN and DBL, public mirror (embedded default)",
+		/* 127.0.0.2 is Spamhaus's permanent test point: it must be listed */
+		.test = { INDICATOR_IP, "127.0.0.2", provider_test_listed },
+		.actions = ping_only,
 		.ops = &spamhaus_ops,
 	},
 	{
@@ -28,32 +46,53 @@ static const struct provider_type provider_types[] = {
 		.default_urls = true, .default_attachments = true,
 		.default_detection_threshold = 1,
 		.default_rate_limit = "4/minute,500/day",	/* a free public key */
+		.transport = PROVIDER_HTTP,
+		.test = TEST_IP_ANY,
+		.actions = ping_only,
 		.ops = &virustotal_ops,
 	},
 	{
 		.name = "safebrowsing", .display_name = "Google Safe Browsing",
 		.default_api_url = "https://safebrowsing.googleapis.com/v4",
-		.capabilities = CAP_URL,
+		/* a domain (HideURLParameters) is asked as http://domain/ */
+		.capabilities = CAP_URL | CAP_DOMAIN,
 		.needs_key = true,
 		.default_urls = true,
+		.transport = PROVIDER_HTTP,
+		/* Google keeps the test URL listed: a working key must see it */
+		.test = { INDICATOR_URL,
+			  "http://testsafebrowsing.appspot.com/apiv4/ANY_PLATFORM/MALWARE/URL/",
+			  provider_test_listed },
+		.actions = ping_only,
 		.ops = &safebrowsing_ops,
 	},
 	{
 		.name = "webrisk", .display_name = "Google Web Risk",
 		.default_api_url = "https://webrisk.googleapis.com/v1",
-		.capabilities = CAP_URL,
+		/* a domain (HideURLParameters) is asked as http://domain/ */
+		.capabilities = CAP_URL | CAP_DOMAIN,
 		.needs_key = true,
 		.default_urls = true,
+		.transport = PROVIDER_HTTP,
+		/* Google's own example URL is kept listed as MALWARE */
+		.test = { INDICATOR_URL, "http://testsafebrowsing.appspot.com/s/malware.html",
+			  provider_test_listed },
+		.actions = ping_only,
 		.ops = &webrisk_ops,
 	},
 	{
 		.name = "xforce", .display_name = "IBM X-Force",
 		.default_api_url = "https://api.xforce.ibmcloud.com",
-		.capabilities = CAP_URL | CAP_IP | CAP_HASH,
+		/* a URL's host goes to /url/{domain} */
+		.capabilities = CAP_URL | CAP_DOMAIN | CAP_IP | CAP_HASH,
 		.needs_key = true, .needs_password = true,
 		.default_urls = true, .default_sender_ip = true, .default_attachments = true,
 		/* scores 1..10; the document's (and XSOAR's) line for "malicious" */
 		.default_detection_threshold = 7,
+		.transport = PROVIDER_HTTP,
+		/* 8.8.8.8 always has a report (score 1) */
+		.test = TEST_IP_ANY,
+		.actions = ping_only,
 		.ops = &xforce_ops,
 	},
 	{
@@ -65,6 +104,12 @@ static const struct provider_type provider_types[] = {
 		/* reputation sources that must list an IP/URL/domain for
 		 * "malicious" (fewer: suspicious); the document's cut-off */
 		.default_detection_threshold = 3,
+		.transport = PROVIDER_HTTP,
+		/* without Retry-After, OPSWAT says when the quota returns here */
+		.rate_limit_reset_header = "X-RateLimit-Reset-In",
+		/* costs one reputation lookup */
+		.test = TEST_IP_ANY,
+		.actions = ping_only,
 		.ops = &metadefender_ops,
 	},
 	{
@@ -73,6 +118,7 @@ static const struct provider_type provider_types[] = {
 		.capabilities = CAP_URL | CAP_HASH | CAP_UPLOAD,
 		.needs_key = true,
 		.default_urls = true, .default_attachments = true,
+		.transport = PROVIDER_HTTP,
 	},
 	{
 		.name = "anyrun", .display_name = "ANY.RUN",
@@ -80,6 +126,7 @@ static const struct provider_type provider_types[] = {
 		.capabilities = CAP_URL | CAP_UPLOAD,
 		.needs_key = true,
 		.default_urls = true,
+		.transport = PROVIDER_HTTP,
 	},
 	{
 		.name = "fortisandbox", .display_name = "FortiSandbox",
@@ -87,6 +134,7 @@ static const struct provider_type provider_types[] = {
 		.capabilities = CAP_URL | CAP_HASH | CAP_UPLOAD,
 		.needs_key = true, .needs_password = true,
 		.default_urls = true, .default_attachments = true,
+		.transport = PROVIDER_HTTP,
 	},
 	{
 		.name = "cyberxray", .display_name = "Cyber X-Ray",
@@ -94,18 +142,21 @@ static const struct provider_type provider_types[] = {
 		.capabilities = CAP_DOMAIN | CAP_URL,
 		.needs_key = true,
 		.default_urls = true,
+		.transport = PROVIDER_HTTP,
 	},
 	{
 		.name = "apivoid", .display_name = "APIVoid",
 		.default_api_url = "https://endpoint.apivoid.com",
-		.capabilities = CAP_URL | CAP_DOMAIN | CAP_IP,
+		.capabilities = CAP_URL | CAP_DOMAIN | CAP_IP | CAP_EMAIL,
 		.needs_key = true,
+		.transport = PROVIDER_HTTP,
 	},
 	{
 		.name = "ironscales", .display_name = "IRONSCALES",
 		.default_api_url = "https://members.ironscales.com/",
 		.capabilities = 0,	/* admin actions only, no indicator lookups */
 		.needs_key = true,
+		.transport = PROVIDER_NONE,
 	},
 };
 
@@ -125,4 +176,45 @@ const struct provider_type *provider_type_at(unsigned index)
 	if (index >= sizeof(provider_types) / sizeof(provider_types[0]))
 		return NULL;
 	return &provider_types[index];
+}
+
+unsigned provider_kind_capability(enum indicator_kind kind)
+{
+	switch (kind) {
+	case INDICATOR_URL: return CAP_URL;
+	case INDICATOR_DOMAIN: return CAP_DOMAIN;
+	case INDICATOR_IP: return CAP_IP;
+	case INDICATOR_HASH: return CAP_HASH;
+	case INDICATOR_EMAIL: return CAP_EMAIL;
+	}
+	return 0;
+}
+
+bool provider_supports(const struct provider_type *t, enum indicator_kind kind)
+{
+	return t != NULL && t->ops != NULL && (t->capabilities & provider_kind_capability(kind)) != 0;
+}
+
+bool provider_uploads(const struct provider_type *t)
+{
+	return t != NULL && t->ops != NULL && (t->capabilities & CAP_UPLOAD) != 0;
+}
+
+const struct provider_type *provider_type_default(void)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(provider_types); i++)
+		if (provider_types[i].default_integration_name != NULL)
+			return &provider_types[i];
+	return NULL;
+}
+
+const struct provider_action *provider_action_find(const struct provider_type *t,
+						   const char *name)
+{
+	if (t == NULL || t->actions == NULL || name == NULL)
+		return NULL;
+	for (size_t i = 0; t->actions[i] != NULL; i++)
+		if (strcmp(t->actions[i]->name, name) == 0)
+			return t->actions[i];
+	return NULL;
 }

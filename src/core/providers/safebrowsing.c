@@ -20,11 +20,6 @@
 
 #define MAX_URLS_PER_REQUEST 500
 
-static bool safebrowsing_supports(enum indicator_kind kind)
-{
-	return kind == INDICATOR_URL || kind == INDICATOR_DOMAIN;
-}
-
 /* The URL sent for a lookup (g_malloc'd), NULL for kinds we cannot ask. */
 static char *sent_url(const struct lookup *lookup)
 {
@@ -102,7 +97,7 @@ static void safebrowsing_build_request(const struct integration *in,
 	cJSON_free(text);
 	cJSON_Delete(body);
 	g_ptr_array_add(req->headers, g_strdup("Content-Type: application/json"));
-	g_ptr_array_add(req->headers, g_strdup("Accept: application/json"));
+	http_request_json_headers(req, NULL, NULL);
 }
 
 /* A protobuf Duration, "300s" or "300.000s", in whole seconds (at least
@@ -180,17 +175,11 @@ static bool add_match(GHashTable *listings, const cJSON *match)
 	return true;
 }
 
-static enum answer_class safebrowsing_parse_response(const struct integration *in,
-						     struct lookup *const *batch, size_t n,
-						     const struct http_response *resp)
+static enum answer_class safebrowsing_verdict(const struct integration *in,
+					      struct lookup *const *batch, size_t n,
+					      const cJSON *json)
 {
-	if (resp->status != 200)
-		return provider_google_failure(in, batch, n, resp);
-
-	cJSON *json = provider_parse_json(batch, n, resp);
-	if (json == NULL)
-		return ANSWER_TRANSIENT;
-
+	(void)in;
 	/* nothing listed is {}: no "matches" at all */
 	const cJSON *matches = cJSON_GetObjectItemCaseSensitive(json, "matches");
 	GHashTable *listings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, listing_free);
@@ -212,7 +201,7 @@ static enum answer_class safebrowsing_parse_response(const struct integration *i
 		if (url == NULL)
 			provider_set_result(batch[i], LOOKUP_SKIPPED, "not supported");
 		else if (!readable)
-			provider_set_result(batch[i], LOOKUP_ERROR, "malformed answer");
+			provider_fail(batch[i], LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
 		else if (listing == NULL)
 			provider_set_result(batch[i], LOOKUP_CLEAN, "not listed");
 		else {
@@ -222,22 +211,13 @@ static enum answer_class safebrowsing_parse_response(const struct integration *i
 		g_free(url);
 	}
 	g_hash_table_destroy(listings);
-	cJSON_Delete(json);
 	return readable ? ANSWER_DECIDED : ANSWER_TRANSIENT;
-}
-
-static bool safebrowsing_test_ok(const struct lookup *lookup)
-{
-	/* Google keeps the test URL listed: a working key must see it. */
-	return lookup->result.status == LOOKUP_MALICIOUS;
 }
 
 const struct provider_ops safebrowsing_ops = {
 	.max_batch = MAX_URLS_PER_REQUEST,
-	.supports = safebrowsing_supports,
 	.build_request = safebrowsing_build_request,
-	.parse_response = safebrowsing_parse_response,
-	.test_kind = INDICATOR_URL,
-	.test_indicator = "http://testsafebrowsing.appspot.com/apiv4/ANY_PLATFORM/MALWARE/URL/",
-	.test_ok = safebrowsing_test_ok,
+	.parse_response = provider_json_response,
+	.error_response = provider_google_failure,
+	.json_verdict = safebrowsing_verdict,
 };

@@ -26,11 +26,6 @@
 /* NXDOMAIN carries no TTL here; Spamhaus data changes within minutes. */
 #define NOT_LISTED_TTL_S 300
 
-static bool spamhaus_supports(enum indicator_kind kind)
-{
-	return kind == INDICATOR_IP || kind == INDICATOR_DOMAIN;
-}
-
 /* The zone for this lookup kind, with the DQS key when there is one. */
 static char *zone_for(const struct integration *in, enum indicator_kind kind)
 {
@@ -150,16 +145,18 @@ static enum answer_class spamhaus_parse_dns(const struct integration *in, struct
 		lookup->result.ttl_s = NOT_LISTED_TTL_S;
 		return ANSWER_DECIDED;
 	case ARES_ETIMEOUT:
-		provider_set_result(lookup, LOOKUP_ERROR, "DNS timeout");
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_TIMEOUT, "DNS timeout");
 		return ANSWER_TRANSIENT;
 	case ARES_ESERVFAIL:
 		provider_set_result(lookup, LOOKUP_ERROR, "DNS SERVFAIL");
 		return ANSWER_TRANSIENT;
 	case ARES_EREFUSED:
-		provider_set_result(lookup, LOOKUP_ERROR, "DNS REFUSED (service not enabled for this key?)");
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER,
+			      "DNS REFUSED (service not enabled for this key?)");
 		return ANSWER_TRANSIENT;
 	default:
-		provider_set_result(lookup, LOOKUP_ERROR, "DNS error: %s", ares_strerror(ares_status));
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_TRANSPORT, "DNS error: %s",
+			      ares_strerror(ares_status));
 		return ANSWER_TRANSIENT;
 	}
 	if (naddrs == 0) {
@@ -181,7 +178,9 @@ static enum answer_class spamhaus_parse_dns(const struct integration *in, struct
 		const struct code *found = NULL;
 
 		if ((a & 0xffffff00u) == 0x7fffff00u) {
-			provider_set_result(lookup, LOOKUP_ERROR, "%s", spamhaus_error_reason(fourth));
+			provider_fail(lookup, LOOKUP_ERROR,
+				      fourth == 255 ? LOOKUP_ERR_QUOTA : LOOKUP_ERR_AUTH, "%s",
+				      spamhaus_error_reason(fourth));
 			g_string_free(lists, TRUE);
 			return fourth == 255 ? ANSWER_QUOTA : ANSWER_AUTH;
 		}
@@ -192,8 +191,8 @@ static enum answer_class spamhaus_parse_dns(const struct integration *in, struct
 		if (found == NULL) {
 			char text[INET_ADDRSTRLEN];
 			inet_ntop(AF_INET, &addrs[i].ipaddr, text, sizeof(text));
-			provider_set_result(lookup, LOOKUP_ERROR, "unexpected answer %s%s", text,
-					    (a & 0xffff) == 0x01ff ? " (an IP was sent to DBL)" : "");
+			provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "unexpected answer %s%s",
+				      text, (a & 0xffff) == 0x01ff ? " (an IP was sent to DBL)" : "");
 			g_string_free(lists, TRUE);
 			return ANSWER_PERMANENT;
 		}
@@ -210,18 +209,8 @@ static enum answer_class spamhaus_parse_dns(const struct integration *in, struct
 	return ANSWER_DECIDED;
 }
 
-static bool spamhaus_test_ok(const struct lookup *lookup)
-{
-	/* 127.0.0.2 is Spamhaus's permanent test point: it must be listed. */
-	return lookup->result.status == LOOKUP_MALICIOUS;
-}
-
 const struct provider_ops spamhaus_ops = {
 	.max_batch = 1,
-	.supports = spamhaus_supports,
 	.dns_name = spamhaus_dns_name,
 	.parse_dns = spamhaus_parse_dns,
-	.test_kind = INDICATOR_IP,
-	.test_indicator = "127.0.0.2",
-	.test_ok = spamhaus_test_ok,
 };

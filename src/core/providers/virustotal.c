@@ -16,12 +16,6 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
-static bool virustotal_supports(enum indicator_kind kind)
-{
-	(void)kind;
-	return true;
-}
-
 /* VirusTotal's URL identifier: base64url without padding. Standard
  * base64 would put '/' into the path. */
 static char *url_identifier(const char *url)
@@ -44,48 +38,32 @@ static char *url_identifier(const char *url)
 static void virustotal_build_request(const struct integration *in, struct lookup *const *batch,
 				     size_t n, struct http_request *req)
 {
+	static const char *const collection[INDICATOR_KINDS] = {
+		[INDICATOR_URL] = "urls", [INDICATOR_DOMAIN] = "domains",
+		[INDICATOR_IP] = "ip_addresses", [INDICATOR_HASH] = "files",
+	};
 	const struct lookup *lookup = batch[0];
-	char root[1024];
+	char *id = lookup->kind == INDICATOR_URL ? url_identifier(lookup->indicator)
+						 : g_strdup(lookup->indicator);
 
 	(void)n;
-	provider_api_root(in, root, sizeof(root));
-	switch (lookup->kind) {
-	case INDICATOR_URL: {
-		char *id = url_identifier(lookup->indicator);
-		g_string_printf(req->url, "%s/urls/%s", root, id);
-		g_free(id);
-		break;
-	}
-	case INDICATOR_DOMAIN:
-		g_string_printf(req->url, "%s/domains/%s", root, lookup->indicator);
-		break;
-	case INDICATOR_IP:
-		g_string_printf(req->url, "%s/ip_addresses/%s", root, lookup->indicator);
-		break;
-	case INDICATOR_HASH:
-		g_string_printf(req->url, "%s/files/%s", root, lookup->indicator);
-		break;
-	case INDICATOR_EMAIL:	/* not supported: never planned */
-		break;
-	}
-	g_ptr_array_add(req->headers, g_strdup_printf("x-apikey: %s", in->api_key ? in->api_key : ""));
-	g_ptr_array_add(req->headers, g_strdup("Accept: application/json"));
-}
-
-static const char *error_code(const cJSON *json)
-{
-	const cJSON *code = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(json, "error"), "code");
-
-	return cJSON_IsString(code) ? code->valuestring : "";
+	provider_set_url(req, in, collection[lookup->kind], id);
+	g_free(id);
+	http_request_json_headers(req, "x-apikey", in->api_key);
 }
 
 /* Errors as the v3 error table says (§4 of the reference). */
-static enum answer_class virustotal_error(struct lookup *lookup, const struct http_response *resp)
+static enum answer_class virustotal_error(const struct integration *in,
+					  struct lookup *const *batch, size_t n,
+					  const struct http_response *resp)
 {
-	cJSON *json = cJSON_ParseWithLength(resp->body, resp->body_len);
-	const char *code = error_code(json);
+	struct lookup *lookup = batch[0];
+	char *envelope_code = NULL, *message = NULL;
 	enum answer_class class;
+
+	(void)in;
+	provider_error_envelope(resp, &envelope_code, &message);
+	const char *code = envelope_code ? envelope_code : "";
 
 	if (resp->status == 404) {
 		provider_set_result(lookup, LOOKUP_UNKNOWN, "not found");
@@ -101,16 +79,20 @@ static enum answer_class virustotal_error(struct lookup *lookup, const struct ht
 		provider_set_result(lookup, LOOKUP_ERROR, "HTTP 424 %s", code);
 		class = ANSWER_TRANSIENT;
 	} else if (resp->status == 401) {
-		provider_set_result(lookup, LOOKUP_ERROR, "HTTP 401 %s", *code ? code : "credentials refused");
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_AUTH, "HTTP 401 %s",
+			      *code ? code : "credentials refused");
 		class = ANSWER_AUTH;
 	} else if (resp->status == 403 || resp->status == 400) {
-		provider_set_result(lookup, LOOKUP_ERROR, "HTTP %ld %s", resp->status, code);
+		/* 403 ForbiddenError: this key may not do that */
+		provider_fail(lookup, LOOKUP_ERROR,
+			      resp->status == 403 ? LOOKUP_ERR_AUTH : LOOKUP_ERR_PROVIDER,
+			      "HTTP %ld %s", resp->status, code);
 		class = ANSWER_PERMANENT;
 	} else {
-		struct lookup *one[1] = { lookup };
-		class = provider_http_failure(one, 1, resp);
+		class = provider_http_failure(batch, n, resp);
 	}
-	cJSON_Delete(json);
+	g_free(envelope_code);
+	g_free(message);
 	return class;
 }
 
@@ -125,24 +107,18 @@ static unsigned counter_or_zero(const cJSON *obj, const char *name)
 	return item->valuedouble >= UINT_MAX ? UINT_MAX : (unsigned)item->valuedouble;
 }
 
-static enum answer_class virustotal_parse_response(const struct integration *in,
-						   struct lookup *const *batch, size_t n,
-						   const struct http_response *resp)
+static enum answer_class virustotal_verdict(const struct integration *in,
+					    struct lookup *const *batch, size_t n,
+					    const cJSON *json)
 {
 	struct lookup *lookup = batch[0];
 
-	if (resp->status != 200)
-		return virustotal_error(lookup, resp);
-
-	cJSON *json = provider_parse_json(batch, n, resp);
-	if (json == NULL)
-		return ANSWER_TRANSIENT;
+	(void)n;
 	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(json, "data"), "attributes");
 	const cJSON *stats = cJSON_GetObjectItemCaseSensitive(attrs, "last_analysis_stats");
 	if (!cJSON_IsObject(stats)) {
-		provider_set_result(lookup, LOOKUP_ERROR, "malformed answer");
-		cJSON_Delete(json);
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
 		return ANSWER_TRANSIENT;
 	}
 
@@ -166,21 +142,13 @@ static enum answer_class virustotal_parse_response(const struct integration *in,
 	else
 		status = LOOKUP_UNKNOWN;
 	provider_set_result(lookup, status, "%u/%.0f", malicious, total);
-	cJSON_Delete(json);
 	return ANSWER_DECIDED;
-}
-
-static bool virustotal_test_ok(const struct lookup *lookup)
-{
-	return lookup->result.status <= LOOKUP_UNKNOWN;
 }
 
 const struct provider_ops virustotal_ops = {
 	.max_batch = 1,
-	.supports = virustotal_supports,
 	.build_request = virustotal_build_request,
-	.parse_response = virustotal_parse_response,
-	.test_kind = INDICATOR_IP,
-	.test_indicator = "8.8.8.8",
-	.test_ok = virustotal_test_ok,
+	.parse_response = provider_json_response,
+	.error_response = virustotal_error,
+	.json_verdict = virustotal_verdict,
 };

@@ -15,11 +15,6 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
-static bool webrisk_supports(enum indicator_kind kind)
-{
-	return kind == INDICATOR_URL || kind == INDICATOR_DOMAIN;
-}
-
 static char *sent_url(const struct lookup *lookup)
 {
 	if (lookup->kind == INDICATOR_URL)
@@ -43,7 +38,7 @@ static void webrisk_build_request(const struct integration *in,
 	g_string_printf(req->url, "%s/uris:search"
 			"?threatTypes=MALWARE&threatTypes=SOCIAL_ENGINEERING"
 			"&threatTypes=UNWANTED_SOFTWARE&uri=%s&key=%s", root, uri, key);
-	g_ptr_array_add(req->headers, g_strdup("Accept: application/json"));
+	http_request_json_headers(req, NULL, NULL);
 	g_free(key);
 	g_free(uri);
 	g_free(url);
@@ -69,19 +64,14 @@ static unsigned seconds_until(const char *stamp)
 	return left > UINT_MAX ? UINT_MAX : (unsigned)left;
 }
 
-static enum answer_class webrisk_parse_response(const struct integration *in,
-						struct lookup *const *batch, size_t n,
-						const struct http_response *resp)
+static enum answer_class webrisk_verdict(const struct integration *in,
+					 struct lookup *const *batch, size_t n,
+					 const cJSON *json)
 {
 	struct lookup *lookup = batch[0];
 
-	if (resp->status != 200)
-		return provider_google_failure(in, batch, n, resp);
-
-	cJSON *json = provider_parse_json(batch, n, resp);
-	if (json == NULL)
-		return ANSWER_TRANSIENT;
-	const cJSON *threat = cJSON_GetObjectItemCaseSensitive(json, "threat");
+	(void)in;
+	(void)n;	const cJSON *threat = cJSON_GetObjectItemCaseSensitive(json, "threat");
 	const cJSON *types = cJSON_GetObjectItemCaseSensitive(threat, "threatTypes");
 	const cJSON *expire = cJSON_GetObjectItemCaseSensitive(threat, "expireTime");
 	enum answer_class class = ANSWER_DECIDED;
@@ -89,12 +79,10 @@ static enum answer_class webrisk_parse_response(const struct integration *in,
 	if (threat == NULL) {
 		/* nothing listed is {} */
 		provider_set_result(lookup, LOOKUP_CLEAN, "not listed");
-		cJSON_Delete(json);
 		return ANSWER_DECIDED;
 	}
 	if (!cJSON_IsObject(threat) || !cJSON_IsArray(types)) {
-		provider_set_result(lookup, LOOKUP_ERROR, "malformed answer");
-		cJSON_Delete(json);
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
 		return ANSWER_TRANSIENT;
 	}
 
@@ -116,7 +104,7 @@ static enum answer_class webrisk_parse_response(const struct integration *in,
 			g_ptr_array_add(names, type->valuestring);
 	}
 	if (class != ANSWER_DECIDED) {
-		provider_set_result(lookup, LOOKUP_ERROR, "malformed answer");
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
 	} else if (names->len == 0) {
 		provider_set_result(lookup, LOOKUP_CLEAN, "not listed");
 	} else {
@@ -128,22 +116,13 @@ static enum answer_class webrisk_parse_response(const struct integration *in,
 		g_free(joined);
 	}
 	g_ptr_array_free(names, TRUE);
-	cJSON_Delete(json);
 	return class;
-}
-
-static bool webrisk_test_ok(const struct lookup *lookup)
-{
-	/* Google's own example URL is kept listed as MALWARE. */
-	return lookup->result.status == LOOKUP_MALICIOUS;
 }
 
 const struct provider_ops webrisk_ops = {
 	.max_batch = 1,
-	.supports = webrisk_supports,
 	.build_request = webrisk_build_request,
-	.parse_response = webrisk_parse_response,
-	.test_kind = INDICATOR_URL,
-	.test_indicator = "http://testsafebrowsing.appspot.com/s/malware.html",
-	.test_ok = webrisk_test_ok,
+	.parse_response = provider_json_response,
+	.error_response = provider_google_failure,
+	.json_verdict = webrisk_verdict,
 };

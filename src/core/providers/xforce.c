@@ -22,63 +22,37 @@
 #define DEFAULT_THRESHOLD 7
 #define SUSPICIOUS_SCORE 4
 
-static bool xforce_supports(enum indicator_kind kind)
-{
-	(void)kind;
-	return true;
-}
-
 static void xforce_build_request(const struct integration *in,
 				 struct lookup *const *batch, size_t n,
 				 struct http_request *req)
 {
+	/* IPs by reputation, URLs and domains by URL, hashes by malware */
+	static const char *const collection[INDICATOR_KINDS] = {
+		[INDICATOR_URL] = "url", [INDICATOR_DOMAIN] = "url",
+		[INDICATOR_IP] = "ipr", [INDICATOR_HASH] = "malware",
+	};
 	const struct lookup *lookup = batch[0];
-	char root[1024];
+	bool is_url = lookup->kind == INDICATOR_URL || lookup->kind == INDICATOR_DOMAIN;
+	/* one path segment: ':' '/' '?' '#' must all be encoded */
+	char *segment = is_url ? provider_uri_escape(lookup->indicator)
+			       : g_strdup(lookup->indicator);
 
 	(void)n;
-	provider_api_root(in, root, sizeof(root));
-	switch (lookup->kind) {
-	case INDICATOR_IP:
-		g_string_printf(req->url, "%s/ipr/%s", root, lookup->indicator);
-		break;
-	case INDICATOR_URL:
-	case INDICATOR_DOMAIN: {
-		/* one path segment: ':' '/' '?' '#' must all be encoded */
-		char *segment = provider_uri_escape(lookup->indicator);
-		g_string_printf(req->url, "%s/url/%s", root, segment);
-		g_free(segment);
-		break;
-	}
-	case INDICATOR_HASH:
-		g_string_printf(req->url, "%s/malware/%s", root, lookup->indicator);
-		break;
-	case INDICATOR_EMAIL:	/* not supported: never planned */
-		break;
-	}
+	provider_set_url(req, in, collection[lookup->kind], segment);
+	g_free(segment);
 	req->basic_auth = g_strdup_printf("%s:%s", in->api_key ? in->api_key : "",
 					  in->api_password ? in->api_password : "");
-	g_ptr_array_add(req->headers, g_strdup("Accept: application/json"));
+	http_request_json_headers(req, NULL, NULL);
 }
 
-/* X-Force's short {"error": "..."} text, fit for a details text. */
-static char *error_text(const struct http_response *resp)
-{
-	cJSON *json = cJSON_ParseWithLength(resp->body, resp->body_len);
-	const cJSON *error = cJSON_GetObjectItemCaseSensitive(json, "error");
-	char *text = NULL;
-
-	if (cJSON_IsString(error))
-		text = provider_printable(error->valuestring, 120);
-	cJSON_Delete(json);
-	return text;
-}
-
-static enum answer_class xforce_error(struct lookup *const *batch, size_t n,
+static enum answer_class xforce_error(const struct integration *in,
+				      struct lookup *const *batch, size_t n,
 				      const struct http_response *resp)
 {
 	struct lookup *lookup = batch[0];
 	enum answer_class class;
 
+	(void)in;
 	switch (resp->status) {
 	case 404:
 		provider_set_result(lookup, LOOKUP_UNKNOWN, "not found");
@@ -86,7 +60,8 @@ static enum answer_class xforce_error(struct lookup *const *batch, size_t n,
 	case 402:
 		/* Payment Required: the month's quota is used up. Retrying
 		 * cannot help; the engine keeps the integration off. */
-		provider_set_result(lookup, LOOKUP_RATE_LIMITED, "HTTP 402: monthly quota exhausted");
+		provider_fail(lookup, LOOKUP_RATE_LIMITED, LOOKUP_ERR_QUOTA,
+			      "HTTP 402: monthly quota exhausted");
 		return ANSWER_QUOTA;
 	case 403:
 		/* not in the subscription: a fact about this request, not a
@@ -98,10 +73,13 @@ static enum answer_class xforce_error(struct lookup *const *batch, size_t n,
 	}
 	class = provider_http_failure(batch, n, resp);
 	if (resp->status == 400) {
-		char *text = error_text(resp);
+		/* X-Force's short {"error": "..."} text */
+		char *code = NULL, *text = NULL;
 
-		if (text != NULL)
-			provider_set_result(lookup, lookup->result.status, "HTTP 400: %s", text);
+		if (provider_error_envelope(resp, &code, &text) && text != NULL)
+			provider_fail(lookup, lookup->result.status, lookup->result.error,
+				      "HTTP 400: %.120s", text);
+		g_free(code);
 		g_free(text);
 	}
 	return class;
@@ -195,19 +173,13 @@ static void hash_verdict(struct lookup *lookup, const cJSON *malware)
 	g_free(family);
 }
 
-static enum answer_class xforce_parse_response(const struct integration *in,
-					       struct lookup *const *batch, size_t n,
-					       const struct http_response *resp)
+static enum answer_class xforce_verdict(const struct integration *in,
+					struct lookup *const *batch, size_t n,
+					const cJSON *json)
 {
 	struct lookup *lookup = batch[0];
 
-	if (resp->status != 200)
-		return xforce_error(batch, n, resp);
-
-	cJSON *json = provider_parse_json(batch, n, resp);
-	if (json == NULL)
-		return ANSWER_TRANSIENT;
-
+	(void)n;
 	enum answer_class class = ANSWER_DECIDED;
 	switch (lookup->kind) {
 	case INDICATOR_IP:
@@ -224,7 +196,7 @@ static enum answer_class xforce_parse_response(const struct integration *in,
 		if (cJSON_IsObject(malware)) {
 			hash_verdict(lookup, malware);
 		} else {
-			provider_set_result(lookup, LOOKUP_ERROR, "malformed answer");
+			provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
 			class = ANSWER_TRANSIENT;
 		}
 		break;
@@ -232,23 +204,13 @@ static enum answer_class xforce_parse_response(const struct integration *in,
 	case INDICATOR_EMAIL:	/* not supported: never planned */
 		break;
 	}
-	cJSON_Delete(json);
 	return class;
-}
-
-static bool xforce_test_ok(const struct lookup *lookup)
-{
-	/* 8.8.8.8 always has a report (score 1): any verdict proves the
-	 * key, the password and the quota. */
-	return lookup->result.status <= LOOKUP_UNKNOWN;
 }
 
 const struct provider_ops xforce_ops = {
 	.max_batch = 1,
-	.supports = xforce_supports,
 	.build_request = xforce_build_request,
-	.parse_response = xforce_parse_response,
-	.test_kind = INDICATOR_IP,
-	.test_indicator = "8.8.8.8",
-	.test_ok = xforce_test_ok,
+	.parse_response = provider_json_response,
+	.error_response = xforce_error,
+	.json_verdict = xforce_verdict,
 };
