@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config/config.h"
+#include "config/values.h"
 #include "config/kvfile.h"
 #include "util/netaddr.h"
 #include "providers/registry.h"
@@ -196,7 +196,7 @@ static bool apply_values(struct integration *in, struct raw_integration *raw, ch
 				return false;
 			}
 		} else if (strcmp(key, "Timeout") == 0) {
-			if (!config_parse_duration_ms(value, &n) || n == 0 || n > 600000) {
+			if (!value_parse_duration_ms(value, 1, 600000, &n)) {
 				snprintf(err, errlen, "Timeout: bad duration '%s' (e.g. 5s, 800ms)", value);
 				return false;
 			}
@@ -231,7 +231,7 @@ static bool apply_values(struct integration *in, struct raw_integration *raw, ch
 			else if (strcmp(key, "CacheMaxHits") == 0) number = &in->cache_max_hits;
 			else if (strcmp(key, "CacheMaxEntries") == 0) number = &in->cache_max_entries;
 			else if (strcmp(key, "MaxInFlight") == 0) number = &in->max_in_flight;
-			if (flag != NULL && !config_parse_bool(value, flag)) {
+			if (flag != NULL && !value_parse_bool(value, flag)) {
 				snprintf(err, errlen, "%s: '%s' is not yes or no", key, value);
 				return false;
 			}
