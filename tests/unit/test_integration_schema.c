@@ -1,4 +1,5 @@
-/* test_integration_schema.c: the integration schema table, and the rules of
+/* test_integration_schema.c: the integration schema table against the
+ * example files and the man page (defect 12, fault 10), and the rules of
  * issue 18 fault 7 and defect 9 (placeholder keys, types not implemented,
  * RateLimit never silently unlimited, exposed key files), and the keys the
  * sandbox and APIVoid issues need. */
@@ -12,8 +13,10 @@
 #include <cmocka.h>
 #include <glib.h>
 
+#include "config/config.h"
 #include "config/integration_schema.h"
 #include "config/integrations.h"
+#include "config/kvfile.h"
 #include "providers/registry.h"
 
 static char *dir;
@@ -56,6 +59,136 @@ static struct integration *expect_load(const char *content)
 	if (in == NULL)
 		fail_msg("not loaded: %s", err);
 	return in;
+}
+
+/* ------------------------------------------------- defect 12: examples */
+
+struct keys_seen {
+	GPtrArray *keys;
+};
+
+static bool remember_key(const char *key, const char *value, const char *file, unsigned line,
+			 void *userdata, char *err, size_t errlen)
+{
+	struct keys_seen *seen = userdata;
+
+	(void)value, (void)file, (void)line, (void)err, (void)errlen;
+	g_ptr_array_add(seen->keys, g_strdup(key));
+	return true;
+}
+
+/* Every value an example file sets equals the built-in default of the
+ * schema for its type, except the keys that describe the instance (name,
+ * credentials, Status: examples of types not implemented yet are
+ * inactive) and keys without a default (FortiSandbox's APIURL). */
+static void test_defect12_examples_carry_the_defaults(void **state)
+{
+	(void)state;
+	char *conf_dir = g_build_filename(TEST_SRCDIR, "..", "conf", "integrations.d", NULL);
+	GDir *d = g_dir_open(conf_dir, 0, NULL);
+	const char *entry;
+	unsigned examples = 0, compared = 0;
+
+	assert_non_null(d);
+	while ((entry = g_dir_read_name(d)) != NULL) {
+		if (!g_str_has_suffix(entry, ".conf.example"))
+			continue;
+		char *path = g_build_filename(conf_dir, entry, NULL);
+		gchar *text = NULL;
+		char err[1024];
+		struct keys_seen seen = { g_ptr_array_new_with_free_func(g_free) };
+
+		assert_true(g_file_get_contents(path, &text, NULL, NULL));
+		assert_true(kvfile_parse(path, text, strlen(text), remember_key, &seen, err,
+					 sizeof(err)));
+		/* loaded as inactive: the example's placeholder key is refused
+		 * only for an active integration */
+		GRegex *status = g_regex_new("^Status[ \t]+active", G_REGEX_MULTILINE, 0, NULL);
+		char *inactive = g_regex_replace_literal(status, text, -1, 0, "Status\tinactive", 0,
+							 NULL);
+		char *copy = write_file("example.conf", inactive);
+		struct integration *in = integration_load_file(copy, err, sizeof(err));
+
+		if (in == NULL)
+			fail_msg("%s does not load: %s", entry, err);
+		for (guint i = 0; i < seen.keys->len; i++) {
+			const struct integration_key *k =
+				integration_schema_find(g_ptr_array_index(seen.keys, i));
+			char *def = integration_key_default(k, in->type);
+			char *value = integration_get_value(in, k);
+
+			if (!(k->flags & IKEY_INSTANCE) && def != NULL) {
+				if (g_strcmp0(def, value) != 0)
+					fail_msg("%s: %s is %s, the built-in default is %s", entry,
+						 k->name, value, def);
+				compared++;
+			}
+			g_free(def);
+			g_free(value);
+		}
+		integration_free(in);
+		g_regex_unref(status);
+		g_free(inactive);
+		g_free(copy);
+		g_ptr_array_unref(seen.keys);
+		g_free(text);
+		g_free(path);
+		examples++;
+	}
+	g_dir_close(d);
+	g_free(conf_dir);
+	assert_int_equal(examples, 12);		/* one per provider type */
+	assert_true(compared > 40);
+}
+
+/* ------------------------------------------------- fault 10: the man page */
+
+static bool documented(const char *man, const char *key)
+{
+	/* as a word: "Cache" must not count because "CacheHours" is there */
+	char *lower = g_ascii_strdown(key, -1);
+	char *pattern = g_strdup_printf("(^|[^a-z-])%s([^a-z]|$)", lower);
+	bool found = g_regex_match_simple(pattern, man, 0, 0);
+
+	g_free(pattern);
+	g_free(lower);
+	return found;
+}
+
+static void test_fault10_man_page_documents_every_key(void **state)
+{
+	(void)state;
+	char *path = g_build_filename(TEST_SRCDIR, "..", "man", "threatmilter.conf.5.in", NULL);
+	gchar *man = NULL;
+	const struct integration_key *k;
+	const char *name;
+
+	assert_true(g_file_get_contents(path, &man, NULL, NULL));
+	/* the man page escapes '-' as "\-" and breaks lines anywhere */
+	GRegex *dash = g_regex_new("\\\\-", 0, 0, NULL);
+	char *unescaped = g_regex_replace_literal(dash, man, -1, 0, "-", 0, NULL);
+	char *plain = g_strdelimit(g_ascii_strdown(unescaped, -1), "\n", ' ');
+
+	for (unsigned i = 0; (k = integration_schema_at(i)) != NULL; i++) {
+		if (!documented(plain, k->name))
+			fail_msg("threatmilter.conf(5) does not document the integration key %s",
+				 k->name);
+		/* its meaning, too (the first words of the table's doc) */
+		char *start = g_ascii_strdown(k->doc, 16);
+		if (strstr(plain, start) == NULL)
+			fail_msg("threatmilter.conf(5) lacks the meaning of %s (\"%s...\")",
+				 k->name, start);
+		g_free(start);
+	}
+	for (unsigned i = 0; (name = config_key_name(i)) != NULL; i++)
+		if (!documented(plain, name))
+			fail_msg("threatmilter.conf(5) does not document %s", name);
+	assert_non_null(strstr(plain, "bare number"));	/* durations: seconds */
+	g_regex_unref(dash);
+	g_free(unescaped);
+	g_free(plain);
+	g_free(man);
+	g_free(path);
 }
 
 /* ------------------------------------------------- fault 7, defect 9 */
@@ -236,6 +369,8 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defect12_examples_carry_the_defaults),
+		cmocka_unit_test(test_fault10_man_page_documents_every_key),
 		cmocka_unit_test(test_fault7_placeholder_key_refused_when_active),
 		cmocka_unit_test(test_fault7_active_unimplemented_type_refused),
 		cmocka_unit_test(test_defect9_bad_rate_limit_is_an_error),
