@@ -210,6 +210,50 @@ static void test_list_file_error_names_its_line(void **state)
 	g_free(list);
 }
 
+/* Defect 7: a list file cut every line at its first '#', so the entry
+ * "https://example.com/app#/admin" became "https://example.com/app". */
+static void test_defect7_list_file_keeps_url_fragments(void **state)
+{
+	(void)state;
+	char *list = write_file("lists/urls.txt",
+				"# portal routes\n"
+				"https://example.com/app#/admin\n"
+				"https://example.org/x#y   # a comment after a blank\n"
+				"\t# indented comment\n"
+				"example.net#comment-without-blank-is-part-of-the-entry\n");
+	char *conf = g_strdup_printf("ExcludeURLs file:%s\n", list);
+	char err[1024];
+	struct tm_config *cfg = load(conf, err, sizeof(err));
+
+	/* the last line is no domain: an error that names the whole entry */
+	assert_null(cfg);
+	assert_non_null(strstr(err, "example.net#comment-without-blank"));
+	g_free(list);
+	g_free(conf);
+
+	list = write_file("lists/urls.txt", "# portal routes\nhttps://example.com/app#/admin\n"
+			  "https://example.org/x#y   # a comment after a blank\n");
+	conf = g_strdup_printf("ExcludeURLs file:%s\n", list);
+	cfg = load(conf, err, sizeof(err));
+	assert_non_null(cfg);
+	assert_null(exclusions_match_url(cfg->exclusions,
+					 "https://example.com/application-evil/login"));
+	assert_null(exclusions_match_url(cfg->exclusions, "https://example.com/app/login"));
+	assert_non_null(exclusions_match_url(cfg->exclusions, "https://example.com/app#/admin"));
+	assert_non_null(exclusions_match_url(cfg->exclusions, "https://example.org/x#y"));
+
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	assert_true(config_print_value(cfg, "ExcludeURLs", out));
+	fclose(out);
+	assert_string_equal(buf, "https://example.com/app#/admin\nhttps://example.org/x#y\n");
+	free(buf);
+	config_unref(cfg);
+	g_free(list);
+	g_free(conf);
+}
+
 static struct integration *load_integration(const char *content, char *err, size_t errlen)
 {
 	char *path = write_file("one/test.conf", content);
@@ -351,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_values_and_print),
 		cmocka_unit_test(test_main_file_errors),
 		cmocka_unit_test(test_list_file_error_names_its_line),
+		cmocka_unit_test(test_defect7_list_file_keeps_url_fragments),
 		cmocka_unit_test(test_integrations),
 		cmocka_unit_test(test_integrations_dir),
 		cmocka_unit_test(test_registry),

@@ -11,19 +11,22 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
+const char *kvfile_comment_start(const char *line, size_t len)
+{
+	for (const char *q = line; q < line + len; q++)
+		if (*q == '#' && (q == line || is_blank(q[-1])))
+			return q;
+	return NULL;
+}
+
 void kvfile_split_line(const char *line, size_t len, struct kv_line *out)
 {
 	const char *p = line, *stop = line + len;
 
 	memset(out, 0, sizeof(*out));
-	/* comment: '#' at the start or after a blank */
-	for (const char *q = p; q < stop; q++) {
-		if (*q == '#' && (q == p || is_blank(q[-1]))) {
-			out->comment = q;
-			stop = q;
-			break;
-		}
-	}
+	out->comment = kvfile_comment_start(line, len);
+	if (out->comment != NULL)
+		stop = out->comment;
 	while (p < stop && is_blank(*p))
 		p++;
 	while (stop > p && is_blank(stop[-1]))

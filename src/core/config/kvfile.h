@@ -16,6 +16,12 @@ typedef bool (*kv_setting_fn)(const char *key, const char *value,
 			      const char *file, unsigned line,
 			      void *userdata, char *err, size_t errlen);
 
+/* Where the comment of `line` (len bytes) starts: the first '#' that
+ * begins the line or follows a blank (space, tab, CR); NULL if none. A
+ * '#' inside a value ("https://example.com/app#/admin") is not one. The
+ * list files of dataset.h use the same rule. */
+const char *kvfile_comment_start(const char *line, size_t len);
+
 /* One line split as the reader splits it; pointers into the line. */
 struct kv_line {
 	const char *key;	/* NULL: blank or comment-only line */
