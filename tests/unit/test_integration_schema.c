@@ -13,13 +13,14 @@
 #include <cmocka.h>
 #include <glib.h>
 
+#include "tmpdir.h"
+
 #include "config/config.h"
 #include "config/integration_schema.h"
 #include "config/integrations.h"
 #include "config/kvfile.h"
 #include "providers/registry.h"
 
-static char *dir;
 
 static char *write_file(const char *name, const char *content)
 {
@@ -349,23 +350,6 @@ static void test_schema_rows_are_consistent(void **state)
 	assert_null(integration_schema_find("Colour"));
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	dir = g_dir_make_tmp("tmschema.XXXXXX", NULL);
-	return dir ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char *cmd = g_strdup_printf("rm -rf '%s'", dir);
-	int rc = system(cmd);
-	g_free(cmd);
-	g_free(dir);
-	return rc == 0 ? 0 : -1;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,5 +362,5 @@ int main(void)
 		cmocka_unit_test(test_sandbox_and_apivoid_keys),
 		cmocka_unit_test(test_schema_rows_are_consistent),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
