@@ -127,6 +127,35 @@ static void test_defect12_examples_carry_the_defaults(void **state)
 			g_free(def);
 			g_free(value);
 		}
+		/* commented-out settings ("# SandboxWait 0") show defaults too */
+		GRegex *commented = g_regex_new("^#[ \t]*([A-Za-z]+)[ \t]+([^ \t#\n]+)[ \t]*$",
+						G_REGEX_MULTILINE, 0, NULL);
+		GMatchInfo *match;
+		g_regex_match(commented, text, 0, &match);
+		for (; g_match_info_matches(match); g_match_info_next(match, NULL)) {
+			char *key = g_match_info_fetch(match, 1), *value = g_match_info_fetch(match, 2);
+			const struct integration_key *k = integration_schema_find(key);
+			char *def = k ? integration_key_default(k, in->type) : NULL;
+
+			if (k != NULL && !(k->flags & IKEY_INSTANCE) && def != NULL) {
+				struct integration *scratch = integration_new(in->type, "x");
+				char *canonical = NULL;
+
+				if (integration_set_value(scratch, k, value, NULL, err, sizeof(err)))
+					canonical = integration_get_value(scratch, k);
+				if (g_strcmp0(def, canonical) != 0)
+					fail_msg("%s: \"# %s %s\" is not the default %s", entry, key,
+						 value, def);
+				g_free(canonical);
+				integration_free(scratch);
+				compared++;
+			}
+			g_free(def);
+			g_free(key);
+			g_free(value);
+		}
+		g_match_info_free(match);
+		g_regex_unref(commented);
 		integration_free(in);
 		g_regex_unref(status);
 		g_free(inactive);
