@@ -18,7 +18,37 @@
 #include "engine/ratelimit.h"
 #include "engine/watchset.h"
 
-#define HOUR_MS (3600 * 1000LL)
+#define HOUR_MS 3600LL	/* the cache counts wall-clock seconds */
+
+static bool cache_get_now(struct cache *c, const char *key, int64_t now_s,
+			  enum lookup_status *st, char **details)
+{
+	struct cache_answer a = { 0 };
+
+	if (!cache_try_get(c, key, now_s, &a))
+		return false;
+	*st = a.status;
+	*details = a.details;
+	return true;
+}
+
+static void cache_put_now(struct cache *c, const char *key, enum lookup_status st,
+			  const char *details, int64_t expires_s, unsigned max_hits)
+{
+	struct cache_answer a = { .status = st, .details = (char *)details };
+
+	cache_put(c, key, &a, expires_s, max_hits);
+}
+
+static void watch_a(void *data, int fd, uint32_t events)
+{
+	(void)data; (void)fd; (void)events;
+}
+
+static void watch_b(void *data, int fd, uint32_t events)
+{
+	(void)data; (void)fd; (void)events;
+}
 
 static void test_cache_hit_then_expiry_by_time(void **state)
 {
@@ -27,14 +57,14 @@ static void test_cache_hit_then_expiry_by_time(void **state)
 	enum lookup_status st;
 	char *details = NULL;
 
-	cache_put(c, "vt|url|https://a.example/", LOOKUP_MALICIOUS, "12/93", 24 * HOUR_MS, 100);
-	assert_true(cache_get(c, "vt|url|https://a.example/", 23 * HOUR_MS, &st, &details));
+	cache_put_now(c, "vt|url|https://a.example/", LOOKUP_MALICIOUS, "12/93", 24 * HOUR_MS, 100);
+	assert_true(cache_get_now(c, "vt|url|https://a.example/", 23 * HOUR_MS, &st, &details));
 	assert_int_equal(st, LOOKUP_MALICIOUS);
 	assert_string_equal(details, "12/93");
 	g_free(details);
-	assert_false(cache_get(c, "vt|url|https://a.example/", 24 * HOUR_MS, &st, &details));
+	assert_false(cache_get_now(c, "vt|url|https://a.example/", 24 * HOUR_MS, &st, &details));
 	assert_int_equal(c->ops->count(c), 0);
-	assert_false(cache_get(c, "vt|url|https://other.example/", 0, &st, &details));
+	assert_false(cache_get_now(c, "vt|url|https://other.example/", 0, &st, &details));
 	cache_free(c);
 }
 
@@ -43,14 +73,14 @@ static void test_cache_expiry_by_hits(void **state)
 	(void)state;
 	struct cache *c = cache_memory_new(100);
 	enum lookup_status st;
-	char *details;
+	char *details = NULL;
 
-	cache_put(c, "k", LOOKUP_CLEAN, NULL, HOUR_MS, 3);
+	cache_put_now(c, "k", LOOKUP_CLEAN, NULL, HOUR_MS, 3);
 	for (int i = 0; i < 3; i++) {
-		assert_true(cache_get(c, "k", 0, &st, &details));
+		assert_true(cache_get_now(c, "k", 0, &st, &details));
 		assert_null(details);
 	}
-	assert_false(cache_get(c, "k", 0, &st, &details));
+	assert_false(cache_get_now(c, "k", 0, &st, &details));
 	cache_free(c);
 }
 
@@ -59,18 +89,18 @@ static void test_cache_lru_bound(void **state)
 	(void)state;
 	struct cache *c = cache_memory_new(2);
 	enum lookup_status st;
-	char *details;
+	char *details = NULL;
 
-	cache_put(c, "a", LOOKUP_CLEAN, NULL, HOUR_MS, 10);
-	cache_put(c, "b", LOOKUP_CLEAN, NULL, HOUR_MS, 10);
-	assert_true(cache_get(c, "a", 0, &st, &details));	/* a is now the most recent */
-	cache_put(c, "c", LOOKUP_CLEAN, NULL, HOUR_MS, 10);	/* evicts b */
+	cache_put_now(c, "a", LOOKUP_CLEAN, NULL, HOUR_MS, 10);
+	cache_put_now(c, "b", LOOKUP_CLEAN, NULL, HOUR_MS, 10);
+	assert_true(cache_get_now(c, "a", 0, &st, &details));	/* a is now the most recent */
+	cache_put_now(c, "c", LOOKUP_CLEAN, NULL, HOUR_MS, 10);	/* evicts b */
 	assert_int_equal(c->ops->count(c), 2);
-	assert_true(cache_get(c, "a", 0, &st, &details));
-	assert_false(cache_get(c, "b", 0, &st, &details));
-	assert_true(cache_get(c, "c", 0, &st, &details));
-	cache_put(c, "c", LOOKUP_MALICIOUS, "x", HOUR_MS, 10);	/* replace */
-	assert_true(cache_get(c, "c", 0, &st, &details));
+	assert_true(cache_get_now(c, "a", 0, &st, &details));
+	assert_false(cache_get_now(c, "b", 0, &st, &details));
+	assert_true(cache_get_now(c, "c", 0, &st, &details));
+	cache_put_now(c, "c", LOOKUP_MALICIOUS, "x", HOUR_MS, 10);	/* replace */
+	assert_true(cache_get_now(c, "c", 0, &st, &details));
 	assert_int_equal(st, LOOKUP_MALICIOUS);
 	g_free(details);
 	cache_free(c);
@@ -172,8 +202,8 @@ static void test_watchset_event_for_a_dropped_socket(void **state)
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
-	assert_int_equal(watchset_update(set, a[0], false, NULL, true, false), 0);
-	assert_int_equal(watchset_update(set, b[0], true, NULL, true, false), 0);
+	assert_int_equal(watchset_update(set, a[0], watch_a, NULL, true, false), 0);
+	assert_int_equal(watchset_update(set, b[0], watch_b, NULL, true, false), 0);
 	assert_int_equal(watchset_count(set), 2);
 	assert_int_equal(write(a[1], "x", 1), 1);
 	assert_int_equal(write(b[1], "x", 1), 1);
@@ -188,12 +218,12 @@ static void test_watchset_event_for_a_dropped_socket(void **state)
 			continue;
 		}
 		assert_true(w->fd == a[0] || w->fd == b[0]);
-		assert_int_equal(w->is_ares, w->fd == b[0]);
+		assert_int_equal(w->fn == watch_b, w->fd == b[0]);
 		handled++;
 		/* handling the first event drops and closes the other socket,
 		 * as curl does when a transfer's connection is closed */
 		int other = w->fd == a[0] ? b[0] : a[0];
-		assert_int_equal(watchset_update(set, other, false, NULL, false, false), 0);
+		assert_int_equal(watchset_update(set, other, watch_a, NULL, false, false), 0);
 		close(other);
 		closed = other;
 	}
@@ -219,16 +249,16 @@ static void test_watchset_stale_event_for_a_reused_number(void **state)
 	struct epoll_event ev;
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
-	assert_int_equal(watchset_update(set, b[0], false, NULL, true, false), 0);
+	assert_int_equal(watchset_update(set, b[0], watch_a, NULL, true, false), 0);
 	assert_int_equal(write(b[1], "x", 1), 1);
 	assert_int_equal(epoll_wait(ep, &ev, 1, 1000), 1);	/* B's event, in hand */
 	int number = b[0];
-	assert_int_equal(watchset_update(set, b[0], false, NULL, false, false), 0);
+	assert_int_equal(watchset_update(set, b[0], watch_a, NULL, false, false), 0);
 	close(b[0]);
 	close(b[1]);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, c), 0);
 	assert_int_equal(c[0], number);	/* the lowest free number again */
-	assert_int_equal(watchset_update(set, c[0], false, NULL, true, true), 0);
+	assert_int_equal(watchset_update(set, c[0], watch_a, NULL, true, true), 0);
 	assert_non_null(watchset_lookup(set, number));
 	assert_null(watchset_lookup_event(set, ev.data.u64));
 	/* the new socket's own events are recognised */
@@ -252,12 +282,12 @@ static void test_watchset_reused_descriptor(void **state)
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, s), 0);
 	int fd = s[0];
-	assert_int_equal(watchset_update(set, fd, false, NULL, true, false), 0);
+	assert_int_equal(watchset_update(set, fd, watch_a, NULL, true, false), 0);
 	close(s[0]);
 	close(s[1]);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, s), 0);
 	assert_int_equal(s[0], fd);
-	assert_int_equal(watchset_update(set, fd, false, NULL, true, true), 0);
+	assert_int_equal(watchset_update(set, fd, watch_a, NULL, true, true), 0);
 	assert_int_equal(epoll_wait(ep, &ev, 1, 1000), 1);
 	assert_true(ev.events & EPOLLOUT);
 	const struct watch *w = watchset_lookup_event(set, ev.data.u64);
@@ -265,7 +295,7 @@ static void test_watchset_reused_descriptor(void **state)
 	assert_int_equal(w->fd, fd);
 	/* stopping a descriptor never watched is a no-op; the engine's own
 	 * wake-up descriptor never matches a watch */
-	assert_int_equal(watchset_update(set, s[1], false, NULL, false, false), 0);
+	assert_int_equal(watchset_update(set, s[1], watch_a, NULL, false, false), 0);
 	assert_null(watchset_lookup(set, s[1]));
 	assert_null(watchset_lookup_event(set, watchset_outside_event(fd)));
 	assert_int_equal(watchset_count(set), 1);

@@ -32,6 +32,23 @@ struct http_response {
 	const char *transport_error;	/* NULL when an answer came */
 };
 
+/* ---- jobs: the state of one multi-step lookup (see provider_ops) ---- */
+enum job_next {
+	JOB_FINISHED,		/* the lookup's result is final */
+	JOB_STEP_NOW,		/* send job->step now */
+	JOB_POLL_LATER,		/* send job->step after job->poll_after_s */
+};
+
+struct provider_job {
+	unsigned step;		/* the request to build: 0 first, then what
+				 * job_parse sets (provider-defined numbers) */
+	char *id;		/* the provider's job/submission id, g_malloc'd
+				 * by job_parse (g_free'd by the engine) */
+	unsigned poll_after_s;	/* hint for JOB_POLL_LATER; 0: engine back-off */
+	enum job_next next;	/* set by every job_parse */
+	unsigned polls;		/* polls so far (engine-maintained) */
+};
+
 /* What an answer means for retries and the circuit breaker. */
 enum answer_class {
 	ANSWER_DECIDED,		/* every lookup got malicious..unknown */
@@ -69,6 +86,34 @@ struct provider_ops {
 	enum indicator_kind test_kind;
 	const char *test_indicator;
 	bool (*test_ok)(const struct lookup *lookup);
+
+	/* ---- jobs (sandboxes): a lookup of several requests over time ----
+	 * Owned by the engine helper; see struct provider_job above and
+	 * engine.h "Jobs". A provider with job_request set is asked through
+	 * it instead of build_request/parse_response: the engine calls
+	 * job_request for job->step (0 first: e.g. the hash lookup), sends
+	 * the request, and hands the answer to job_parse, which sets the
+	 * lookup's result and job->next:
+	 *   JOB_FINISHED    the result is final (decided or failed);
+	 *   JOB_STEP_NOW    build job->step (the provider set it) at once,
+	 *                   e.g. step 1 = upload after an unknown hash;
+	 *   JOB_POLL_LATER  submitted/running: poll (job->step) again after
+	 *                   job->poll_after_s (0: the engine's back-off from
+	 *                   job_poll_min_s doubling up to job_poll_max_s).
+	 * The answer class says what the request itself was (ANSWER_DECIDED
+	 * for any usable answer, pending included), for retries and the
+	 * breaker, as for one-shot providers. Each request of a job takes a
+	 * MaxInFlight slot and a RateLimit token (uploads count). A job that
+	 * has not finished after job_timeout_s ends as error/timeout, never
+	 * clean. max_batch must be 1. */
+	void (*job_request)(const struct integration *in, const struct lookup *lookup,
+			    const struct provider_job *job, struct http_request *req);
+	enum answer_class (*job_parse)(const struct integration *in, struct lookup *lookup,
+				       struct provider_job *job,
+				       const struct http_response *resp);
+	unsigned job_poll_min_s;	/* first poll interval; 0: 5 s */
+	unsigned job_poll_max_s;	/* back-off cap; 0: 60 s */
+	unsigned job_timeout_s;		/* give up; 0: 900 s */
 };
 
 /* ---- helpers shared by the providers (provider_util.c) ---- */
