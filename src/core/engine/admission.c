@@ -89,10 +89,9 @@ static void lane_push(struct istate *st, struct flight *f, bool front)
 		lane->id = f->lane;
 		g_queue_init(&lane->flights);
 		g_hash_table_insert(st->lane_by_id, &lane->id, lane);
-		if (front)
-			g_queue_push_head(&st->lanes, lane);
-		else
-			g_queue_push_tail(&st->lanes, lane);
+		/* a new message's first lookup goes ahead of the lanes that
+		 * were served already */
+		g_queue_push_head(&st->lanes, lane);
 	}
 	if (front)
 		g_queue_push_head(&lane->flights, f);

@@ -187,7 +187,7 @@ static bool answer_from_cache(struct engine *engine, struct lookup *lookup)
 	g_rw_lock_reader_lock(&engine->caches_lock);
 	struct cache *cache = g_hash_table_lookup(engine->caches, in->name);
 	if (cache != NULL)
-		hit = cache_try_get(cache, key, (int64_t)time(NULL), &answer);
+		hit = cache_try_get(cache, key, loop_wall_s(engine->loop), &answer);
 	g_rw_lock_reader_unlock(&engine->caches_lock);
 	g_free(key);
 	if (!hit)

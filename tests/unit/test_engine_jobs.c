@@ -1,0 +1,186 @@
+/* test_engine_jobs.c: a job-based stub sandbox (engine_fake.c "stubjob":
+ * hash lookup, submit, polls) through the fake transport and clock: the
+ * first message gets pending, the job finishes on the loop's timers, the
+ * next message with the same hash gets the verdict from the cache with
+ * no new request; identical submissions joined; JobTimeout; reload. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+#include <glib.h>
+
+#include "engine_fake.h"
+#include "engine/engine_internal.h"
+
+#define HASH "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
+
+static const char *call_what(struct fake *f, unsigned i)
+{
+	return ((struct fake_call *)g_ptr_array_index(f->calls, i))->what;
+}
+
+static void test_job_pending_then_verdict_from_cache(void **state)
+{
+	(void)state;
+	struct fake *f = fake_new(false);
+	struct integration *in = stub_integration("stubjob", "sandbox");
+	struct tm_config *cfg = stub_config(&in, 1);
+	struct lookup *l = stub_lookup(in, INDICATOR_HASH, HASH);
+
+	struct batch *b = fake_submit(f, cfg, &l, 1, 5000);
+	assert_int_equal(f->calls->len, 1);
+	assert_string_equal(call_what(f, 0), "GET http://stub.example/hash/" HASH);
+	fake_answer_http(f, 0, 200, "unknown", -1);
+	fake_settle(f);
+	assert_int_equal(f->calls->len, 2);
+	assert_string_equal(call_what(f, 1), "POST http://stub.example/submit");
+	fake_answer_http(f, 1, 200, "id:J42", -1);
+	/* submitted: the message gets pending at once (SandboxWait 0) */
+	assert_true(engine_batch_done(f->engine, b));
+	assert_int_equal(l->result.status, LOOKUP_PENDING);
+	engine_batch_release(f->engine, b);
+
+	/* the job polls on the timers: hint 10 s, then back-off from 5 s */
+	fake_advance(f, 9999);
+	assert_int_equal(f->calls->len, 2);
+	fake_advance(f, 1);
+	assert_int_equal(f->calls->len, 3);
+	assert_string_equal(call_what(f, 2), "GET http://stub.example/job/J42");
+	fake_answer_http(f, 2, 200, "running", -1);
+	fake_advance(f, 5000);
+	assert_int_equal(f->calls->len, 4);
+	fake_answer_http(f, 3, 200, "malicious", -1);
+	fake_settle(f);
+
+	/* a later message with the same file: from the cache, no request */
+	struct lookup *again = stub_lookup(in, INDICATOR_HASH, HASH);
+	struct batch *b2 = engine_submit(f->engine, cfg, &again, 1, f->now_ms + 5000);
+	assert_true(engine_batch_done(f->engine, b2));
+	assert_int_equal(again->result.status, LOOKUP_MALICIOUS);
+	assert_true(again->result.cached);
+	engine_batch_release(f->engine, b2);
+	fake_settle(f);
+	assert_int_equal(f->calls->len, 4);
+	assert_int_equal(g_hash_table_size(f->engine->flights), 0);
+	stub_lookup_free(l);
+	stub_lookup_free(again);
+	fake_free(f);
+	config_unref(cfg);
+}
+
+/* Two messages with the same new attachment: one upload. */
+static void test_job_identical_submissions_joined(void **state)
+{
+	(void)state;
+	struct fake *f = fake_new(false);
+	struct integration *in = stub_integration("stubjob", "sandbox");
+	struct tm_config *cfg = stub_config(&in, 1);
+	struct lookup *a = stub_lookup(in, INDICATOR_HASH, HASH);
+	struct lookup *b = stub_lookup(in, INDICATOR_HASH, HASH);
+
+	struct batch *ba = fake_submit(f, cfg, &a, 1, 5000);
+	fake_answer_http(f, 0, 200, "unknown", -1);
+	fake_settle(f);
+	fake_answer_http(f, 1, 200, "id:J1", -1);
+	struct batch *bb = fake_submit(f, cfg, &b, 1, 5000);	/* while it runs */
+	assert_true(engine_batch_done(f->engine, bb));
+	assert_int_equal(b->result.status, LOOKUP_PENDING);
+	assert_int_equal(f->calls->len, 2);
+	unsigned uploads = 0;
+	for (guint i = 0; i < f->calls->len; i++)
+		uploads += strncmp(call_what(f, i), "POST", 4) == 0;
+	assert_int_equal(uploads, 1);
+	engine_batch_release(f->engine, ba);
+	engine_batch_release(f->engine, bb);
+	stub_lookup_free(a);
+	stub_lookup_free(b);
+	fake_free(f);
+	config_unref(cfg);
+}
+
+/* A job that never finishes ends as error/timeout, never clean, and is
+ * not cached: the next message asks again. */
+static void test_job_timeout_is_an_error(void **state)
+{
+	(void)state;
+	struct fake *f = fake_new(false);
+	struct integration *in = stub_integration("stubjob", "sandbox");
+	struct tm_config *cfg = stub_config(&in, 1);
+
+	struct lookup *l = stub_lookup(in, INDICATOR_HASH, HASH);
+	struct batch *b = fake_submit(f, cfg, &l, 1, 5000);
+	fake_answer_http(f, 0, 200, "unknown", -1);
+	fake_settle(f);
+	fake_answer_http(f, 1, 200, "id:J9", -1);
+	engine_batch_release(f->engine, b);
+	for (int s = 0; s < 700 && g_hash_table_size(f->engine->flights) > 0; s++) {
+		fake_advance(f, 1000);
+		if (fake_open_calls(f) > 0)
+			fake_answer_http(f, f->calls->len - 1, 200, "running", -1);
+	}
+	assert_int_equal(g_hash_table_size(f->engine->flights), 0);
+	/* polls: back-off 5, 10, 20, 40, 40... within 600 s */
+	assert_true(f->calls->len < 25);
+	/* not cached: the next message asks the hash again */
+	unsigned before = f->calls->len;
+	struct lookup *again = stub_lookup(in, INDICATOR_HASH, HASH);
+	struct batch *b2 = fake_submit(f, cfg, &again, 1, 5000);
+	assert_int_equal(f->calls->len, before + 1);
+	assert_string_equal(call_what(f, before), "GET http://stub.example/hash/" HASH);
+	engine_batch_release(f->engine, b2);
+	stub_lookup_free(again);
+	stub_lookup_free(l);
+	fake_free(f);
+	config_unref(cfg);
+}
+
+/* A SIGHUP reload: the job goes on, re-bound to the new snapshot's
+ * integration of the same name (here with a new APIURL). */
+static void test_job_survives_reload(void **state)
+{
+	(void)state;
+	struct fake *f = fake_new(false);
+	struct integration *old_in = stub_integration("stubjob", "sandbox");
+	struct tm_config *old_cfg = stub_config(&old_in, 1);
+	struct integration *new_in = stub_integration("stubjob", "sandbox");
+	g_free(new_in->api_url);
+	new_in->api_url = g_strdup("http://moved.example");
+	struct tm_config *new_cfg = stub_config(&new_in, 1);
+	struct lookup *l = stub_lookup(old_in, INDICATOR_HASH, HASH);
+	struct lookup *other = stub_lookup(new_in, INDICATOR_HASH, "00ff");
+
+	struct batch *b = fake_submit(f, old_cfg, &l, 1, 5000);
+	fake_answer_http(f, 0, 200, "unknown", -1);
+	fake_settle(f);
+	fake_answer_http(f, 1, 200, "id:J7", -1);
+	engine_batch_release(f->engine, b);
+	/* the reload: a message under the new snapshot, the old one let go */
+	struct batch *b2 = fake_submit(f, new_cfg, &other, 1, 5000);
+	fake_answer_http(f, 2, 200, "clean", -1);
+	engine_batch_release(f->engine, b2);
+	config_unref(old_cfg);
+	fake_advance(f, 10000);
+	assert_int_equal(f->calls->len, 4);
+	assert_string_equal(call_what(f, 3), "GET http://moved.example/job/J7");
+	fake_answer_http(f, 3, 200, "suspicious", -1);
+	fake_settle(f);
+	assert_int_equal(g_hash_table_size(f->engine->flights), 0);
+	stub_lookup_free(l);
+	stub_lookup_free(other);
+	fake_free(f);
+	config_unref(new_cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_job_pending_then_verdict_from_cache),
+		cmocka_unit_test(test_job_identical_submissions_joined),
+		cmocka_unit_test(test_job_timeout_is_an_error),
+		cmocka_unit_test(test_job_survives_reload),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
