@@ -115,6 +115,14 @@ static void call_free(gpointer data)
 	g_free(c);
 }
 
+static void on_job_finished(void *data, const struct lookup *lookup)
+{
+	struct fake *fake = data;
+
+	fake->jobs_finished++;
+	fake->last_job_status = lookup->result.status;
+}
+
 struct fake *fake_new(bool threaded)
 {
 	struct fake *fake = g_new0(struct fake, 1);
@@ -129,7 +137,10 @@ struct fake *fake_new(bool threaded)
 		.data = fake,
 		.manual = !threaded,
 	};
-	struct engine_options options = { .breaker_threshold = 5, .breaker_cooldown_ms = 30000 };
+	struct engine_options options = {
+		.breaker_threshold = 5, .breaker_cooldown_ms = 30000,
+		.job_finished = on_job_finished, .job_finished_data = fake,
+	};
 
 	fake->engine = engine_new_custom(&options, &custom, err, sizeof(err));
 	if (fake->engine == NULL)
@@ -314,6 +325,40 @@ static enum answer_class job_parse(const struct integration *in, struct lookup *
 	return http_parse(in, &lookup, 1, resp);
 }
 
+static void session_request(const struct integration *in, const struct lookup *lookup,
+			    const struct provider_job *job, struct http_request *req)
+{
+	g_string_printf(req->url, "%s/rate/%s?s=%s", in->api_url, lookup->indicator,
+			job->session ? job->session : "(none)");
+}
+
+static enum answer_class session_parse(const struct integration *in, struct lookup *lookup,
+				       struct provider_job *job, const struct http_response *resp)
+{
+	if (resp->status == 200 && strcmp(resp->body, "invalid-session") == 0) {
+		job->next = JOB_RELOGIN;
+		provider_set_result(lookup, LOOKUP_ERROR, "session refused");
+		return ANSWER_AUTH;
+	}
+	return http_parse(in, &lookup, 1, resp);
+}
+
+static void session_login(const struct integration *in, struct http_request *req)
+{
+	g_string_printf(req->url, "%s/login", in->api_url);
+	req->body = g_string_new("user=u&password=p");
+}
+
+static char *session_parse_login(const struct integration *in, const struct http_response *resp,
+				 char *err, size_t errlen)
+{
+	(void)in;
+	if (resp->status == 200 && strncmp(resp->body, "token:", 6) == 0)
+		return g_strdup(resp->body + 6);
+	g_snprintf(err, errlen, "HTTP %ld", resp->status);
+	return NULL;
+}
+
 static const struct provider_ops stubhttp_ops = {
 	.max_batch = 1, .supports = any_kind,
 	.build_request = http_build, .parse_response = http_parse,
@@ -326,7 +371,13 @@ static const struct provider_ops stubjob_ops = {
 	.job_request = job_request, .job_parse = job_parse,
 	.job_poll_min_s = 5, .job_poll_max_s = 40, .job_timeout_s = 600,
 };
+static const struct provider_ops stubsession_ops = {
+	.max_batch = 1, .supports = any_kind,
+	.job_request = session_request, .job_parse = session_parse,
+	.session_login = session_login, .session_parse_login = session_parse_login,
+};
 static const struct provider_type stub_types[] = {
+	{ .name = "stubsession", .display_name = "Stub session", .ops = &stubsession_ops },
 	{ .name = "stubhttp", .display_name = "Stub HTTP", .ops = &stubhttp_ops },
 	{ .name = "stubdns", .display_name = "Stub DNS", .ops = &stubdns_ops },
 	{ .name = "stubjob", .display_name = "Stub sandbox", .ops = &stubjob_ops },

@@ -32,6 +32,8 @@ struct fake {
 	bool auto_answer;	/* answer every HTTP call "clean" on the next turn */
 	struct engine *engine;
 	struct loop *engine_loop;
+	unsigned jobs_finished;	/* engine_options.job_finished calls */
+	enum lookup_status last_job_status;
 };
 
 /* A manual engine (no thread) on the fake clock and transport. */
@@ -53,7 +55,8 @@ unsigned fake_open_calls(const struct fake *fake);
  * "stubdns" (name = indicator; an A record = malicious, NXDOMAIN =
  * clean) and "stubjob" (sandbox: step 0 GET /hash/<ind> -> verdict or
  * "unknown"; step 1 POST /submit -> "id:<id>"; step 2+ GET /job/<id> ->
- * "running" or a verdict). */
+ * "running" or a verdict) and "stubsession" (POST /login -> "token:<t>";
+ * GET /rate/<ind>?s=<token> -> a verdict or "invalid-session"). */
 struct integration *stub_integration(const char *type, const char *name);
 struct tm_config *stub_config(struct integration *const *ins, size_t n);
 

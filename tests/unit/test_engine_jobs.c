@@ -166,11 +166,97 @@ static void test_job_survives_reload(void **state)
 	assert_string_equal(call_what(f, 3), "GET http://moved.example/job/J7");
 	fake_answer_http(f, 3, 200, "suspicious", -1);
 	fake_settle(f);
+	/* the after-the-fact hook saw the job's verdict */
+	assert_int_equal(f->jobs_finished, 1);
+	assert_int_equal(f->last_job_status, LOOKUP_SUSPICIOUS);
 	assert_int_equal(g_hash_table_size(f->engine->flights), 0);
 	stub_lookup_free(l);
 	stub_lookup_free(other);
 	fake_free(f);
 	config_unref(new_cfg);
+}
+
+static struct batch *ask(struct fake *f, struct tm_config *cfg, struct lookup **l,
+			 const struct integration *in, const char *indicator)
+{
+	*l = stub_lookup(in, INDICATOR_URL, indicator);
+	return fake_submit(f, cfg, l, 1, 5000);
+}
+
+/* Sessions (FortiSandbox): one login, the token reused; a refused token
+ * means one new login and the same request again; refused twice: error. */
+static void test_session_login_reuse_and_relogin(void **state)
+{
+	(void)state;
+	struct fake *f = fake_new(false);
+	struct integration *in = stub_integration("stubsession", "forti");
+	struct tm_config *cfg = stub_config(&in, 1);
+	struct lookup *x, *y, *z;
+
+	struct batch *bx = ask(f, cfg, &x, in, "x");
+	assert_string_equal(call_what(f, 0), "POST http://stub.example/login");
+	fake_answer_http(f, 0, 200, "token:T1", -1);
+	fake_settle(f);
+	assert_string_equal(call_what(f, 1), "GET http://stub.example/rate/x?s=T1");
+	fake_answer_http(f, 1, 200, "malicious", -1);
+	assert_int_equal(x->result.status, LOOKUP_MALICIOUS);
+
+	struct batch *by = ask(f, cfg, &y, in, "y");	/* no new login */
+	assert_string_equal(call_what(f, 2), "GET http://stub.example/rate/y?s=T1");
+	fake_answer_http(f, 2, 200, "invalid-session", -1);
+	fake_settle(f);
+	assert_string_equal(call_what(f, 3), "POST http://stub.example/login");
+	fake_answer_http(f, 3, 200, "token:T2", -1);
+	fake_settle(f);
+	assert_string_equal(call_what(f, 4), "GET http://stub.example/rate/y?s=T2");
+	fake_answer_http(f, 4, 200, "clean", -1);
+	assert_int_equal(y->result.status, LOOKUP_CLEAN);
+
+	struct batch *bz = ask(f, cfg, &z, in, "z");
+	fake_answer_http(f, 5, 200, "invalid-session", -1);
+	fake_settle(f);
+	fake_answer_http(f, 6, 200, "token:T3", -1);
+	fake_settle(f);
+	assert_string_equal(call_what(f, 7), "GET http://stub.example/rate/z?s=T3");
+	fake_answer_http(f, 7, 200, "invalid-session", -1);
+	fake_settle(f);
+	assert_int_equal(f->calls->len, 8);	/* no third login */
+	assert_int_equal(z->result.status, LOOKUP_ERROR);
+	assert_int_equal(z->result.error, LOOKUP_ERR_AUTH);
+	engine_batch_release(f->engine, bx);
+	engine_batch_release(f->engine, by);
+	engine_batch_release(f->engine, bz);
+	stub_lookup_free(x);
+	stub_lookup_free(y);
+	stub_lookup_free(z);
+	fake_free(f);
+	config_unref(cfg);
+}
+
+/* A refused login: the waiting lookups end as error/auth. */
+static void test_session_login_refused(void **state)
+{
+	(void)state;
+	struct fake *f = fake_new(false);
+	struct integration *in = stub_integration("stubsession", "forti");
+	struct tm_config *cfg = stub_config(&in, 1);
+	struct lookup *x, *y;
+
+	struct batch *bx = ask(f, cfg, &x, in, "x");
+	struct batch *by = ask(f, cfg, &y, in, "y");
+	assert_int_equal(f->calls->len, 1);	/* one login for both */
+	fake_answer_http(f, 0, 401, "", -1);
+	fake_settle(f);
+	assert_int_equal(x->result.status, LOOKUP_ERROR);
+	assert_int_equal(x->result.error, LOOKUP_ERR_AUTH);
+	assert_int_equal(y->result.error, LOOKUP_ERR_AUTH);
+	assert_non_null(strstr(x->result.details, "login failed"));
+	engine_batch_release(f->engine, bx);
+	engine_batch_release(f->engine, by);
+	stub_lookup_free(x);
+	stub_lookup_free(y);
+	fake_free(f);
+	config_unref(cfg);
 }
 
 int main(void)
@@ -180,6 +266,8 @@ int main(void)
 		cmocka_unit_test(test_job_identical_submissions_joined),
 		cmocka_unit_test(test_job_timeout_is_an_error),
 		cmocka_unit_test(test_job_survives_reload),
+		cmocka_unit_test(test_session_login_reuse_and_relogin),
+		cmocka_unit_test(test_session_login_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,8 +16,10 @@ void istate_free(gpointer data)
 	struct istate *st = data;
 
 	loop_timer_cancel(st->engine->loop, st->drain_timer);
+	loop_timer_cancel(st->engine->loop, st->batch_timer);
 	ratelimit_free(st->ratelimit);
 	g_ptr_array_unref(st->to_batch);
+	session_forget(st);
 	g_queue_clear(&st->lanes);
 	g_hash_table_destroy(st->lane_by_id);
 	g_free(st->rate_spec);
@@ -61,6 +63,7 @@ struct istate *istate_get(struct engine *engine, const struct integration *in)
 		st->name = g_strdup(in->name);
 		st->engine = engine;
 		st->to_batch = g_ptr_array_new();
+		st->session_wait = g_ptr_array_new();
 		st->lane_by_id = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, lane_free);
 		g_queue_init(&st->lanes);
 		breaker_init(&st->breaker, engine->breaker_threshold,
@@ -183,10 +186,16 @@ void admission_drain(struct engine *engine, struct istate *st)
 			flight_fail(engine, f, LOOKUP_ERROR, LOOKUP_ERR_TIMEOUT, "deadline");
 			continue;
 		}
+		if (session_needed(st, f)) {
+			session_park(engine, st, f);
+			continue;
+		}
 		if (admit(engine, st, &f, 1, &probe))
 			request_start_for(engine, st, &f, 1, probe);
 	}
 }
+
+static void flush_batch(void *data);
 
 void admission_enqueue(struct engine *engine, struct flight *f)
 {
@@ -194,6 +203,10 @@ void admission_enqueue(struct engine *engine, struct flight *f)
 
 	f->stage = FLIGHT_QUEUED;
 	if (ops->max_batch > 1) {
+		/* gathered until the end of this turn of the loop */
+		if (f->state->batch_timer == 0)
+			f->state->batch_timer = loop_timer_add(engine->loop, loop_now_ms(engine->loop),
+							       flush_batch, f->state);
 		g_ptr_array_add(f->state->to_batch, f);
 		return;
 	}
@@ -210,30 +223,26 @@ void admission_enqueue_job_step(struct engine *engine, struct flight *f)
 
 /* Batching providers: everything gathered this turn goes out in requests
  * of up to max_batch lookups; each request costs one token. */
-void admission_flush_batches(struct engine *engine)
+static void flush_batch(void *data)
 {
-	GHashTableIter iter;
-	gpointer value;
+	struct istate *st = data;
+	struct engine *engine = st->engine;
+	GPtrArray *all = st->to_batch;
 	bool probe;
 
-	g_hash_table_iter_init(&iter, engine->states);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		struct istate *st = value;
-		GPtrArray *all = st->to_batch;
+	st->batch_timer = 0;
+	if (all->len == 0)
+		return;
+	st->to_batch = g_ptr_array_new();
+	unsigned max = engine_ops_of(((struct flight *)all->pdata[0])->integration)->max_batch;
+	for (guint start = 0; start < all->len; start += max) {
+		guint n = MIN(max, all->len - start);
+		struct flight **group = (struct flight **)&all->pdata[start];
 
-		if (all->len == 0)
-			continue;
-		st->to_batch = g_ptr_array_new();
-		unsigned max = engine_ops_of(((struct flight *)all->pdata[0])->integration)->max_batch;
-		for (guint start = 0; start < all->len; start += max) {
-			guint n = MIN(max, all->len - start);
-			struct flight **group = (struct flight **)&all->pdata[start];
-
-			if (admit(engine, st, group, n, &probe))
-				request_start_for(engine, st, group, n, probe);
-		}
-		g_ptr_array_unref(all);
+		if (admit(engine, st, group, n, &probe))
+			request_start_for(engine, st, group, n, probe);
 	}
+	g_ptr_array_unref(all);
 }
 
 /* A request is over: its slot (and a probe it did not report) goes back

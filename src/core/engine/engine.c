@@ -63,7 +63,6 @@ static void on_wake(void *data)
 	pthread_mutex_unlock(&engine->lock);
 	while ((b = g_queue_pop_head(&taken)) != NULL)
 		flights_take_batch(engine, b);
-	admission_flush_batches(engine);
 }
 
 static void *engine_thread(void *arg)
@@ -99,6 +98,10 @@ struct engine *engine_new_custom(const struct engine_options *options,
 				    ? options->breaker_threshold : 5;
 	engine->breaker_cooldown_ms = options && options->breaker_cooldown_ms
 				      ? options->breaker_cooldown_ms : 30000;
+	if (options != NULL) {
+		engine->job_finished = options->job_finished;
+		engine->job_finished_data = options->job_finished_data;
+	}
 	engine->loop = loop_new(custom ? custom->clock : NULL, on_wake, engine);
 	if (engine->loop == NULL) {
 		snprintf(err, errlen, "engine: %s", strerror(errno));

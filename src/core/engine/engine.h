@@ -72,6 +72,12 @@ struct engine_options {
 	const char *ca_file;	/* CA bundle for TLS verification; NULL: system */
 	unsigned breaker_threshold;	/* consecutive failures; 0: default 5 */
 	unsigned breaker_cooldown_ms;	/* 0: default 30 s */
+	/* Called on the engine thread when a job that had been submitted
+	 * (its waiters got `pending`) ends, with the job's lookup and its
+	 * final result, for issue 12's after-the-fact alert. It must not
+	 * block (queue the work, return). NULL: none. */
+	void (*job_finished)(void *data, const struct lookup *lookup);
+	void *job_finished_data;
 };
 
 /* Starts the engine thread. NULL with err set on failure. */

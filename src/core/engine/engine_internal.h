@@ -60,6 +60,8 @@ struct job {
 	int64_t created_ms;
 	unsigned backoff_s;		/* the next poll's delay when no hint */
 	bool submitted;			/* a poll was asked for: waiters get pending */
+	bool relogged;			/* this step already caused a new login */
+	char *session;			/* the token copy this job's request used */
 	uint64_t poll_timer;
 };
 
@@ -119,6 +121,10 @@ struct istate {
 	GHashTable *lane_by_id;		/* id -> struct lane * */
 	GPtrArray *to_batch;		/* flights of a batching provider, this turn */
 	uint64_t drain_timer;		/* re-run the queue (pause/rate ends) */
+	uint64_t batch_timer;		/* send to_batch at the end of this turn */
+	char *session;			/* session token (session.c), a secret */
+	struct login *login;		/* the login running, or NULL */
+	GPtrArray *session_wait;	/* flights waiting for the login */
 };
 
 struct engine {
@@ -141,6 +147,8 @@ struct engine {
 	struct tm_config *latest_cfg;	/* the newest snapshot seen: jobs re-bind to it */
 	unsigned breaker_threshold;
 	int64_t breaker_cooldown_ms;
+	void (*job_finished)(void *data, const struct lookup *lookup);
+	void *job_finished_data;
 	uint64_t next_lane;
 };
 
@@ -167,7 +175,6 @@ void istate_free(gpointer data);
 void admission_enqueue(struct engine *engine, struct flight *flight);
 /* The next request of a job: ahead of the lanes (it already waited). */
 void admission_enqueue_job_step(struct engine *engine, struct flight *flight);
-void admission_flush_batches(struct engine *engine);
 void admission_release(struct engine *engine, struct request *req);
 void admission_drain(struct engine *engine, struct istate *st);
 /* A retry or the next step of a job: a RateLimit token again. */
@@ -175,7 +182,19 @@ bool admission_take_token(struct istate *st, int64_t now_ms);
 void admission_pause(struct engine *engine, struct istate *st, enum answer_class class,
 		     long retry_after_s, const char *name, const char *why);
 
+/* session.c */
+struct login;
+bool session_needed(const struct istate *st, const struct flight *flight);
+void session_park(struct engine *engine, struct istate *st, struct flight *flight);
+/* The token was refused: forget it unless a new login replaced it. */
+void session_refused(struct istate *st, const char *token);
+/* Gives the job its own copy of the current token (job->pj.session). */
+void session_copy_to(const struct istate *st, struct job *job);
+void session_login_free(struct login *login);
+void session_forget(struct istate *st);
+
 /* request.c */
+void request_http_clear(struct http_request *http);
 void request_start_for(struct engine *engine, struct istate *st,
 		       struct flight **flights, size_t n, bool probe);
 void request_free(struct request *req);

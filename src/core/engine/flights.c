@@ -125,6 +125,8 @@ void flight_finish(struct engine *engine, struct flight *flight)
 
 	res->latency_ms = (unsigned)(loop_now_ms(engine->loop) - flight->started_ms);
 	cache_store(engine, flight);
+	if (flight->job != NULL && flight->job->submitted && engine->job_finished != NULL)
+		engine->job_finished(engine->job_finished_data, &flight->work);
 	pthread_mutex_lock(&engine->lock);
 	for (guint i = 0; i < flight->waiters->len; i++) {
 		struct waiter *w = g_ptr_array_index(flight->waiters, i);

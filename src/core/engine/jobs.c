@@ -43,6 +43,9 @@ struct job *job_new_for(struct engine *engine, const struct integration *in)
 void job_free(struct engine *engine, struct job *job)
 {
 	loop_timer_cancel(engine->loop, job->poll_timer);
+	if (job->session != NULL)
+		memset(job->session, 0, strlen(job->session));
+	g_free(job->session);
 	g_free(job->pj.id);
 	g_free(job);
 }
@@ -159,8 +162,26 @@ static void wait_for_poll(struct engine *engine, struct flight *f)
 					 poll_now, f);
 }
 
+/* The provider refused the session token: one new login, then the
+ * same step again; a second refusal ends the lookup. */
+static bool relogin(struct engine *engine, struct flight *f)
+{
+	if (f->job->relogged) {
+		provider_set_result(&f->work, LOOKUP_ERROR, "session refused after a new login");
+		f->work.result.error = LOOKUP_ERR_AUTH;
+		return false;
+	}
+	f->job->relogged = true;
+	session_refused(f->state, f->job->session);
+	admission_enqueue_job_step(engine, f);
+	return true;
+}
+
 bool job_after_answer(struct engine *engine, struct flight *f, enum answer_class class)
 {
+	if (class == ANSWER_DECIDED && f->job->pj.next == JOB_RELOGIN)
+		return relogin(engine, f);
+	f->job->relogged = false;
 	if (class != ANSWER_DECIDED || f->job->pj.next == JOB_FINISHED)
 		return false;
 	if (timed_out(engine, f))

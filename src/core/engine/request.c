@@ -17,7 +17,7 @@
 
 static void on_answer(void *ctx, const struct transport_answer *answer);
 
-static void http_clear(struct http_request *http)
+void request_http_clear(struct http_request *http)
 {
 	if (http->url != NULL)
 		g_string_free(http->url, TRUE);
@@ -40,7 +40,7 @@ void request_free(struct request *req)
 		engine->transport->ops->cancel(engine->transport, req->call);
 	loop_timer_cancel(engine->loop, req->timeout_timer);
 	g_hash_table_remove(engine->requests, req);
-	http_clear(&req->http);
+	request_http_clear(&req->http);
 	g_ptr_array_unref(req->flights);
 	g_free(req->batch);
 	g_free(req);
@@ -107,8 +107,10 @@ static bool send_attempt(struct request *req)
 			req->http.headers = g_ptr_array_new_with_free_func(g_free);
 			req->http.url = g_string_new(NULL);
 			req->http.method = "GET";
-			if (first->job != NULL)
+			if (first->job != NULL) {
+				session_copy_to(req->state, first->job);
 				job_build(first, &req->http);
+			}
 			else
 				ops->build_request(in, req->batch, req->flights->len, &req->http);
 		}
@@ -190,6 +192,13 @@ static enum answer_class read_answer(struct request *req, const struct transport
 	return ops->parse_response(in, req->batch, n, &a->http);
 }
 
+static bool job_wants_login(const struct request *req)
+{
+	const struct flight *first = g_ptr_array_index(req->flights, 0);
+
+	return first->job != NULL && first->job->pj.next == JOB_RELOGIN;
+}
+
 static bool all_invalid(const struct request *req)
 {
 	for (guint i = 0; i < req->flights->len; i++)
@@ -265,6 +274,8 @@ static void on_answer(void *ctx, const struct transport_answer *a)
 	loop_timer_cancel(engine->loop, req->timeout_timer);
 	req->timeout_timer = 0;
 	class = read_answer(req, a, &indicator_fault);
+	if (job_wants_login(req))
+		class = ANSWER_DECIDED;		/* the provider answered; jobs.c logs in again */
 	set_error_kinds(req, class, a);
 	if (retry(req, class, a->http.retry_after_s))
 		return;

@@ -37,6 +37,8 @@ enum job_next {
 	JOB_FINISHED,		/* the lookup's result is final */
 	JOB_STEP_NOW,		/* send job->step now */
 	JOB_POLL_LATER,		/* send job->step after job->poll_after_s */
+	JOB_RELOGIN,		/* the session token was refused: log in
+				 * again (once) and send job->step again */
 };
 
 struct provider_job {
@@ -47,6 +49,9 @@ struct provider_job {
 	unsigned poll_after_s;	/* hint for JOB_POLL_LATER; 0: engine back-off */
 	enum job_next next;	/* set by every job_parse */
 	unsigned polls;		/* polls so far (engine-maintained) */
+	const char *session;	/* the integration's session token (providers
+				 * with session_login), set by the engine; a
+				 * secret: never logged */
 };
 
 /* What an answer means for retries and the circuit breaker. */
@@ -114,6 +119,23 @@ struct provider_ops {
 	unsigned job_poll_min_s;	/* first poll interval; 0: 5 s */
 	unsigned job_poll_max_s;	/* back-off cap; 0: 60 s */
 	unsigned job_timeout_s;		/* give up; 0: 900 s */
+
+	/* ---- sessions (FortiSandbox): log in once, reuse the token ----
+	 * For job-based providers. With session_login set, the engine logs
+	 * the integration in before its first request and keeps the token
+	 * (per integration name, across reloads) for every later request:
+	 * job_request and job_parse find it in job->session. A job_parse
+	 * that sees the token refused sets job->next = JOB_RELOGIN: the
+	 * engine logs in again, once, and sends the same step again; a
+	 * second refusal ends the lookup as error/auth. A refused login ends
+	 * the waiting lookups as error/auth and pauses the integration as
+	 * for ANSWER_AUTH. The login takes no RateLimit token. */
+	void (*session_login)(const struct integration *in, struct http_request *req);
+	/* The token of a login answer (g_malloc'd), or NULL when the login
+	 * failed, with the reason (never the password) in err. */
+	char *(*session_parse_login)(const struct integration *in,
+				     const struct http_response *resp,
+				     char *err, size_t errlen);
 };
 
 /* ---- helpers shared by the providers (provider_util.c) ---- */
