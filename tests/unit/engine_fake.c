@@ -435,3 +435,29 @@ void stub_lookup_free(struct lookup *l)
 	g_free(l->result.details);
 	g_free(l);
 }
+
+const char *call_what(struct fake *fake, unsigned index)
+{
+	return ((struct fake_call *)g_ptr_array_index(fake->calls, index))->what;
+}
+
+int env_up(void **state, const char *type, const char *name)
+{
+	struct env *e = g_new0(struct env, 1);
+
+	e->f = fake_new(false);
+	e->in = stub_integration(type, name);
+	e->cfg = stub_config(&e->in, 1);
+	*state = e;
+	return 0;
+}
+
+int env_down(void **state)
+{
+	struct env *e = *state;
+
+	fake_free(e->f);
+	config_unref(e->cfg);
+	g_free(e);
+	return 0;
+}

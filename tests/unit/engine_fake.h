@@ -68,4 +68,16 @@ void stub_lookup_free(struct lookup *lookup);
 struct batch *fake_submit(struct fake *fake, struct tm_config *cfg,
 			  struct lookup **lookups, size_t n, int64_t deadline_ms);
 
+/* The text of the engine's index-th call ("GET url", a DNS name). */
+const char *call_what(struct fake *fake, unsigned index);
+
+/* A cmocka fixture: one fake engine, one stub integration in a config. */
+struct env {
+	struct fake *f;
+	struct integration *in;
+	struct tm_config *cfg;
+};
+int env_up(void **state, const char *type, const char *name);
+int env_down(void **state);
+
 #endif

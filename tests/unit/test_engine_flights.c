@@ -15,19 +15,20 @@
 #include "engine_fake.h"
 #include "engine/engine_internal.h"
 
-static const char *call_what(struct fake *f, unsigned i)
+static int http_env(void **state)
 {
-	return ((struct fake_call *)g_ptr_array_index(f->calls, i))->what;
+	return env_up(state, "stubhttp", "vt");
 }
 
 /* Two messages ask the same thing: one request, both answered; a third
  * is answered from the cache on its own thread (no submission). */
 static void test_single_flight_then_cache_fast_path(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new(false);
-	struct integration *in = stub_integration("stubhttp", "vt");
-	struct tm_config *cfg = stub_config(&in, 1);
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct tm_config *cfg = e->cfg;
+
 	struct lookup *a = stub_lookup(in, INDICATOR_URL, "u1");
 	struct lookup *b = stub_lookup(in, INDICATOR_URL, "u1");
 	struct lookup *c = stub_lookup(in, INDICATOR_URL, "u1");
@@ -54,22 +55,21 @@ static void test_single_flight_then_cache_fast_path(void **state)
 	assert_int_equal(st.requests, 1);
 	assert_int_equal(st.joined, 1);
 	assert_int_equal(st.cache_hits, 1);
-	fake_free(f);
 	stub_lookup_free(a);
 	stub_lookup_free(b);
 	stub_lookup_free(c);
-	config_unref(cfg);
 }
 
 /* Deadline: the waiter gets error/timeout at its deadline; a queued
  * lookup whose every waiter has gone is never sent (issue 17 item 2). */
 static void test_deadline_drops_queued_lookup(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new(false);
-	struct integration *in = stub_integration("stubhttp", "vt");
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct tm_config *cfg = e->cfg;
 	in->max_in_flight = 1;
-	struct tm_config *cfg = stub_config(&in, 1);
+
 	struct lookup *a = stub_lookup(in, INDICATOR_URL, "slow");
 	struct lookup *b = stub_lookup(in, INDICATOR_URL, "queued");
 
@@ -88,21 +88,20 @@ static void test_deadline_drops_queued_lookup(void **state)
 	assert_int_equal(a->result.status, LOOKUP_CLEAN);
 	engine_batch_release(f->engine, ba);
 	engine_batch_release(f->engine, bb);
-	fake_free(f);
 	stub_lookup_free(a);
 	stub_lookup_free(b);
-	config_unref(cfg);
 }
 
 /* One message with many lookups does not starve the next (issue 17
  * item 2): with MaxInFlight 1 the second message's lookup goes second. */
 static void test_fair_queuing_between_messages(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new(false);
-	struct integration *in = stub_integration("stubhttp", "vt");
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct tm_config *cfg = e->cfg;
 	in->max_in_flight = 1;
-	struct tm_config *cfg = stub_config(&in, 1);
+
 	struct lookup *big[50], *small = stub_lookup(in, INDICATOR_URL, "other-message");
 
 	for (int i = 0; i < 50; i++) {
@@ -122,11 +121,9 @@ static void test_fair_queuing_between_messages(void **state)
 	engine_batch_release(f->engine, bs);
 	engine_batch_release(f->engine, bb);	/* gives up: the rest is dropped */
 	fake_advance(f, 60000);
-	fake_free(f);
 	for (int i = 0; i < 50; i++)
 		stub_lookup_free(big[i]);
 	stub_lookup_free(small);
-	config_unref(cfg);
 }
 
 /* Defect 1: the per-integration state table belongs to the engine
@@ -134,10 +131,11 @@ static void test_fair_queuing_between_messages(void **state)
  * under a lock the engine thread did not take while walking it). */
 static void test_defect1_state_table_race(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new(false);
-	struct integration *in = stub_integration("stubhttp", "new-one");
-	struct tm_config *cfg = stub_config(&in, 1);
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct tm_config *cfg = e->cfg;
+
 	struct lookup *a = stub_lookup(in, INDICATOR_URL, "x");
 
 	struct batch *b = engine_submit(f->engine, cfg, &a, 1, f->now_ms + 1000);
@@ -145,9 +143,7 @@ static void test_defect1_state_table_race(void **state)
 	fake_settle(f);		/* the engine thread's turn */
 	assert_int_equal(g_hash_table_size(f->engine->states), 1);
 	engine_batch_release(f->engine, b);
-	fake_free(f);
 	stub_lookup_free(a);
-	config_unref(cfg);
 }
 
 struct stress {
@@ -211,10 +207,11 @@ static void test_defect1_state_table_race_threads(void **state)
  * cap (MAX_PAUSE_S), not for ever, and without overflow. */
 static void test_defect3_retry_after_huge_is_capped(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new(false);
-	struct integration *in = stub_integration("stubhttp", "md");
-	struct tm_config *cfg = stub_config(&in, 1);
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct tm_config *cfg = e->cfg;
+
 	struct lookup *a = stub_lookup(in, INDICATOR_URL, "a");
 	struct lookup *b = stub_lookup(in, INDICATOR_URL, "b");
 	struct lookup *c = stub_lookup(in, INDICATOR_URL, "c");
@@ -237,21 +234,20 @@ static void test_defect3_retry_after_huge_is_capped(void **state)
 	engine_batch_release(f->engine, ba);
 	engine_batch_release(f->engine, bb);
 	engine_batch_release(f->engine, bc);
-	fake_free(f);
 	stub_lookup_free(a);
 	stub_lookup_free(b);
 	stub_lookup_free(c);
-	config_unref(cfg);
 }
 
 /* Defect 9: a retry that cannot start keeps the first failure's reason
  * (the old code cleared it first: an error without a reason). */
 static void test_defect9_retry_keeps_error_text(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new(false);
-	struct integration *in = stub_integration("stubhttp", "vt");
-	struct tm_config *cfg = stub_config(&in, 1);
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct tm_config *cfg = e->cfg;
+
 	struct lookup *a = stub_lookup(in, INDICATOR_URL, "a");
 
 	struct batch *ba = fake_submit(f, cfg, &a, 1, 5000);
@@ -264,19 +260,18 @@ static void test_defect9_retry_keeps_error_text(void **state)
 	assert_non_null(strstr(a->result.details, "503"));
 	assert_int_equal(a->result.error, LOOKUP_ERR_PROVIDER);
 	engine_batch_release(f->engine, ba);
-	fake_free(f);
 	stub_lookup_free(a);
-	config_unref(cfg);
 }
 
 /* Defect 9: a retry needs a RateLimit token like any request. */
 static void test_defect9_retry_takes_a_rate_token(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new(false);
-	struct integration *in = stub_integration("stubhttp", "vt");
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct tm_config *cfg = e->cfg;
 	in->rate_limit = g_strdup("1/minute");
-	struct tm_config *cfg = stub_config(&in, 1);
+
 	struct lookup *a = stub_lookup(in, INDICATOR_URL, "a");
 
 	struct batch *ba = fake_submit(f, cfg, &a, 1, 5000);
@@ -285,19 +280,18 @@ static void test_defect9_retry_takes_a_rate_token(void **state)
 	assert_int_equal(f->calls->len, 1);	/* no token: no retry */
 	assert_int_equal(a->result.status, LOOKUP_ERROR);
 	engine_batch_release(f->engine, ba);
-	fake_free(f);
 	stub_lookup_free(a);
-	config_unref(cfg);
 }
 
 /* Defect 9: a RateLimit that does not parse never means unlimited. */
 static void test_defect9_bad_ratelimit_fails_closed(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new(false);
-	struct integration *in = stub_integration("stubhttp", "vt");
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct tm_config *cfg = e->cfg;
 	in->rate_limit = g_strdup("lots/fortnight");
-	struct tm_config *cfg = stub_config(&in, 1);
+
 	struct lookup *a = stub_lookup(in, INDICATOR_URL, "a");
 
 	struct batch *ba = fake_submit(f, cfg, &a, 1, 5000);
@@ -306,9 +300,7 @@ static void test_defect9_bad_ratelimit_fails_closed(void **state)
 	assert_int_equal(a->result.status, LOOKUP_RATE_LIMITED);
 	assert_int_equal(a->result.error, LOOKUP_ERR_QUOTA);
 	engine_batch_release(f->engine, ba);
-	fake_free(f);
 	stub_lookup_free(a);
-	config_unref(cfg);
 }
 
 /* Issue 17 item 3: names c-ares refuses locally and 4xx answers for one
@@ -430,15 +422,15 @@ static void test_reload_with_a_dns_change(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_single_flight_then_cache_fast_path),
-		cmocka_unit_test(test_deadline_drops_queued_lookup),
-		cmocka_unit_test(test_fair_queuing_between_messages),
-		cmocka_unit_test(test_defect1_state_table_race),
+		cmocka_unit_test_setup_teardown(test_single_flight_then_cache_fast_path, http_env, env_down),
+		cmocka_unit_test_setup_teardown(test_deadline_drops_queued_lookup, http_env, env_down),
+		cmocka_unit_test_setup_teardown(test_fair_queuing_between_messages, http_env, env_down),
+		cmocka_unit_test_setup_teardown(test_defect1_state_table_race, http_env, env_down),
 		cmocka_unit_test(test_defect1_state_table_race_threads),
-		cmocka_unit_test(test_defect3_retry_after_huge_is_capped),
-		cmocka_unit_test(test_defect9_retry_keeps_error_text),
-		cmocka_unit_test(test_defect9_retry_takes_a_rate_token),
-		cmocka_unit_test(test_defect9_bad_ratelimit_fails_closed),
+		cmocka_unit_test_setup_teardown(test_defect3_retry_after_huge_is_capped, http_env, env_down),
+		cmocka_unit_test_setup_teardown(test_defect9_retry_keeps_error_text, http_env, env_down),
+		cmocka_unit_test_setup_teardown(test_defect9_retry_takes_a_rate_token, http_env, env_down),
+		cmocka_unit_test_setup_teardown(test_defect9_bad_ratelimit_fails_closed, http_env, env_down),
 		cmocka_unit_test(test_breaker_ignores_indicator_refusals),
 		cmocka_unit_test(test_breaker_opens_on_provider_failures),
 		cmocka_unit_test(test_reload_with_a_dns_change),

@@ -16,27 +16,42 @@
 
 #define HASH "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
 
-static const char *call_what(struct fake *f, unsigned i)
+static int job_env(void **state)
 {
-	return ((struct fake_call *)g_ptr_array_index(f->calls, i))->what;
+	return env_up(state, "stubjob", "sandbox");
+}
+
+static int session_env(void **state)
+{
+	return env_up(state, "stubsession", "forti");
+}
+
+/* A message with HASH: hash unknown, upload, job id: pending. */
+static struct batch *submit_job(struct fake *f, struct tm_config *cfg, struct lookup *l,
+				const char *job_answer)
+{
+	unsigned first = f->calls->len;
+	struct batch *b = fake_submit(f, cfg, &l, 1, 5000);
+
+	assert_string_equal(call_what(f, first), "GET http://stub.example/hash/" HASH);
+	fake_answer_http(f, first, 200, "unknown", -1);
+	fake_settle(f);
+	assert_int_equal(f->calls->len, first + 2);
+	assert_string_equal(call_what(f, first + 1), "POST http://stub.example/submit");
+	fake_answer_http(f, first + 1, 200, job_answer, -1);
+	return b;
 }
 
 static void test_job_pending_then_verdict_from_cache(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new(false);
-	struct integration *in = stub_integration("stubjob", "sandbox");
-	struct tm_config *cfg = stub_config(&in, 1);
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct tm_config *cfg = e->cfg;
+
 	struct lookup *l = stub_lookup(in, INDICATOR_HASH, HASH);
 
-	struct batch *b = fake_submit(f, cfg, &l, 1, 5000);
-	assert_int_equal(f->calls->len, 1);
-	assert_string_equal(call_what(f, 0), "GET http://stub.example/hash/" HASH);
-	fake_answer_http(f, 0, 200, "unknown", -1);
-	fake_settle(f);
-	assert_int_equal(f->calls->len, 2);
-	assert_string_equal(call_what(f, 1), "POST http://stub.example/submit");
-	fake_answer_http(f, 1, 200, "id:J42", -1);
+	struct batch *b = submit_job(f, cfg, l, "id:J42");
 	/* submitted: the message gets pending at once (SandboxWait 0) */
 	assert_true(engine_batch_done(f->engine, b));
 	assert_int_equal(l->result.status, LOOKUP_PENDING);
@@ -66,24 +81,20 @@ static void test_job_pending_then_verdict_from_cache(void **state)
 	assert_int_equal(g_hash_table_size(f->engine->flights), 0);
 	stub_lookup_free(l);
 	stub_lookup_free(again);
-	fake_free(f);
-	config_unref(cfg);
 }
 
 /* Two messages with the same new attachment: one upload. */
 static void test_job_identical_submissions_joined(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new(false);
-	struct integration *in = stub_integration("stubjob", "sandbox");
-	struct tm_config *cfg = stub_config(&in, 1);
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct tm_config *cfg = e->cfg;
+
 	struct lookup *a = stub_lookup(in, INDICATOR_HASH, HASH);
 	struct lookup *b = stub_lookup(in, INDICATOR_HASH, HASH);
 
-	struct batch *ba = fake_submit(f, cfg, &a, 1, 5000);
-	fake_answer_http(f, 0, 200, "unknown", -1);
-	fake_settle(f);
-	fake_answer_http(f, 1, 200, "id:J1", -1);
+	struct batch *ba = submit_job(f, cfg, a, "id:J1");
 	struct batch *bb = fake_submit(f, cfg, &b, 1, 5000);	/* while it runs */
 	assert_true(engine_batch_done(f->engine, bb));
 	assert_int_equal(b->result.status, LOOKUP_PENDING);
@@ -96,24 +107,20 @@ static void test_job_identical_submissions_joined(void **state)
 	engine_batch_release(f->engine, bb);
 	stub_lookup_free(a);
 	stub_lookup_free(b);
-	fake_free(f);
-	config_unref(cfg);
 }
 
 /* A job that never finishes ends as error/timeout, never clean, and is
  * not cached: the next message asks again. */
 static void test_job_timeout_is_an_error(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new(false);
-	struct integration *in = stub_integration("stubjob", "sandbox");
-	struct tm_config *cfg = stub_config(&in, 1);
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct tm_config *cfg = e->cfg;
+
 
 	struct lookup *l = stub_lookup(in, INDICATOR_HASH, HASH);
-	struct batch *b = fake_submit(f, cfg, &l, 1, 5000);
-	fake_answer_http(f, 0, 200, "unknown", -1);
-	fake_settle(f);
-	fake_answer_http(f, 1, 200, "id:J9", -1);
+	struct batch *b = submit_job(f, cfg, l, "id:J9");
 	engine_batch_release(f->engine, b);
 	for (int s = 0; s < 700 && g_hash_table_size(f->engine->flights) > 0; s++) {
 		fake_advance(f, 1000);
@@ -132,8 +139,6 @@ static void test_job_timeout_is_an_error(void **state)
 	engine_batch_release(f->engine, b2);
 	stub_lookup_free(again);
 	stub_lookup_free(l);
-	fake_free(f);
-	config_unref(cfg);
 }
 
 /* A SIGHUP reload: the job goes on, re-bound to the new snapshot's
@@ -151,10 +156,7 @@ static void test_job_survives_reload(void **state)
 	struct lookup *l = stub_lookup(old_in, INDICATOR_HASH, HASH);
 	struct lookup *other = stub_lookup(new_in, INDICATOR_HASH, "00ff");
 
-	struct batch *b = fake_submit(f, old_cfg, &l, 1, 5000);
-	fake_answer_http(f, 0, 200, "unknown", -1);
-	fake_settle(f);
-	fake_answer_http(f, 1, 200, "id:J7", -1);
+	struct batch *b = submit_job(f, old_cfg, l, "id:J7");
 	engine_batch_release(f->engine, b);
 	/* the reload: a message under the new snapshot, the old one let go */
 	struct batch *b2 = fake_submit(f, new_cfg, &other, 1, 5000);
@@ -187,10 +189,11 @@ static struct batch *ask(struct fake *f, struct tm_config *cfg, struct lookup **
  * means one new login and the same request again; refused twice: error. */
 static void test_session_login_reuse_and_relogin(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new(false);
-	struct integration *in = stub_integration("stubsession", "forti");
-	struct tm_config *cfg = stub_config(&in, 1);
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct tm_config *cfg = e->cfg;
+
 	struct lookup *x, *y, *z;
 
 	struct batch *bx = ask(f, cfg, &x, in, "x");
@@ -229,17 +232,16 @@ static void test_session_login_reuse_and_relogin(void **state)
 	stub_lookup_free(x);
 	stub_lookup_free(y);
 	stub_lookup_free(z);
-	fake_free(f);
-	config_unref(cfg);
 }
 
 /* A refused login: the waiting lookups end as error/auth. */
 static void test_session_login_refused(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new(false);
-	struct integration *in = stub_integration("stubsession", "forti");
-	struct tm_config *cfg = stub_config(&in, 1);
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct tm_config *cfg = e->cfg;
+
 	struct lookup *x, *y;
 
 	struct batch *bx = ask(f, cfg, &x, in, "x");
@@ -255,19 +257,17 @@ static void test_session_login_refused(void **state)
 	engine_batch_release(f->engine, by);
 	stub_lookup_free(x);
 	stub_lookup_free(y);
-	fake_free(f);
-	config_unref(cfg);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_job_pending_then_verdict_from_cache),
-		cmocka_unit_test(test_job_identical_submissions_joined),
-		cmocka_unit_test(test_job_timeout_is_an_error),
+		cmocka_unit_test_setup_teardown(test_job_pending_then_verdict_from_cache, job_env, env_down),
+		cmocka_unit_test_setup_teardown(test_job_identical_submissions_joined, job_env, env_down),
+		cmocka_unit_test_setup_teardown(test_job_timeout_is_an_error, job_env, env_down),
 		cmocka_unit_test(test_job_survives_reload),
-		cmocka_unit_test(test_session_login_reuse_and_relogin),
-		cmocka_unit_test(test_session_login_refused),
+		cmocka_unit_test_setup_teardown(test_session_login_reuse_and_relogin, session_env, env_down),
+		cmocka_unit_test_setup_teardown(test_session_login_refused, session_env, env_down),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,8 +19,6 @@
 #include "engine/transport.h"
 #include "util/log.h"
 
-#define PART_DNS 2
-
 struct dns_channel {
 	struct dns_transport *owner;
 	char *name;		/* the integration's */
@@ -239,7 +237,7 @@ static void early_done(void *arg, int status, int timeouts, unsigned char *abuf,
 	(void)timeouts;
 	(void)abuf;
 	(void)alen;
-	if (call->base.part != PART_DNS + 1) {	/* the query was already started */
+	if (call->base.part != TRANSPORT_PART_DNS_STARTING) {	/* the query was already started */
 		query_done(arg, status, timeouts, abuf, alen);
 		return;
 	}
@@ -262,13 +260,13 @@ struct transport_call *dns_transport_query(struct dns_transport *d,
 		return NULL;
 	struct dns_call *call = g_new0(struct dns_call, 1);
 
-	call->base.part = PART_DNS + 1;	/* "starting": see early_done */
+	call->base.part = TRANSPORT_PART_DNS_STARTING;	/* "starting": see early_done */
 	call->channel = c;
 	call->cb = cb;
 	call->ctx = ctx;
 	c->pending++;
 	ares_query(c->ares, name, ns_c_in, ns_t_a, early_done, call);
-	call->base.part = PART_DNS;
+	call->base.part = TRANSPORT_PART_DNS;
 	channel_rearm(c);
 	return &call->base;
 }

@@ -5,8 +5,6 @@
 
 #include "engine/transport.h"
 
-#define PART_DNS 2
-
 struct net_transport {
 	struct transport base;
 	struct http_transport *http;
@@ -31,7 +29,7 @@ static void net_cancel(struct transport *t, struct transport_call *call)
 {
 	struct net_transport *net = (struct net_transport *)t;
 
-	if (call->part == PART_DNS)
+	if (call->part == TRANSPORT_PART_DNS)
 		dns_transport_cancel(net->dns, call);
 	else
 		http_transport_cancel(net->http, call);

@@ -17,8 +17,11 @@ struct loop;
 struct transport;
 /* One request in flight; each part of a transport extends it. */
 struct transport_call {
-	int part;		/* which part of the transport made it */
+	int part;		/* which part of the transport made it: */
 };
+#define TRANSPORT_PART_HTTP 0
+#define TRANSPORT_PART_DNS 2
+#define TRANSPORT_PART_DNS_STARTING 3	/* inside ares_query (dns.c) */
 
 struct transport_answer {
 	struct http_response http;	/* HTTP: status, body, retry_after_s... */
