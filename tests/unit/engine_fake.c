@@ -123,7 +123,8 @@ static void on_job_finished(void *data, const struct lookup *lookup)
 	fake->last_job_status = lookup->result.status;
 }
 
-struct fake *fake_new(bool threaded)
+static struct fake *make(bool threaded,
+			 struct cache *(*cache_new)(void *, const char *, size_t))
 {
 	struct fake *fake = g_new0(struct fake, 1);
 	char err[256];
@@ -140,12 +141,24 @@ struct fake *fake_new(bool threaded)
 	struct engine_options options = {
 		.breaker_threshold = 5, .breaker_cooldown_ms = 30000,
 		.job_finished = on_job_finished, .job_finished_data = fake,
+		.cache_new = cache_new, .cache_data = fake,
 	};
 
 	fake->engine = engine_new_custom(&options, &custom, err, sizeof(err));
 	if (fake->engine == NULL)
 		abort();
 	return fake;
+}
+
+struct fake *fake_new(bool threaded)
+{
+	return make(threaded, NULL);
+}
+
+struct fake *fake_new_caches(struct cache *(*cache_new)(void *data, const char *name,
+							size_t max_entries))
+{
+	return make(false, cache_new);
 }
 
 void fake_free(struct fake *fake)

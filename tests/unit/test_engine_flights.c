@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <glib.h>
 
+#include "cache/cache.h"
 #include "engine_fake.h"
 #include "engine/engine_internal.h"
 
@@ -419,6 +420,115 @@ static void test_reload_with_a_dns_change(void **state)
 	config_unref(new_cfg);
 }
 
+/* A network-like cache backend: no fast path, answers a little later on
+ * the loop (as Redis would), so the cache is a stage of the flight. */
+struct slow_cache {
+	struct cache base;
+	struct fake *fake;
+	GHashTable *entries;	/* key -> status */
+};
+
+struct slow_get {
+	struct slow_cache *sc;
+	char *key;
+	cache_get_cb cb;
+	void *ctx;
+};
+
+static void slow_deliver(void *data)
+{
+	struct slow_get *g = data;
+	gpointer status;
+	bool hit = g_hash_table_lookup_extended(g->sc->entries, g->key, NULL, &status);
+	struct cache_answer a = { .status = GPOINTER_TO_INT(status) };
+
+	g->cb(g->ctx, hit, hit ? &a : NULL);
+	g_free(g->key);
+	g_free(g);
+}
+
+static void slow_get(struct cache *cache, const char *key, int64_t now_s,
+		     cache_get_cb cb, void *ctx)
+{
+	struct slow_cache *sc = (struct slow_cache *)cache;
+	struct slow_get *g = g_new0(struct slow_get, 1);
+
+	(void)now_s;
+	g->sc = sc;
+	g->key = g_strdup(key);
+	g->cb = cb;
+	g->ctx = ctx;
+	loop_timer_add(sc->fake->engine_loop, sc->fake->now_ms + 5, slow_deliver, g);
+}
+
+static void slow_put(struct cache *cache, const char *key, const struct cache_answer *a,
+		     int64_t expires_s, unsigned max_hits)
+{
+	(void)expires_s;
+	(void)max_hits;
+	g_hash_table_replace(((struct slow_cache *)cache)->entries, g_strdup(key),
+			     GINT_TO_POINTER(a->status));
+}
+
+static size_t slow_count(struct cache *cache)
+{
+	return g_hash_table_size(((struct slow_cache *)cache)->entries);
+}
+
+static void slow_destroy(struct cache *cache)
+{
+	g_hash_table_destroy(((struct slow_cache *)cache)->entries);
+	g_free(cache);
+}
+
+static const struct cache_backend_ops slow_ops = {
+	.get = slow_get, .put = slow_put, .count = slow_count, .destroy = slow_destroy,
+};
+
+static struct cache *slow_cache_new(void *data, const char *name, size_t max_entries)
+{
+	struct slow_cache *sc = g_new0(struct slow_cache, 1);
+
+	(void)name;
+	(void)max_entries;
+	sc->base.ops = &slow_ops;
+	sc->fake = data;
+	sc->entries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	return &sc->base;
+}
+
+/* An asynchronous cache backend: get -> miss -> request -> put, then a
+ * hit answered on the loop, without a request. */
+static void test_asynchronous_cache_stage(void **state)
+{
+	(void)state;
+	struct fake *f = fake_new_caches(slow_cache_new);
+	struct integration *in = stub_integration("stubhttp", "vt");
+	struct tm_config *cfg = stub_config(&in, 1);
+	struct lookup *a = stub_lookup(in, INDICATOR_URL, "u");
+	struct lookup *b = stub_lookup(in, INDICATOR_URL, "u");
+
+	struct batch *ba = fake_submit(f, cfg, &a, 1, 5000);
+	assert_int_equal(f->calls->len, 0);	/* the cache has not answered */
+	fake_advance(f, 5);
+	assert_int_equal(f->calls->len, 1);
+	fake_answer_http(f, 0, 200, "malicious", -1);
+	assert_int_equal(a->result.status, LOOKUP_MALICIOUS);
+	struct batch *bb = fake_submit(f, cfg, &b, 1, 5000);
+	assert_false(engine_batch_done(f->engine, bb));	/* no fast path */
+	fake_advance(f, 5);
+	assert_true(engine_batch_done(f->engine, bb));
+	assert_int_equal(b->result.status, LOOKUP_MALICIOUS);
+	assert_true(b->result.cached);
+	assert_int_equal(f->calls->len, 1);
+	engine_batch_release(f->engine, ba);
+	engine_batch_release(f->engine, bb);
+	fake_free(f);
+	stub_lookup_free(a);
+	stub_lookup_free(b);
+	config_unref(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -434,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_breaker_ignores_indicator_refusals),
 		cmocka_unit_test(test_breaker_opens_on_provider_failures),
 		cmocka_unit_test(test_reload_with_a_dns_change),
+		cmocka_unit_test(test_asynchronous_cache_stage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,6 +62,9 @@ struct cache_backend_ops {
 	void (*put)(struct cache *cache, const char *key, const struct cache_answer *answer,
 		    int64_t expires_s, unsigned max_hits);
 	size_t (*count)(struct cache *cache);
+	/* Frees the cache; get()s still pending are first answered as
+	 * misses (the engine replaces a cache when CacheMaxEntries changes
+	 * and must not lose the flights waiting for it). */
 	void (*destroy)(struct cache *cache);
 	/* Optional (NULL: local only). One token of the budget named
 	 * budget ("integration name"), spec as RateLimit; engine loop. */
@@ -80,8 +83,6 @@ struct cache {
 /* The embedded default: an in-process LRU of at most max_entries,
  * thread-safe under a lock of its own (never the engine's). */
 struct cache *cache_memory_new(size_t max_entries);
-/* The bound it was made with. */
-size_t cache_memory_max_entries(const struct cache *cache);
 
 /* Non-blocking read, any thread: false on a miss or when the backend
  * has no fast path. */

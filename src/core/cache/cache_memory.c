@@ -146,8 +146,3 @@ struct cache *cache_memory_new(size_t max_entries)
 	mc->max_entries = max_entries;
 	return &mc->base;
 }
-
-size_t cache_memory_max_entries(const struct cache *cache)
-{
-	return ((const struct memory_cache *)cache)->max_entries;
-}

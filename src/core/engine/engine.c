@@ -89,8 +89,7 @@ struct engine *engine_new_custom(const struct engine_options *options,
 	pthread_mutex_init(&engine->lock, NULL);
 	g_rw_lock_init(&engine->caches_lock);
 	g_queue_init(&engine->submitted);
-	engine->caches = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					       (GDestroyNotify)cache_free);
+	engine->caches = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, cache_slot_free);
 	engine->flights = g_hash_table_new(g_str_hash, g_str_equal);
 	engine->states = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, istate_free);
 	engine->requests = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -101,6 +100,8 @@ struct engine *engine_new_custom(const struct engine_options *options,
 	if (options != NULL) {
 		engine->job_finished = options->job_finished;
 		engine->job_finished_data = options->job_finished_data;
+		engine->cache_new = options->cache_new;
+		engine->cache_data = options->cache_data;
 	}
 	engine->loop = loop_new(custom ? custom->clock : NULL, on_wake, engine);
 	if (engine->loop == NULL) {
@@ -139,10 +140,10 @@ void engine_free(struct engine *engine)
 {
 	if (engine == NULL)
 		return;
+	pthread_mutex_lock(&engine->lock);
+	engine->stopping = true;
+	pthread_mutex_unlock(&engine->lock);
 	if (engine->threaded) {
-		pthread_mutex_lock(&engine->lock);
-		engine->stopping = true;
-		pthread_mutex_unlock(&engine->lock);
 		loop_wake(engine->loop);
 		pthread_join(engine->thread, NULL);
 	}
@@ -163,6 +164,8 @@ void engine_free(struct engine *engine)
 	struct batch *b;
 	while ((b = g_queue_pop_head(&engine->submitted)) != NULL)
 		batch_unref_locked(b);	/* only the caller's reference is left */
+	/* pending cache gets end as misses, which end their flights */
+	g_hash_table_remove_all(engine->caches);
 	flights_abandon_all(engine);
 	g_hash_table_destroy(engine->states);
 	g_hash_table_destroy(engine->flights);
@@ -188,9 +191,9 @@ static bool answer_from_cache(struct engine *engine, struct lookup *lookup)
 	char *key = engine_flight_key(lookup);
 
 	g_rw_lock_reader_lock(&engine->caches_lock);
-	struct cache *cache = g_hash_table_lookup(engine->caches, in->name);
-	if (cache != NULL)
-		hit = cache_try_get(cache, key, loop_wall_s(engine->loop), &answer);
+	struct cache_slot *slot = g_hash_table_lookup(engine->caches, in->name);
+	if (slot != NULL)
+		hit = cache_try_get(slot->cache, key, loop_wall_s(engine->loop), &answer);
 	g_rw_lock_reader_unlock(&engine->caches_lock);
 	g_free(key);
 	if (!hit)

@@ -74,10 +74,16 @@ struct engine_options {
 	unsigned breaker_cooldown_ms;	/* 0: default 30 s */
 	/* Called on the engine thread when a job that had been submitted
 	 * (its waiters got `pending`) ends, with the job's lookup and its
-	 * final result, for issue 12's after-the-fact alert. It must not
-	 * block (queue the work, return). NULL: none. */
+	 * final result, for issue 12's after-the-fact alert (not for jobs
+	 * abandoned by engine_free(), which are logged). It must not block
+	 * (queue the work, return). NULL: none. */
 	void (*job_finished)(void *data, const struct lookup *lookup);
 	void *job_finished_data;
+	/* Makes the cache of integration name (cache.h; engine thread) with
+	 * room for max_entries (CacheMaxEntries), e.g. a shared backend.
+	 * NULL, or NULL returned: the in-memory LRU. */
+	struct cache *(*cache_new)(void *data, const char *name, size_t max_entries);
+	void *cache_data;
 };
 
 /* Starts the engine thread. NULL with err set on failure. */

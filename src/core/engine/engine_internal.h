@@ -65,6 +65,12 @@ struct job {
 	uint64_t poll_timer;
 };
 
+/* An integration's cache and the bound it was made with. */
+struct cache_slot {
+	struct cache *cache;
+	size_t max_entries;
+};
+
 enum flight_stage {
 	FLIGHT_CACHE,			/* asking the cache */
 	FLIGHT_QUEUED,			/* behind MaxInFlight (fair queue) */
@@ -135,7 +141,7 @@ struct engine {
 	/* the caches by integration name: the engine thread creates and
 	 * replaces them (write lock), callers read them on the fast path */
 	GRWLock caches_lock;
-	GHashTable *caches;		/* name -> struct engine_cache * */
+	GHashTable *caches;		/* name -> struct cache_slot * */
 	/* engine thread only */
 	pthread_t thread;
 	bool threaded;
@@ -149,6 +155,8 @@ struct engine {
 	int64_t breaker_cooldown_ms;
 	void (*job_finished)(void *data, const struct lookup *lookup);
 	void *job_finished_data;
+	struct cache *(*cache_new)(void *data, const char *name, size_t max_entries);
+	void *cache_data;
 	uint64_t next_lane;
 };
 
@@ -158,6 +166,7 @@ void engine_count(struct engine *engine, uint64_t *counter);
 char *engine_flight_key(const struct lookup *lookup);
 
 /* flights.c */
+void cache_slot_free(gpointer data);
 void flights_take_batch(struct engine *engine, struct batch *batch);
 void flight_finish(struct engine *engine, struct flight *flight);
 void flight_fail(struct engine *engine, struct flight *flight, enum lookup_status status,

@@ -10,10 +10,19 @@
 #include "config/config.h"
 #include "config/integrations.h"
 #include "engine/engine_internal.h"
+#include "util/log.h"
 
 /* An "unknown" answer (the provider never saw it) is worth asking again
  * sooner than a verdict: the provider may have analysed it meanwhile. */
 #define UNKNOWN_MAX_TTL_S 3600
+
+void cache_slot_free(gpointer data)
+{
+	struct cache_slot *slot = data;
+
+	cache_free(slot->cache);
+	g_free(slot);
+}
 
 static bool cacheable(enum lookup_status status)
 {
@@ -83,7 +92,7 @@ static void cache_store(struct engine *engine, struct flight *flight)
 {
 	const struct integration *in = flight->integration;
 	const struct lookup_result *res = &flight->work.result;
-	struct cache *cache;
+	struct cache_slot *slot;
 
 	if (!in->cache || !cacheable(res->status) || in->cache_hours == 0)
 		return;
@@ -96,9 +105,9 @@ static void cache_store(struct engine *engine, struct flight *flight)
 	struct cache_answer answer = { .status = res->status, .details = res->details };
 
 	g_rw_lock_reader_lock(&engine->caches_lock);
-	cache = g_hash_table_lookup(engine->caches, in->name);
-	if (cache != NULL)
-		cache_put(cache, flight->key, &answer, loop_wall_s(engine->loop) + ttl,
+	slot = g_hash_table_lookup(engine->caches, in->name);
+	if (slot != NULL)
+		cache_put(slot->cache, flight->key, &answer, loop_wall_s(engine->loop) + ttl,
 			  in->cache_max_hits);
 	g_rw_lock_reader_unlock(&engine->caches_lock);
 }
@@ -125,7 +134,8 @@ void flight_finish(struct engine *engine, struct flight *flight)
 
 	res->latency_ms = (unsigned)(loop_now_ms(engine->loop) - flight->started_ms);
 	cache_store(engine, flight);
-	if (flight->job != NULL && flight->job->submitted && engine->job_finished != NULL)
+	if (flight->job != NULL && flight->job->submitted && engine->job_finished != NULL &&
+	    !engine->stopping)
 		engine->job_finished(engine->job_finished_data, &flight->work);
 	pthread_mutex_lock(&engine->lock);
 	for (guint i = 0; i < flight->waiters->len; i++) {
@@ -214,6 +224,10 @@ static void cache_answered(void *ctx, bool hit, const struct cache_answer *answe
 	struct flight *f = ctx;
 	struct engine *engine = f->state->engine;
 
+	if (engine->stopping) {		/* engine_free(): the thread is gone */
+		flight_fail(engine, f, LOOKUP_ERROR, LOOKUP_ERR_TRANSPORT, "shutdown");
+		return;
+	}
 	if (!hit) {
 		f->stage = FLIGHT_QUEUED;
 		admission_enqueue(engine, f);
@@ -229,15 +243,20 @@ static void cache_answered(void *ctx, bool hit, const struct cache_answer *answe
 /* The cache of an integration, (re)created when CacheMaxEntries changed. */
 static struct cache *cache_for(struct engine *engine, const struct integration *in)
 {
-	struct cache *cache = g_hash_table_lookup(engine->caches, in->name);
+	struct cache_slot *slot = g_hash_table_lookup(engine->caches, in->name);
 
-	if (cache != NULL && cache_memory_max_entries(cache) == in->cache_max_entries)
-		return cache;
+	if (slot != NULL && slot->max_entries == in->cache_max_entries)
+		return slot->cache;
+	slot = g_new0(struct cache_slot, 1);
+	slot->max_entries = in->cache_max_entries;
+	if (engine->cache_new != NULL)
+		slot->cache = engine->cache_new(engine->cache_data, in->name, in->cache_max_entries);
+	if (slot->cache == NULL)
+		slot->cache = cache_memory_new(in->cache_max_entries);
 	g_rw_lock_writer_lock(&engine->caches_lock);
-	cache = cache_memory_new(in->cache_max_entries);
-	g_hash_table_replace(engine->caches, g_strdup(in->name), cache);
+	g_hash_table_replace(engine->caches, g_strdup(in->name), slot);
 	g_rw_lock_writer_unlock(&engine->caches_lock);
-	return cache;
+	return slot->cache;
 }
 
 static void take_lookup(struct engine *engine, struct batch *b, size_t i)
@@ -297,7 +316,13 @@ void flights_abandon_all(struct engine *engine)
 {
 	GList *all = g_hash_table_get_values(engine->flights);
 
-	for (GList *l = all; l != NULL; l = l->next)
-		flight_fail(engine, l->data, LOOKUP_ERROR, LOOKUP_ERR_TRANSPORT, "shutdown");
+	for (GList *l = all; l != NULL; l = l->next) {
+		struct flight *f = l->data;
+
+		if (f->job != NULL && f->job->submitted)
+			log_msg(LOG_NOTICE, "integration %s: %s job abandoned at shutdown",
+				f->integration->name, indicator_kind_name(f->work.kind));
+		flight_fail(engine, f, LOOKUP_ERROR, LOOKUP_ERR_TRANSPORT, "shutdown");
+	}
 	g_list_free(all);
 }
