@@ -16,6 +16,7 @@
 #include "engine/breaker.h"
 #include "cache/cache.h"
 #include "engine/ratelimit.h"
+#include "engine/transport.h"
 #include "engine/watchset.h"
 
 #define HOUR_MS 3600LL	/* the cache counts wall-clock seconds */
@@ -305,9 +306,28 @@ static void test_watchset_reused_descriptor(void **state)
 	close(ep);
 }
 
+/* Defect 11: every try of every server, the second round doubled by
+ * c-ares, fits in the integration's Timeout. */
+static void test_defect11_dns_tries_fit_in_timeout(void **state)
+{
+	(void)state;
+	static const int64_t timeouts[] = { 300, 1000, 2000, 5000, 30000 };
+	int try_ms, tries;
+
+	for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++) {
+		for (int servers = 1; servers <= 3; servers++) {
+			dns_retry_plan(timeouts[i], servers, &try_ms, &tries);
+			assert_true(tries == 1 || tries == 2);
+			assert_true((int64_t)servers * try_ms * (tries == 2 ? 3 : 1) <= timeouts[i]);
+			assert_true(try_ms >= 1);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defect11_dns_tries_fit_in_timeout),
 		cmocka_unit_test(test_cache_hit_then_expiry_by_time),
 		cmocka_unit_test(test_cache_expiry_by_hits),
 		cmocka_unit_test(test_cache_lru_bound),

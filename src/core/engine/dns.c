@@ -49,10 +49,15 @@ void dns_retry_plan(int64_t timeout_ms, int nservers, int *try_ms, int *tries)
 {
 	/* tries rounds over n servers, the timeout doubling each round:
 	 * n * T * (1 + 2) for two rounds must fit in timeout_ms */
-	int64_t t = timeout_ms / (3 * (int64_t)MAX(nservers, 1));
+	int64_t n = MAX(nservers, 1);
+	int64_t t = timeout_ms / (3 * n);
 
 	*tries = 2;
-	*try_ms = (int)CLAMP(t, 50, 30000);
+	if (t < 50) {		/* too short to be worth a second round */
+		*tries = 1;
+		t = timeout_ms / n;
+	}
+	*try_ms = (int)CLAMP(t, 1, 30000);
 }
 
 static void channel_destroy(struct dns_channel *c)

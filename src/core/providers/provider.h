@@ -32,28 +32,6 @@ struct http_response {
 	const char *transport_error;	/* NULL when an answer came */
 };
 
-/* ---- jobs: the state of one multi-step lookup (see provider_ops) ---- */
-enum job_next {
-	JOB_FINISHED,		/* the lookup's result is final */
-	JOB_STEP_NOW,		/* send job->step now */
-	JOB_POLL_LATER,		/* send job->step after job->poll_after_s */
-	JOB_RELOGIN,		/* the session token was refused: log in
-				 * again (once) and send job->step again */
-};
-
-struct provider_job {
-	unsigned step;		/* the request to build: 0 first, then what
-				 * job_parse sets (provider-defined numbers) */
-	char *id;		/* the provider's job/submission id, g_malloc'd
-				 * by job_parse (g_free'd by the engine) */
-	unsigned poll_after_s;	/* hint for JOB_POLL_LATER; 0: engine back-off */
-	enum job_next next;	/* set by every job_parse */
-	unsigned polls;		/* polls so far (engine-maintained) */
-	const char *session;	/* the integration's session token (providers
-				 * with session_login), set by the engine; a
-				 * secret: never logged */
-};
-
 /* What an answer means for retries and the circuit breaker. */
 enum answer_class {
 	ANSWER_DECIDED,		/* every lookup got malicious..unknown */
@@ -62,6 +40,8 @@ enum answer_class {
 	ANSWER_AUTH,		/* key refused: error, the breaker opens */
 	ANSWER_QUOTA,		/* provider quota or rate limit: rate_limited */
 };
+
+struct provider_job;	/* the jobs block, after struct provider_ops */
 
 struct provider_ops {
 	/* Lookups in one request: 1, or up to 500 for Safe Browsing. */
@@ -93,7 +73,7 @@ struct provider_ops {
 	bool (*test_ok)(const struct lookup *lookup);
 
 	/* ---- jobs (sandboxes): a lookup of several requests over time ----
-	 * Owned by the engine helper; see struct provider_job above and
+	 * Owned by the engine helper; see struct provider_job below and
 	 * engine.h "Jobs". A provider with job_request set is asked through
 	 * it instead of build_request/parse_response: the engine calls
 	 * job_request for job->step (0 first: e.g. the hash lookup), sends
@@ -136,6 +116,28 @@ struct provider_ops {
 	char *(*session_parse_login)(const struct integration *in,
 				     const struct http_response *resp,
 				     char *err, size_t errlen);
+};
+
+/* ---- jobs: the state of one multi-step lookup (see provider_ops) ---- */
+enum job_next {
+	JOB_FINISHED,		/* the lookup's result is final */
+	JOB_STEP_NOW,		/* send job->step now */
+	JOB_POLL_LATER,		/* send job->step after job->poll_after_s */
+	JOB_RELOGIN,		/* the session token was refused: log in
+				 * again (once) and send job->step again */
+};
+
+struct provider_job {
+	unsigned step;		/* the request to build: 0 first, then what
+				 * job_parse sets (provider-defined numbers) */
+	char *id;		/* the provider's job/submission id, g_malloc'd
+				 * by job_parse (g_free'd by the engine) */
+	unsigned poll_after_s;	/* hint for JOB_POLL_LATER; 0: engine back-off */
+	enum job_next next;	/* set by every job_parse */
+	unsigned polls;		/* polls so far (engine-maintained) */
+	const char *session;	/* the integration's session token (providers
+				 * with session_login), set by the engine; a
+				 * secret: never logged */
 };
 
 /* ---- helpers shared by the providers (provider_util.c) ---- */
