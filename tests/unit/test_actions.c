@@ -66,6 +66,7 @@ static void test_events(void **state)
 
 	l = plan_array_new();
 	g_ptr_array_add(l, make_lookup(INDICATOR_URL, "http://a.example/", LOOKUP_ERROR, "deadline"));
+	((struct lookup *)g_ptr_array_index(l, 0))->result.error = LOOKUP_ERR_TIMEOUT;
 	judged(&j, l);
 	assert_int_equal(decide_event(&j), EVENT_TIMEOUT);
 	judgement_clear(&j);

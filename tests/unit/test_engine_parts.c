@@ -16,9 +16,40 @@
 #include "engine/breaker.h"
 #include "cache/cache.h"
 #include "engine/ratelimit.h"
+#include "engine/transport.h"
 #include "engine/watchset.h"
 
-#define HOUR_MS (3600 * 1000LL)
+#define HOUR_MS 3600LL	/* the cache counts wall-clock seconds */
+
+static bool cache_get_now(struct cache *c, const char *key, int64_t now_s,
+			  enum lookup_status *st, char **details)
+{
+	struct cache_answer a = { 0 };
+
+	if (!cache_try_get(c, key, now_s, &a))
+		return false;
+	*st = a.status;
+	*details = a.details;
+	return true;
+}
+
+static void cache_put_now(struct cache *c, const char *key, enum lookup_status st,
+			  const char *details, int64_t expires_s, unsigned max_hits)
+{
+	struct cache_answer a = { .status = st, .details = (char *)details };
+
+	cache_put(c, key, &a, expires_s, max_hits);
+}
+
+static void watch_a(void *data, int fd, uint32_t events)
+{
+	(void)data; (void)fd; (void)events;
+}
+
+static void watch_b(void *data, int fd, uint32_t events)
+{
+	(void)data; (void)fd; (void)events;
+}
 
 static void test_cache_hit_then_expiry_by_time(void **state)
 {
@@ -27,14 +58,14 @@ static void test_cache_hit_then_expiry_by_time(void **state)
 	enum lookup_status st;
 	char *details = NULL;
 
-	cache_put(c, "vt|url|https://a.example/", LOOKUP_MALICIOUS, "12/93", 24 * HOUR_MS, 100);
-	assert_true(cache_get(c, "vt|url|https://a.example/", 23 * HOUR_MS, &st, &details));
+	cache_put_now(c, "vt|url|https://a.example/", LOOKUP_MALICIOUS, "12/93", 24 * HOUR_MS, 100);
+	assert_true(cache_get_now(c, "vt|url|https://a.example/", 23 * HOUR_MS, &st, &details));
 	assert_int_equal(st, LOOKUP_MALICIOUS);
 	assert_string_equal(details, "12/93");
 	g_free(details);
-	assert_false(cache_get(c, "vt|url|https://a.example/", 24 * HOUR_MS, &st, &details));
+	assert_false(cache_get_now(c, "vt|url|https://a.example/", 24 * HOUR_MS, &st, &details));
 	assert_int_equal(c->ops->count(c), 0);
-	assert_false(cache_get(c, "vt|url|https://other.example/", 0, &st, &details));
+	assert_false(cache_get_now(c, "vt|url|https://other.example/", 0, &st, &details));
 	cache_free(c);
 }
 
@@ -43,14 +74,14 @@ static void test_cache_expiry_by_hits(void **state)
 	(void)state;
 	struct cache *c = cache_memory_new(100);
 	enum lookup_status st;
-	char *details;
+	char *details = NULL;
 
-	cache_put(c, "k", LOOKUP_CLEAN, NULL, HOUR_MS, 3);
+	cache_put_now(c, "k", LOOKUP_CLEAN, NULL, HOUR_MS, 3);
 	for (int i = 0; i < 3; i++) {
-		assert_true(cache_get(c, "k", 0, &st, &details));
+		assert_true(cache_get_now(c, "k", 0, &st, &details));
 		assert_null(details);
 	}
-	assert_false(cache_get(c, "k", 0, &st, &details));
+	assert_false(cache_get_now(c, "k", 0, &st, &details));
 	cache_free(c);
 }
 
@@ -59,18 +90,18 @@ static void test_cache_lru_bound(void **state)
 	(void)state;
 	struct cache *c = cache_memory_new(2);
 	enum lookup_status st;
-	char *details;
+	char *details = NULL;
 
-	cache_put(c, "a", LOOKUP_CLEAN, NULL, HOUR_MS, 10);
-	cache_put(c, "b", LOOKUP_CLEAN, NULL, HOUR_MS, 10);
-	assert_true(cache_get(c, "a", 0, &st, &details));	/* a is now the most recent */
-	cache_put(c, "c", LOOKUP_CLEAN, NULL, HOUR_MS, 10);	/* evicts b */
+	cache_put_now(c, "a", LOOKUP_CLEAN, NULL, HOUR_MS, 10);
+	cache_put_now(c, "b", LOOKUP_CLEAN, NULL, HOUR_MS, 10);
+	assert_true(cache_get_now(c, "a", 0, &st, &details));	/* a is now the most recent */
+	cache_put_now(c, "c", LOOKUP_CLEAN, NULL, HOUR_MS, 10);	/* evicts b */
 	assert_int_equal(c->ops->count(c), 2);
-	assert_true(cache_get(c, "a", 0, &st, &details));
-	assert_false(cache_get(c, "b", 0, &st, &details));
-	assert_true(cache_get(c, "c", 0, &st, &details));
-	cache_put(c, "c", LOOKUP_MALICIOUS, "x", HOUR_MS, 10);	/* replace */
-	assert_true(cache_get(c, "c", 0, &st, &details));
+	assert_true(cache_get_now(c, "a", 0, &st, &details));
+	assert_false(cache_get_now(c, "b", 0, &st, &details));
+	assert_true(cache_get_now(c, "c", 0, &st, &details));
+	cache_put_now(c, "c", LOOKUP_MALICIOUS, "x", HOUR_MS, 10);	/* replace */
+	assert_true(cache_get_now(c, "c", 0, &st, &details));
 	assert_int_equal(st, LOOKUP_MALICIOUS);
 	g_free(details);
 	cache_free(c);
@@ -172,8 +203,8 @@ static void test_watchset_event_for_a_dropped_socket(void **state)
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
-	assert_int_equal(watchset_update(set, a[0], false, NULL, true, false), 0);
-	assert_int_equal(watchset_update(set, b[0], true, NULL, true, false), 0);
+	assert_int_equal(watchset_update(set, a[0], watch_a, NULL, true, false), 0);
+	assert_int_equal(watchset_update(set, b[0], watch_b, NULL, true, false), 0);
 	assert_int_equal(watchset_count(set), 2);
 	assert_int_equal(write(a[1], "x", 1), 1);
 	assert_int_equal(write(b[1], "x", 1), 1);
@@ -188,12 +219,12 @@ static void test_watchset_event_for_a_dropped_socket(void **state)
 			continue;
 		}
 		assert_true(w->fd == a[0] || w->fd == b[0]);
-		assert_int_equal(w->is_ares, w->fd == b[0]);
+		assert_int_equal(w->fn == watch_b, w->fd == b[0]);
 		handled++;
 		/* handling the first event drops and closes the other socket,
 		 * as curl does when a transfer's connection is closed */
 		int other = w->fd == a[0] ? b[0] : a[0];
-		assert_int_equal(watchset_update(set, other, false, NULL, false, false), 0);
+		assert_int_equal(watchset_update(set, other, watch_a, NULL, false, false), 0);
 		close(other);
 		closed = other;
 	}
@@ -219,16 +250,16 @@ static void test_watchset_stale_event_for_a_reused_number(void **state)
 	struct epoll_event ev;
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
-	assert_int_equal(watchset_update(set, b[0], false, NULL, true, false), 0);
+	assert_int_equal(watchset_update(set, b[0], watch_a, NULL, true, false), 0);
 	assert_int_equal(write(b[1], "x", 1), 1);
 	assert_int_equal(epoll_wait(ep, &ev, 1, 1000), 1);	/* B's event, in hand */
 	int number = b[0];
-	assert_int_equal(watchset_update(set, b[0], false, NULL, false, false), 0);
+	assert_int_equal(watchset_update(set, b[0], watch_a, NULL, false, false), 0);
 	close(b[0]);
 	close(b[1]);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, c), 0);
 	assert_int_equal(c[0], number);	/* the lowest free number again */
-	assert_int_equal(watchset_update(set, c[0], false, NULL, true, true), 0);
+	assert_int_equal(watchset_update(set, c[0], watch_a, NULL, true, true), 0);
 	assert_non_null(watchset_lookup(set, number));
 	assert_null(watchset_lookup_event(set, ev.data.u64));
 	/* the new socket's own events are recognised */
@@ -252,12 +283,12 @@ static void test_watchset_reused_descriptor(void **state)
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, s), 0);
 	int fd = s[0];
-	assert_int_equal(watchset_update(set, fd, false, NULL, true, false), 0);
+	assert_int_equal(watchset_update(set, fd, watch_a, NULL, true, false), 0);
 	close(s[0]);
 	close(s[1]);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, s), 0);
 	assert_int_equal(s[0], fd);
-	assert_int_equal(watchset_update(set, fd, false, NULL, true, true), 0);
+	assert_int_equal(watchset_update(set, fd, watch_a, NULL, true, true), 0);
 	assert_int_equal(epoll_wait(ep, &ev, 1, 1000), 1);
 	assert_true(ev.events & EPOLLOUT);
 	const struct watch *w = watchset_lookup_event(set, ev.data.u64);
@@ -265,7 +296,7 @@ static void test_watchset_reused_descriptor(void **state)
 	assert_int_equal(w->fd, fd);
 	/* stopping a descriptor never watched is a no-op; the engine's own
 	 * wake-up descriptor never matches a watch */
-	assert_int_equal(watchset_update(set, s[1], false, NULL, false, false), 0);
+	assert_int_equal(watchset_update(set, s[1], watch_a, NULL, false, false), 0);
 	assert_null(watchset_lookup(set, s[1]));
 	assert_null(watchset_lookup_event(set, watchset_outside_event(fd)));
 	assert_int_equal(watchset_count(set), 1);
@@ -275,9 +306,28 @@ static void test_watchset_reused_descriptor(void **state)
 	close(ep);
 }
 
+/* Defect 11: every try of every server, the second round doubled by
+ * c-ares, fits in the integration's Timeout. */
+static void test_defect11_dns_tries_fit_in_timeout(void **state)
+{
+	(void)state;
+	static const int64_t timeouts[] = { 300, 1000, 2000, 5000, 30000 };
+	int try_ms, tries;
+
+	for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++) {
+		for (int servers = 1; servers <= 3; servers++) {
+			dns_retry_plan(timeouts[i], servers, &try_ms, &tries);
+			assert_true(tries == 1 || tries == 2);
+			assert_true((int64_t)servers * try_ms * (tries == 2 ? 3 : 1) <= timeouts[i]);
+			assert_true(try_ms >= 1);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defect11_dns_tries_fit_in_timeout),
 		cmocka_unit_test(test_cache_hit_then_expiry_by_time),
 		cmocka_unit_test(test_cache_expiry_by_hits),
 		cmocka_unit_test(test_cache_lru_bound),

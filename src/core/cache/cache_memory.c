@@ -1,6 +1,8 @@
 /* cache_memory.c: the in-process cache backend: a hash table for lookup
- * and a doubly linked list for recency, under one mutex (milter threads
- * read it, the engine thread writes it). */
+ * and a doubly linked list for recency, under a mutex of its own (milter
+ * threads read it on the fast path, the engine thread reads and writes
+ * it). Every operation is a few pointer moves under that lock; nothing
+ * blocks. */
 #include "cache/cache.h"
 
 #include <pthread.h>
@@ -10,7 +12,7 @@ struct memory_entry {
 	char *key;
 	enum lookup_status status;
 	char *details;
-	int64_t expires_ms;
+	int64_t expires_s;	/* wall clock */
 	unsigned hits_left;
 	GList link;		/* data = the entry itself; head = most recent */
 };
@@ -39,21 +41,21 @@ static void entry_remove(struct memory_cache *mc, struct memory_entry *entry)
 	g_hash_table_remove(mc->entries, entry->key);	/* frees the entry */
 }
 
-static bool memory_get(struct cache *cache, const char *key, int64_t now_ms,
-		       enum lookup_status *status, char **details)
+static bool memory_try_get(struct cache *cache, const char *key, int64_t now_s,
+			   struct cache_answer *out)
 {
 	struct memory_cache *mc = (struct memory_cache *)cache;
 	bool hit = false;
 
 	pthread_mutex_lock(&mc->lock);
 	struct memory_entry *entry = g_hash_table_lookup(mc->entries, key);
-	if (entry != NULL && now_ms >= entry->expires_ms) {
+	if (entry != NULL && now_s >= entry->expires_s) {
 		entry_remove(mc, entry);
 		entry = NULL;
 	}
 	if (entry != NULL) {
-		*status = entry->status;
-		*details = g_strdup(entry->details);
+		out->status = entry->status;
+		out->details = g_strdup(entry->details);
 		hit = true;
 		/* The hit that uses up the allowance is still served; the next
 		 * request asks the provider again. */
@@ -68,8 +70,19 @@ static bool memory_get(struct cache *cache, const char *key, int64_t now_ms,
 	return hit;
 }
 
-static void memory_put(struct cache *cache, const char *key, enum lookup_status status,
-		       const char *details, int64_t expires_ms, unsigned max_hits)
+/* The memory backend answers at once, inside get(). */
+static void memory_get(struct cache *cache, const char *key, int64_t now_s,
+		       cache_get_cb cb, void *ctx)
+{
+	struct cache_answer answer = { 0 };
+	bool hit = memory_try_get(cache, key, now_s, &answer);
+
+	cb(ctx, hit, hit ? &answer : NULL);
+	g_free(answer.details);
+}
+
+static void memory_put(struct cache *cache, const char *key, const struct cache_answer *answer,
+		       int64_t expires_s, unsigned max_hits)
 {
 	struct memory_cache *mc = (struct memory_cache *)cache;
 
@@ -85,9 +98,9 @@ static void memory_put(struct cache *cache, const char *key, enum lookup_status 
 	}
 	struct memory_entry *entry = g_new0(struct memory_entry, 1);
 	entry->key = g_strdup(key);
-	entry->status = status;
-	entry->details = g_strdup(details);
-	entry->expires_ms = expires_ms;
+	entry->status = answer->status;
+	entry->details = g_strdup(answer->details);
+	entry->expires_s = expires_s;
 	entry->hits_left = max_hits;
 	entry->link.data = entry;
 	g_hash_table_insert(mc->entries, entry->key, entry);
@@ -115,6 +128,7 @@ static void memory_destroy(struct cache *cache)
 }
 
 static const struct cache_backend_ops memory_ops = {
+	.try_get = memory_try_get,
 	.get = memory_get,
 	.put = memory_put,
 	.count = memory_count,

@@ -1,15 +1,62 @@
 /* engine.h: every lookup of every message in flight at once.
  *
- * One engine thread owns an epoll loop driving a curl multi handle
- * (socket API) and one c-ares channel per DNS integration. Callers (milter
- * threads, the scan command) hand it a batch of lookups and wait for all
- * of them or their deadline; nothing they do blocks the loop.
+ * == The engine (ARCHITECTURE.md, "engine") ==
  *
- * Identical lookups in flight are joined (single-flight), answers are
- * cached per integration, requests are bounded by MaxInFlight and
- * RateLimit, failing integrations are cut off by a circuit breaker. A
- * request whose callers gave up (deadline) still completes and fills the
- * cache for later messages. */
+ * Threads. Callers (milter threads, scan, test) call engine_run(); one
+ * engine thread runs the loop (loop.c: epoll, an eventfd to wake it,
+ * timers with ms deadlines). Everything below "engine thread" is touched
+ * by that thread only: the flight table, the per-integration state
+ * (istate: fair queue, MaxInFlight count, RateLimit buckets, breaker,
+ * pause), requests, jobs, curl and c-ares handles. Callers never touch
+ * any of it (issue 11 defect 1). They share with the engine thread only
+ * the submission queue and their batch's results (engine->lock) and the
+ * per-integration cache table (a read-write lock; the memory cache has a
+ * lock of its own).
+ *
+ * A caller's lookups. engine_run() first asks each integration's cache
+ * on its own thread (cache_try_get, non-blocking): a fully cached
+ * message never takes the engine lock nor wakes the engine thread. The
+ * rest goes to the engine thread as one batch, which answers each lookup
+ * by the batch's deadline at the latest; the caller sleeps meanwhile.
+ *
+ * Stages of a flight (flights.c), one per (integration name, kind,
+ * indicator); identical lookups in flight join it as extra waiters:
+ *   cache     cache_get() on the loop (asynchronous for a network
+ *             backend); a hit ends the flight;
+ *   queued    in the integration's fair queue (admission.c): one lane
+ *             per message, round robin, so one message cannot starve
+ *             the others; a flight whose every waiter has gone
+ *             (deadline) is dropped there, never sent;
+ *   admitted  breaker (or the provider's pause after 429/Retry-After,
+ *             capped at MAX_PAUSE_S = 1 h), RateLimit token (a bad
+ *             RateLimit refuses: fail closed), MaxInFlight slot;
+ *   sent      a request (request.c) through the transport (transport.h:
+ *             http.c = curl multi socket API, dns.c = one c-ares channel
+ *             per DNS integration); the integration's Timeout is a loop
+ *             timer; one retry on a transient failure if half the
+ *             Timeout is left and RateLimit grants a token; the provider
+ *             reads the answer; the breaker counts provider and
+ *             transport failures only, never an indicator the provider
+ *             or c-ares refused (LOOKUP_INVALID, 4xx for one indicator);
+ *   done      the answer goes to every waiter still there and into the
+ *             cache (expiry in wall-clock seconds); a request whose
+ *             callers gave up still completes and fills the cache.
+ *   Jobs (jobs.c, provider.h "jobs"): a job-based provider's flight goes
+ *   through several requests (hash, upload, polls); once submitted its
+ *   waiters get `pending`, it polls on loop timers with back-off, ends
+ *   as error/timeout after the provider's job timeout (never clean),
+ *   and its verdict goes into the cache under the indicator. It survives
+ *   a reload: each poll re-binds it to the newest snapshot's integration
+ *   of that name.
+ * Every lookup the engine ends as error or rate_limited carries its kind
+ * (result.error): timeout, transport, auth, quota, malformed, provider.
+ *
+ * Who owns what: a flight holds a reference to the configuration it came
+ * with (its integration pointer stays valid); istates and caches are
+ * keyed by integration name and survive a SIGHUP; a DNSServers change
+ * gives the integration a new c-ares channel while the old one finishes
+ * its queries (defect 2). Tests drive the engine without a thread on a
+ * fake clock and transport (engine_test.h). */
 #ifndef TM_ENGINE_H
 #define TM_ENGINE_H
 
@@ -25,6 +72,18 @@ struct engine_options {
 	const char *ca_file;	/* CA bundle for TLS verification; NULL: system */
 	unsigned breaker_threshold;	/* consecutive failures; 0: default 5 */
 	unsigned breaker_cooldown_ms;	/* 0: default 30 s */
+	/* Called on the engine thread when a job that had been submitted
+	 * (its waiters got `pending`) ends, with the job's lookup and its
+	 * final result, for issue 12's after-the-fact alert (not for jobs
+	 * abandoned by engine_free(), which are logged). It must not block
+	 * (queue the work, return). NULL: none. */
+	void (*job_finished)(void *data, const struct lookup *lookup);
+	void *job_finished_data;
+	/* Makes the cache of integration name (cache.h; engine thread) with
+	 * room for max_entries (CacheMaxEntries), e.g. a shared backend.
+	 * NULL, or NULL returned: the in-memory LRU. */
+	struct cache *(*cache_new)(void *data, const char *name, size_t max_entries);
+	void *cache_data;
 };
 
 /* Starts the engine thread. NULL with err set on failure. */

@@ -47,7 +47,7 @@ static uint32_t next_registration(struct watchset *set)
 	return set->last_registration;
 }
 
-int watchset_update(struct watchset *set, int fd, bool is_ares, struct istate *state,
+int watchset_update(struct watchset *set, int fd, watch_fn fn, void *data,
 		    bool readable, bool writable)
 {
 	struct watch *w = g_hash_table_lookup(set->by_fd, GINT_TO_POINTER(fd));
@@ -84,8 +84,8 @@ int watchset_update(struct watchset *set, int fd, bool is_ares, struct istate *s
 	}
 	w->registration = registration;
 registered:
-	w->is_ares = is_ares;
-	w->state = state;
+	w->fn = fn;
+	w->data = data;
 	return 0;
 }
 

@@ -16,13 +16,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct istate;
+/* Called by the loop when fd is ready; events are EPOLLIN/OUT/ERR/HUP. */
+typedef void (*watch_fn)(void *data, int fd, uint32_t events);
 
 struct watch {
 	int fd;
 	uint32_t registration;	/* unique per socket watched: tells a reused fd apart */
-	bool is_ares;
-	struct istate *state;	/* the integration, for a c-ares socket */
+	watch_fn fn;		/* who handles its events (curl, a c-ares channel) */
+	void *data;
 };
 
 struct watchset;
@@ -33,7 +34,7 @@ void watchset_free(struct watchset *set);
 
 /* Watches fd for reading and/or writing; neither: stops watching it.
  * Returns 0, or -1 with errno when epoll refuses the descriptor. */
-int watchset_update(struct watchset *set, int fd, bool is_ares, struct istate *state,
+int watchset_update(struct watchset *set, int fd, watch_fn fn, void *data,
 		    bool readable, bool writable);
 
 /* The watch of fd, or NULL when fd is not (or no longer) watched. Valid

@@ -21,14 +21,10 @@ enum lookup_error verdict_error_kind(const struct lookup_result *r)
 		return LOOKUP_ERR_NONE;
 	if (r->error != LOOKUP_ERR_NONE)
 		return r->error;
-	/* Transitional: producers that do not set result.error yet. */
+	/* every producer sets the kind (provider_fail, the engine); an
+	 * error without one is a provider's own failure */
 	if (r->status == LOOKUP_RATE_LIMITED)
 		return LOOKUP_ERR_QUOTA;
-	if (r->details != NULL && (strcmp(r->details, "deadline") == 0 ||
-				   strstr(r->details, "timeout") != NULL))
-		return LOOKUP_ERR_TIMEOUT;
-	if (r->details != NULL && strcmp(r->details, "circuit open") == 0)
-		return LOOKUP_ERR_PAUSED;
 	return LOOKUP_ERR_PROVIDER;
 }
 

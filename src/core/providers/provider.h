@@ -21,6 +21,8 @@
 struct cJSON;
 struct provider_run;
 
+struct provider_job;	/* the jobs block, after struct provider_ops */
+
 struct provider_ops {
 	/* Lookups in one request: 1, or up to 500 for Safe Browsing. The
 	 * indicator kinds, uploads, actions and the Test Connection call are
@@ -57,7 +59,72 @@ struct provider_ops {
 				       struct lookup *lookup, int ares_status,
 				       const struct ares_addrttl *addrs, int naddrs);
 
-	/* ---- jobs and sessions (the engine's block, appended below) ---- */
+	/* ---- jobs (sandboxes): a lookup of several requests over time ----
+	 * Owned by the engine helper; see struct provider_job below and
+	 * engine.h "Jobs". A provider with job_request set is asked through
+	 * it instead of build_request/parse_response: the engine calls
+	 * job_request for job->step (0 first: e.g. the hash lookup), sends
+	 * the request, and hands the answer to job_parse, which sets the
+	 * lookup's result and job->next:
+	 *   JOB_FINISHED    the result is final (decided or failed);
+	 *   JOB_STEP_NOW    build job->step (the provider set it) at once,
+	 *                   e.g. step 1 = upload after an unknown hash;
+	 *   JOB_POLL_LATER  submitted/running: poll (job->step) again after
+	 *                   job->poll_after_s (0: the engine's back-off from
+	 *                   job_poll_min_s doubling up to job_poll_max_s).
+	 * The answer class says what the request itself was (ANSWER_DECIDED
+	 * for any usable answer, pending included), for retries and the
+	 * breaker, as for one-shot providers. Each request of a job takes a
+	 * MaxInFlight slot and a RateLimit token (uploads count). A job that
+	 * has not finished after job_timeout_s ends as error/timeout, never
+	 * clean. max_batch must be 1. */
+	void (*job_request)(const struct integration *in, const struct lookup *lookup,
+			    const struct provider_job *job, struct http_request *req);
+	enum answer_class (*job_parse)(const struct integration *in, struct lookup *lookup,
+				       struct provider_job *job,
+				       const struct http_response *resp);
+	unsigned job_poll_min_s;	/* first poll interval; 0: 5 s */
+	unsigned job_poll_max_s;	/* back-off cap; 0: 60 s */
+	unsigned job_timeout_s;		/* give up; 0: 900 s */
+
+	/* ---- sessions (FortiSandbox): log in once, reuse the token ----
+	 * For job-based providers. With session_login set, the engine logs
+	 * the integration in before its first request and keeps the token
+	 * (per integration name, across reloads) for every later request:
+	 * job_request and job_parse find it in job->session. A job_parse
+	 * that sees the token refused sets job->next = JOB_RELOGIN: the
+	 * engine logs in again, once, and sends the same step again; a
+	 * second refusal ends the lookup as error/auth. A refused login ends
+	 * the waiting lookups as error/auth and pauses the integration as
+	 * for ANSWER_AUTH. The login takes no RateLimit token. */
+	void (*session_login)(const struct integration *in, struct http_request *req);
+	/* The token of a login answer (g_malloc'd), or NULL when the login
+	 * failed, with the reason (never the password) in err. */
+	char *(*session_parse_login)(const struct integration *in,
+				     const struct http_response *resp,
+				     char *err, size_t errlen);
+};
+
+/* ---- jobs: the state of one multi-step lookup (see provider_ops) ---- */
+enum job_next {
+	JOB_FINISHED,		/* the lookup's result is final */
+	JOB_STEP_NOW,		/* send job->step now */
+	JOB_POLL_LATER,		/* send job->step after job->poll_after_s */
+	JOB_RELOGIN,		/* the session token was refused: log in
+				 * again (once) and send job->step again */
+};
+
+struct provider_job {
+	unsigned step;		/* the request to build: 0 first, then what
+				 * job_parse sets (provider-defined numbers) */
+	char *id;		/* the provider's job/submission id, g_malloc'd
+				 * by job_parse (g_free'd by the engine) */
+	unsigned poll_after_s;	/* hint for JOB_POLL_LATER; 0: engine back-off */
+	enum job_next next;	/* set by every job_parse */
+	unsigned polls;		/* polls so far (engine-maintained) */
+	const char *session;	/* the integration's session token (providers
+				 * with session_login), set by the engine; a
+				 * secret: never logged */
 };
 
 /* ---- actions: named admin operations (threatmilterctl) ---- */

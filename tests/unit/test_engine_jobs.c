@@ -1,0 +1,274 @@
+/* test_engine_jobs.c: a job-based stub sandbox (engine_fake.c "stubjob":
+ * hash lookup, submit, polls) through the fake transport and clock: the
+ * first message gets pending, the job finishes on the loop's timers, the
+ * next message with the same hash gets the verdict from the cache with
+ * no new request; identical submissions joined; JobTimeout; reload. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+#include <glib.h>
+
+#include "engine_fake.h"
+#include "engine/engine_internal.h"
+
+#define HASH "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
+
+static int job_env(void **state)
+{
+	return env_up(state, "stubjob", "sandbox");
+}
+
+static int session_env(void **state)
+{
+	return env_up(state, "stubsession", "forti");
+}
+
+/* A message with HASH: hash unknown, upload, job id: pending. */
+static struct batch *submit_job(struct fake *f, struct tm_config *cfg, struct lookup *l,
+				const char *job_answer)
+{
+	unsigned first = f->calls->len;
+	struct batch *b = fake_submit(f, cfg, &l, 1, 5000);
+
+	assert_string_equal(call_what(f, first), "GET http://stub.example/hash/" HASH);
+	fake_answer_http(f, first, 200, "unknown", -1);
+	fake_settle(f);
+	assert_int_equal(f->calls->len, first + 2);
+	assert_string_equal(call_what(f, first + 1), "POST http://stub.example/submit");
+	fake_answer_http(f, first + 1, 200, job_answer, -1);
+	return b;
+}
+
+static void test_job_pending_then_verdict_from_cache(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct tm_config *cfg = e->cfg;
+
+	struct lookup *l = stub_lookup(in, INDICATOR_HASH, HASH);
+
+	struct batch *b = submit_job(f, cfg, l, "id:J42");
+	/* submitted: the message gets pending at once (SandboxWait 0) */
+	assert_true(engine_batch_done(f->engine, b));
+	assert_int_equal(l->result.status, LOOKUP_PENDING);
+	engine_batch_release(f->engine, b);
+
+	/* the job polls on the timers: hint 10 s, then back-off from 5 s */
+	fake_advance(f, 9999);
+	assert_int_equal(f->calls->len, 2);
+	fake_advance(f, 1);
+	assert_int_equal(f->calls->len, 3);
+	assert_string_equal(call_what(f, 2), "GET http://stub.example/job/J42");
+	fake_answer_http(f, 2, 200, "running", -1);
+	fake_advance(f, 5000);
+	assert_int_equal(f->calls->len, 4);
+	fake_answer_http(f, 3, 200, "malicious", -1);
+	fake_settle(f);
+
+	/* a later message with the same file: from the cache, no request */
+	struct lookup *again = stub_lookup(in, INDICATOR_HASH, HASH);
+	struct batch *b2 = engine_submit(f->engine, cfg, &again, 1, f->now_ms + 5000);
+	assert_true(engine_batch_done(f->engine, b2));
+	assert_int_equal(again->result.status, LOOKUP_MALICIOUS);
+	assert_true(again->result.cached);
+	engine_batch_release(f->engine, b2);
+	fake_settle(f);
+	assert_int_equal(f->calls->len, 4);
+	assert_int_equal(g_hash_table_size(f->engine->flights), 0);
+	stub_lookup_free(l);
+	stub_lookup_free(again);
+}
+
+/* Two messages with the same new attachment: one upload. */
+static void test_job_identical_submissions_joined(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct tm_config *cfg = e->cfg;
+
+	struct lookup *a = stub_lookup(in, INDICATOR_HASH, HASH);
+	struct lookup *b = stub_lookup(in, INDICATOR_HASH, HASH);
+
+	struct batch *ba = submit_job(f, cfg, a, "id:J1");
+	struct batch *bb = fake_submit(f, cfg, &b, 1, 5000);	/* while it runs */
+	assert_true(engine_batch_done(f->engine, bb));
+	assert_int_equal(b->result.status, LOOKUP_PENDING);
+	assert_int_equal(f->calls->len, 2);
+	unsigned uploads = 0;
+	for (guint i = 0; i < f->calls->len; i++)
+		uploads += strncmp(call_what(f, i), "POST", 4) == 0;
+	assert_int_equal(uploads, 1);
+	engine_batch_release(f->engine, ba);
+	engine_batch_release(f->engine, bb);
+	stub_lookup_free(a);
+	stub_lookup_free(b);
+}
+
+/* A job that never finishes ends as error/timeout, never clean, and is
+ * not cached: the next message asks again. */
+static void test_job_timeout_is_an_error(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct tm_config *cfg = e->cfg;
+
+
+	struct lookup *l = stub_lookup(in, INDICATOR_HASH, HASH);
+	struct batch *b = submit_job(f, cfg, l, "id:J9");
+	engine_batch_release(f->engine, b);
+	for (int s = 0; s < 700 && g_hash_table_size(f->engine->flights) > 0; s++) {
+		fake_advance(f, 1000);
+		if (fake_open_calls(f) > 0)
+			fake_answer_http(f, f->calls->len - 1, 200, "running", -1);
+	}
+	assert_int_equal(g_hash_table_size(f->engine->flights), 0);
+	/* polls: back-off 5, 10, 20, 40, 40... within 600 s */
+	assert_true(f->calls->len < 25);
+	/* not cached: the next message asks the hash again */
+	unsigned before = f->calls->len;
+	struct lookup *again = stub_lookup(in, INDICATOR_HASH, HASH);
+	struct batch *b2 = fake_submit(f, cfg, &again, 1, 5000);
+	assert_int_equal(f->calls->len, before + 1);
+	assert_string_equal(call_what(f, before), "GET http://stub.example/hash/" HASH);
+	engine_batch_release(f->engine, b2);
+	stub_lookup_free(again);
+	stub_lookup_free(l);
+}
+
+/* A SIGHUP reload: the job goes on, re-bound to the new snapshot's
+ * integration of the same name (here with a new APIURL). */
+static void test_job_survives_reload(void **state)
+{
+	(void)state;
+	struct fake *f = fake_new(false);
+	struct integration *old_in = stub_integration("stubjob", "sandbox");
+	struct tm_config *old_cfg = stub_config(&old_in, 1);
+	struct integration *new_in = stub_integration("stubjob", "sandbox");
+	g_free(new_in->api_url);
+	new_in->api_url = g_strdup("http://moved.example");
+	struct tm_config *new_cfg = stub_config(&new_in, 1);
+	struct lookup *l = stub_lookup(old_in, INDICATOR_HASH, HASH);
+	struct lookup *other = stub_lookup(new_in, INDICATOR_HASH, "00ff");
+
+	struct batch *b = submit_job(f, old_cfg, l, "id:J7");
+	engine_batch_release(f->engine, b);
+	/* the reload: a message under the new snapshot, the old one let go */
+	struct batch *b2 = fake_submit(f, new_cfg, &other, 1, 5000);
+	fake_answer_http(f, 2, 200, "clean", -1);
+	engine_batch_release(f->engine, b2);
+	config_unref(old_cfg);
+	fake_advance(f, 10000);
+	assert_int_equal(f->calls->len, 4);
+	assert_string_equal(call_what(f, 3), "GET http://moved.example/job/J7");
+	fake_answer_http(f, 3, 200, "suspicious", -1);
+	fake_settle(f);
+	/* the after-the-fact hook saw the job's verdict */
+	assert_int_equal(f->jobs_finished, 1);
+	assert_int_equal(f->last_job_status, LOOKUP_SUSPICIOUS);
+	assert_int_equal(g_hash_table_size(f->engine->flights), 0);
+	stub_lookup_free(l);
+	stub_lookup_free(other);
+	fake_free(f);
+	config_unref(new_cfg);
+}
+
+static struct batch *ask(struct fake *f, struct tm_config *cfg, struct lookup **l,
+			 const struct integration *in, const char *indicator)
+{
+	*l = stub_lookup(in, INDICATOR_URL, indicator);
+	return fake_submit(f, cfg, l, 1, 5000);
+}
+
+/* Sessions (FortiSandbox): one login, the token reused; a refused token
+ * means one new login and the same request again; refused twice: error. */
+static void test_session_login_reuse_and_relogin(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct tm_config *cfg = e->cfg;
+
+	struct lookup *x, *y, *z;
+
+	struct batch *bx = ask(f, cfg, &x, in, "x");
+	assert_string_equal(call_what(f, 0), "POST http://stub.example/login");
+	fake_answer_http(f, 0, 200, "token:T1", -1);
+	fake_settle(f);
+	assert_string_equal(call_what(f, 1), "GET http://stub.example/rate/x?s=T1");
+	fake_answer_http(f, 1, 200, "malicious", -1);
+	assert_int_equal(x->result.status, LOOKUP_MALICIOUS);
+
+	struct batch *by = ask(f, cfg, &y, in, "y");	/* no new login */
+	assert_string_equal(call_what(f, 2), "GET http://stub.example/rate/y?s=T1");
+	fake_answer_http(f, 2, 200, "invalid-session", -1);
+	fake_settle(f);
+	assert_string_equal(call_what(f, 3), "POST http://stub.example/login");
+	fake_answer_http(f, 3, 200, "token:T2", -1);
+	fake_settle(f);
+	assert_string_equal(call_what(f, 4), "GET http://stub.example/rate/y?s=T2");
+	fake_answer_http(f, 4, 200, "clean", -1);
+	assert_int_equal(y->result.status, LOOKUP_CLEAN);
+
+	struct batch *bz = ask(f, cfg, &z, in, "z");
+	fake_answer_http(f, 5, 200, "invalid-session", -1);
+	fake_settle(f);
+	fake_answer_http(f, 6, 200, "token:T3", -1);
+	fake_settle(f);
+	assert_string_equal(call_what(f, 7), "GET http://stub.example/rate/z?s=T3");
+	fake_answer_http(f, 7, 200, "invalid-session", -1);
+	fake_settle(f);
+	assert_int_equal(f->calls->len, 8);	/* no third login */
+	assert_int_equal(z->result.status, LOOKUP_ERROR);
+	assert_int_equal(z->result.error, LOOKUP_ERR_AUTH);
+	engine_batch_release(f->engine, bx);
+	engine_batch_release(f->engine, by);
+	engine_batch_release(f->engine, bz);
+	stub_lookup_free(x);
+	stub_lookup_free(y);
+	stub_lookup_free(z);
+}
+
+/* A refused login: the waiting lookups end as error/auth. */
+static void test_session_login_refused(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct tm_config *cfg = e->cfg;
+
+	struct lookup *x, *y;
+
+	struct batch *bx = ask(f, cfg, &x, in, "x");
+	struct batch *by = ask(f, cfg, &y, in, "y");
+	assert_int_equal(f->calls->len, 1);	/* one login for both */
+	fake_answer_http(f, 0, 401, "", -1);
+	fake_settle(f);
+	assert_int_equal(x->result.status, LOOKUP_ERROR);
+	assert_int_equal(x->result.error, LOOKUP_ERR_AUTH);
+	assert_int_equal(y->result.error, LOOKUP_ERR_AUTH);
+	assert_non_null(strstr(x->result.details, "login failed"));
+	engine_batch_release(f->engine, bx);
+	engine_batch_release(f->engine, by);
+	stub_lookup_free(x);
+	stub_lookup_free(y);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_job_pending_then_verdict_from_cache, job_env, env_down),
+		cmocka_unit_test_setup_teardown(test_job_identical_submissions_joined, job_env, env_down),
+		cmocka_unit_test_setup_teardown(test_job_timeout_is_an_error, job_env, env_down),
+		cmocka_unit_test(test_job_survives_reload),
+		cmocka_unit_test_setup_teardown(test_session_login_reuse_and_relogin, session_env, env_down),
+		cmocka_unit_test_setup_teardown(test_session_login_refused, session_env, env_down),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
