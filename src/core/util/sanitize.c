@@ -34,8 +34,6 @@ char *log_sanitize_len(const char *text, size_t len, size_t max)
 			g_string_append_printf(out, "\\x%02x", c);
 		} else if (c < 0x20 || c == 0x7f) {
 			g_string_append_printf(out, "\\x%02x", c);
-		} else if (c == '\\') {
-			g_string_append(out, "\\\\");
 		} else {
 			g_string_append_c(out, (char)c);
 		}

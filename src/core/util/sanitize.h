@@ -13,9 +13,10 @@
 
 /* Returns a new string (g_free) holding at most `max` bytes of `text`
  * (0 = no limit) in which every control byte (0x00-0x1f, 0x7f) and every
- * byte that is not part of valid UTF-8 is written as \xNN, and a
- * backslash as \\ (so an escape in the output is never ambiguous). A cut
- * is marked with "...". NULL gives "". Never fails. */
+ * byte that is not part of valid UTF-8 is written as \xNN. A backslash
+ * stays as it is, so sanitising twice (at the entry into a context, then
+ * in log_vmsg) changes nothing more. A cut is marked with "...". NULL
+ * gives "". Never fails. */
 char *log_sanitize(const char *text, size_t max);
 
 /* The same for `len` bytes that need not be NUL-terminated. */
