@@ -318,14 +318,18 @@ static void log_started(const struct daemon_state *st)
 		: "one thread per connection");
 }
 
-/* Runs the filter until it is stopped; returns smfi_main's status. */
-static int serve(struct tm_config *cfg, struct daemon_state *st, char *err, size_t errlen)
+/* Runs the filter until it is stopped; returns smfi_main's status.
+ * *drained: false when messages outlasted the drain (the engine is still
+ * in use by them and was not freed). */
+static int serve(struct tm_config *cfg, struct daemon_state *st, bool *drained,
+		 char *err, size_t errlen)
 {
 	struct engine_options eopts = { .ca_file = cfg->ca_cert_file };
 	struct engine *engine = engine_new(&eopts, err, errlen);
 	const struct signal_handlers handlers = { on_reload, on_stop, st };
 	int status;
 
+	*drained = true;
 	if (engine == NULL) {
 		config_unref(cfg);
 		return MI_FAILURE;
@@ -345,7 +349,8 @@ static int serve(struct tm_config *cfg, struct daemon_state *st, char *err, size
 	signals_join();
 	log_msg(status == MI_SUCCESS ? LOG_NOTICE : LOG_ERR, "milter listener ended (%s)",
 		status == MI_SUCCESS ? "ok" : "failure");
-	if (drain(st->drain_deadline_ms)) {
+	*drained = drain(st->drain_deadline_ms);
+	if (*drained) {
 		engine_free(engine);
 		milter_set_config(NULL);
 	}
@@ -357,6 +362,7 @@ int daemon_run(const char *config_path, bool foreground)
 	char err[1024] = "";
 	struct daemon_state st = { .config_path = config_path };
 	struct tm_config *cfg;
+	bool drained;
 	int status;
 
 	if (!signals_block(err, sizeof(err))) {
@@ -382,10 +388,13 @@ int daemon_run(const char *config_path, bool foreground)
 		return 1;
 	}
 	analyze_init();
-	status = serve(cfg, &st, err, sizeof(err));
+	status = serve(cfg, &st, &drained, err, sizeof(err));
 	if (status != MI_SUCCESS && err[0] != '\0')
 		log_msg(LOG_ERR, "%s", err);
 	remove_own_files(&st);
 	log_msg(LOG_NOTICE, "stopped");
+	/* Sessions still use the engine: no exit handlers under them. */
+	if (!drained)
+		_exit(status == MI_SUCCESS ? 0 : 1);
 	return status == MI_SUCCESS ? 0 : 1;
 }
