@@ -7,11 +7,9 @@ name with whitespace around it ("X-Threat-Verdict ") is still removed.
 issue 11, 9: a verdict header the MTA did not take is logged, and the
 message is not delivered without it (tempfail)."""
 import os
-import shutil
 import socket
 import sys
 import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
@@ -24,11 +22,10 @@ CLEAN = (b"Received: from origin.example (origin.example [192.0.2.10])\n"
          b"MIME-Version: 1.0\nContent-Type: text/plain\n\nsee http://fine.example/page\n")
 
 
-class MtaInput(unittest.TestCase):
+class MtaInput(tmtest.MocksCase):
     @classmethod
     def setUpClass(cls):
-        cls.dir = tmtest.tmpdir()
-        cls.mocks = tmtest.Mocks(cls.dir)
+        super().setUpClass()
         cls.sock = os.path.join(cls.dir, "milter.sock")
         cls.log_path = os.path.join(cls.dir, "milter.log")
         config = tmtest.write_config(cls.dir, cls.mocks, integrations=["spamhaus", "virustotal"],
@@ -39,21 +36,16 @@ class MtaInput(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.daemon.stop()
-        cls.mocks.stop()
-        shutil.rmtree(cls.dir, ignore_errors=True)
+        super().tearDownClass()
 
     def setUp(self):
         self.mocks.reset()
 
     def log(self):
-        with open(self.log_path, "rb") as f:
-            return f.read()
+        return tmtest.read_bytes(self.log_path)
 
     def client(self):
-        c = mc.MilterClient("unix:" + self.sock)
-        c.optneg()
-        c.connect(address="192.0.2.200")
-        return c
+        return tmtest.milter_client(self.sock)
 
     def test_issue17_9_queue_id_cannot_forge_a_log_line(self):
         forged = "Q9\nthreatmilter: info: FORGED: client=6.6.6.6 verdict=clean\x1b[2J\x1b]0;x\x07"

@@ -10,12 +10,10 @@ SIGHUP) never takes them, even in a burst or with a signal pending on
 the main thread."""
 import ctypes
 import os
-import shutil
 import signal
 import sys
 import threading
 import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
@@ -33,20 +31,10 @@ def mail(body, subject="test"):
             "MIME-Version: 1.0\nContent-Type: text/plain\n\n%s\n" % (subject, body)).encode()
 
 
-class DaemonCase(unittest.TestCase):
+class DaemonCase(tmtest.MocksCase):
     """A fresh daemon per test (these tests stop it or signal it)."""
     main = {}
     overrides = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tmtest.tmpdir()
-        cls.mocks = tmtest.Mocks(cls.dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mocks.stop()
-        shutil.rmtree(cls.dir, ignore_errors=True)
 
     def setUp(self):
         self.mocks.reset()
@@ -63,14 +51,10 @@ class DaemonCase(unittest.TestCase):
         self.daemon.stop()
 
     def log(self):
-        with open(self.log_path, "rb") as f:
-            return f.read()
+        return tmtest.read_bytes(self.log_path)
 
     def client(self):
-        c = mc.MilterClient("unix:" + self.sock)
-        c.optneg()
-        c.connect(address="192.0.2.200")
-        return c
+        return tmtest.milter_client(self.sock)
 
     def send(self, raw, queue_id="TESTQID"):
         c = self.client()

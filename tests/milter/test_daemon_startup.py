@@ -86,6 +86,18 @@ class Startup(unittest.TestCase):
         p.send_signal(signal.SIGTERM)
         return p.wait(30)
 
+    def assert_second_refused_first_reachable(self, config, message):
+        second = self.start(config)
+        try:
+            status = second.wait(15)
+        except subprocess.TimeoutExpired:
+            status = None
+        self.assertEqual(status, 1, "a second instance started")
+        self.assertIn(message, self.log())
+        c = mc.MilterClient("unix:" + self.sock)
+        c.optneg()
+        c.close()
+
     # ------------------------------------------------------------ issue 18, 1
 
     def test_fault18_1_postfix_spelling_is_a_file_line_error(self):
@@ -144,19 +156,10 @@ class Startup(unittest.TestCase):
         first = self.start(config)
         self.wait_socket(first)
         tmtest.wait_for(lambda: os.path.getsize(pid_file) > 0, 10, "the pid")
-        second = self.start(config)
-        try:
-            status = second.wait(15)
-        except subprocess.TimeoutExpired:
-            status = None
-        self.assertEqual(status, 1, "a second instance started")
-        self.assertIn(("another threatmilter (pid %d) holds PidFile" % first.pid).encode(),
-                      self.log())
-        # the first one is untouched and still reachable
+        self.assert_second_refused_first_reachable(
+            config, ("another threatmilter (pid %d) holds PidFile" % first.pid).encode())
+        # the first one is untouched
         self.assertEqual(open(pid_file).read().strip(), str(first.pid))
-        c = mc.MilterClient("unix:" + self.sock)
-        c.optneg()
-        c.close()
         self.assertEqual(self.stop(first), 0)
         self.assertFalse(os.path.exists(pid_file))
         self.assertFalse(os.path.exists(self.sock))
@@ -167,17 +170,8 @@ class Startup(unittest.TestCase):
         first = self.start(config)
         self.wait_socket(first)
         inode = os.stat(self.sock).st_ino
-        second = self.start(config)
-        try:
-            status = second.wait(15)
-        except subprocess.TimeoutExpired:
-            status = None
-        self.assertEqual(status, 1, "a second instance started")
-        self.assertIn(b"another filter is listening on", self.log())
+        self.assert_second_refused_first_reachable(config, b"another filter is listening on")
         self.assertEqual(os.stat(self.sock).st_ino, inode)
-        c = mc.MilterClient("unix:" + self.sock)
-        c.optneg()
-        c.close()
         self.assertEqual(self.stop(first), 0)
 
     # ------------------------------------------------------------ issue 18, 5

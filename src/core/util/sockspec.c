@@ -175,16 +175,15 @@ static bool describe(int fd, char *buf, size_t buflen)
 	return true;
 }
 
-bool sock_spec_describe_bound(char *buf, size_t buflen)
+int sock_listening_foreach(bool (*fn)(int fd, void *arg), void *arg)
 {
 	DIR *dir = opendir("/proc/self/fd");
 	struct dirent *entry;
-	bool found = false;
+	int count = 0;
 
-	buf[0] = '\0';
 	if (dir == NULL)
-		return false;
-	while (!found && (entry = readdir(dir)) != NULL) {
+		return 0;
+	while ((entry = readdir(dir)) != NULL) {
 		char *end;
 		long fd = strtol(entry->d_name, &end, 10);
 		int type = 0, listening = 0;
@@ -198,8 +197,33 @@ bool sock_spec_describe_bound(char *buf, size_t buflen)
 		if (getsockopt((int)fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
 		    !listening)
 			continue;
-		found = describe((int)fd, buf, buflen);
+		if (!fn((int)fd, arg))
+			break;
+		count++;
 	}
 	closedir(dir);
-	return found;
+	return count;
+}
+
+struct describe_arg {
+	char *buf;
+	size_t buflen;
+	bool found;
+};
+
+static bool describe_first(int fd, void *arg)
+{
+	struct describe_arg *d = arg;
+
+	d->found = describe(fd, d->buf, d->buflen);
+	return !d->found;	/* stop at the first one described */
+}
+
+bool sock_spec_describe_bound(char *buf, size_t buflen)
+{
+	struct describe_arg d = { buf, buflen, false };
+
+	buf[0] = '\0';
+	sock_listening_foreach(describe_first, &d);
+	return d.found;
 }

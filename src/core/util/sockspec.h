@@ -33,6 +33,11 @@ struct sock_spec {
  * text looks like Postfix's "inet:HOST:PORT". */
 bool sock_spec_parse(const char *text, struct sock_spec *out, char *err, size_t errlen);
 
+/* Calls fn(fd, arg) for each listening stream socket of this process
+ * (libmilter does not expose its socket) until fn returns false.
+ * Returns how many calls returned true. */
+int sock_listening_foreach(bool (*fn)(int fd, void *arg), void *arg);
+
 /* Describes the first listening stream socket of this process as it is
  * really bound (getsockname), in the Socket key's own syntax, into buf.
  * Returns false (buf "") when there is none. */
