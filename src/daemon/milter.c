@@ -274,10 +274,11 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 	return continue_or_noreply(conn, SMFIP_NR_RCPT);
 }
 
-static void store(struct message_ctx *msg, bool ok)
+static void store(SMFICTX *ctx, struct message_ctx *msg, bool ok)
 {
 	if (!ok && !msg->io_error) {
 		msg->io_error = true;
+		refresh_queue_id(ctx, msg);	/* Postfix may send it after MAIL FROM */
 		log_msg(LOG_ERR, "%s: %s", queue_id(msg), msg->err);
 	}
 }
@@ -296,7 +297,7 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 		g_free(trimmed);
 		if (msg->subject == NULL && g_ascii_strcasecmp(name, "Subject") == 0)
 			msg->subject = g_strdup(value);
-		store(msg, msgbuf_append_header(msg->buf, name, value, msg->err,
+		store(ctx, msg, msgbuf_append_header(msg->buf, name, value, msg->err,
 						     sizeof(msg->err)));
 	}
 	return continue_or_noreply(conn, SMFIP_NR_HDR);
@@ -307,7 +308,7 @@ static sfsistat on_eoh(SMFICTX *ctx)
 	struct connection_ctx *conn = connection_of(ctx);
 
 	if (conn->msg != NULL)
-		store(conn->msg, msgbuf_append(conn->msg->buf, "\r\n", 2, conn->msg->err,
+		store(ctx, conn->msg, msgbuf_append(conn->msg->buf, "\r\n", 2, conn->msg->err,
 						    sizeof(conn->msg->err)));
 	return continue_or_noreply(conn, SMFIP_NR_EOH);
 }
@@ -319,7 +320,7 @@ static sfsistat on_body(SMFICTX *ctx, unsigned char *data, size_t len)
 
 	if (msg == NULL)
 		return SMFIS_CONTINUE;
-	store(msg, msgbuf_append(msg->buf, data, len, msg->err, sizeof(msg->err)));
+	store(ctx, msg, msgbuf_append(msg->buf, data, len, msg->err, sizeof(msg->err)));
 	/* Past MaxMessageSize the rest is not needed: let the MTA skip it. */
 	if (msgbuf_too_large(msg->buf) && (conn->protocol & SMFIP_SKIP))
 		return SMFIS_SKIP;
