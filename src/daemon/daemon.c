@@ -1,18 +1,25 @@
 /* daemon.c: running as a milter daemon.
  *
- * Start-up order matters: the socket is opened (and a stale unix socket
- * removed) while we may still be root, then privileges are dropped, then
- * we fork into the background, and only then threads are started (the
- * engine, libmilter), because fork() keeps only the calling thread.
+ * Start-up order matters:
+ *   1. the daemon's signals are blocked before anything else, so every
+ *      thread started later inherits the mask (signals.h);
+ *   2. the configuration is loaded and checked as `-n` checks it
+ *      (preflight.h): a start that cannot work is refused with a clear
+ *      message before anything is touched;
+ *   3. the PidFile is locked before the socket is touched (a second
+ *      instance must not delete the live socket: issue 18, 3);
+ *   4. the socket is opened with its mode set through the umask, never
+ *      by a chmod on a path after bind (issue 17, 7), while we may still
+ *      be root; then privileges are dropped;
+ *   5. fork into the background, and only then start threads (fork keeps
+ *      only the calling thread): the engine, our signal thread, and
+ *      libmilter (smfi_main runs in the main thread).
  *
- * Signals. libmilter's own signal thread treats SIGHUP as "stop", which
- * made OpenDKIM/OpenDMARC users lose their filter on log rotation. We run
- * smfi_main() in a second thread, so libmilter blocks SIGHUP only there
- * and in its signal thread; the main thread keeps SIGHUP, SIGUSR1,
- * SIGTERM and SIGINT unblocked with handlers, and Linux offers a
- * process-directed signal to the main thread first when it does not
- * block it. The handlers only write to a pipe; the main thread reloads
- * or stops from there. */
+ * Shutdown (issue 11, 4): SIGTERM makes new messages tempfail and stops
+ * the listener; messages in progress finish with their own configuration
+ * reference and the engine, which is freed only once none is left. When
+ * some outlast the drain (deadline + 5 s), the engine is left alone and
+ * the process exits: the MTA applies its default action to them. */
 #include <autoconfig.h>
 #include "daemon/daemon.h"
 
@@ -20,127 +27,111 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <poll.h>
-#include <pthread.h>
-#include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <libmilter/mfapi.h>
 
 #include "analysis/analyze.h"
 #include "cli/cli.h"
 #include "config/config.h"
+#include "daemon/milter.h"
+#include "daemon/pidfile.h"
+#include "daemon/preflight.h"
+#include "daemon/signals.h"
 #include "engine/engine.h"
 #include "util/log.h"
-#include "daemon/milter.h"
 #include "util/nodelay.h"
+#include "util/sockspec.h"
 
-/* Written by the signal handlers, read by the main loop. */
-static int signal_pipe[2] = { -1, -1 };
+/* What the running daemon needs beyond the configuration snapshot,
+ * which a reload may replace. */
+struct daemon_state {
+	const char *config_path;	/* absolute (main.c), for reloads */
+	struct sock_spec spec;
+	struct pidfile *pidfile;
+	unsigned drain_deadline_ms;	/* longest ScanDeadline of any loaded
+					 * configuration: a message keeps its own */
+	bool socket_created;		/* a unix socket of ours: dev/ino below */
+	dev_t socket_dev;
+	ino_t socket_ino;
+};
 
-static void on_signal(int sig)
+static void log_integrations(const struct tm_config *cfg)
 {
-	int saved = errno;
-	unsigned char byte = (unsigned char)sig;
+	unsigned active;
+	char *line = preflight_integrations_summary(cfg, &active);
 
-	if (write(signal_pipe[1], &byte, 1) < 0) {
-		/* nothing to do in a handler: the pipe is full, a wake-up is pending */
+	if (active == 0)
+		log_msg(LOG_WARNING, "%s: every message will be 'unknown'", line);
+	else
+		log_msg(LOG_NOTICE, "%s", line);
+	g_free(line);
+}
+
+/* SIGHUP, SIGUSR1: in the signal thread. */
+static void on_reload(void *arg)
+{
+	struct daemon_state *st = arg;
+	char err[1024];
+	struct tm_config *cfg = cli_load_config(st->config_path, err, sizeof(err));
+
+	if (cfg == NULL) {
+		log_msg(LOG_ERR, "reload failed, keeping the running configuration: %s", err);
+		return;
 	}
-	errno = saved;
+	log_msg(LOG_NOTICE, "configuration reloaded from %s",
+		cfg->path ? cfg->path : "embedded defaults");
+	log_integrations(cfg);
+	/* read by serve() only after this thread was joined */
+	st->drain_deadline_ms = MAX(st->drain_deadline_ms, cfg->scan_deadline_ms);
+	milter_set_config(cfg);
 }
 
-static bool install_signal_handlers(char *err, size_t errlen)
+/* SIGTERM, SIGINT: in the signal thread. */
+static void on_stop(void *arg)
 {
-	struct sigaction sa;
-	const int signals[] = { SIGHUP, SIGUSR1, SIGTERM, SIGINT };
-
-	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
-		return false;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
-		sigaction(signals[i], &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	return true;
+	(void)arg;
+	milter_begin_shutdown();
+	smfi_stop();
 }
 
-/* Threads we start must leave these signals to the main thread. */
-static void block_daemon_signals(sigset_t *saved)
+/* A unix socket some process accepts on belongs to a running filter:
+ * never remove it (libmilter's "remove a stale socket" would). */
+static bool refuse_live_socket(const struct sock_spec *spec, char *err, size_t errlen)
 {
-	sigset_t set;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+	bool live;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, saved);
-}
-
-static const char *unix_socket_path(const char *spec)
-{
-	if (g_str_has_prefix(spec, "local:"))
-		return spec + 6;
-	if (g_str_has_prefix(spec, "unix:"))
-		return spec + 5;
-	if (spec[0] == '/')
-		return spec;
-	return NULL;
-}
-
-static bool lookup_user(const char *spec, uid_t *uid, gid_t *gid, char **name,
-			char *err, size_t errlen)
-{
-	char *user = g_strdup(spec);
-	char *group = strchr(user, ':');
-	struct passwd *pw;
-
-	if (group != NULL)
-		*group++ = '\0';
-	pw = getpwnam(user);
-	if (pw == NULL) {
-		snprintf(err, errlen, "UserID: no such user '%s'", user);
-		g_free(user);
-		return false;
-	}
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
-	if (group != NULL) {
-		struct group *gr = getgrnam(group);
-
-		if (gr == NULL) {
-			snprintf(err, errlen, "UserID: no such group '%s'", group);
-			g_free(user);
-			return false;
-		}
-		*gid = gr->gr_gid;
-	}
-	*name = g_strdup(user);
-	g_free(user);
-	return true;
-}
-
-static bool fix_socket_permissions(const struct tm_config *cfg, const char *user_spec,
-				   char *err, size_t errlen)
-{
-	const char *path = unix_socket_path(cfg->socket);
-
-	if (path == NULL)
+	if (spec->family != SOCK_SPEC_UNIX)
+		return true;	/* bind() itself fails with EADDRINUSE */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
 		return true;
-	if (chmod(path, cfg->socket_mode) != 0) {
-		snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
-		return false;
-	}
-	gid_t gid = (gid_t)-1;
+	memcpy(sun.sun_path, spec->path, strlen(spec->path) + 1);
+	live = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	if (live)
+		snprintf(err, errlen, "another filter is listening on %s: not starting a second "
+			 "instance", spec->path);
+	return !live;
+}
+
+/* The unix socket's owner and group; lchown never follows a link that
+ * was put in its place after bind. */
+static bool set_socket_owner(const struct tm_config *cfg, struct daemon_state *st,
+			     char *err, size_t errlen)
+{
 	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+
+	if (!st->socket_created)
+		return true;
 	if (cfg->socket_group != NULL && *cfg->socket_group != '\0') {
 		struct group *gr = getgrnam(cfg->socket_group);
 
@@ -150,21 +141,57 @@ static bool fix_socket_permissions(const struct tm_config *cfg, const char *user
 		}
 		gid = gr->gr_gid;
 	}
-	if (user_spec != NULL && geteuid() == 0) {
+	if (cfg->user_id != NULL && *cfg->user_id != '\0' && geteuid() == 0) {
 		char *name = NULL;
 		gid_t user_gid;
 
-		if (!lookup_user(user_spec, &uid, &user_gid, &name, err, errlen))
+		if (!preflight_lookup_user(cfg->user_id, &uid, &user_gid, &name, err, errlen))
 			return false;
 		g_free(name);
 		if (gid == (gid_t)-1)
 			gid = user_gid;
 	}
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) != 0) {
-		snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    fchownat(AT_FDCWD, st->spec.path, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
+		snprintf(err, errlen, "chown %s: %s", st->spec.path, strerror(errno));
 		return false;
 	}
 	return true;
+}
+
+/* Opens the listening socket; its mode comes from the umask at bind. */
+static bool open_socket(const struct tm_config *cfg, struct daemon_state *st,
+			char *err, size_t errlen)
+{
+	struct stat sb;
+	int rc;
+
+	if (smfi_setconn(st->spec.canonical) != MI_SUCCESS ||
+	    smfi_settimeout((int)cfg->milter_timeout_s) != MI_SUCCESS) {
+		snprintf(err, errlen, "libmilter refused Socket '%s'", st->spec.canonical);
+		return false;
+	}
+	if (milter_register() != 0) {
+		snprintf(err, errlen, "smfi_register failed");
+		return false;
+	}
+	umask(~(mode_t)cfg->socket_mode & 0777);
+	/* true: remove a stale unix socket left by a crash (a live one was
+	 * refused above, under the PidFile lock) */
+	rc = smfi_opensocket(true);
+	umask((mode_t)cfg->umask);
+	if (rc != MI_SUCCESS) {
+		snprintf(err, errlen, "cannot open socket %s: %s", st->spec.canonical,
+			 strerror(errno));
+		return false;
+	}
+	if (st->spec.family == SOCK_SPEC_UNIX && lstat(st->spec.path, &sb) == 0 &&
+	    S_ISSOCK(sb.st_mode)) {
+		st->socket_created = true;
+		st->socket_dev = sb.st_dev;
+		st->socket_ino = sb.st_ino;
+	}
+	return set_socket_owner(cfg, st, err, errlen);
 }
 
 static bool drop_privileges(const char *spec, char *err, size_t errlen)
@@ -175,7 +202,7 @@ static bool drop_privileges(const char *spec, char *err, size_t errlen)
 
 	if (spec == NULL || *spec == '\0')
 		return true;
-	if (!lookup_user(spec, &uid, &gid, &name, err, errlen))
+	if (!preflight_lookup_user(spec, &uid, &gid, &name, err, errlen))
 		return false;
 	if (getuid() == uid && geteuid() == uid) {
 		g_free(name);
@@ -194,140 +221,94 @@ static bool drop_privileges(const char *spec, char *err, size_t errlen)
 	return true;
 }
 
-static bool write_pid_file(const char *path, char *err, size_t errlen)
+/* As the user the daemon now runs as (issue 17, 8). */
+static bool check_tmp_dir(const struct tm_config *cfg, char *err, size_t errlen)
 {
-	FILE *f;
-
-	if (path == NULL || *path == '\0')
+	if (cfg->tmp_dir == NULL || access(cfg->tmp_dir, W_OK | X_OK) == 0)
 		return true;
-	f = fopen(path, "we");
-	if (f == NULL) {
-		snprintf(err, errlen, "PidFile %s: %s", path, strerror(errno));
+	snprintf(err, errlen, "TmpDir %s: not usable by the daemon's user: %s", cfg->tmp_dir,
+		 strerror(errno));
+	return false;
+}
+
+/* The configuration checks `-n` makes; errors refuse the start. */
+static bool preflight(const struct tm_config *cfg)
+{
+	GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+	bool ok = preflight_check(cfg, errors, warnings);
+
+	for (guint i = 0; i < warnings->len; i++)
+		log_msg(LOG_WARNING, "%s", (const char *)g_ptr_array_index(warnings, i));
+	for (guint i = 0; i < errors->len; i++)
+		log_msg(LOG_ERR, "%s", (const char *)g_ptr_array_index(errors, i));
+	g_ptr_array_unref(errors);
+	g_ptr_array_unref(warnings);
+	return ok;
+}
+
+/* Steps 2-5 of the start-up order, up to the fork. */
+static bool prepare(const struct tm_config *cfg, struct daemon_state *st, bool background,
+		    char *err, size_t errlen)
+{
+	if (!sock_spec_parse(cfg->socket, &st->spec, err, errlen))
+		return false;
+	if (!preflight(cfg)) {
+		snprintf(err, errlen, "not starting: the configuration check failed");
 		return false;
 	}
-	fprintf(f, "%ld\n", (long)getpid());
-	fclose(f);
+	if (cfg->pid_file != NULL && *cfg->pid_file != '\0') {
+		st->pidfile = pidfile_acquire(cfg->pid_file, err, errlen);
+		if (st->pidfile == NULL)
+			return false;
+	}
+	if (!refuse_live_socket(&st->spec, err, errlen) || !open_socket(cfg, st, err, errlen) ||
+	    !drop_privileges(cfg->user_id, err, errlen) || !check_tmp_dir(cfg, err, errlen))
+		return false;
+	if (background && daemon(0, 0) != 0) {
+		snprintf(err, errlen, "cannot go to the background: %s", strerror(errno));
+		return false;
+	}
+	if (st->pidfile != NULL && !pidfile_write(st->pidfile, getpid(), err, errlen))
+		return false;
 	return true;
 }
 
-static void *milter_thread(void *arg)
-{
-	int *status = arg;
-	unsigned char byte = 'X';
-
-	*status = smfi_main();
-	if (write(signal_pipe[1], &byte, 1) < 0) {
-		/* the main loop also polls with a timeout */
-	}
-	return NULL;
-}
-
-static void reload(const char *path)
-{
-	char err[1024];
-	struct tm_config *cfg = cli_load_config(path, err, sizeof(err));
-
-	if (cfg == NULL) {
-		log_msg(LOG_ERR, "reload failed, keeping the running configuration: %s", err);
-		return;
-	}
-	milter_set_config(cfg);
-	log_msg(LOG_NOTICE, "configuration reloaded from %s (%u integration%s)",
-		cfg->path ? cfg->path : "embedded defaults", cfg->integrations->len,
-		cfg->integrations->len == 1 ? "" : "s");
-}
-
-/* Waits for messages in progress, at most the configured deadline plus
- * a margin: they either finish or the MTA applies its default action. */
-static void drain(unsigned deadline_ms)
+/* Waits for messages in progress, at most the longest deadline a message
+ * can have plus a margin. Returns true when none is left. */
+static bool drain(unsigned deadline_ms)
 {
 	int64_t give_up = engine_now_ms() + deadline_ms + 5000;
 
 	while (milter_active_messages() > 0 && engine_now_ms() < give_up)
 		g_usleep(50 * 1000);
-	if (milter_active_messages() > 0)
-		log_msg(LOG_WARNING, "stopping with %d messages in progress (the MTA tempfails them)",
-			milter_active_messages());
+	if (milter_active_messages() == 0)
+		return true;
+	log_msg(LOG_WARNING, "stopping with %d messages in progress (the MTA applies its "
+		"default action to them)", milter_active_messages());
+	return false;
 }
 
-int daemon_run(const char *config_path, bool foreground)
+/* Removes what this instance created, nothing that replaced it. */
+static void remove_own_files(struct daemon_state *st)
 {
-	char err[1024];
-	struct tm_config *cfg = cli_load_config(config_path, err, sizeof(err));
-	struct engine *engine;
-	pthread_t thread;
-	int milter_status = 0;
-	sigset_t saved;
+	struct stat sb;
 
-	if (cfg == NULL) {
-		fprintf(stderr, "threatmilter: %s\n", err);
-		return 1;
-	}
-	bool background = cfg->background && !foreground;
-	if (cfg->syslog)
-		log_open_syslog("threatmilter", cfg->syslog_facility);
+	if (st->socket_created && lstat(st->spec.path, &sb) == 0 &&
+	    sb.st_dev == st->socket_dev && sb.st_ino == st->socket_ino)
+		unlink(st->spec.path);
+	pidfile_release(st->pidfile);
+	st->pidfile = NULL;
+}
 
-	umask((mode_t)cfg->umask);
-	if (smfi_setconn(cfg->socket) != MI_SUCCESS ||
-	    smfi_settimeout((int)cfg->milter_timeout_s) != MI_SUCCESS) {
-		fprintf(stderr, "threatmilter: bad Socket '%s'\n", cfg->socket);
-		config_unref(cfg);
-		return 1;
-	}
-	if (milter_register() != 0) {
-		fprintf(stderr, "threatmilter: smfi_register failed\n");
-		config_unref(cfg);
-		return 1;
-	}
-	/* true: remove a stale unix socket left by a crash */
-	if (smfi_opensocket(true) != MI_SUCCESS) {
-		fprintf(stderr, "threatmilter: cannot open socket %s: %s\n", cfg->socket,
-			strerror(errno));
-		config_unref(cfg);
-		return 1;
-	}
-	if (!fix_socket_permissions(cfg, cfg->user_id, err, sizeof(err)) ||
-	    !drop_privileges(cfg->user_id, err, sizeof(err))) {
-		fprintf(stderr, "threatmilter: %s\n", err);
-		config_unref(cfg);
-		return 1;
-	}
+static void log_started(const struct daemon_state *st)
+{
+	char bound[512];
 	int nodelay = nodelay_listening_sockets();
 
-	if (background && daemon(0, 0) != 0) {
-		fprintf(stderr, "threatmilter: cannot go to the background: %s\n", strerror(errno));
-		config_unref(cfg);
-		return 1;
-	}
-	if (!write_pid_file(cfg->pid_file, err, sizeof(err)) ||
-	    !install_signal_handlers(err, sizeof(err))) {
-		log_msg(LOG_ERR, "%s", err);
-		config_unref(cfg);
-		return 1;
-	}
-
-	analyze_init();
-	block_daemon_signals(&saved);	/* inherited by the threads below */
-	struct engine_options eopts = { .ca_file = cfg->ca_cert_file };
-	engine = engine_new(&eopts, err, sizeof(err));
-	if (engine == NULL) {
-		log_msg(LOG_ERR, "cannot start the lookup engine: %s", err);
-		config_unref(cfg);
-		return 1;
-	}
-	milter_set_engine(engine);
-	unsigned deadline_ms = cfg->scan_deadline_ms;
-	/* cfg may be replaced by a reload: keep what shutdown needs */
-	char *socket_path = g_strdup(unix_socket_path(cfg->socket));
-	char *pid_file = cfg->pid_file && *cfg->pid_file ? g_strdup(cfg->pid_file) : NULL;
-	milter_set_config(cfg);
-	if (pthread_create(&thread, NULL, milter_thread, &milter_status) != 0) {
-		log_msg(LOG_ERR, "cannot start the milter thread");
-		engine_free(engine);
-		return 1;
-	}
-	pthread_sigmask(SIG_SETMASK, &saved, NULL);
-	log_msg(LOG_NOTICE, "%s %s started on %s%s", PACKAGE_NAME, PACKAGE_VERSION, cfg->socket,
+	if (!sock_spec_describe_bound(bound, sizeof(bound)))
+		g_strlcpy(bound, st->spec.canonical, sizeof(bound));
+	log_msg(LOG_NOTICE, "%s %s started on %s%s", PACKAGE_NAME, PACKAGE_VERSION, bound,
 		nodelay > 0 ? " (TCP_NODELAY)" : "");
 	/* Debian's shared libmilter has the worker pool (README, "Busy
 	 * sites"); say which one this is, so a slow connection has a name. */
@@ -335,39 +316,85 @@ int daemon_run(const char *config_path, bool foreground)
 		dlsym(RTLD_DEFAULT, "mi_pool_controller_init") != NULL
 		? "worker pool (new connections can wait behind busy workers)"
 		: "one thread per connection");
+}
 
-	bool stopping = false;
-	while (!stopping) {
-		struct pollfd pfd = { .fd = signal_pipe[0], .events = POLLIN };
-		unsigned char sig;
+/* Runs the filter until it is stopped; returns smfi_main's status.
+ * *drained: false when messages outlasted the drain (the engine is still
+ * in use by them and was not freed). */
+static int serve(struct tm_config *cfg, struct daemon_state *st, bool *drained,
+		 char *err, size_t errlen)
+{
+	struct engine_options eopts = { .ca_file = cfg->ca_cert_file };
+	struct engine *engine = engine_new(&eopts, err, errlen);
+	const struct signal_handlers handlers = { on_reload, on_stop, st };
+	int status;
 
-		if (poll(&pfd, 1, 1000) <= 0)
-			continue;
-		while (read(signal_pipe[0], &sig, 1) == 1) {
-			if (sig == SIGHUP || sig == SIGUSR1) {
-				reload(config_path);
-			} else if (sig == SIGTERM || sig == SIGINT) {
-				log_msg(LOG_NOTICE, "stopping on signal %d", sig);
-				smfi_stop();
-				stopping = true;
-			} else if (sig == 'X') {
-				log_msg(milter_status == MI_SUCCESS ? LOG_NOTICE : LOG_ERR,
-					"milter listener ended (%s)",
-					milter_status == MI_SUCCESS ? "ok" : "failure");
-				stopping = true;
-			}
-		}
+	*drained = true;
+	if (engine == NULL) {
+		config_unref(cfg);
+		return MI_FAILURE;
 	}
-	pthread_join(thread, NULL);
-	drain(deadline_ms);
-	engine_free(engine);
-	milter_set_config(NULL);
-	if (socket_path != NULL)
-		unlink(socket_path);
-	if (pid_file != NULL)
-		unlink(pid_file);
-	g_free(socket_path);
-	g_free(pid_file);
+	milter_set_engine(engine);
+	st->drain_deadline_ms = cfg->scan_deadline_ms;
+	log_started(st);
+	log_integrations(cfg);
+	milter_set_config(cfg);
+	if (!signals_start(&handlers, err, errlen)) {
+		milter_set_config(NULL);
+		engine_free(engine);
+		return MI_FAILURE;
+	}
+	status = smfi_main();
+	milter_begin_shutdown();	/* also when the listener ended on its own */
+	signals_join();
+	log_msg(status == MI_SUCCESS ? LOG_NOTICE : LOG_ERR, "milter listener ended (%s)",
+		status == MI_SUCCESS ? "ok" : "failure");
+	*drained = drain(st->drain_deadline_ms);
+	if (*drained) {
+		engine_free(engine);
+		milter_set_config(NULL);
+	}
+	return status;
+}
+
+int daemon_run(const char *config_path, bool foreground)
+{
+	char err[1024] = "";
+	struct daemon_state st = { .config_path = config_path };
+	struct tm_config *cfg;
+	bool drained;
+	int status;
+
+	if (!signals_block(err, sizeof(err))) {
+		fprintf(stderr, "threatmilter: %s\n", err);
+		return 1;
+	}
+	cfg = cli_load_config(config_path, err, sizeof(err));
+	if (cfg == NULL) {
+		fprintf(stderr, "threatmilter: %s\n", err);
+		return 1;
+	}
+	if (cfg->syslog) {
+		log_open_syslog("threatmilter", cfg->syslog_facility);
+		/* in the foreground errors reach the terminal too (issue 18, 6);
+		 * in the background stderr is /dev/null after the fork */
+		log_copy_warnings_to_stderr(true);
+	}
+	umask((mode_t)cfg->umask);
+	if (!prepare(cfg, &st, cfg->background && !foreground, err, sizeof(err))) {
+		log_msg(LOG_ERR, "%s", err);
+		remove_own_files(&st);
+		config_unref(cfg);
+		return 1;
+	}
+	analyze_init();
+	status = serve(cfg, &st, &drained, err, sizeof(err));
+	if (status != MI_SUCCESS && err[0] != '\0')
+		log_msg(LOG_ERR, "%s", err);
+	remove_own_files(&st);
 	log_msg(LOG_NOTICE, "stopped");
-	return milter_status == MI_SUCCESS ? 0 : 1;
+	/* Sessions still use the engine: no exit handlers under them. */
+	if (!drained)
+		_exit(status == MI_SUCCESS ? 0 : 1);
+	return status == MI_SUCCESS ? 0 : 1;
 }

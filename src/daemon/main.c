@@ -1,6 +1,6 @@
 /* main.c: command line of threatmilter.
  *
- *   threatmilter [-c FILE] [-n] [-e KEY] [-V] [-f]
+ *   threatmilter [-c FILE] [-n] [-e KEY] [-V] [-f] [-h]   (GNU long forms too)
  *   threatmilter scan [--no-lookups] [-c FILE] FILE.eml... | -
  *   threatmilter test [-c FILE] [NAME...]
  */
@@ -19,22 +19,23 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "daemon/daemon.h"
-#include "config/integrations.h"
+#include "daemon/preflight.h"
 #include "cli/scan.h"
 #include "cli/testconn.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: threatmilter [-c FILE] [-n] [-e KEY] [-V] [-f]\n"
+		"usage: threatmilter [-c FILE] [-n] [-e KEY] [-V] [-f] [-h]\n"
 		"       threatmilter scan [--no-lookups] [--pretty] [-c FILE] FILE.eml... | -\n"
 		"       threatmilter test [-c FILE] [NAME...]   (Test Connection)\n"
-		"  -c FILE  configuration file (default %s;\n"
-		"           without it, the embedded defaults)\n"
-		"  -n       check the configuration and exit (0 valid, 1 not)\n"
-		"  -e KEY   print the effective value of KEY and exit\n"
-		"  -V       print version and features and exit\n"
-		"  -f       stay in the foreground\n",
+		"  -c, --config=FILE   configuration file (default %s;\n"
+		"                      without it, the embedded defaults)\n"
+		"  -n, --check         check the configuration and exit (0 valid, 1 not)\n"
+		"  -e, --print=KEY     print the effective value of KEY and exit\n"
+		"  -f, --foreground    stay in the foreground; errors also go to stderr\n"
+		"  -V, --version       print version and features and exit\n"
+		"  -h, --help          print this help and exit\n",
 		cli_default_config_path());
 }
 
@@ -54,6 +55,14 @@ static void print_version(void)
 	printf("\n");
 }
 
+static void print_list(const char *what, GPtrArray *list)
+{
+	for (guint i = 0; i < list->len; i++)
+		fprintf(stderr, "threatmilter: %s: %s\n", what,
+			(const char *)g_ptr_array_index(list, i));
+}
+
+/* -n: the syntax (config_load), then what the daemon checks at start. */
 static int check_config(const char *path)
 {
 	char err[1024];
@@ -63,18 +72,23 @@ static int check_config(const char *path)
 		fprintf(stderr, "threatmilter: %s\n", err);
 		return 1;
 	}
-	unsigned active = 0;
-	for (guint i = 0; i < cfg->integrations->len; i++) {
-		const struct integration *integration = g_ptr_array_index(cfg->integrations, i);
+	GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+	bool ok = preflight_check(cfg, errors, warnings);
+	unsigned active;
+	char *summary = preflight_integrations_summary(cfg, &active);
 
-		if (integration->active)
-			active++;
-	}
-	printf("%s: configuration OK, %u integration%s (%u active)\n",
-	       cfg->path ? cfg->path : "embedded defaults",
-	       cfg->integrations->len, cfg->integrations->len == 1 ? "" : "s", active);
+	print_list("warning", warnings);
+	print_list("error", errors);
+	if (ok)
+		printf("%s: configuration OK, %u integration%s (%s)\n",
+		       cfg->path ? cfg->path : "embedded defaults", cfg->integrations->len,
+		       cfg->integrations->len == 1 ? "" : "s", summary);
+	g_free(summary);
+	g_ptr_array_unref(errors);
+	g_ptr_array_unref(warnings);
 	config_unref(cfg);
-	return 0;
+	return ok ? 0 : 1;
 }
 
 static int print_value(const char *path, const char *key)
@@ -97,6 +111,15 @@ static int print_value(const char *path, const char *key)
 
 int main(int argc, char **argv)
 {
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "print", required_argument, NULL, 'e' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *config_path = NULL;
 	const char *print_key = NULL;
 	bool check_only = false;
@@ -108,7 +131,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "test") == 0)
 		return testconn_main(argc - 1, argv + 1);
 
-	while ((c = getopt(argc, argv, "c:ne:Vfh")) != -1) {
+	while ((c = getopt_long(argc, argv, "c:ne:Vfh", options, NULL)) != -1) {
 		switch (c) {
 		case 'c': config_path = optarg; break;
 		case 'n': check_only = true; break;
@@ -116,17 +139,28 @@ int main(int argc, char **argv)
 		case 'V': print_version(); return 0;
 		case 'f': foreground = true; break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default:	/* getopt_long named the option */
+			fprintf(stderr, "Try 'threatmilter --help' for more information.\n");
+			return 2;
 		}
 	}
 	if (optind < argc) {
-		usage(stderr);
+		fprintf(stderr, "threatmilter: unexpected argument '%s' (the subcommands are "
+			"'scan' and 'test'; options start with '-')\n"
+			"Try 'threatmilter --help' for more information.\n", argv[optind]);
 		return 2;
 	}
-	if (print_key != NULL)
-		return print_value(config_path, print_key);
-	if (check_only)
-		return check_config(config_path);
+	/* The daemon changes directory: a relative -c would make every
+	 * reload fail (issue 18, 6). */
+	char *absolute = config_path != NULL ? g_canonicalize_filename(config_path, NULL) : NULL;
+	int status;
 
-	return daemon_run(config_path, foreground);
+	if (print_key != NULL)
+		status = print_value(absolute, print_key);
+	else if (check_only)
+		status = check_config(absolute);
+	else
+		status = daemon_run(absolute, foreground);
+	g_free(absolute);
+	return status;
 }

@@ -21,17 +21,27 @@
 #include "util/log.h"
 #include "util/msgbuf.h"
 #include "util/netaddr.h"
+#include "util/sanitize.h"
 
 /* Bytes of a message kept in memory before it spills to TmpDir. */
 #define SPILL_THRESHOLD (1024 * 1024)
 
+/* Longest queue id kept, bytes (Postfix's are under 20). */
+#define QUEUE_ID_MAX 64
+
 /* The running daemon's shared state: the current configuration snapshot
- * (swapped whole on reload) and the engine. Set by milter_run(). */
+ * (swapped whole on reload) and the engine. Shutdown (issue 11, 4):
+ * milter_begin_shutdown() sets `stopping` under the lock that MAIL FROM
+ * takes to start a message, so once it is set no message starts and
+ * active_messages only falls; the daemon frees the engine only when it
+ * reached 0. A message keeps its own configuration reference, so a
+ * session never reads a configuration that was cleared. */
 static struct {
 	GMutex lock;
 	struct tm_config *config;	/* guarded by lock */
+	bool stopping;			/* guarded by lock */
 	struct engine *engine;		/* set before smfi_main, read-only after */
-	int active_messages;		/* atomic */
+	int active_messages;		/* atomic; changed under lock when rising */
 } runtime;
 
 int milter_active_messages(void)
@@ -41,6 +51,8 @@ int milter_active_messages(void)
 
 struct message_ctx {
 	struct tm_config *cfg;		/* the snapshot this message started with */
+	char *queue_id;			/* the "i" macro, log-sanitised; NULL until known */
+	bool modification_failed;	/* a header/quarantine/reply call failed */
 	struct msgbuf *buf;
 	bool authenticated;
 	unsigned recipients, report_recipients;	/* RCPT TO seen, of them in ReportRecipients */
@@ -54,6 +66,7 @@ struct connection_ctx {
 	unsigned long protocol;		/* SMFIP_* flags negotiated */
 	char client_ip[NET_ADDR_TEXT_MAX];
 	bool client_ip_known;
+	bool refused;			/* MAIL FROM came during shutdown */
 	struct message_ctx *msg;
 };
 
@@ -69,21 +82,43 @@ void milter_set_config(struct tm_config *cfg)
 		config_unref(old);	/* freed when its last message ends */
 }
 
-static struct tm_config *current_config(void)
+void milter_begin_shutdown(void)
 {
-	struct tm_config *cfg;
+	g_mutex_lock(&runtime.lock);
+	runtime.stopping = true;
+	g_mutex_unlock(&runtime.lock);
+}
+
+/* Counts a new message and returns its configuration reference, or NULL
+ * once shutdown began (or before a configuration was set). */
+static struct tm_config *message_begin(void)
+{
+	struct tm_config *cfg = NULL;
 
 	g_mutex_lock(&runtime.lock);
-	cfg = config_ref(runtime.config);
+	if (!runtime.stopping && runtime.config != NULL) {
+		cfg = config_ref(runtime.config);
+		g_atomic_int_inc(&runtime.active_messages);
+	}
 	g_mutex_unlock(&runtime.lock);
 	return cfg;
 }
 
-static const char *queue_id(SMFICTX *ctx)
+/* Everything from the MTA is sanitised where it enters a context
+ * (issue 17, 9): the queue id goes into log lines and headers. */
+static void refresh_queue_id(SMFICTX *ctx, struct message_ctx *msg)
 {
 	const char *id = smfi_getsymval(ctx, "i");
 
-	return id != NULL ? id : "NOQUEUE";
+	if (id == NULL || *id == '\0')
+		return;
+	g_free(msg->queue_id);
+	msg->queue_id = log_sanitize(id, QUEUE_ID_MAX);
+}
+
+static const char *queue_id(const struct message_ctx *msg)
+{
+	return msg != NULL && msg->queue_id != NULL ? msg->queue_id : "NOQUEUE";
 }
 
 static void message_free(struct message_ctx *msg)
@@ -92,6 +127,7 @@ static void message_free(struct message_ctx *msg)
 		return;
 	msgbuf_free(msg->buf);
 	g_free(msg->subject);
+	g_free(msg->queue_id);
 	if (msg->cfg != NULL)
 		config_unref(msg->cfg);
 	g_free(msg);
@@ -186,13 +222,17 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
 
 	(void)argv;
 	message_end(conn);	/* a previous message without eom/abort */
+	struct tm_config *cfg = message_begin();
+	conn->refused = cfg == NULL;
+	if (cfg == NULL)	/* shutting down: answered at end of message */
+		return continue_or_noreply(conn, SMFIP_NR_MAIL);
 	msg = g_new0(struct message_ctx, 1);
-	msg->cfg = current_config();
+	msg->cfg = cfg;
+	refresh_queue_id(ctx, msg);
 	msg->buf = msgbuf_new(SPILL_THRESHOLD, msg->cfg->max_message_size, msg->cfg->tmp_dir);
 	auth = smfi_getsymval(ctx, "{auth_authen}");
 	msg->authenticated = auth != NULL && *auth != '\0';
 	conn->msg = msg;
-	g_atomic_int_inc(&runtime.active_messages);
 	return continue_or_noreply(conn, SMFIP_NR_MAIL);
 }
 
@@ -236,11 +276,12 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 	return continue_or_noreply(conn, SMFIP_NR_RCPT);
 }
 
-static void store(struct message_ctx *msg, SMFICTX *ctx, bool ok)
+static void store(SMFICTX *ctx, struct message_ctx *msg, bool ok)
 {
 	if (!ok && !msg->io_error) {
 		msg->io_error = true;
-		log_msg(LOG_ERR, "%s: %s", queue_id(ctx), msg->err);
+		refresh_queue_id(ctx, msg);	/* Postfix may send it after MAIL FROM */
+		log_msg(LOG_ERR, "%s: %s", queue_id(msg), msg->err);
 	}
 }
 
@@ -250,10 +291,15 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 	struct message_ctx *msg = conn->msg;
 
 	if (msg != NULL && name != NULL && value != NULL) {
-		eom_count_own_headers(msg->cfg, name, msg->own_header_counts);
+		/* "X-Threat-Verdict " is still ours: Sendmail passes the name
+		 * as written, Postfix trims it (issue 17, header removal) */
+		char *trimmed = g_strstrip(g_strdup(name));
+
+		eom_count_own_headers(msg->cfg, trimmed, msg->own_header_counts);
+		g_free(trimmed);
 		if (msg->subject == NULL && g_ascii_strcasecmp(name, "Subject") == 0)
 			msg->subject = g_strdup(value);
-		store(msg, ctx, msgbuf_append_header(msg->buf, name, value, msg->err,
+		store(ctx, msg, msgbuf_append_header(msg->buf, name, value, msg->err,
 						     sizeof(msg->err)));
 	}
 	return continue_or_noreply(conn, SMFIP_NR_HDR);
@@ -264,7 +310,7 @@ static sfsistat on_eoh(SMFICTX *ctx)
 	struct connection_ctx *conn = connection_of(ctx);
 
 	if (conn->msg != NULL)
-		store(conn->msg, ctx, msgbuf_append(conn->msg->buf, "\r\n", 2, conn->msg->err,
+		store(ctx, conn->msg, msgbuf_append(conn->msg->buf, "\r\n", 2, conn->msg->err,
 						    sizeof(conn->msg->err)));
 	return continue_or_noreply(conn, SMFIP_NR_EOH);
 }
@@ -276,33 +322,58 @@ static sfsistat on_body(SMFICTX *ctx, unsigned char *data, size_t len)
 
 	if (msg == NULL)
 		return SMFIS_CONTINUE;
-	store(msg, ctx, msgbuf_append(msg->buf, data, len, msg->err, sizeof(msg->err)));
+	store(ctx, msg, msgbuf_append(msg->buf, data, len, msg->err, sizeof(msg->err)));
 	/* Past MaxMessageSize the rest is not needed: let the MTA skip it. */
 	if (msgbuf_too_large(msg->buf) && (conn->protocol & SMFIP_SKIP))
 		return SMFIS_SKIP;
 	return SMFIS_CONTINUE;
 }
 
-/* ------------------------------------------- smfi_* behind eom_ops */
+/* ------------------------------------------- smfi_* behind eom_ops
+ *
+ * Every failed call is logged with the queue id and marks the message
+ * (issue 11, 9); on_eom() then applies the failure policy. */
+
+static struct message_ctx *message_of(void *ctx)
+{
+	struct connection_ctx *conn = smfi_getpriv(ctx);
+
+	return conn != NULL ? conn->msg : NULL;
+}
+
+static bool checked(void *ctx, int rc, const char *what, const char *name)
+{
+	struct message_ctx *msg = message_of(ctx);
+
+	if (rc == MI_SUCCESS)
+		return true;
+	log_msg(LOG_ERR, "%s: the MTA did not take %s%s%s (milter connection lost or "
+		"action refused)", queue_id(msg), what, name ? " " : "", name ? name : "");
+	if (msg != NULL)
+		msg->modification_failed = true;
+	return false;
+}
 
 static bool smfi_insert_header(void *ctx, unsigned index, const char *name, const char *value)
 {
-	return smfi_insheader(ctx, (int)index, (char *)name, (char *)value) == MI_SUCCESS;
+	return checked(ctx, smfi_insheader(ctx, (int)index, (char *)name, (char *)value),
+		       "the header", name);
 }
 
 static bool smfi_change_header(void *ctx, const char *name, unsigned index, const char *value)
 {
-	return smfi_chgheader(ctx, (char *)name, (int)index, (char *)value) == MI_SUCCESS;
+	return checked(ctx, smfi_chgheader(ctx, (char *)name, (int)index, (char *)value),
+		       value ? "the change of header" : "the removal of header", name);
 }
 
 static bool smfi_add_header(void *ctx, const char *name, const char *value)
 {
-	return smfi_addheader(ctx, (char *)name, (char *)value) == MI_SUCCESS;
+	return checked(ctx, smfi_addheader(ctx, (char *)name, (char *)value), "the header", name);
 }
 
 static bool smfi_quarantine_message(void *ctx, const char *reason)
 {
-	return smfi_quarantine(ctx, (char *)reason) == MI_SUCCESS;
+	return checked(ctx, smfi_quarantine(ctx, (char *)reason), "the quarantine", NULL);
 }
 
 static bool smfi_set_reply(void *ctx, const char *rcode, const char *xcode, const char *text)
@@ -315,7 +386,8 @@ static bool smfi_set_reply(void *ctx, const char *rcode, const char *xcode, cons
 			g_string_append_c(escaped, '%');
 		g_string_append_c(escaped, *p);
 	}
-	bool ok = smfi_setreply(ctx, (char *)rcode, (char *)xcode, escaped->str) == MI_SUCCESS;
+	bool ok = checked(ctx, smfi_setreply(ctx, (char *)rcode, (char *)xcode, escaped->str),
+			  "the reply text", NULL);
 	g_string_free(escaped, TRUE);
 	return ok;
 }
@@ -342,6 +414,34 @@ static sfsistat action_status(enum tm_action action)
 	return SMFIS_ACCEPT;
 }
 
+/* A message that started after shutdown began: its MAIL FROM could not
+ * be answered (no reply is negotiated for it), so it is answered here.
+ * The MTA retries later, at the next instance of the filter. */
+static sfsistat refuse_during_shutdown(SMFICTX *ctx, struct connection_ctx *conn)
+{
+	char *id = log_sanitize(smfi_getsymval(ctx, "i"), QUEUE_ID_MAX);
+
+	conn->refused = false;
+	log_msg(LOG_NOTICE, "%s: tempfailed: threatmilter is shutting down", *id ? id : "NOQUEUE");
+	g_free(id);
+	smfi_setreply(ctx, "451", "4.3.2", "threatmilter is shutting down, try again later");
+	return SMFIS_TEMPFAIL;
+}
+
+/* Failure policy for lost modifications (issue 11, 9): when a verdict
+ * header, a removal of a forged one or the quarantine did not reach the
+ * MTA, a message that would be delivered is tempfailed instead, so it
+ * never leaves without its verdict (or with a forged one); the MTA
+ * retries. A reject, tempfail or discard stands (the reply text alone
+ * may be the MTA's default). */
+static sfsistat modification_policy(const struct message_ctx *msg, sfsistat status)
+{
+	if (!msg->modification_failed || status != SMFIS_ACCEPT)
+		return status;
+	log_msg(LOG_ERR, "%s: tempfailed: a modification did not reach the MTA", queue_id(msg));
+	return SMFIS_TEMPFAIL;
+}
+
 static sfsistat on_eom(SMFICTX *ctx)
 {
 	struct connection_ctx *conn = connection_of(ctx);
@@ -350,7 +450,8 @@ static sfsistat on_eom(SMFICTX *ctx)
 	sfsistat status;
 
 	if (msg == NULL)
-		return SMFIS_CONTINUE;
+		return conn->refused ? refuse_during_shutdown(ctx, conn) : SMFIS_CONTINUE;
+	refresh_queue_id(ctx, msg);	/* Postfix sends "i" with eom too */
 	struct eom_input in = {
 		.cfg = msg->cfg,
 		.engine = runtime.engine,
@@ -361,7 +462,7 @@ static sfsistat on_eom(SMFICTX *ctx)
 		.only_report_recipients = msg->recipients > 0 &&
 					  msg->report_recipients == msg->recipients,
 		.subject = msg->subject,
-		.queue_id = queue_id(ctx),
+		.queue_id = queue_id(msg),
 		.error = msg->io_error ? msg->err : NULL,
 	};
 	memcpy(in.own_header_counts, msg->own_header_counts, sizeof(in.own_header_counts));
@@ -376,7 +477,7 @@ static sfsistat on_eom(SMFICTX *ctx)
 	if (msg->cfg->log_why)
 		log_msg(LOG_INFO, "%s: why: %s", in.queue_id, outcome.reason);
 
-	status = action_status(outcome.action);
+	status = modification_policy(msg, action_status(outcome.action));
 	if (in.message != NULL)
 		g_object_unref(in.message);
 	eom_outcome_clear(&outcome);

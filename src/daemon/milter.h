@@ -15,5 +15,11 @@ void milter_set_engine(struct engine *engine);
 void milter_set_config(struct tm_config *cfg);
 /* Messages between MAIL FROM and their end, for a clean shutdown. */
 int milter_active_messages(void);
+/* From now on a new message is not started: it is answered 451 4.3.2 at
+ * its end of message (tempfail). Messages in progress keep their
+ * configuration and the engine; once milter_active_messages() reaches 0
+ * after this call, no callback uses the engine or the configuration any
+ * more (issue 11, 4). */
+void milter_begin_shutdown(void);
 
 #endif

@@ -181,6 +181,35 @@ class CliTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0)
         self.assertTrue(result.stdout.startswith(b"threatmilter "))
 
+    def test_fault18_8_gnu_long_options(self):
+        """issue 18, 8: --help and --version as every GNU-style tool has
+        them, a long form for every option."""
+        result = run("--help")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        for option in (b"--config", b"--check", b"--print", b"--foreground", b"--version",
+                       b"--help"):
+            self.assertIn(option, result.stdout)
+        result = run("--version")
+        self.assertEqual(result.returncode, 0)
+        self.assertTrue(result.stdout.startswith(b"threatmilter "))
+        conf = self.conf("MaxURLs 10\n")
+        self.assertEqual(run("--check", "--config", conf).returncode, 0)
+        self.assertEqual(run("--check", "--config=" + conf).returncode, 0)
+        result = run("--config", conf, "--print=MaxURLs")
+        self.assertEqual((result.returncode, result.stdout), (0, b"10\n"))
+        result = run("--config", conf, "--print", "MaxURLs")
+        self.assertEqual(result.stdout, b"10\n")
+
+    def test_fault18_8_wrong_arguments_say_what_is_wrong(self):
+        result = run("bogus")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn(b"unexpected argument 'bogus'", result.stderr)
+        self.assertIn(b"scan", result.stderr)
+        result = run("--bogus")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn(b"--bogus", result.stderr)
+        self.assertIn(b"--help", result.stderr)
+
     def test_sample_configuration_checks(self):
         result = run("-n", "-c", os.path.join(SRCDIR, "conf", "threatmilter.conf"))
         self.assertEqual(result.returncode, 0, result.stderr)

@@ -78,7 +78,7 @@ class ScanFailClosed(unittest.TestCase):
     def test_18_11_one_integration_is_singular(self):
         config = tmtest.write_config(self.dir, self.mocks, integrations=("spamhaus",))
         out = tmtest.run("-n", "-c", config).stdout.decode()
-        self.assertIn("configuration OK, 1 integration (1 active)", out)
+        self.assertIn("configuration OK, 1 integration (1 active integration: ", out)
 
 
 if __name__ == "__main__":

@@ -216,6 +216,36 @@ class Daemon:
         return self.proc.returncode
 
 
+class MocksCase(unittest.TestCase):
+    """A test class whose mocks run once for the class, in a private
+    directory (cls.dir, removed afterwards)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tmpdir()
+        cls.mocks = Mocks(cls.dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mocks.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def milter_client(socket_path, address="192.0.2.200"):
+    """A negotiated, connected milter client on a unix socket (the
+    protocol client lives in milterclient.py)."""
+    import milterclient
+    c = milterclient.MilterClient("unix:" + socket_path)
+    c.optneg()
+    c.connect(address=address)
+    return c
+
+
 def run_tests(module_name):
     """unittest main with the `N passed, N failed` last line."""
     verbosity = 2 if "-v" in sys.argv else 1

@@ -196,7 +196,12 @@ class FailClosed(unittest.TestCase):
     # 17.8 ------------------------------------------------------------------
 
     def test_17_8_unwritable_tmpdir_is_an_internal_error(self):
-        self.start(TmpDir=os.path.join(self.dir, "missing"), On_InternalError="tag")
+        # the daemon refuses to start without its TmpDir (17.8's start-up
+        # check), so the directory goes away while it runs
+        spool = os.path.join(self.dir, "spool")
+        os.mkdir(spool)
+        self.start(TmpDir=spool, On_InternalError="tag")
+        os.rmdir(spool)
         big = mail("http://fine.example/\n" + ("x" * 76 + "\n") * 20000)  # ~1.5 MB
         final, mods = self.send(big)
         headers = self.inserted(mods)

@@ -17,6 +17,7 @@
 #include "config/integrations.h"
 #include "config/kvfile.h"
 #include "config/values.h"
+#include "util/sockspec.h"
 
 enum value_type {
 	T_STRING,	/* char * (NULL when "none" or unset) */
@@ -36,6 +37,7 @@ enum value_type {
 	T_EXCLUDE_EXTENSIONS,
 	T_STRLIST,	/* ReportRecipients */
 	T_PATH,		/* char *, relative to the config file's directory */
+	T_SOCKET,	/* char *, checked by util/sockspec.h */
 };
 
 struct key_def {
@@ -49,7 +51,7 @@ struct key_def {
 #define OFF(field) offsetof(struct tm_config, field)
 
 static const struct key_def schema[] = {
-	{ "Socket", T_STRING, OFF(socket), "inet:8895@127.0.0.1", 0 },
+	{ "Socket", T_SOCKET, OFF(socket), "inet:8895@127.0.0.1", 0 },
 	{ "SocketMode", T_MODE, OFF(socket_mode), "0660", 0 },
 	{ "SocketGroup", T_STRING, OFF(socket_group), NULL, 0 },
 	{ "UserID", T_STRING, OFF(user_id), NULL, 0 },
@@ -239,6 +241,16 @@ static bool set_value(const struct key_def *def, struct load_state *st, const ch
 		if (g_ascii_strcasecmp(value, "none") == 0 && def->type == T_PATH)
 			return true;
 		*slot = def->type == T_PATH ? resolve_path(st, value) : g_strdup(value);
+		return true;
+	}
+	case T_SOCKET: {
+		struct sock_spec spec;
+		char **slot = (char **)(void *)field;
+
+		if (!sock_spec_parse(value, &spec, err, errlen))
+			return false;
+		g_free(*slot);
+		*slot = g_strdup(value);
 		return true;
 	}
 	case T_BOOL:
@@ -438,7 +450,8 @@ void config_unref(struct tm_config *cfg)
 	if (cfg == NULL || !g_atomic_int_dec_and_test(&cfg->refcount))
 		return;
 	for (size_t i = 0; i < G_N_ELEMENTS(schema); i++) {
-		if (schema[i].type == T_STRING || schema[i].type == T_PATH)
+		if (schema[i].type == T_STRING || schema[i].type == T_PATH ||
+		    schema[i].type == T_SOCKET)
 			g_free(*(char **)(void *)((char *)cfg + schema[i].offset));
 	}
 	g_free(cfg->path);
@@ -462,7 +475,8 @@ bool config_print_value(const struct tm_config *cfg, const char *key, FILE *out)
 	field = (const char *)cfg + def->offset;
 	switch (def->type) {
 	case T_STRING:
-	case T_PATH: {
+	case T_PATH:
+	case T_SOCKET: {
 		const char *s = *(char *const *)(const void *)field;
 		fprintf(out, "%s\n", s ? s : "none");
 		break;

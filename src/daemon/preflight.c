@@ -1,0 +1,195 @@
+/* preflight.c: checks shared by `-n` and the daemon's start (preflight.h). */
+#include "daemon/preflight.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "config/integrations.h"
+#include "util/sockspec.h"
+
+bool preflight_lookup_user(const char *spec, uid_t *uid, gid_t *gid, char **name,
+			   char *err, size_t errlen)
+{
+	char *user = g_strdup(spec);
+	char *group = strchr(user, ':');
+	struct passwd *pw;
+
+	if (group != NULL)
+		*group++ = '\0';
+	pw = getpwnam(user);
+	if (pw == NULL) {
+		snprintf(err, errlen, "UserID: no such user '%s'", user);
+		g_free(user);
+		return false;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (group != NULL) {
+		struct group *gr = getgrnam(group);
+
+		if (gr == NULL) {
+			snprintf(err, errlen, "UserID: no such group '%s'", group);
+			g_free(user);
+			return false;
+		}
+		*gid = gr->gr_gid;
+	}
+	*name = g_strdup(user);
+	g_free(user);
+	return true;
+}
+
+/* Can `uid` (primary group `gid`, user `name`) create files in `dir`?
+ * From the mode bits and the user's groups; ACLs are not read. */
+static bool writable_by(const struct stat *st, uid_t uid, gid_t gid, const char *name)
+{
+	if (uid == 0)
+		return true;
+	if (st->st_uid == uid)
+		return (st->st_mode & 0300) == 0300;
+	bool member = st->st_gid == gid;
+	if (!member && name != NULL) {
+		int n = 64;
+		gid_t groups[64];
+
+		if (getgrouplist(name, gid, groups, &n) >= 0)
+			for (int i = 0; i < n && !member; i++)
+				member = groups[i] == st->st_gid;
+	}
+	if (member)
+		return (st->st_mode & 0030) == 0030;
+	return (st->st_mode & 0003) == 0003;
+}
+
+static void add(GPtrArray *list, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void add(GPtrArray *list, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	g_ptr_array_add(list, g_strdup_vprintf(fmt, ap));
+	va_end(ap);
+}
+
+/* A directory the daemon writes into, as the user it runs as. */
+static void check_dir(const char *key, const char *dir, bool need_write, uid_t uid, gid_t gid,
+		      const char *user, GPtrArray *errors)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0) {
+		add(errors, "%s: directory %s: %s", key, dir, strerror(errno));
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		add(errors, "%s: %s is not a directory", key, dir);
+		return;
+	}
+	if (!need_write)
+		return;
+	bool ok = user == NULL && uid == geteuid() ? access(dir, W_OK | X_OK) == 0
+						     : writable_by(&st, uid, gid, user);
+	if (!ok)
+		add(errors, "%s: directory %s is not writable by %s", key, dir,
+		    user ? user : "the daemon's user");
+}
+
+static void check_socket(const struct tm_config *cfg, GPtrArray *errors, GPtrArray *warnings)
+{
+	struct sock_spec spec;
+	char err[512];
+
+	if (!sock_spec_parse(cfg->socket, &spec, err, sizeof(err))) {
+		add(errors, "%s", err);
+		return;
+	}
+	if (spec.family != SOCK_SPEC_UNIX)
+		return;
+	char *dir = g_path_get_dirname(spec.path);
+	struct stat st;
+
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		add(errors, "Socket: directory %s does not exist", dir);
+	g_free(dir);
+	bool group_ok = cfg->socket_group != NULL && *cfg->socket_group != '\0' &&
+			(cfg->socket_mode & 0020) != 0;
+	if ((cfg->socket_mode & 0002) == 0 && !group_ok)
+		add(warnings, "Socket %s: only the daemon's user can connect (SocketMode %04o, "
+		    "%s); the MTA gets 451 for every mail unless it runs as that user: set "
+		    "SocketGroup postfix (with SocketMode 0660)", spec.path, cfg->socket_mode,
+		    cfg->socket_group ? "SocketGroup without group write" : "no SocketGroup");
+}
+
+static void check_pid_file(const char *path, GPtrArray *errors)
+{
+	struct stat st;
+	char *dir = g_path_get_dirname(path);
+
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		add(errors, "PidFile: directory %s does not exist", dir);
+	g_free(dir);
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		add(errors, "PidFile %s exists and is not a regular file (%s)", path,
+		    S_ISLNK(st.st_mode) ? "a symbolic link" : "a special file");
+}
+
+bool preflight_check(const struct tm_config *cfg, GPtrArray *errors, GPtrArray *warnings)
+{
+	char err[512];
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	char *user = NULL;
+	guint before = errors->len;
+
+	if (cfg->user_id != NULL && *cfg->user_id != '\0') {
+		if (!preflight_lookup_user(cfg->user_id, &uid, &gid, &user, err, sizeof(err)))
+			add(errors, "%s", err);
+	} else if (geteuid() == 0) {
+		add(warnings, "running as root without UserID: set UserID to an unprivileged "
+		    "user (e.g. UserID threatmilter)");
+	}
+	if (cfg->socket_group != NULL && *cfg->socket_group != '\0' &&
+	    getgrnam(cfg->socket_group) == NULL)
+		add(errors, "SocketGroup: no such group '%s'", cfg->socket_group);
+	check_socket(cfg, errors, warnings);
+	if (cfg->pid_file != NULL)
+		check_pid_file(cfg->pid_file, errors);
+	if (cfg->tmp_dir != NULL)
+		check_dir("TmpDir", cfg->tmp_dir, true, uid, gid, user, errors);
+	unsigned active;
+	g_free(preflight_integrations_summary(cfg, &active));
+	if (active == 0)
+		add(warnings, "no active integration: every message will be 'unknown' "
+		    "(add one under %s)", cfg->integrations_dir ? cfg->integrations_dir
+		    : "the integrations directory");
+	g_free(user);
+	return errors->len == before;
+}
+
+char *preflight_integrations_summary(const struct tm_config *cfg, unsigned *active)
+{
+	GString *names = g_string_new(NULL);
+	unsigned n = 0;
+
+	for (guint i = 0; cfg->integrations != NULL && i < cfg->integrations->len; i++) {
+		const struct integration *integration = g_ptr_array_index(cfg->integrations, i);
+
+		if (!integration->active)
+			continue;
+		g_string_append_printf(names, "%s%s", n ? ", " : "", integration->name);
+		n++;
+	}
+	*active = n;
+	char *line = n == 0 ? g_strdup("no active integration")
+		     : g_strdup_printf("%u active integration%s: %s", n, n == 1 ? "" : "s",
+				       names->str);
+	g_string_free(names, TRUE);
+	return line;
+}
