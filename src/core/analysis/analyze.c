@@ -13,6 +13,7 @@
 #include "analysis/filetype.h"
 #include "analysis/html.h"
 #include "analysis/received.h"
+#include "analysis/text_flowed.h"
 #include "analysis/url_normalize.h"
 #include "analysis/urls.h"
 
@@ -91,6 +92,14 @@ static char *text_to_utf8(const GByteArray *bytes, const char *charset,
 	return utf8;
 }
 
+/* text/plain; format=flowed (RFC 3676), any case. */
+static bool is_flowed(GMimeContentType *type)
+{
+	const char *format = g_mime_content_type_get_parameter(type, "format");
+
+	return format != NULL && g_ascii_strcasecmp(format, "flowed") == 0;
+}
+
 static void extract_text_urls(struct analysis *an, GMimePart *part,
 			      const GByteArray *bytes)
 {
@@ -99,10 +108,19 @@ static void extract_text_urls(struct analysis *an, GMimePart *part,
 	gsize len;
 	char *text = text_to_utf8(bytes, charset, &len);
 
-	if (g_ascii_strcasecmp(g_mime_content_type_get_media_subtype(type), "html") == 0)
+	if (g_ascii_strcasecmp(g_mime_content_type_get_media_subtype(type), "html") == 0) {
 		urls_from_html(text, len, an->urls);
-	else
+	} else if (is_flowed(type)) {
+		const char *delsp = g_mime_content_type_get_parameter(type, "delsp");
+		size_t flat_len;
+		char *flat = flowed_unwrap(text, len, delsp && g_ascii_strcasecmp(delsp, "yes") == 0,
+					   &flat_len);
+
+		urls_from_text(flat, flat_len, an->urls);
+		g_free(flat);
+	} else {
 		urls_from_text(text, len, an->urls);
+	}
 	g_free(text);
 }
 
