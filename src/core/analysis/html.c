@@ -20,8 +20,15 @@ struct tokenizer {
 	const char *p, *end;
 	bool outlook;
 	unsigned svg, math;	/* open <svg>/<math> elements: foreign content */
+	bool in_select;		/* after <select>: raw-text start tags are ignored */
+	unsigned depth;		/* nesting of run() for foreign raw-text regions */
 	struct html_content *out;
 };
+
+/* Bound on run() nesting: "<svg><style><style>..." costs O(depth * n). */
+#define FOREIGN_REGION_DEPTH 4
+
+static void run(struct tokenizer *t);
 
 /* One tag as read: its name and the first href and src attribute. */
 struct tag {
@@ -223,6 +230,44 @@ static void add_link(struct tokenizer *t, const struct tag *tag, const char *val
 		t->out->base = url_resolve(link->value, NULL);
 }
 
+/* Reads a raw-text element's content up to its end tag as markup in a
+ * nested run, then skips it as raw text. */
+static void rawtext_both_ways(struct tokenizer *t, const struct tag *tag)
+{
+	const char *stop = rawtext_end(t->p, t->end, tag);
+
+	if (t->depth < FOREIGN_REGION_DEPTH) {
+		struct tokenizer region = *t;
+
+		region.end = stop;
+		region.depth++;
+		run(&region);
+	}
+	t->p = stop;
+}
+
+/* Whether a raw-text start tag switches the tokenizer is the tree
+ * builder's call: not in SVG or MathML (§13.2.6.5, and a stray end tag
+ * can leave those), not for <style> or <iframe> inside <select>
+ * (§13.2.6.4.16). Without a tree, the content is
+ * read both ways there, and also when the element is never closed (the
+ * tag may have been ignored): as markup in a nested run, then skipped as
+ * raw text. That finds the links of either reading. Returns true when
+ * it handled the element. */
+static bool rawtext_ambiguous(struct tokenizer *t, const struct tag *tag)
+{
+	bool raw = name_in(tag, rawtext_tags, G_N_ELEMENTS(rawtext_tags));
+
+	if (!raw && !tag_is(tag, "textarea"))
+		return false;
+	if (t->svg + t->math > 0 || (t->in_select && raw && !tag_is(tag, "script")) ||
+	    rawtext_end(t->p, t->end, tag) == t->end) {
+		rawtext_both_ways(t, tag);
+		return true;
+	}
+	return false;
+}
+
 /* A start tag's effects: its links, a word break unless inline, and the
  * content model of raw-text elements. */
 static void start_tag(struct tokenizer *t, const struct tag *tag)
@@ -236,8 +281,10 @@ static void start_tag(struct tokenizer *t, const struct tag *tag)
 		t->svg++;
 	if (tag_is(tag, "math") && !tag->self_closing)
 		t->math++;
-	if (t->svg + t->math > 0)
-		return;	/* no raw-text elements in SVG and MathML (§13.2.6.5) */
+	if (tag_is(tag, "select"))
+		t->in_select = !t->in_select;	/* <select> in a select closes it */
+	if (rawtext_ambiguous(t, tag))
+		return;
 	if (name_in(tag, rawtext_tags, G_N_ELEMENTS(rawtext_tags))) {
 		t->p = rawtext_end(t->p, t->end, tag);
 	} else if (tag_is(tag, "textarea")) {
@@ -271,6 +318,8 @@ static void read_tag(struct tokenizer *t, const char *name, bool end_tag)
 		start_tag(t, &tag);
 	else if (!name_in(&tag, inline_tags, G_N_ELEMENTS(inline_tags)))
 		g_string_append_c(t->out->text, ' ');
+	if (end_tag && tag_is(&tag, "select"))
+		t->in_select = false;
 	if (end_tag && t->svg > 0 && tag_is(&tag, "svg"))
 		t->svg--;
 	if (end_tag && t->math > 0 && tag_is(&tag, "math"))
@@ -316,6 +365,20 @@ static void tag_open(struct tokenizer *t)
 	}
 }
 
+/* The data state (§13.2.5.1) from t->p to t->end. */
+static void run(struct tokenizer *t)
+{
+	while (t->p < t->end) {
+		const char *lt = memchr(t->p, '<', (size_t)(t->end - t->p));
+		const char *stop = lt ? lt : t->end;
+
+		html_decode_append(t->out->text, t->p, (size_t)(stop - t->p), false);
+		t->p = stop;
+		if (lt != NULL)
+			tag_open(t);
+	}
+}
+
 static void html_link_free(gpointer data)
 {
 	struct html_link *link = data;
@@ -331,15 +394,7 @@ struct html_content *html_tokenize(const char *html, size_t len, bool outlook)
 
 	content->links = g_ptr_array_new_with_free_func(html_link_free);
 	content->text = g_string_sized_new(len / 2);
-	while (t.p < t.end) {
-		const char *lt = memchr(t.p, '<', (size_t)(t.end - t.p));
-		const char *stop = lt ? lt : t.end;
-
-		html_decode_append(content->text, t.p, (size_t)(stop - t.p), false);
-		t.p = stop;
-		if (lt != NULL)
-			tag_open(&t);
-	}
+	run(&t);
 	return content;
 }
 

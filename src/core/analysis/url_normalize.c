@@ -1,4 +1,11 @@
-/* url_normalize.c: one candidate URL to its normalised form, or NULL. */
+/* url_normalize.c: one candidate URL to its normalised form, or NULL.
+ *
+ * Why not curl_url() (libcurl 7.88, Debian 12) or GUri: both are RFC 3986
+ * parsers, not browser ones. curl_url accepts 999.1.2.3 and 502.234 as
+ * host names, rejects "https:host" and backslashes, and fails to give an
+ * IDN host in punycode; GUri has no IPv4 number forms and no host
+ * percent-decoding check. The browser-leniency pass would be most of this
+ * file anyway, so the WHATWG host rules are implemented here directly. */
 #include "analysis/url_normalize.h"
 
 #include <arpa/inet.h>
