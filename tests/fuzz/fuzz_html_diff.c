@@ -9,6 +9,7 @@
  * end of input); those are not failures. Both sides read the same text:
  * valid UTF-8, CR LF and CR as LF (the input stream preprocessing), NUL,
  * other controls and noncharacters as U+FFFD (as gumbo's decoder does). Built by build.sh only when pkg-config finds gumbo. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,8 +78,32 @@ static char *preprocess(const uint8_t *data, size_t size)
 	return out;
 }
 
+/* gumbo 0.10.1 wraps a numeric reference too large for an int (HTML5:
+ * U+FFFD), so "&#33333333104" is "p" to it: no comparison there. */
+static bool has_huge_numeric_reference(const uint8_t *data, size_t size)
+{
+	for (size_t i = 0; i + 2 < size; i++) {
+		if (data[i] != '&' || data[i + 1] != '#')
+			continue;
+		size_t j = i + 2, digits = 0;
+		bool hex = j < size && (data[j] == 'x' || data[j] == 'X');
+
+		if (hex)
+			j++;
+		while (j < size && (hex ? g_ascii_isxdigit(data[j]) : g_ascii_isdigit(data[j]))) {
+			j++;
+			digits++;
+		}
+		if (digits > (hex ? 6u : 7u))
+			return true;
+	}
+	return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	if (has_huge_numeric_reference(data, size))
+		return 0;
 	char *html = preprocess(data, size);
 	size_t len = strlen(html);
 	struct html_content *ours = html_tokenize(html, len, false);

@@ -41,8 +41,10 @@ for target in fuzz_analyze fuzz_urls fuzz_config fuzz_html_diff; do
 			failed=$((failed + 1)); }
 	fi
 done
-run_target fuzz_analyze "$srcdir/tests/corpus/crafted"
-run_target fuzz_urls "$srcdir/tests/corpus/crafted" "$srcdir/tests/fuzz/seeds/html"
+run_target fuzz_analyze "$srcdir/tests/corpus/crafted" "$srcdir/tests/corpus/bugreports" \
+	"$srcdir/tests/corpus/variants"
+run_target fuzz_urls "$srcdir/tests/corpus/crafted" "$srcdir/tests/fuzz/seeds/html" \
+	"$srcdir/tests/fuzz/seeds/urls"
 if [ -x "$out/fuzz_html_diff" ]; then
 	run_target fuzz_html_diff "$srcdir/tests/fuzz/seeds/html"
 fi

@@ -18,6 +18,7 @@
 
 struct tokenizer {
 	const char *p, *end;
+	const char *limit;	/* run() stops at a tag starting here (<= end) */
 	bool outlook;
 	unsigned svg, math;	/* open <svg>/<math> elements: foreign content */
 	bool in_select;		/* after <select>: raw-text start tags are ignored */
@@ -234,16 +235,13 @@ static void add_link(struct tokenizer *t, const struct tag *tag, const char *val
  * nested run, then skips it as raw text. */
 static void rawtext_both_ways(struct tokenizer *t, const struct tag *tag)
 {
-	const char *stop = rawtext_end(t->p, t->end, tag);
+	struct tokenizer region = *t;
 
-	if (t->depth < FOREIGN_REGION_DEPTH) {
-		struct tokenizer region = *t;
-
-		region.end = stop;
-		region.depth++;
-		run(&region);
-	}
-	t->p = stop;
+	/* a tag that starts before the end tag may end after it */
+	region.limit = rawtext_end(t->p, t->end, tag);
+	region.depth++;
+	run(&region);
+	t->p = region.limit;
 }
 
 /* Whether a raw-text start tag switches the tokenizer is the tree
@@ -260,6 +258,8 @@ static bool rawtext_ambiguous(struct tokenizer *t, const struct tag *tag)
 
 	if (!raw && !tag_is(tag, "textarea"))
 		return false;
+	if (t->depth >= FOREIGN_REGION_DEPTH)
+		return true;	/* deep inside such regions: markup only */
 	if (t->svg + t->math > 0 || (t->in_select && raw && !tag_is(tag, "script")) ||
 	    rawtext_end(t->p, t->end, tag) == t->end) {
 		rawtext_both_ways(t, tag);
@@ -365,12 +365,12 @@ static void tag_open(struct tokenizer *t)
 	}
 }
 
-/* The data state (§13.2.5.1) from t->p to t->end. */
+/* The data state (§13.2.5.1) from t->p to t->limit. */
 static void run(struct tokenizer *t)
 {
-	while (t->p < t->end) {
-		const char *lt = memchr(t->p, '<', (size_t)(t->end - t->p));
-		const char *stop = lt ? lt : t->end;
+	while (t->p < t->limit) {
+		const char *lt = memchr(t->p, '<', (size_t)(t->limit - t->p));
+		const char *stop = lt ? lt : t->limit;
 
 		html_decode_append(t->out->text, t->p, (size_t)(stop - t->p), false);
 		t->p = stop;
@@ -390,7 +390,9 @@ static void html_link_free(gpointer data)
 struct html_content *html_tokenize(const char *html, size_t len, bool outlook)
 {
 	struct html_content *content = g_new0(struct html_content, 1);
-	struct tokenizer t = { .p = html, .end = html + len, .outlook = outlook, .out = content };
+	struct tokenizer t = {
+		.p = html, .end = html + len, .limit = html + len, .outlook = outlook, .out = content,
+	};
 
 	content->links = g_ptr_array_new_with_free_func(html_link_free);
 	content->text = g_string_sized_new(len / 2);

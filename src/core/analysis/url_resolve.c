@@ -19,6 +19,8 @@ static char *strip_ref(const char *ref)
 	}
 	while (len > 0 && (unsigned char)ref[len - 1] <= 0x20)
 		len--;
+	if (strcspn(ref, "\t\n\r") >= len)
+		return g_strndup(ref, len);	/* the common case: one copy */
 	s = g_string_sized_new(len);
 	for (size_t i = 0; i < len; i++)
 		if (ref[i] != '\t' && ref[i] != '\n' && ref[i] != '\r')
