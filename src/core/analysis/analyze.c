@@ -279,7 +279,7 @@ static void analyze_leaf(struct analysis *an, GMimePart *part)
 	bool reported = has_eml_extension(filename);
 	GByteArray *bytes = part_decoded_content(part);
 
-	if (is_message_type(type) && !bare_text) {
+	if (is_message_type(type)) {
 		add_reported_from_bytes(an, bytes);
 		g_byte_array_unref(bytes);
 		return;

@@ -236,12 +236,12 @@ static void add_link(struct tokenizer *t, const struct tag *tag, const char *val
 static void rawtext_both_ways(struct tokenizer *t, const struct tag *tag)
 {
 	struct tokenizer region = *t;
+	const char *stop = rawtext_end(t->p, t->end, tag);
 
-	/* a tag that starts before the end tag may end after it */
-	region.limit = rawtext_end(t->p, t->end, tag);
+	region.limit = stop;
 	region.depth++;
 	run(&region);
-	t->p = region.limit;
+	t->p = stop;
 }
 
 /* Whether a raw-text start tag switches the tokenizer is the tree
@@ -293,7 +293,8 @@ static void start_tag(struct tokenizer *t, const struct tag *tag)
 
 		html_decode_append(t->out->text, t->p, (size_t)(stop - t->p), false);
 		t->p = stop;
-	} else if (tag_is(tag, "plaintext")) {
+	} else if (tag_is(tag, "plaintext") && t->svg + t->math == 0 && !t->in_select) {
+		/* (in SVG/MathML or <select> it is an ordinary element) */
 		html_decode_append(t->out->text, t->p, (size_t)(t->end - t->p), false);
 		t->p = t->end;
 	}
@@ -376,6 +377,11 @@ static void run(struct tokenizer *t)
 		t->p = stop;
 		if (lt != NULL)
 			tag_open(t);
+		/* A tag (or comment) that ran past the region's end leaves this
+		 * reading out of step with the raw-text one: it goes on to the
+		 * end of the input. At most 2^FOREIGN_REGION_DEPTH readings. */
+		if (t->p > t->limit)
+			t->limit = t->end;
 	}
 }
 

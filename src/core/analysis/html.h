@@ -12,7 +12,11 @@
  *   - relative and protocol-relative links are resolved against the
  *     first <base href> that is an absolute http/https/ftp URL (which
  *     counts as a link too); without a base "//host" is http.
- * Tolerant of any malformed input; linear in its length. */
+ * Where only a browser's tree builder could tell (raw-text elements in
+ * SVG/MathML or <select>, or never closed; a tag cut by the end of
+ * input), both readings are taken, so the links found are a superset of
+ * an HTML5 parser's (tests/fuzz/fuzz_html_diff.c checks this against
+ * gumbo). Tolerant of any malformed input; at most 5 passes over any byte. */
 #ifndef TM_HTML_H
 #define TM_HTML_H
 

@@ -70,10 +70,14 @@ static size_t line_at(const char *p, const char *end, const char **next)
 
 GPtrArray *uu_extract(const char *text, size_t len, GString **rest)
 {
-	const char *p = text, *end = text + len, *kept = text;
 	GPtrArray *files = NULL;
 
 	*rest = NULL;
+	if (text == NULL || len == 0)
+		return NULL;	/* an empty part has no data pointer at all */
+
+	const char *p = text, *end = text + len, *kept = text;
+
 	if (memmem(text, len, "begin ", 6) == NULL)
 		return NULL;	/* the common case, at memmem speed */
 	while (p < end) {
