@@ -138,6 +138,27 @@ static void test_tag_and_attribute_states(void **state)
 	expect_html("1 <2 https://n.example/", "https://n.example/", NULL);
 }
 
+/* Where only a tree builder could tell, both readings count (found by the
+ * gumbo differential fuzzer). */
+static void test_ambiguous_rawtext(void **state)
+{
+	(void)state;
+	/* in SVG <style> is an ordinary element */
+	expect_html("<svg><style><a href=\"https://svg.example/\"></a></style></svg>"
+		    "<style><a href=\"https://hidden.example/\"></style>", "https://svg.example/", NULL);
+	/* <style> in <select> is ignored: its content is markup */
+	expect_html("<select><style><a href=\"https://sel.example/\"></style></select>",
+		    "https://sel.example/", NULL);
+	/* never closed: the start tag may have been ignored */
+	expect_html("<iframe><a href=\"https://open.example/\">", "https://open.example/", NULL);
+	/* a stray end tag may have left foreign content: a comment inside a
+	 * foreign <script> does not hide what follows its end tag */
+	expect_html("<math><script><!--</script><a href=\"https://after.example/\">",
+		    "https://after.example/", NULL);
+	/* plaintext in SVG is an ordinary element */
+	expect_html("<svg><plaintext><a href=\"https://pt.example/\">", "https://pt.example/", NULL);
+}
+
 static void test_base_href(void **state)
 {
 	(void)state;
@@ -183,6 +204,7 @@ int main(void)
 		cmocka_unit_test(test_outlook_conditional_comments),
 		cmocka_unit_test(test_character_references),
 		cmocka_unit_test(test_tag_and_attribute_states),
+		cmocka_unit_test(test_ambiguous_rawtext),
 		cmocka_unit_test(test_base_href),
 		cmocka_unit_test(test_resolve),
 	};
