@@ -20,3 +20,14 @@ for target in fuzz_analyze fuzz_urls fuzz_config; do
 	# shellcheck disable=SC2086
 	$CC $flags $cflags -o "$out/$target" "$srcdir/tests/fuzz/$target.c" $core $libs
 done
+# The differential HTML target needs gumbo (libgumbo-dev), a test-only
+# dependency: without it the target is skipped.
+if pkg-config --exists gumbo; then
+	echo "  FUZZ     $out/fuzz_html_diff"
+	# shellcheck disable=SC2086
+	$CC $flags $cflags $(pkg-config --cflags gumbo) -o "$out/fuzz_html_diff" \
+		"$srcdir/tests/fuzz/fuzz_html_diff.c" $core $libs $(pkg-config --libs gumbo)
+else
+	rm -f "$out/fuzz_html_diff"
+	echo "  SKIP     fuzz_html_diff (no gumbo)"
+fi

@@ -33,15 +33,21 @@ run_target() {
 	fi
 }
 # Regression inputs first: every former crash must still pass.
-for target in fuzz_analyze fuzz_urls fuzz_config; do
+for target in fuzz_analyze fuzz_urls fuzz_config fuzz_html_diff; do
+	[ -x "$out/$target" ] || continue
 	if [ -d "$srcdir/tests/fuzz/regressions/$target" ]; then
 		"$out/$target" "$srcdir/tests/fuzz/regressions/$target"/* >/dev/null 2>&1 || {
 			echo "fuzz $target: a regression input crashes"; status=1
 			failed=$((failed + 1)); }
 	fi
 done
-run_target fuzz_analyze "$srcdir/tests/corpus/crafted"
-run_target fuzz_urls "$srcdir/tests/corpus/crafted"
+run_target fuzz_analyze "$srcdir/tests/corpus/crafted" "$srcdir/tests/corpus/bugreports" \
+	"$srcdir/tests/corpus/variants"
+run_target fuzz_urls "$srcdir/tests/corpus/crafted" "$srcdir/tests/fuzz/seeds/html" \
+	"$srcdir/tests/fuzz/seeds/urls"
+if [ -x "$out/fuzz_html_diff" ]; then
+	run_target fuzz_html_diff "$srcdir/tests/fuzz/seeds/html"
+fi
 run_target fuzz_config "$srcdir/conf" "$srcdir/tests/data/config"
 echo "$passed passed, $failed failed"
 exit $status

@@ -124,6 +124,93 @@ static void test_walk_ipv6_private(void **state)
 	g_free(ip);
 }
 
+/* Class A (issue 16): the peer address in each MTA's own position, never
+ * the client's HELO text. */
+static void test_helo_text_never_wins(void **state)
+{
+	(void)state;
+	char buf[NET_ADDR_TEXT_MAX];
+
+	/* Exim: helo=[literal] after the recorded [IP]:port */
+	assert_string_equal(from_ip("from host.example.org ([198.51.100.7] helo=[203.0.113.66])\n"
+				    "\tby mx.example.com with esmtp (Exim 4.96)", buf), "198.51.100.7");
+	assert_string_equal(from_ip("from rdns.example ([198.51.100.8]:40123 helo=[203.0.113.67]"
+				    " ident=[203.0.113.68]) by mx with esmtps", buf), "198.51.100.8");
+	/* Exim without reverse name: the from-name is the literal */
+	assert_string_equal(from_ip("from [198.51.100.9] (port=2525 helo=[203.0.113.69])"
+				    " by mx.example.com with esmtp", buf), "198.51.100.9");
+	assert_string_equal(from_ip("from [198.51.100.9]:2525 (helo=[203.0.113.69]) by mx", buf),
+			    "198.51.100.9");
+	/* qmail: (HELO [literal]) then (IP), with and without remoteinfo */
+	assert_string_equal(from_ip("from unknown (HELO [203.0.113.70]) (198.51.100.10)\n"
+				    "  by mx.example.com with SMTP; 29 Nov 2026", buf), "198.51.100.10");
+	assert_string_equal(from_ip("from unknown (HELO 203.0.113.71) (joe@198.51.100.11)"
+				    " by mx with SMTP", buf), "198.51.100.11");
+	assert_string_equal(from_ip("from unknown (EHLO [203.0.113.72]) ([198.51.100.12]) by mx", buf),
+			    "198.51.100.12");
+	/* Postfix: a client saying HELO by/with/id/for/via */
+	assert_string_equal(from_ip("from by (unknown [198.51.100.13]) by mx.example.com (Postfix)"
+				    " with ESMTP id 4A", buf), "198.51.100.13");
+	assert_string_equal(from_ip("from with (unknown [198.51.100.14]) by mx (Postfix)", buf),
+			    "198.51.100.14");
+	assert_string_equal(from_ip("from for (rdns.example [IPv6:2001:db8::15]) by mx", buf),
+			    "2001:db8::15");
+	/* Postfix: HELO [literal] as the from-name, the peer in parentheses */
+	assert_string_equal(from_ip("from [203.0.113.73] (unknown [198.51.100.16]) by mx (Postfix)", buf),
+			    "198.51.100.16");
+	/* Gmail: odd HELO before the real literal */
+	assert_string_equal(from_ip("from ?IPv6:::ffff:192.168.1.20? (host-44.example.net."
+				    " [198.51.100.44]) by smtp.example.com with ESMTPSA", buf),
+			    "198.51.100.44");
+	/* Sendmail with ident and the forged-name comment */
+	assert_string_equal(from_ip("from [203.0.113.74] (user@rdns.example [198.51.100.17]"
+				    " (may be forged)) by mail (8.15.2/8.15.2) with ESMTP", buf),
+			    "198.51.100.17");
+	/* Microsoft 365 front door: Postfix-like group */
+	assert_string_equal(from_ip("from NAM12-DM6-obe.outbound.protection.outlook.com (mail-dm6nam12on2100"
+				    ".outbound.protection.outlook.com [40.107.243.100]) by"
+				    " BN1NAM02FT012.mail.protection.outlook.com (10.13.2.95) with"
+				    " Microsoft SMTP Server (version=TLS1_2) id 15.20.7; Sat", buf),
+			    "40.107.243.100");
+	/* a HELO group after the peer group does not override it */
+	assert_string_equal(from_ip("from x (198.51.100.18) (HELO [203.0.113.75]) by mx", buf),
+			    "198.51.100.18");
+}
+
+static void test_from_name_is_the_address(void **state)
+{
+	(void)state;
+	char buf[NET_ADDR_TEXT_MAX];
+
+	assert_string_equal(from_ip("from 203.0.113.19 by 10.200.5.141 with SMTP; Sat", buf),
+			    "203.0.113.19");
+	assert_string_equal(from_ip("from 2001:db8::19 by 10.200.5.141 with SMTP", buf), "2001:db8::19");
+	assert_string_equal(from_ip("from [203.0.113.20] by mx with SMTP", buf), "203.0.113.20");
+	/* a literal standing alone after the from-name */
+	assert_string_equal(from_ip("from helo.example [198.51.100.21] by mx", buf), "198.51.100.21");
+	/* the from-name is an address but a group records the peer */
+	assert_string_equal(from_ip("from 203.0.113.22 (rdns [198.51.100.22]) by mx", buf),
+			    "198.51.100.22");
+	/* nothing recorded but words: no IP (not the by clause's one) */
+	struct net_addr addr;
+	assert_false(received_from_ip("from helo.example (port=25 helo=[203.0.113.23]) by 198.51.100.1", &addr));
+	assert_false(received_from_ip("from x (HELO 203.0.113.24) by mx", &addr));
+}
+
+static void test_walk_bare_ip_gateway(void **state)
+{
+	(void)state;
+	const char *headers[] = {
+		"from mx.example.net (unknown [10.1.1.5]) by mail.example.net (Postfix) with SMTP id 4",
+		"(example anti_spam gateway 4.1.0); Sat, 29 Nov 2026 17:49:43 +0800",
+		"from 203.0.113.19 by 10.200.5.141 with SMTP; Sat, 29 Nov 2026 17:49:43 +0800",
+	};
+	char *ip = received_sender_ip(headers, 3, NULL);
+
+	assert_string_equal(ip, "203.0.113.19");
+	g_free(ip);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,6 +218,9 @@ int main(void)
 		cmocka_unit_test(test_headers_without_from_ip),
 		cmocka_unit_test(test_walk_skips_private_and_trusted),
 		cmocka_unit_test(test_walk_ipv6_private),
+		cmocka_unit_test(test_helo_text_never_wins),
+		cmocka_unit_test(test_from_name_is_the_address),
+		cmocka_unit_test(test_walk_bare_ip_gateway),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

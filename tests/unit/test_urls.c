@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "analysis/html.h"
+#include "analysis/text_flowed.h"
 #include "analysis/url_normalize.h"
 #include "analysis/urls.h"
 
@@ -172,6 +173,51 @@ static void test_url_set_cap(void **state)
 	url_set_free(set);
 }
 
+/* Class C (issue 16): hosts parsed as the WHATWG URL parser does. */
+static void test_normalize_whatwg_host(void **state)
+{
+	(void)state;
+	/* percent-encoded host decoded before it is validated */
+	expect_norm("http://%77ww.account-check.example.net/verify",
+		    "http://www.account-check.example.net/verify");
+	expect_norm("https://%73%65%63%75%72%65-login.example.net/l", "https://secure-login.example.net/l");
+	expect_norm("https://pay%2Eexample%2enet/", "https://pay.example.net/");
+	expect_norm("http://%31%39%32.0.2.1/", "http://192.0.2.1/");
+	expect_norm("http://b%C3%BCcher.example/", "http://xn--bcher-kva.example/");
+	expect_norm("http://a%2Fb.example/", NULL);	/* forbidden code point once decoded */
+	expect_norm("http://%zz.example/", NULL);
+	/* a last label that is a number: a valid IPv4 address or no URL */
+	expect_norm("http://999.1.2.3/", NULL);
+	expect_norm("http://502.234/", NULL);
+	expect_norm("http://256.1.1.1/", NULL);
+	expect_norm("http://example.0x1g/", "http://example.0x1g/");	/* not a number */
+	expect_norm("http://host.example.123/", NULL);
+	expect_norm("http://host.example.0x10/", NULL);
+	expect_norm("http://1.2.3.4./x", "http://1.2.3.4/x");
+	expect_norm("http://0x7f.1/", "http://127.0.0.1/");
+	expect_norm("http://example.123a/", "http://example.123a/");
+	/* no slashes after a special scheme, and dot segments */
+	expect_norm("https:noslash.example/a", "https://noslash.example/a");
+	expect_norm("http://d.example/a/b/../c/./d", "http://d.example/a/c/d");
+	expect_norm("http://d.example/a/%2e%2E/b/..", "http://d.example/");
+	expect_norm("http://d.example/a/..?x=/../", "http://d.example/?x=/../");
+}
+
+static void test_text_cjk_punctuation(void **state)
+{
+	(void)state;
+	const char *e1[] = { "https://cjk.example.jp/a" };
+	expect_text("\xe8\xa9\xb3\xe7\xb4\xb0\xe3\x80\x8chttps://cjk.example.jp/a\xe3\x80\x8d\xe3\x80\x82", e1, 1);
+	expect_text("https://cjk.example.jp/a\xe3\x80\x82\xe6\xac\xa1", e1, 1);
+	expect_text("https://cjk.example.jp/a\xe3\x80\x81more", e1, 1);
+	expect_text("\xef\xbc\x88https://cjk.example.jp/a\xef\xbc\x89", e1, 1);
+	expect_text("https://cjk.example.jp/a\xef\xbc\x8c\xef\xbc\x81", e1, 1);
+	expect_text("https://cjk.example.jp/a\xef\xbd\xa1", e1, 1);
+	/* CJK letters are part of a URL path */
+	const char *e2[] = { "https://cjk.example.jp/\xe6\x97\xa5\xe6\x9c\xac" };
+	expect_text("https://cjk.example.jp/\xe6\x97\xa5\xe6\x9c\xac\xe3\x80\x82", e2, 1);
+}
+
 static GPtrArray *html_urls(const char *html, struct url_set **set)
 {
 	*set = url_set_new(0);
@@ -235,9 +281,38 @@ static void test_html_huge_attribute(void **state)
 	g_string_free(html, TRUE);
 }
 
+static void expect_flowed(const char *in, bool delsp, const char *want)
+{
+	size_t len;
+	char *out = flowed_unwrap(in, strlen(in), delsp, &len);
+
+	if (strcmp(out, want) != 0)
+		fail_msg("expected \"%s\", got \"%s\"", want, out);
+	assert_int_equal(len, strlen(out));
+	g_free(out);
+}
+
+static void test_flowed(void **state)
+{
+	(void)state;
+	expect_flowed("see https://a.example/x/ \r\ny/z?q=1 now\r\n", true,
+		      "see https://a.example/x/y/z?q=1 now\n");
+	expect_flowed("see https://a.example/x \ny now\n", false, "see https://a.example/x y now\n");
+	/* space-stuffing and quotes; a quote depth change ends the paragraph */
+	expect_flowed(">> https://q.example/a \n>> b\n> c \nd\n", true,
+		      ">> https://q.example/ab\n> c\nd\n");
+	expect_flowed("> > x\n", true, "> > x\n");	/* depth 1, content "> x" */
+	/* the signature separator is not flowed; fixed lines stay */
+	expect_flowed("-- \nsig\nfixed\nlines", true, "-- \nsig\nfixed\nlines\n");
+	expect_flowed("", true, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_normalize_whatwg_host),
+		cmocka_unit_test(test_text_cjk_punctuation),
+		cmocka_unit_test(test_flowed),
 		cmocka_unit_test(test_normalize_basics),
 		cmocka_unit_test(test_normalize_rejects),
 		cmocka_unit_test(test_numeric_ipv4_hosts),

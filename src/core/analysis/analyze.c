@@ -13,6 +13,8 @@
 #include "analysis/filetype.h"
 #include "analysis/html.h"
 #include "analysis/received.h"
+#include "analysis/text_flowed.h"
+#include "analysis/uuencode.h"
 #include "analysis/url_normalize.h"
 #include "analysis/urls.h"
 
@@ -91,18 +93,64 @@ static char *text_to_utf8(const GByteArray *bytes, const char *charset,
 	return utf8;
 }
 
+/* "Content-Type: text" without a subtype: GMime cannot parse it and
+ * says application/octet-stream, but mail clients show it as text/plain. */
+static bool is_bare_text(GMimePart *part)
+{
+	GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(part));
+	int count = g_mime_header_list_get_count(headers);
+	const char *value = NULL;
+	size_t n;
+
+	/* the last Content-Type counts, as GMime reads it */
+	for (int i = 0; i < count; i++) {
+		GMimeHeader *header = g_mime_header_list_get_header_at(headers, i);
+
+		if (g_ascii_strcasecmp(g_mime_header_get_name(header), "Content-Type") == 0)
+			value = g_mime_header_get_value(header);
+	}
+
+	if (value == NULL)
+		return false;
+	while (g_ascii_isspace(*value))
+		value++;
+	n = strcspn(value, ";");
+	while (n > 0 && g_ascii_isspace(value[n - 1]))
+		n--;
+	return n == 4 && g_ascii_strncasecmp(value, "text", 4) == 0;
+}
+
+/* text/plain; format=flowed (RFC 3676), any case. */
+static bool is_flowed(GMimeContentType *type)
+{
+	const char *format = g_mime_content_type_get_parameter(type, "format");
+
+	return format != NULL && g_ascii_strcasecmp(format, "flowed") == 0;
+}
+
 static void extract_text_urls(struct analysis *an, GMimePart *part,
 			      const GByteArray *bytes)
 {
 	GMimeContentType *type = g_mime_object_get_content_type(GMIME_OBJECT(part));
-	const char *charset = g_mime_content_type_get_parameter(type, "charset");
+	const char *charset = is_bare_text(part) ? NULL
+			      : g_mime_content_type_get_parameter(type, "charset");
 	gsize len;
 	char *text = text_to_utf8(bytes, charset, &len);
 
-	if (g_ascii_strcasecmp(g_mime_content_type_get_media_subtype(type), "html") == 0)
+	if (!is_bare_text(part) &&
+	    g_ascii_strcasecmp(g_mime_content_type_get_media_subtype(type), "html") == 0) {
 		urls_from_html(text, len, an->urls);
-	else
+	} else if (is_flowed(type)) {
+		const char *delsp = g_mime_content_type_get_parameter(type, "delsp");
+		size_t flat_len;
+		char *flat = flowed_unwrap(text, len, delsp && g_ascii_strcasecmp(delsp, "yes") == 0,
+					   &flat_len);
+
+		urls_from_text(flat, flat_len, an->urls);
+		g_free(flat);
+	} else {
 		urls_from_text(text, len, an->urls);
+	}
 	g_free(text);
 }
 
@@ -120,16 +168,16 @@ static char *filename_extension(const char *filename)
 	return g_ascii_strdown(dot + 1, -1);
 }
 
-static void add_attachment(struct analysis *an, GMimePart *part,
+/* content_type: g_malloc'd, taken over. */
+static void add_attachment(struct analysis *an, char *content_type,
 			   const char *filename, const GByteArray *bytes)
 {
 	struct attachment_fact *att = g_new0(struct attachment_fact, 1);
-	GMimeContentType *type = g_mime_object_get_content_type(GMIME_OBJECT(part));
 	char *hex;
 
 	att->filename = filename ? g_utf8_make_valid(filename, -1) : g_strdup("");
 	att->extension = filename_extension(att->filename);
-	att->content_type = g_mime_content_type_get_mime_type(type);
+	att->content_type = content_type;
 	att->size = bytes->len;
 	hex = checksum_hex(G_CHECKSUM_MD5, bytes);
 	g_strlcpy(att->md5, hex, sizeof(att->md5));
@@ -178,6 +226,16 @@ static bool is_text_type(GMimeContentType *type)
 	       g_mime_content_type_is_type(type, "text", "html");
 }
 
+/* message/rfc822 and message/global: a reported message whatever its
+ * file name. GMime makes one a plain part when its transfer encoding is
+ * base64 or quoted-printable (forbidden by RFC 2046 §5.2.1, seen in the
+ * wild); the decoded content is the message. */
+static bool is_message_type(GMimeContentType *type)
+{
+	return g_mime_content_type_is_type(type, "message", "rfc822") ||
+	       g_mime_content_type_is_type(type, "message", "global");
+}
+
 static bool has_eml_extension(const char *filename)
 {
 	size_t len = filename ? strlen(filename) : 0;
@@ -185,21 +243,55 @@ static bool has_eml_extension(const char *filename)
 	return len >= 4 && g_ascii_strcasecmp(filename + len - 4, ".eml") == 0;
 }
 
+/* A text/plain body: its uuencoded files are attachments (and reported
+ * messages when named .eml); the rest of the text is searched for URLs. */
+static void analyze_plain_body(struct analysis *an, GMimePart *part, GByteArray *bytes)
+{
+	GString *rest;
+	GPtrArray *files = uu_extract((const char *)bytes->data, bytes->len, &rest);
+
+	if (files == NULL) {
+		extract_text_urls(an, part, bytes);
+		return;
+	}
+	GByteArray *text = g_byte_array_new_take((guint8 *)rest->str, rest->len);
+
+	g_string_free(rest, FALSE);
+	extract_text_urls(an, part, text);
+	g_byte_array_unref(text);
+	for (guint i = 0; i < files->len; i++) {
+		struct uu_file *file = g_ptr_array_index(files, i);
+
+		add_attachment(an, g_strdup("application/octet-stream"), file->name, file->data);
+		if (has_eml_extension(file->name))
+			add_reported_from_bytes(an, file->data);
+	}
+	g_ptr_array_unref(files);
+}
+
 static void analyze_leaf(struct analysis *an, GMimePart *part)
 {
 	GMimeContentType *type = g_mime_object_get_content_type(GMIME_OBJECT(part));
 	const char *filename = g_mime_part_get_filename(part);
-	bool text = is_text_type(type);
+	bool bare_text = is_bare_text(part);
+	bool text = is_text_type(type) || bare_text;
 	bool body_text = text && filename == NULL && !g_mime_part_is_attachment(part);
 	bool reported = has_eml_extension(filename);
 	GByteArray *bytes = part_decoded_content(part);
 
+	if (is_message_type(type)) {
+		add_reported_from_bytes(an, bytes);
+		g_byte_array_unref(bytes);
+		return;
+	}
 	/* An attached .eml is text to some clients, but its URLs belong to
 	 * the reported message, not to this one. */
-	if (text && !reported)
+	if (body_text && (bare_text || g_mime_content_type_is_type(type, "text", "plain")))
+		analyze_plain_body(an, part, bytes);
+	else if (text && !reported)
 		extract_text_urls(an, part, bytes);
 	if (!body_text)
-		add_attachment(an, part, filename, bytes);
+		add_attachment(an, g_mime_content_type_get_mime_type(type), filename, bytes);
 	if (reported)
 		add_reported_from_bytes(an, bytes);
 	g_byte_array_unref(bytes);

@@ -1,16 +1,44 @@
-/* html.c: URLs in an HTML part, with a tolerant scanner (no DOM): mail
- * HTML is often broken on purpose, and a parser that gives up is a hole.
- *
- * Attribute values of href= and src= are links; the visible text is
- * collected (entities decoded, inline tags joined, block tags as a space)
- * and searched for bare URLs like plain text. */
+/* html.c: a tokenizer after the WHATWG HTML standard (§13.2.5), reduced
+ * to what finds links: the data, tag, attribute, comment, bogus-comment
+ * and raw-text states. No tree is built: mail HTML is often broken on
+ * purpose, and what a browser shows as a link is decided by the
+ * tokenizer (the tree builder only moves elements around). Deliberate
+ * differences from a browser, both in favour of finding more links:
+ * Outlook conditional comments are read as markup, and <noscript> is
+ * parsed (mail clients run no scripts). tests/fuzz/fuzz_html_diff.c
+ * compares the links with gumbo's. */
 #include "analysis/html.h"
 
 #include <string.h>
-#include <glib.h>
 
+#include "analysis/html_charref.h"
 #include "analysis/url_normalize.h"
+#include "analysis/url_resolve.h"
 #include "analysis/urls.h"
+
+struct tokenizer {
+	const char *p, *end;
+	const char *limit;	/* run() stops at a tag starting here (<= end) */
+	bool outlook;
+	unsigned svg, math;	/* open <svg>/<math> elements: foreign content */
+	bool in_select;		/* after <select>: raw-text start tags are ignored */
+	unsigned depth;		/* nesting of run() for foreign raw-text regions */
+	struct html_content *out;
+};
+
+/* Bound on run() nesting: "<svg><style><style>..." costs O(depth * n). */
+#define FOREIGN_REGION_DEPTH 4
+
+static void run(struct tokenizer *t);
+
+/* One tag as read: its name and the first href and src attribute. */
+struct tag {
+	char name[16];		/* lower-case, truncated; name_len is the full length */
+	size_t name_len;
+	const char *attr[2];	/* href, src raw values (NULL if absent) */
+	size_t attr_len[2];
+	bool self_closing;	/* "/>" */
+};
 
 /* Tags that do not break the text flow: "<span>ht</span>tp://" stays one word. */
 static const char *const inline_tags[] = {
@@ -19,176 +47,389 @@ static const char *const inline_tags[] = {
 	"var", "wbr", "o:p",
 };
 
-static bool is_inline_tag(const char *name, size_t len)
+/* Elements whose content is raw text, not shown in a mail client; the
+ * tokenizer looks only for their end tag. */
+static const char *const rawtext_tags[] = {
+	"script", "style", "title", "xmp", "iframe", "noembed", "noframes",
+};
+
+static bool is_ws(char c)
 {
-	for (size_t i = 0; i < G_N_ELEMENTS(inline_tags); i++)
-		if (strlen(inline_tags[i]) == len && g_ascii_strncasecmp(name, inline_tags[i], len) == 0)
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
+}
+
+static bool name_in(const struct tag *tag, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(list[i]) == tag->name_len && strcmp(tag->name, list[i]) == 0)
 			return true;
 	return false;
 }
 
-static const struct {
-	const char *name;
-	gunichar ch;
-} named_entities[] = {
-	{ "amp", '&' }, { "lt", '<' }, { "gt", '>' }, { "quot", '"' }, { "apos", '\'' },
-	{ "nbsp", ' ' }, { "sol", '/' }, { "colon", ':' }, { "period", '.' }, { "quest", '?' },
-	{ "equals", '=' }, { "num", '#' }, { "percnt", '%' }, { "commat", '@' },
-};
-
-/* Appends s[0..len) to out with character references decoded. */
-static void append_decoded(GString *out, const char *s, size_t len)
+static bool tag_is(const struct tag *tag, const char *name)
 {
-	for (size_t i = 0; i < len;) {
-		if (s[i] != '&') {
-			g_string_append_c(out, s[i++]);
-			continue;
-		}
-		const char *semi = memchr(s + i, ';', MIN(len - i, 12));
-		gunichar ch = 0;
+	return strlen(name) == tag->name_len && strcmp(tag->name, name) == 0;
+}
 
-		if (semi != NULL && i + 1 < len && s[i + 1] == '#') {
-			const char *num = s + i + 2;
-			bool hex = num < semi && (*num == 'x' || *num == 'X');
-			char *end;
-			char buf[16];
-			size_t n = (size_t)(semi - num) - (hex ? 1 : 0);
+static bool has_prefix_ci(const char *p, const char *end, const char *prefix)
+{
+	size_t n = strlen(prefix);
 
-			if (n > 0 && n < sizeof(buf)) {
-				memcpy(buf, num + (hex ? 1 : 0), n);
-				buf[n] = '\0';
-				guint64 v = g_ascii_strtoull(buf, &end, hex ? 16 : 10);
-				if (*end == '\0' && v > 0 && v <= 0x10ffff)
-					ch = (gunichar)v;
-			}
-		} else if (semi != NULL) {
-			size_t n = (size_t)(semi - s - i - 1);
+	return (size_t)(end - p) >= n && g_ascii_strncasecmp(p, prefix, n) == 0;
+}
 
-			for (size_t k = 0; k < G_N_ELEMENTS(named_entities); k++)
-				if (strlen(named_entities[k].name) == n &&
-				    strncmp(s + i + 1, named_entities[k].name, n) == 0)
-					ch = named_entities[k].ch;
+static const char *find_bytes(const char *p, const char *end, const char *needle)
+{
+	if (p >= end)
+		return NULL;
+	return memmem(p, (size_t)(end - p), needle, strlen(needle));
+}
+
+/* Bogus comment (§13.2.5.41): "<?...", "</1...", "<!DOCTYPE", "<![endif]"
+ * and other "<!" declarations end at the first '>'. */
+static void bogus_comment(struct tokenizer *t, const char *from)
+{
+	const char *gt = memchr(from, '>', (size_t)(t->end - from));
+
+	t->p = gt ? gt + 1 : t->end;
+}
+
+/* After "<!--" (§13.2.5.43 to §13.2.5.52): "<!-->" and "<!--->" end at
+ * once; else the first "--" followed by any '-'s and '>' or "!>" ends it.
+ * An Outlook conditional comment "<!--[if ...]>" ends at its "]>" when
+ * that comes before any comment end. */
+static void comment(struct tokenizer *t, const char *q)
+{
+	const char *end = t->end;
+
+	if (t->outlook && has_prefix_ci(q, end, "[if")) {
+		const char *cond_end = find_bytes(q, end, "]>");
+		const char *comment_end = find_bytes(q, end, "-->");
+
+		if (cond_end != NULL && (comment_end == NULL || cond_end < comment_end)) {
+			t->p = cond_end + 2;
+			return;
 		}
-		if (ch == 0 || !g_unichar_validate(ch)) {
-			g_string_append_c(out, s[i++]);
-			continue;
+	}
+	if (q < end && *q == '>') {
+		t->p = q + 1;
+		return;
+	}
+	if (end - q >= 2 && q[0] == '-' && q[1] == '>') {
+		t->p = q + 2;
+		return;
+	}
+	for (;;) {
+		const char *dashes = find_bytes(q, end, "--");
+
+		if (dashes == NULL) {
+			t->p = end;
+			return;
 		}
-		char utf8[8];
-		int ulen = g_unichar_to_utf8(ch, utf8);
-		g_string_append_len(out, utf8, ulen);
-		i = (size_t)(semi - s) + 1;
+		q = dashes + 2;
+		while (q < end && *q == '-')
+			q++;
+		if (q < end && *q == '>') {
+			t->p = q + 1;
+			return;
+		}
+		if (end - q >= 2 && q[0] == '!' && q[1] == '>') {
+			t->p = q + 2;
+			return;
+		}
 	}
 }
 
-static void add_link(const char *value, size_t len, struct url_set *out)
+/* Keeps the first href and src of a tag (a repeated attribute is dropped,
+ * §13.2.5.33). */
+static void keep_attribute(struct tag *tag, const char *name, size_t name_len,
+			   const char *value, size_t value_len)
 {
-	GString *decoded = g_string_new(NULL);
+	int slot = name_len == 4 && g_ascii_strncasecmp(name, "href", 4) == 0 ? 0
+		 : name_len == 3 && g_ascii_strncasecmp(name, "src", 3) == 0 ? 1 : -1;
 
-	append_decoded(decoded, value, len);
-	char *url = url_normalize(decoded->str, decoded->len);
-	if (url != NULL)
-		url_set_add(out, url);
-	g_free(url);
-	g_string_free(decoded, TRUE);
+	if (slot < 0 || tag->attr[slot] != NULL)
+		return;
+	tag->attr[slot] = value;
+	tag->attr_len[slot] = value_len;
 }
 
-static const char *find_ci(const char *p, const char *end, const char *needle)
+/* The attribute states (§13.2.5.32 to §13.2.5.40) from p to the tag's
+ * '>'. Returns the position after '>', or end. A browser drops a tag cut
+ * by the end of input (eof-in-tag); its links are kept here, since a
+ * truncated message is more likely an evasion than an accident. */
+static const char *read_attributes(const char *p, const char *end, struct tag *tag)
 {
-	size_t n = strlen(needle);
-
-	for (; p + n <= end; p++)
-		if (g_ascii_strncasecmp(p, needle, n) == 0)
-			return p;
-	return NULL;
-}
-
-/* Reads the attributes of a tag from p (after its name) to its '>';
- * adds href/src values. Returns the position after the tag. */
-static const char *scan_attributes(const char *p, const char *end, struct url_set *out)
-{
-	while (p < end && *p != '>') {
-		if (g_ascii_isspace(*p) || *p == '/') {
+	for (;;) {
+		while (p < end && (is_ws(*p) || *p == '/'))
 			p++;
-			continue;
+		if (p >= end)
+			return end;
+		if (*p == '>') {
+			tag->self_closing = p[-1] == '/';
+			return p + 1;
 		}
-		const char *name = p;
-		while (p < end && !g_ascii_isspace(*p) && *p != '=' && *p != '>' && *p != '/')
+		/* attribute name: a leading '=' belongs to it */
+		const char *name = p++;
+		while (p < end && !is_ws(*p) && *p != '/' && *p != '>' && *p != '=')
 			p++;
 		size_t name_len = (size_t)(p - name);
-		while (p < end && g_ascii_isspace(*p))
+		while (p < end && is_ws(*p))
 			p++;
-		if (p >= end || *p != '=')
+		if (p >= end || *p != '=') {
+			keep_attribute(tag, name, name_len, name, 0);	/* "<a href>": empty */
 			continue;
+		}
 		p++;
-		while (p < end && g_ascii_isspace(*p))
+		while (p < end && is_ws(*p))
 			p++;
-		const char *value, *value_end;
-		if (p < end && (*p == '"' || *p == '\'')) {
-			char quote = *p++;
-
-			value = p;
-			value_end = memchr(p, quote, (size_t)(end - p));
+		if (p >= end)
+			return end;
+		const char *value = p, *value_end;
+		if (*p == '"' || *p == '\'') {
+			value = p + 1;
+			value_end = memchr(value, *p, (size_t)(end - value));
 			if (value_end == NULL)
 				value_end = end;
 			p = value_end < end ? value_end + 1 : end;
 		} else {
-			value = p;
-			while (p < end && !g_ascii_isspace(*p) && *p != '>')
+			while (p < end && !is_ws(*p) && *p != '>')
 				p++;
 			value_end = p;
 		}
-		if ((name_len == 4 && g_ascii_strncasecmp(name, "href", 4) == 0) ||
-		    (name_len == 3 && g_ascii_strncasecmp(name, "src", 3) == 0))
-			add_link(value, (size_t)(value_end - value), out);
+		keep_attribute(tag, name, name_len, value, (size_t)(value_end - value));
 	}
-	return p < end ? p + 1 : end;
+}
+
+/* Content of a raw-text element: up to "</name" followed by a blank, '/'
+ * or '>' (§13.2.5.12 to §13.2.5.14). Returns where that end tag starts. */
+static const char *rawtext_end(const char *p, const char *end, const struct tag *tag)
+{
+	while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
+		const char *after = p + 2 + tag->name_len;
+
+		if (end - p >= 2 && p[1] == '/' && after <= end &&
+		    g_ascii_strncasecmp(p + 2, tag->name, tag->name_len) == 0 &&
+		    (after == end || is_ws(*after) || *after == '/' || *after == '>'))
+			return p;
+		p++;
+	}
+	return end;
+}
+
+static void add_link(struct tokenizer *t, const struct tag *tag, const char *value, size_t len)
+{
+	struct html_link *link = g_new0(struct html_link, 1);
+	GString *decoded = g_string_sized_new(len);
+
+	html_decode_append(decoded, value, len, true);
+	g_strlcpy(link->tag, tag->name, sizeof(link->tag));
+	link->value = g_string_free(decoded, FALSE);
+	g_ptr_array_add(t->out->links, link);
+	if (tag_is(tag, "base") && value == tag->attr[0] && t->out->base == NULL &&
+	    url_is_absolute_web(link->value))
+		t->out->base = url_resolve(link->value, NULL);
+}
+
+/* Reads a raw-text element's content up to its end tag as markup in a
+ * nested run, then skips it as raw text. */
+static void rawtext_both_ways(struct tokenizer *t, const struct tag *tag)
+{
+	struct tokenizer region = *t;
+	const char *stop = rawtext_end(t->p, t->end, tag);
+
+	region.limit = stop;
+	region.depth++;
+	run(&region);
+	t->p = stop;
+}
+
+/* Whether a raw-text start tag switches the tokenizer is the tree
+ * builder's call: not in SVG or MathML (§13.2.6.5, and a stray end tag
+ * can leave those), not for <style> or <iframe> inside <select>
+ * (§13.2.6.4.16). Without a tree, the content is
+ * read both ways there, and also when the element is never closed (the
+ * tag may have been ignored): as markup in a nested run, then skipped as
+ * raw text. That finds the links of either reading. Returns true when
+ * it handled the element. */
+static bool rawtext_ambiguous(struct tokenizer *t, const struct tag *tag)
+{
+	bool raw = name_in(tag, rawtext_tags, G_N_ELEMENTS(rawtext_tags));
+
+	if (!raw && !tag_is(tag, "textarea"))
+		return false;
+	if (t->depth >= FOREIGN_REGION_DEPTH)
+		return true;	/* deep inside such regions: markup only */
+	if (t->svg + t->math > 0 || (t->in_select && raw && !tag_is(tag, "script")) ||
+	    rawtext_end(t->p, t->end, tag) == t->end) {
+		rawtext_both_ways(t, tag);
+		return true;
+	}
+	return false;
+}
+
+/* A start tag's effects: its links, a word break unless inline, and the
+ * content model of raw-text elements. */
+static void start_tag(struct tokenizer *t, const struct tag *tag)
+{
+	for (int i = 0; i < 2; i++)
+		if (tag->attr[i] != NULL)
+			add_link(t, tag, tag->attr[i], tag->attr_len[i]);
+	if (!name_in(tag, inline_tags, G_N_ELEMENTS(inline_tags)))
+		g_string_append_c(t->out->text, ' ');
+	if (tag_is(tag, "svg") && !tag->self_closing)
+		t->svg++;
+	if (tag_is(tag, "math") && !tag->self_closing)
+		t->math++;
+	if (tag_is(tag, "select"))
+		t->in_select = !t->in_select;	/* <select> in a select closes it */
+	if (rawtext_ambiguous(t, tag))
+		return;
+	if (name_in(tag, rawtext_tags, G_N_ELEMENTS(rawtext_tags))) {
+		t->p = rawtext_end(t->p, t->end, tag);
+	} else if (tag_is(tag, "textarea")) {
+		/* RCDATA: text with references, no tags */
+		const char *stop = rawtext_end(t->p, t->end, tag);
+
+		html_decode_append(t->out->text, t->p, (size_t)(stop - t->p), false);
+		t->p = stop;
+	} else if (tag_is(tag, "plaintext") && t->svg + t->math == 0 && !t->in_select) {
+		/* (in SVG/MathML or <select> it is an ordinary element) */
+		html_decode_append(t->out->text, t->p, (size_t)(t->end - t->p), false);
+		t->p = t->end;
+	}
+}
+
+/* A tag from its name (§13.2.5.8); the name starts with a letter. */
+static void read_tag(struct tokenizer *t, const char *name, bool end_tag)
+{
+	struct tag tag = { .name_len = 0 };
+	const char *p = name;
+
+	while (p < t->end && !is_ws(*p) && *p != '/' && *p != '>') {
+		if (tag.name_len < sizeof(tag.name) - 1)
+			tag.name[tag.name_len] = g_ascii_tolower(*p);
+		tag.name_len++;
+		p++;
+	}
+	if (tag.name_len >= sizeof(tag.name))
+		tag.name_len = sizeof(tag.name);	/* matches no known name */
+	t->p = read_attributes(p, t->end, &tag);
+	if (!end_tag)
+		start_tag(t, &tag);
+	else if (!name_in(&tag, inline_tags, G_N_ELEMENTS(inline_tags)))
+		g_string_append_c(t->out->text, ' ');
+	if (end_tag && tag_is(&tag, "select"))
+		t->in_select = false;
+	if (end_tag && t->svg > 0 && tag_is(&tag, "svg"))
+		t->svg--;
+	if (end_tag && t->math > 0 && tag_is(&tag, "math"))
+		t->math--;
+}
+
+/* At '<' in the data state (§13.2.5.6). */
+static void tag_open(struct tokenizer *t)
+{
+	const char *q = t->p + 1, *end = t->end;
+
+	if (q < end && *q == '!') {
+		if (has_prefix_ci(q + 1, end, "--")) {
+			comment(t, q + 3);
+		} else if (t->svg + t->math > 0 && has_prefix_ci(q + 1, end, "[CDATA[")) {
+			/* A CDATA section in foreign content is text (§13.2.5.69).
+			 * Where foreign content ends is the tree builder's call, so
+			 * its content is read on as markup: a browser sees either
+			 * text or tags there, and this finds the links of both. */
+			t->p = q + 8;
+		} else {
+			bogus_comment(t, q + 1);
+		}
+	} else if (q < end && *q == '/') {
+		q++;
+		if (q < end && g_ascii_isalpha(*q))
+			read_tag(t, q, true);
+		else if (q < end && *q == '>')
+			t->p = q + 1;
+		else if (q < end)
+			bogus_comment(t, q);
+		else {
+			g_string_append(t->out->text, "</");
+			t->p = end;
+		}
+	} else if (q < end && *q == '?') {
+		bogus_comment(t, q);
+	} else if (q < end && g_ascii_isalpha(*q)) {
+		read_tag(t, q, false);
+	} else {
+		g_string_append_c(t->out->text, '<');
+		t->p = q;
+	}
+}
+
+/* The data state (§13.2.5.1) from t->p to t->limit. */
+static void run(struct tokenizer *t)
+{
+	while (t->p < t->limit) {
+		const char *lt = memchr(t->p, '<', (size_t)(t->limit - t->p));
+		const char *stop = lt ? lt : t->limit;
+
+		html_decode_append(t->out->text, t->p, (size_t)(stop - t->p), false);
+		t->p = stop;
+		if (lt != NULL)
+			tag_open(t);
+		/* A tag (or comment) that ran past the region's end leaves this
+		 * reading out of step with the raw-text one: it goes on to the
+		 * end of the input. At most 2^FOREIGN_REGION_DEPTH readings. */
+		if (t->p > t->limit)
+			t->limit = t->end;
+	}
+}
+
+static void html_link_free(gpointer data)
+{
+	struct html_link *link = data;
+
+	g_free(link->value);
+	g_free(link);
+}
+
+struct html_content *html_tokenize(const char *html, size_t len, bool outlook)
+{
+	struct html_content *content = g_new0(struct html_content, 1);
+	struct tokenizer t = {
+		.p = html, .end = html + len, .limit = html + len, .outlook = outlook, .out = content,
+	};
+
+	content->links = g_ptr_array_new_with_free_func(html_link_free);
+	content->text = g_string_sized_new(len / 2);
+	run(&t);
+	return content;
+}
+
+void html_content_free(struct html_content *content)
+{
+	if (content == NULL)
+		return;
+	g_ptr_array_unref(content->links);
+	g_string_free(content->text, TRUE);
+	g_free(content->base);
+	g_free(content);
 }
 
 void urls_from_html(const char *html, size_t len, struct url_set *out)
 {
-	const char *p = html, *end = html + len;
-	GString *text = g_string_sized_new(len);
+	struct html_content *content = html_tokenize(html, len, true);
 
-	while (p < end) {
-		const char *lt = memchr(p, '<', (size_t)(end - p));
-		const char *stop = lt ? lt : end;
+	for (guint i = 0; i < content->links->len; i++) {
+		const struct html_link *link = g_ptr_array_index(content->links, i);
+		char *absolute = url_resolve(link->value, content->base);
+		char *url = absolute ? url_normalize(absolute, strlen(absolute)) : NULL;
 
-		append_decoded(text, p, (size_t)(stop - p));
-		if (lt == NULL)
-			break;
-		p = lt + 1;
-		if (end - p >= 3 && strncmp(p, "!--", 3) == 0) {
-			const char *close = find_ci(p + 3, end, "-->");
-			p = close ? close + 3 : end;
-			continue;
-		}
-		if (p < end && (*p == '!' || *p == '?')) {
-			const char *gt = memchr(p, '>', (size_t)(end - p));
-			p = gt ? gt + 1 : end;
-			continue;
-		}
-		bool closing = p < end && *p == '/';
-		if (closing)
-			p++;
-		const char *name = p;
-		while (p < end && (g_ascii_isalnum(*p) || *p == ':' || *p == '-'))
-			p++;
-		size_t name_len = (size_t)(p - name);
-		if (name_len == 0) {
-			/* "a < b": not a tag */
-			g_string_append_c(text, '<');
-			p = name - (closing ? 1 : 0);
-			continue;
-		}
-		if (!is_inline_tag(name, name_len))
-			g_string_append_c(text, ' ');
-		p = scan_attributes(p, end, out);
-		if (!closing && ((name_len == 6 && g_ascii_strncasecmp(name, "script", 6) == 0) ||
-				 (name_len == 5 && g_ascii_strncasecmp(name, "style", 5) == 0))) {
-			const char *close = find_ci(p, end, name_len == 6 ? "</script" : "</style");
-			p = close ? close : end;
-		}
+		if (url != NULL)
+			url_set_add(out, url);
+		g_free(url);
+		g_free(absolute);
 	}
-	urls_from_text(text->str, text->len, out);
-	g_string_free(text, TRUE);
+	urls_from_text(content->text->str, content->text->len, out);
+	html_content_free(content);
 }

@@ -1,10 +1,13 @@
-/* received.h: the sender IP from the Received headers.
+/* received.h: the sender IP from the Received headers
+ * (../shared/corpus/README.md, "sender_ip").
  *
  * Walk the Received headers from the top; each header's `from` clause
- * names the connecting IP (the last [bracketed] literal, "IPv6:" prefix
- * dropped, or for Exchange-style headers the last bare IP in
- * parentheses). The first IP that is neither private (net_addr_is_private)
- * nor in the trusted networks (InternalHosts) is the sender IP. */
+ * gives at most one IP, the peer address in the receiving MTA's own
+ * position (Postfix, Sendmail, Gmail, Exim, qmail, Exchange, Microsoft
+ * 365 layouts; see received.c), never one from the client's HELO text.
+ * "IPv6:" prefixes are dropped. The first IP that is neither private
+ * (net_addr_is_private) nor in the trusted networks (InternalHosts) is
+ * the sender IP. */
 #ifndef TM_RECEIVED_H
 #define TM_RECEIVED_H
 

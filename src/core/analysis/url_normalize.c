@@ -1,4 +1,11 @@
-/* url_normalize.c: one candidate URL to its normalised form, or NULL. */
+/* url_normalize.c: one candidate URL to its normalised form, or NULL.
+ *
+ * Why not curl_url() (libcurl 7.88, Debian 12) or GUri: both are RFC 3986
+ * parsers, not browser ones. curl_url accepts 999.1.2.3 and 502.234 as
+ * host names, rejects "https:host" and backslashes, and fails to give an
+ * IDN host in punycode; GUri has no IPv4 number forms and no host
+ * percent-decoding check. The browser-leniency pass would be most of this
+ * file anyway, so the WHATWG host rules are implemented here directly. */
 #include "analysis/url_normalize.h"
 
 #include <arpa/inet.h>
@@ -51,9 +58,11 @@ static GString *clean_copy(const char *raw, size_t len)
 			g_string_append_c(s, (char)p[i]);
 		i++;
 	}
-	while (s->len > 0 && s->str[0] == ' ')
-		g_string_erase(s, 0, 1);
-	while (s->len > 0 && s->str[s->len - 1] == ' ')
+	size_t lead = 0;
+	while (lead < s->len && (unsigned char)s->str[lead] <= 0x20)
+		lead++;
+	g_string_erase(s, 0, (gssize)lead);
+	while (s->len > 0 && (unsigned char)s->str[s->len - 1] <= 0x20)
 		g_string_truncate(s, s->len - 1);
 	return s;
 }
@@ -67,10 +76,14 @@ static bool ipv4_part(const char *s, size_t len, unsigned long long *out)
 
 	if (len == 0 || len >= sizeof(buf))
 		return false;
-	if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+	if (len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		base = 16;
 		s += 2;
 		len -= 2;
+		if (len == 0) {
+			*out = 0;	/* "0x" alone is 0 (WHATWG IPv4 number parser) */
+			return true;
+		}
 	} else if (len > 1 && s[0] == '0') {
 		base = 8;
 	}
@@ -131,12 +144,40 @@ static bool valid_hostname(const char *host)
 	return strchr(host, '.') != NULL;
 }
 
-/* Lower-case ASCII host in punycode, or NULL. */
-static char *normalize_host(const char *raw, size_t len)
+/* WHATWG "ends in a number": the last label (a trailing dot ignored) is
+ * all digits, or "0x" followed by hex digits only. Such a host must be a
+ * valid IPv4 address or the URL is no URL (502.234, 999.1.2.3). */
+static bool ends_in_number(const char *host)
+{
+	size_t len = strlen(host);
+	const char *label;
+
+	if (len > 0 && host[len - 1] == '.')
+		len--;
+	label = host + len;
+	while (label > host && label[-1] != '.')
+		label--;
+	size_t n = (size_t)(host + len - label);
+	if (n == 0)
+		return false;
+	if (n >= 2 && label[0] == '0' && (label[1] == 'x' || label[1] == 'X')) {
+		for (size_t i = 2; i < n; i++)
+			if (!g_ascii_isxdigit(label[i]))
+				return false;
+		return true;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!g_ascii_isdigit(label[i]))
+			return false;
+	return true;
+}
+
+/* The host with %XX escapes decoded (WHATWG host parser step 4) and the
+ * ideographic/full-width dots read as '.'. */
+static GString *decoded_host(const char *raw, size_t len)
 {
 	GString *h = g_string_sized_new(len);
 	const unsigned char *p = (const unsigned char *)raw;
-	char quad[16];
 
 	for (size_t i = 0; i < len;) {
 		size_t dot = unicode_dot_len(p + i, len - i);
@@ -144,14 +185,29 @@ static char *normalize_host(const char *raw, size_t len)
 		if (dot > 0) {
 			g_string_append_c(h, '.');
 			i += dot;
+		} else if (p[i] == '%' && i + 2 < len && g_ascii_isxdigit(p[i + 1]) &&
+			   g_ascii_isxdigit(p[i + 2])) {
+			g_string_append_c(h, (char)(g_ascii_xdigit_value(p[i + 1]) * 16 +
+						    g_ascii_xdigit_value(p[i + 2])));
+			i += 3;
 		} else {
 			g_string_append_c(h, (char)p[i]);
 			i++;
 		}
 	}
+	return h;
+}
+
+/* Lower-case ASCII host in punycode or a dotted quad, or NULL. */
+static char *normalize_host(const char *raw, size_t len)
+{
+	GString *h = decoded_host(raw, len);
+	char quad[16];
+
 	while (h->len > 0 && h->str[h->len - 1] == '.')
 		g_string_truncate(h, h->len - 1);
-	if (h->len == 0 || !g_utf8_validate(h->str, (gssize)h->len, NULL)) {
+	if (h->len == 0 || memchr(h->str, '\0', h->len) != NULL ||
+	    !g_utf8_validate(h->str, (gssize)h->len, NULL)) {
 		g_string_free(h, TRUE);
 		return NULL;
 	}
@@ -161,15 +217,69 @@ static char *normalize_host(const char *raw, size_t len)
 		return NULL;
 	char *lower = g_ascii_strdown(ascii, -1);
 	g_free(ascii);
-	if (numeric_ipv4(lower, quad, sizeof(quad))) {
+	if (ends_in_number(lower)) {
+		bool ok = numeric_ipv4(lower, quad, sizeof(quad));
+
 		g_free(lower);
-		return g_strdup(quad);
+		return ok ? g_strdup(quad) : NULL;
 	}
 	if (!valid_hostname(lower)) {
 		g_free(lower);
 		return NULL;
 	}
 	return lower;
+}
+
+static bool is_dot_segment(const char *s, size_t len, int dots)
+{
+	if (dots == 1)
+		return (len == 1 && s[0] == '.') || (len == 3 && g_ascii_strncasecmp(s, "%2e", 3) == 0);
+	if (len == 2)
+		return s[0] == '.' && s[1] == '.';
+	if (len == 4)
+		return g_ascii_strncasecmp(s, ".%2e", 4) == 0 || g_ascii_strncasecmp(s, "%2e.", 4) == 0;
+	return len == 6 && g_ascii_strncasecmp(s, "%2e%2e", 6) == 0;
+}
+
+/* Removes "." and ".." segments from the path that starts at
+ * out->str[start] (a '/') and ends at the query, fragment or end (WHATWG
+ * path state: "%2e" counts as '.'). */
+static void remove_dot_segments(GString *out, size_t start)
+{
+	size_t path_end = start + strcspn(out->str + start, "?#");
+	GString *path = g_string_new(NULL);
+	const char *p = out->str + start;
+	const char *end = out->str + path_end;
+
+	while (p < end) {
+		const char *seg = p + 1;
+		const char *seg_end = memchr(seg, '/', (size_t)(end - seg));
+		bool last = seg_end == NULL;
+		size_t seg_len;
+
+		if (last)
+			seg_end = end;
+		seg_len = (size_t)(seg_end - seg);
+		if (is_dot_segment(seg, seg_len, 2)) {
+			char *slash = strrchr(path->str, '/');
+
+			g_string_truncate(path, slash ? (size_t)(slash - path->str) : 0);
+			if (last)
+				g_string_append_c(path, '/');
+		} else if (is_dot_segment(seg, seg_len, 1)) {
+			if (last)
+				g_string_append_c(path, '/');
+		} else {
+			g_string_append_c(path, '/');
+			g_string_append_len(path, seg, (gssize)seg_len);
+		}
+		p = seg_end;
+	}
+	if (path->len == 0)
+		g_string_append_c(path, '/');
+	g_string_erase(out, (gssize)start, (gssize)(path_end - start));
+	g_string_insert_len(out, (gssize)start, path->str, (gssize)path->len);
+	g_string_free(path, TRUE);
 }
 
 static bool scheme_is(const char *s, size_t len, const char *name)
@@ -208,10 +318,10 @@ char *url_normalize(const char *raw, size_t len)
 	    !scheme_is(scheme, scheme_len, "ftp"))
 		goto fail;	/* mailto:, tel:, data:, javascript:, cid:, ... */
 
-	/* "http://", "http:\\\\" and other slash mixtures all mean "//" */
+	/* "http://", "http:\\\\" and other slash mixtures all mean "//";
+	 * so does none at all ("http:host", WHATWG special authority
+	 * ignore slashes state) */
 	p = colon + 1;
-	if (*p != '/' && *p != '\\')
-		goto fail;
 	while (*p == '/' || *p == '\\')
 		p++;
 
@@ -289,6 +399,7 @@ char *url_normalize(const char *raw, size_t len)
 		if (!is_default)
 			g_string_append_printf(out, ":%lu", n);
 	}
+	size_t path_start = out->len;
 	if (*auth_end != '/' && *auth_end != '\\')
 		g_string_append_c(out, '/');
 	/* the path: backslashes read as '/' until the query, as browsers do */
@@ -303,6 +414,7 @@ char *url_normalize(const char *raw, size_t len)
 		else
 			g_string_append_c(out, *q);
 	}
+	remove_dot_segments(out, path_start);
 	g_free(host);
 	g_string_free(s, TRUE);
 	return g_string_free(out, FALSE);

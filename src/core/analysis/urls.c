@@ -72,20 +72,40 @@ GPtrArray *url_set_sorted(const struct url_set *set)
 	return out;
 }
 
+/* CJK and full-width punctuation ends a bare URL as ASCII punctuation
+ * does (issue 16 C): "https://example.jp/a。次" stops before "。". */
+static bool is_cjk_punctuation(gunichar c)
+{
+	return (c >= 0x3000 && c <= 0x303F) ||	/* CJK symbols and punctuation 、。「」 */
+	       (c >= 0xFE10 && c <= 0xFE1F) ||	/* vertical forms */
+	       (c >= 0xFE30 && c <= 0xFE6B) ||	/* CJK compatibility and small forms */
+	       (c >= 0xFF01 && c <= 0xFF0F) ||	/* ！＂＃...（）＊＋，－．／ */
+	       (c >= 0xFF1A && c <= 0xFF20) ||	/* ：；＜＝＞？＠ */
+	       (c >= 0xFF3B && c <= 0xFF40) ||	/* ［＼］＾＿｀ */
+	       (c >= 0xFF5B && c <= 0xFF65);	/* ｛｜｝～ and half-width 。「」、・ */
+}
+
 /* Length of the character at p if it ends a bare URL, else 0: ASCII
- * whitespace, controls, < > " ' `, NBSP and Unicode quotes. */
+ * whitespace, controls, < > " ' `, NBSP, Unicode quotes and CJK or
+ * full-width punctuation. */
 static size_t url_stop_len(const unsigned char *p, size_t left)
 {
 	if (*p <= 0x20 || *p == 0x7f || strchr("<>\"'`", *p) != NULL)
 		return 1;
+	if (*p < 0x80)
+		return 0;
 	if (left >= 2 && p[0] == 0xc2 && (p[1] == 0xa0 || p[1] == 0xab || p[1] == 0xbb))
 		return 2;	/* NBSP, guillemets */
 	if (left >= 3 && p[0] == 0xe2 && p[1] == 0x80 &&
 	    (p[2] == 0x98 || p[2] == 0x99 || p[2] == 0x9c || p[2] == 0x9d || p[2] == 0xa8 ||
 	     p[2] == 0xa9))
 		return 3;	/* curly quotes, line/paragraph separators */
-	if (left >= 3 && p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80)
-		return 3;	/* ideographic space */
+	if (left >= 3 && (p[0] == 0xe3 || p[0] == 0xef)) {
+		gunichar c = g_utf8_get_char_validated((const char *)p, 3);
+
+		if (c < 0x110000 && is_cjk_punctuation(c))
+			return 3;
+	}
 	return 0;
 }
 

@@ -25,7 +25,8 @@ GPtrArray *url_set_sorted(const struct url_set *set);
 
 /* Bare URLs in plain text (UTF-8, already transfer- and charset-decoded):
  * http://, https://, ftp:// in any case, or www., starting a word; they
- * end at whitespace, < > " ' `, control characters or Unicode quotes;
+ * end at whitespace, < > " ' `, control characters, Unicode quotes or
+ * CJK/full-width punctuation (。 、 「 ） ...);
  * trailing . , ; : ! ? ' " * and unbalanced ) ] } are not part of them. */
 void urls_from_text(const char *text, size_t len, struct url_set *out);
 
