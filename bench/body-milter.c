@@ -7,12 +7,15 @@
  * Build (from the top directory):
  *	make -f bench/Makefile.null
  *
- * Usage: body-milter -p SOCKET [-d MS] [-n] [-b BACKLOG]
+ * Usage: body-milter -p SOCKET [-d MS] [-i N] [-n] [-b BACKLOG]
  *	-p SOCKET	unix:/path/to/socket or inet:PORT@HOST
  *	-d MS		also sleep MS milliseconds at end of message, before
  *			the header is added (the floor for threatmilter with
  *			one provider answering in MS: bench/postfix.py's
  *			"sleep filter")
+ *	-i N		insert N headers at the top (smfi_insheader at index
+ *			0, as threatmilter does) instead of adding one at the
+ *			end: what the header modifications cost the MTA
  *	-n		do not set TCP_NODELAY on the listening TCP socket
  *	-b BACKLOG	listen(2) backlog (libmilter's default otherwise)
  *
@@ -34,6 +37,7 @@
 
 /* Set once by main() before smfi_main() starts any thread, read-only after. */
 static long sleep_ms;
+static int insert_headers;	/* -i: 0 = add one header at the end */
 
 /* One per connection: the current message, headers then body. */
 struct message {
@@ -122,8 +126,11 @@ static sfsistat body_eom(SMFICTX *ctx)
 			;
 	}
 	snprintf(value, sizeof(value), "%zu bytes", m->len);
-	if (smfi_addheader(ctx, "X-Bench-Body", value) != MI_SUCCESS)
+	if (insert_headers == 0 && smfi_addheader(ctx, "X-Bench-Body", value) != MI_SUCCESS)
 		return SMFIS_TEMPFAIL;
+	for (int i = 0; i < insert_headers; i++)
+		if (smfi_insheader(ctx, 0, "X-Bench-Body", value) != MI_SUCCESS)
+			return SMFIS_TEMPFAIL;
 	m->len = 0;
 	return SMFIS_ACCEPT;
 }
@@ -179,7 +186,7 @@ static struct smfiDesc body_filter = {
 static void usage(void)
 {
 	fprintf(stderr, "usage: body-milter -p unix:/path|inet:PORT@HOST "
-		"[-d ms] [-n] [-b backlog]\n");
+		"[-d ms] [-i n] [-n] [-b backlog]\n");
 	exit(2);
 }
 
@@ -190,7 +197,7 @@ int main(int argc, char **argv)
 	int backlog = 0;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "p:d:nb:h")) != -1) {
+	while ((opt = getopt(argc, argv, "p:d:i:nb:h")) != -1) {
 		switch (opt) {
 		case 'p':
 			socket_spec = optarg;
@@ -198,6 +205,11 @@ int main(int argc, char **argv)
 		case 'd':
 			sleep_ms = atol(optarg);
 			if (sleep_ms < 0)
+				usage();
+			break;
+		case 'i':
+			insert_headers = atoi(optarg);
+			if (insert_headers < 1 || insert_headers > 100)
 				usage();
 			break;
 		case 'n':

@@ -17,6 +17,8 @@ null and the body filter (cached) or to the sleep filter (cold); the
 filter's CPU per message and Postfix's CPU per 1,000 messages (all of
 the instance's processes, the delivery to the sink included: each round
 waits for the queue to drain), medians over the rounds, from /proc.
+--body-inserts N adds the body filter inserting N headers at the top
+instead of adding one (what threatmilter's modifications cost Postfix).
 
 Default mode: a matrix of no milter, the null filter and threatmilter
 cached and cold, on a unix socket and over TCP, for a small message and a
@@ -38,7 +40,7 @@ Usage: bench/postfix.py [--messages N] [--runs N] [--sessions 20,100]
                         [--sizes 1,20] [--sockets unix,tcp] [--quick]
        bench/postfix.py --interleave [--message FILE] [--rounds N]
                         [--messages N] [--sessions 20] [--cold-sessions 20,100]
-                        [--cold-messages N]
+                        [--cold-messages N] [--body-inserts N]
 """
 import argparse
 import os
@@ -234,6 +236,12 @@ def interleaved(b, args):
                 ["null filter"]),
                ("threatmilter cached", sessions, "unix:" + sock("tm-cached"), args.messages,
                 cached.proc.pid, ["null filter", "body filter"])]
+    if args.body_inserts:
+        inserter = b.start_filter("body-milter", "unix:" + sock("insert"), "-i",
+                                  str(args.body_inserts))
+        configs.insert(2, ("body filter, %d inserted" % args.body_inserts, sessions,
+                           "unix:" + sock("insert"), args.messages, inserter.pid,
+                           ["null filter", "body filter"]))
     # fill the cache before VirusTotal's mock slows down for the cold rows
     b.pf('pf_set_milter "unix:%s"' % sock("tm-cached"))
     b.send(args.message, sessions, 100)
@@ -298,6 +306,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="--interleave: rounds")
     ap.add_argument("--cold-sessions", default="20,100",
                     help="--interleave: sessions of the cold rows ('' for none)")
+    ap.add_argument("--body-inserts", type=int, default=0,
+                    help="--interleave: add a row, the body filter inserting this many headers"
+                    " at the top (as threatmilter does) instead of adding one at the end")
     ap.add_argument("--cold-messages", type=int, default=0,
                     help="--interleave: messages of a cold row (default 5 per session, >= 300)")
     args = ap.parse_args()

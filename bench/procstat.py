@@ -29,6 +29,15 @@ def cpu_seconds(pid, children=False):
     return ticks / TICK
 
 
+def user_seconds(pid):
+    """utime of pid (all its threads), in seconds: the part of
+    cpu_seconds() spent in the program itself rather than the kernel."""
+    try:
+        return int(_fields(pid)[11]) / TICK
+    except (OSError, ValueError):
+        return 0.0
+
+
 def pids_with_env(entry):
     """The pids whose environment holds exactly entry ("NAME=value")."""
     want = entry.encode()

@@ -71,19 +71,55 @@ ANNOTATE = re.compile(r"^\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(\S.*)$")
 THREAD_ENTRY = re.compile(r"clone\.S:clone |pthread_create\.c:start_thread |libmilter\.so")
 
 
-def annotate(path, inclusive, top):
-    """(total instructions, the top functions as (Ir, percent, name))."""
+def short(name):
+    """'src/x.c:f [/usr/lib/.../libfoo.so]' -> 'src/x.c:f [libfoo.so]'."""
+    name = name.replace(TOP + "/", "")
+    return re.sub(r"\[/\S*/([^/\]]+)\]", r"[\1]", name)
+
+
+def main_callers(path):
+    """{function: its costliest caller}, to name the stripped libraries'
+    anonymous functions (???:0x...) by who calls them."""
+    out = subprocess.run(["callgrind_annotate", "--tree=caller", "--inclusive=yes",
+                          "--threshold=100", "--auto=no", path],
+                         capture_output=True, text=True, check=True)
+    callers, best = {}, None
+    for line in out.stdout.splitlines():
+        m = ANNOTATE.match(line)
+        if not m:
+            best = None
+            continue
+        text = m.group(3)
+        if text.startswith("< "):
+            cost = int(m.group(1).replace(",", ""))
+            if best is None or cost > best[0]:
+                best = (cost, re.sub(r" \(\d[\d,]*x\)", "", text[2:]))
+        elif text.startswith("* ") and best is not None:
+            callers[short(text[2:].strip())] = short(best[1]).split(" [")[0]
+            best = None
+    return callers
+
+
+def annotate(path, inclusive, top, callers):
+    """(total instructions, the top functions as (Ir, percent, name)); a
+    function seen twice (callgrind lists some with and without their
+    object) once."""
     out = subprocess.run(["callgrind_annotate", "--inclusive=" + ("yes" if inclusive else "no"),
                           "--threshold=100", "--auto=no", path],
                          capture_output=True, text=True, check=True)
-    rows, total = [], None
+    rows, total, seen = [], None, set()
     for line in out.stdout.splitlines():
         if "PROGRAM TOTALS" in line:
             total = int(line.split()[0].replace(",", ""))
             continue
         m = ANNOTATE.match(line)
         if m and total is not None and not THREAD_ENTRY.search(m.group(3)):
-            name = m.group(3).replace(TOP + "/", "")
+            name = short(m.group(3))
+            if name.split(" [")[0] in seen:
+                continue
+            seen.add(name.split(" [")[0])
+            if name.startswith("???:0x") and name in callers:
+                name += " (called by %s)" % callers[name]
             rows.append((int(m.group(1).replace(",", "")), float(m.group(2)), name))
     return total, rows[:top]
 
@@ -103,8 +139,9 @@ def callgrind(args, conf, sock, log, work):
     dumps = sorted(p for p in glob.glob(out + "*") if p != out)
     measured = [p for p in dumps if "measured" in open(p, errors="replace").read(4096)]
     path = measured[0] if measured else dumps[0]
-    total, inclusive = annotate(path, True, args.top)
-    _, self_cost = annotate(path, False, args.top)
+    callers = main_callers(path)
+    total, inclusive = annotate(path, True, args.top, callers)
+    _, self_cost = annotate(path, False, args.top, callers)
     print("callgrind: %d messages of %s over %d connections after a warm-up, every lookup"
           " cached, 5 integrations" % (args.messages, os.path.basename(args.message),
                                         args.connections))
