@@ -6,7 +6,7 @@
  *	make -f bench/Makefile.null
  * or by hand:
  *	cc -O2 -Wall -Wextra -Werror -o bench/null-milter bench/null-milter.c \
- *		bench/bench-milter.c -lmilter -lpthread
+ *		-lmilter -lpthread
  *
  * Usage: null-milter -p SOCKET [-n] [-v] [-b BACKLOG]
  *	-p SOCKET	unix:/path/to/socket or inet:PORT@HOST (inet6: works too)
@@ -21,7 +21,7 @@
  * DATA, unknown commands) and not to wait for a reply after each header,
  * the one step where threatmilter has nothing to say either.
  *
- * TCP_NODELAY is set on a listening TCP socket (bench/bench-milter.c says
+ * TCP_NODELAY is set on a listening TCP socket (bench/bench-milter.h says
  * why); -n leaves it unset, so that a benchmark can show the difference.
  */
 #include <stdbool.h>
