@@ -226,7 +226,10 @@ def interleaved(b, args):
     after round, prints the table and records the figures."""
     sessions = int(args.sessions.split(",")[0])
     cold_sessions = [int(x) for x in args.cold_sessions.split(",") if x]
-    sock = lambda name: os.path.join(b.dir, name + ".sock")	# noqa: E731
+
+    def sock(name):
+        return os.path.join(b.dir, name + ".sock")
+
     null = b.start_filter("null-milter", "unix:" + sock("null"))
     body = b.start_filter("body-milter", "unix:" + sock("body"))
     cached = b.start_threatmilter("local:" + sock("tm-cached"), False, "tm-cached")
