@@ -24,6 +24,7 @@ callgrind_annotate or perf report; otherwise it is removed.
 
 Usage: bench/profile.py [--tool callgrind|perf] [--messages N]
                         [--connections M] [--top N] [--message FILE] [--out DIR]
+                        [--cache-max-hits N]
 """
 import argparse
 import glob
@@ -200,6 +201,9 @@ def main():
     ap.add_argument("--top", type=int, default=10)
     ap.add_argument("--message", default=os.path.join(TOP, "bench", "real20k.eml"))
     ap.add_argument("--out", help="keep the raw profile in this directory")
+    ap.add_argument("--cache-max-hits", type=int, default=100000000,
+                    help="CacheMaxHits (100, the default of the configuration, has every 100th"
+                    " message ask the providers again)")
     args = ap.parse_args()
     args.messages = args.messages or (300 if args.tool == "callgrind" else 5000)
     os.environ.setdefault("TM_SRCDIR", TOP)
@@ -209,7 +213,7 @@ def main():
     mocks = tmtest.Mocks(work)
     try:
         sock = os.path.join(work, "tm.sock")
-        overrides = {name: {"CacheMaxHits": "100000000"} for name in FIVE}
+        overrides = {name: {"CacheMaxHits": str(args.cache_max_hits)} for name in FIVE}
         overrides["virustotal"]["RateLimit"] = "none"
         conf = tmtest.write_config(os.path.join(work, "tm"), mocks, integrations=FIVE,
                                    main={"Socket": "local:" + sock}, overrides=overrides)
