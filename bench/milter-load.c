@@ -2,7 +2,7 @@
  * milter-load: a load generator that speaks the milter protocol (version 6)
  * as an MTA does, to measure a filter without an MTA in the way.
  *
- *	milter-load -s SOCKET [-c CONNECTIONS] [-n MESSAGES] [-m PER_CONNECTION]
+ *	milter-load -s SOCKET [-c CONNECTIONS] [-n MESSAGES] [-m PER_CONNECTION] [-v]
  *		FILE.eml...
  *
  * SOCKET is unix:/path or inet:PORT@HOST. CONNECTIONS threads each open a
@@ -15,7 +15,14 @@
  * from the first command of a message to the filter's final answer),
  * max_setup_ms (the slowest connect + option negotiation + CONNECT: the
  * time a new MTA connection waited for the filter to take it), the final
- * replies by kind, errors.
+ * replies by kind, errors, and what the filter sent per message: replies
+ * (every answer, acknowledgements included), their bytes, and the message
+ * modifications by kind (add/insert/change header, quarantine, other).
+ * -v prints the first message's modifications on stderr.
+ *
+ * The body goes out as Postfix sends it, with CRLF line ends (a file with
+ * bare LF line ends is converted); headers are unfolded-as-stored, one per
+ * command, as Postfix sends them.
  *
  * Build: make -f bench/Makefile.null (it builds this too). Needs only libc
  * and pthreads.
@@ -26,6 +33,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +78,16 @@ struct shared {
 	long replies[6];	/* accept, continue, reject, tempfail, discard, other */
 	double max_setup_ms;	/* slowest connect + negotiation + CONNECT */
 	long errors;
+	bool verbose;		/* -v: print message 0's modifications */
+	/* what the filter sent, summed over all messages */
+	long filter_replies, filter_bytes;
+	long mods[5];		/* add header, insert header, change header, quarantine, other */
+};
+
+/* What the filter sent for one message. */
+struct traffic {
+	long replies, bytes;
+	long mods[5];
 };
 
 static double now_ms(void)
@@ -165,8 +183,10 @@ static int send_cmd(int fd, char cmd, const void *payload, size_t len)
 	return len ? write_all(fd, payload, len) : 0;
 }
 
-/* Reads one reply; its command byte, payload discarded. */
-static int recv_reply(int fd, char *cmd, char *payload, size_t max, size_t *got)
+/* Reads one reply: its command byte, up to max bytes of its payload
+ * (the rest discarded); counts it in t when t is not NULL. */
+static int recv_reply(int fd, char *cmd, char *payload, size_t max, size_t *got,
+		      struct traffic *t)
 {
 	uint32_t n;
 	char c;
@@ -179,6 +199,10 @@ static int recv_reply(int fd, char *cmd, char *payload, size_t max, size_t *got)
 	if (read_all(fd, &c, 1) != 0)
 		return -1;
 	*cmd = c;
+	if (t != NULL) {
+		t->replies++;
+		t->bytes += 4 + (long)n;
+	}
 	size_t rest = n - 1;
 	size_t keep = rest < max ? rest : max;
 	if (keep && read_all(fd, payload, keep) != 0)
@@ -193,13 +217,14 @@ static int recv_reply(int fd, char *cmd, char *payload, size_t max, size_t *got)
 	return 0;
 }
 
-static int expect_reply(int fd, unsigned long protocol, unsigned long nr_flag)
+static int expect_reply(int fd, unsigned long protocol, unsigned long nr_flag,
+			struct traffic *t)
 {
 	char cmd, buf[512];
 
 	if (protocol & nr_flag)
 		return 0;
-	return recv_reply(fd, &cmd, buf, sizeof(buf), NULL);
+	return recv_reply(fd, &cmd, buf, sizeof(buf), NULL, t);
 }
 
 static int negotiate(int fd, unsigned long *protocol)
@@ -208,7 +233,7 @@ static int negotiate(int fd, unsigned long *protocol)
 	char cmd, buf[64];
 	size_t got;
 
-	if (send_cmd(fd, 'O', v, sizeof(v)) != 0 || recv_reply(fd, &cmd, buf, sizeof(buf), &got) != 0 ||
+	if (send_cmd(fd, 'O', v, sizeof(v)) != 0 || recv_reply(fd, &cmd, buf, sizeof(buf), &got, NULL) != 0 ||
 	    cmd != 'O' || got < 12)
 		return -1;
 	memcpy(v, buf, 12);
@@ -216,8 +241,37 @@ static int negotiate(int fd, unsigned long *protocol)
 	return 0;
 }
 
-/* Sends one message; returns the final reply's command byte or 0. */
-static char one_message(int fd, unsigned long protocol, const struct message *m, long id)
+/* Prints one modification: insert and change header start with a 32-bit
+ * index; header name and value are NUL-separated. */
+static void print_mod(char cmd, const char *payload, size_t len)
+{
+	size_t i = 0;
+
+	fprintf(stderr, "milter-load: modification '%c':", cmd);
+	if ((cmd == 'i' || cmd == 'm') && len >= 4) {
+		uint32_t index;
+
+		memcpy(&index, payload, 4);
+		fprintf(stderr, " [%u] ", ntohl(index));
+		i = 4;
+	}
+	for (; i < len; i++) {
+		unsigned char ch = (unsigned char)payload[i];
+
+		if (ch == '\0')
+			fputs(" | ", stderr);
+		else if (ch < 0x20 || ch > 0x7e)
+			fprintf(stderr, "\\x%02x", ch);
+		else
+			fputc(ch, stderr);
+	}
+	fputc('\n', stderr);
+}
+
+/* Sends one message; returns the final reply's command byte or 0. What
+ * the filter sent is added to t; print: its modifications on stderr. */
+static char one_message(int fd, unsigned long protocol, const struct message *m, long id,
+			struct traffic *t, bool print)
 {
 	char buf[1024];
 	int len;
@@ -228,16 +282,16 @@ static char one_message(int fd, unsigned long protocol, const struct message *m,
 	if (!(protocol & P_NOMAIL)) {
 		static const char from[] = "<alice@example.net>";
 		if (send_cmd(fd, 'M', from, sizeof(from)) != 0 ||
-		    expect_reply(fd, protocol, P_NR_MAIL) != 0)
+		    expect_reply(fd, protocol, P_NR_MAIL, t) != 0)
 			return 0;
 	}
 	if (!(protocol & P_NORCPT)) {
 		static const char to[] = "<bob@example.com>";
-		if (send_cmd(fd, 'R', to, sizeof(to)) != 0 || expect_reply(fd, protocol, P_NR_RCPT) != 0)
+		if (send_cmd(fd, 'R', to, sizeof(to)) != 0 || expect_reply(fd, protocol, P_NR_RCPT, t) != 0)
 			return 0;
 	}
 	if (!(protocol & P_NODATA)) {
-		if (send_cmd(fd, 'T', NULL, 0) != 0 || expect_reply(fd, protocol, P_NR_DATA) != 0)
+		if (send_cmd(fd, 'T', NULL, 0) != 0 || expect_reply(fd, protocol, P_NR_DATA, t) != 0)
 			return 0;
 	}
 	if (!(protocol & P_NOHDRS)) {
@@ -249,12 +303,12 @@ static char one_message(int fd, unsigned long protocol, const struct message *m,
 			memcpy(p + nl, m->values[i], vl);
 			int rc = send_cmd(fd, 'L', p, nl + vl);
 			free(p);
-			if (rc != 0 || expect_reply(fd, protocol, P_NR_HDR) != 0)
+			if (rc != 0 || expect_reply(fd, protocol, P_NR_HDR, t) != 0)
 				return 0;
 		}
 	}
 	if (!(protocol & P_NOEOH)) {
-		if (send_cmd(fd, 'N', NULL, 0) != 0 || expect_reply(fd, protocol, P_NR_EOH) != 0)
+		if (send_cmd(fd, 'N', NULL, 0) != 0 || expect_reply(fd, protocol, P_NR_EOH, t) != 0)
 			return 0;
 	}
 	if (!(protocol & P_NOBODY)) {
@@ -265,7 +319,7 @@ static char one_message(int fd, unsigned long protocol, const struct message *m,
 			if (send_cmd(fd, 'B', m->body + off, chunk) != 0)
 				return 0;
 			if (!(protocol & P_NR_BODY)) {
-				if (recv_reply(fd, &cmd, buf, sizeof(buf), NULL) != 0)
+				if (recv_reply(fd, &cmd, buf, sizeof(buf), NULL, t) != 0)
 					return 0;
 				if (cmd == 's')
 					break;	/* the filter skips the rest */
@@ -276,12 +330,18 @@ static char one_message(int fd, unsigned long protocol, const struct message *m,
 		return 0;
 	for (;;) {
 		char cmd;
+		size_t got;
 
-		if (recv_reply(fd, &cmd, buf, sizeof(buf), NULL) != 0)
+		if (recv_reply(fd, &cmd, buf, sizeof(buf), &got, t) != 0)
 			return 0;
 		if (strchr("acrtdy", cmd) != NULL)
 			return cmd;
 		/* modifications (h, i, m, q...) and progress: keep reading */
+		if (cmd == 'p')
+			continue;
+		t->mods[cmd == 'h' ? 0 : cmd == 'i' ? 1 : cmd == 'm' ? 2 : cmd == 'q' ? 3 : 4]++;
+		if (print)
+			print_mod(cmd, buf, got);
 	}
 }
 
@@ -318,7 +378,7 @@ static void *worker(void *arg)
 		if (!(protocol & P_NOCONNECT)) {
 			static const char conn[] = "client.example\0" "4\x00\x19" "192.0.2.1";
 			send_cmd(fd, 'C', conn, sizeof(conn));
-			expect_reply(fd, protocol, P_NR_CONN);
+			expect_reply(fd, protocol, P_NR_CONN, NULL);
 		}
 		double setup_ms = now_ms() - setup_start;
 		pthread_mutex_lock(&sh->lock);
@@ -326,14 +386,20 @@ static void *worker(void *arg)
 			sh->max_setup_ms = setup_ms;
 		pthread_mutex_unlock(&sh->lock);
 		for (long done = 0; id >= 0 && done < sh->per_connection; done++) {
+			struct traffic t = { 0 };
 			double start = now_ms();
-			char final = one_message(fd, protocol, &sh->messages[id % (long)sh->nmessages], id);
+			char final = one_message(fd, protocol, &sh->messages[id % (long)sh->nmessages], id,
+						 &t, sh->verbose && id == 0);
 			double ms = now_ms() - start;
 			int kind = final == 'a' ? 0 : final == 'c' ? 1 : final == 'r' ? 2 :
 				   final == 't' ? 3 : final == 'd' ? 4 : 5;
 
 			pthread_mutex_lock(&sh->lock);
 			sh->latencies[id] = ms;
+			sh->filter_replies += t.replies;
+			sh->filter_bytes += t.bytes;
+			for (int i = 0; i < 5; i++)
+				sh->mods[i] += t.mods[i];
 			if (final == 0)
 				sh->errors++;
 			else
@@ -347,6 +413,30 @@ static void *worker(void *arg)
 		close(fd);
 	}
 	return NULL;
+}
+
+/* A copy of text with every bare LF made CRLF, as Postfix sends a body
+ * to a milter; its length in *len. */
+static char *crlf(const char *text, size_t *len)
+{
+	size_t n = strlen(text), extra = 0;
+	char *out, *q;
+
+	for (size_t i = 0; i < n; i++)
+		if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r'))
+			extra++;
+	out = malloc(n + extra + 1);
+	if (out == NULL)
+		return NULL;
+	q = out;
+	for (size_t i = 0; i < n; i++) {
+		if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r'))
+			*q++ = '\r';
+		*q++ = text[i];
+	}
+	*q = '\0';
+	*len = (size_t)(q - out);
+	return out;
 }
 
 static int load_message(const char *path, struct message *m)
@@ -405,8 +495,7 @@ static int load_message(const char *path, struct message *m)
 		p++;
 	if (*p == '\n')
 		p++;
-	m->body = strdup(p);
-	m->body_len = strlen(p);
+	m->body = crlf(p, &m->body_len);
 	free(data);
 	return 0;
 }
@@ -423,20 +512,21 @@ int main(int argc, char **argv)
 	struct shared sh = { .total = 1000, .per_connection = 100 };
 	int connections = 20, c;
 
-	while ((c = getopt(argc, argv, "s:c:n:m:")) != -1) {
+	while ((c = getopt(argc, argv, "s:c:n:m:v")) != -1) {
 		switch (c) {
 		case 's': sh.socket_spec = optarg; break;
 		case 'c': connections = atoi(optarg); break;
 		case 'n': sh.total = atol(optarg); break;
 		case 'm': sh.per_connection = atol(optarg); break;
+		case 'v': sh.verbose = true; break;
 		default:
-			fprintf(stderr, "usage: milter-load -s SOCKET [-c N] [-n N] [-m N] FILE.eml...\n");
+			fprintf(stderr, "usage: milter-load -s SOCKET [-c N] [-n N] [-m N] [-v] FILE.eml...\n");
 			return 2;
 		}
 	}
 	if (sh.socket_spec == NULL || optind >= argc || connections < 1 || sh.total < 1 ||
 	    sh.per_connection < 1) {
-		fprintf(stderr, "usage: milter-load -s SOCKET [-c N] [-n N] [-m N] FILE.eml...\n");
+		fprintf(stderr, "usage: milter-load -s SOCKET [-c N] [-n N] [-m N] [-v] FILE.eml...\n");
 		return 2;
 	}
 	/* a filter that closes a connection is an error to count, not a
@@ -445,7 +535,8 @@ int main(int argc, char **argv)
 	sh.nmessages = (size_t)(argc - optind);
 	sh.messages = calloc(sh.nmessages, sizeof(struct message));
 	for (int i = optind; i < argc; i++) {
-		if (load_message(argv[i], &sh.messages[i - optind]) != 0) {
+		if (load_message(argv[i], &sh.messages[i - optind]) != 0 ||
+		    sh.messages[i - optind].body == NULL) {
 			fprintf(stderr, "milter-load: cannot read %s\n", argv[i]);
 			return 2;
 		}
@@ -464,11 +555,17 @@ int main(int argc, char **argv)
 	       "\"p50_ms\": %.2f, \"p99_ms\": %.2f, \"max_ms\": %.2f, \"max_setup_ms\": %.2f, "
 	       "\"replies\": {\"accept\": %ld, \"continue\": %ld, \"reject\": %ld, "
 	       "\"tempfail\": %ld, \"discard\": %ld, \"other\": %ld}, "
+	       "\"filter_replies_per_msg\": %.2f, \"filter_bytes_per_msg\": %.1f, "
+	       "\"mods_per_msg\": {\"add_header\": %.2f, \"insert_header\": %.2f, "
+	       "\"change_header\": %.2f, \"quarantine\": %.2f, \"other\": %.2f}, "
 	       "\"errors\": %ld}\n",
 	       sh.total, connections, seconds, sh.total / seconds,
 	       sh.latencies[sh.total / 2], sh.latencies[(sh.total * 99) / 100],
 	       sh.latencies[sh.total - 1], sh.max_setup_ms,
 	       sh.replies[0], sh.replies[1], sh.replies[2], sh.replies[3], sh.replies[4],
-	       sh.replies[5], sh.errors);
+	       sh.replies[5], (double)sh.filter_replies / sh.total,
+	       (double)sh.filter_bytes / sh.total, (double)sh.mods[0] / sh.total,
+	       (double)sh.mods[1] / sh.total, (double)sh.mods[2] / sh.total,
+	       (double)sh.mods[3] / sh.total, (double)sh.mods[4] / sh.total, sh.errors);
 	return sh.errors > 0 ? 1 : 0;
 }

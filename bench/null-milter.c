@@ -21,26 +21,15 @@
  * DATA, unknown commands) and not to wait for a reply after each header,
  * the one step where threatmilter has nothing to say either.
  *
- * TCP_NODELAY: the milter protocol is a request/reply ping-pong of small
- * packets, where Nagle's algorithm combined with delayed ACKs can add tens
- * of milliseconds per message. libmilter does not expose its socket, so
- * after smfi_opensocket() we look for the listening TCP socket among our
- * own descriptors and set TCP_NODELAY on it; Linux passes the option on to
- * every socket accept() returns. -n leaves it unset, so that a benchmark
- * can show the difference.
+ * TCP_NODELAY is set on a listening TCP socket (bench/bench-milter.h says
+ * why); -n leaves it unset, so that a benchmark can show the difference.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <libmilter/mfapi.h>
+#include "bench-milter.h"
 
 /* Set once by main() before smfi_main() starts any thread, read-only after. */
 static bool verbose;
@@ -133,57 +122,6 @@ static struct smfiDesc null_filter = {
 	.xxfi_negotiate = null_negotiate,
 };
 
-static bool is_listening_tcp_socket(int fd)
-{
-	struct sockaddr_storage addr;
-	socklen_t len = sizeof(int);
-	int listening = 0;
-
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
-	    !listening)
-		return false;
-	len = sizeof(addr);
-	if (getsockname(fd, (struct sockaddr *)&addr, &len) != 0)
-		return false;
-	return addr.ss_family == AF_INET || addr.ss_family == AF_INET6;
-}
-
-/*
- * Sets TCP_NODELAY on every listening TCP socket among our descriptors
- * (libmilter opens exactly one). Returns how many were set, -1 on error.
- */
-static int set_nodelay_on_listener(void)
-{
-	DIR *fds = opendir("/proc/self/fd");
-	struct dirent *entry;
-	int set = 0;
-
-	if (fds == NULL) {
-		perror("null-milter: /proc/self/fd");
-		return -1;
-	}
-	while ((entry = readdir(fds)) != NULL) {
-		char *end;
-		long fd = strtol(entry->d_name, &end, 10);
-		int on = 1;
-
-		if (*entry->d_name == '\0' || *end != '\0' || fd == dirfd(fds))
-			continue;
-		if (!is_listening_tcp_socket((int)fd))
-			continue;
-		if (setsockopt((int)fd, IPPROTO_TCP, TCP_NODELAY, &on,
-			       sizeof(on)) != 0) {
-			fprintf(stderr, "null-milter: TCP_NODELAY on fd %ld: %s\n",
-				fd, strerror(errno));
-			closedir(fds);
-			return -1;
-		}
-		set++;
-	}
-	closedir(fds);
-	return set;
-}
-
 static void usage(void)
 {
 	fprintf(stderr, "usage: null-milter -p unix:/path|inet:PORT@HOST "
@@ -221,28 +159,5 @@ int main(int argc, char **argv)
 	if (socket_spec == NULL || optind != argc)
 		usage();
 
-	if (smfi_setconn(socket_spec) != MI_SUCCESS ||
-	    (backlog > 0 && smfi_setbacklog(backlog) != MI_SUCCESS) ||
-	    smfi_register(null_filter) != MI_SUCCESS) {
-		fprintf(stderr, "null-milter: cannot set up %s\n", socket_spec);
-		return 1;
-	}
-	/* true: remove a stale UNIX socket left by an earlier run */
-	if (smfi_opensocket(true) != MI_SUCCESS) {
-		fprintf(stderr, "null-milter: cannot open %s\n", socket_spec);
-		return 1;
-	}
-	if (nodelay) {
-		int set = set_nodelay_on_listener();
-
-		if (set < 0)
-			return 1;
-		if (set > 0)
-			fprintf(stderr, "null-milter: TCP_NODELAY set on the "
-				"listening socket\n");
-	} else {
-		fprintf(stderr, "null-milter: TCP_NODELAY left unset (-n)\n");
-	}
-	fprintf(stderr, "null-milter: listening on %s\n", socket_spec);
-	return smfi_main() == MI_SUCCESS ? 0 : 1;
+	return bench_milter_run(&null_filter, socket_spec, nodelay, backlog);
 }

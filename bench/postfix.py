@@ -1,23 +1,46 @@
 #!/usr/bin/env python3
 """Through a real Postfix: smtp-source -> private Postfix on 127.0.0.1
-(tests/e2e/postfix-harness.sh) -> smtp-sink, with no milter, with the
-null filter (bench/null-milter, the libmilter floor) and with
-threatmilter, on a unix socket and over TCP, for a small message and a
-~20 KB one, at SMTP concurrency 20 (and more with --sessions).
+(tests/e2e/postfix-harness.sh) -> smtp-sink. Two modes.
+
+--interleave (issue 19): one message file (default bench/real20k.eml),
+unix socket, every filter running at once on its own socket while
+Postfix is switched from one to the next: round 1 measures each
+configuration once, then round 2..., so that drift of a shared machine
+falls on all alike. Configurations, at --sessions SMTP sessions: the null
+filter (bench/null-milter), the body filter (bench/body-milter: keeps
+headers and body, adds one header), threatmilter cached; and at each of
+--cold-sessions: the sleep filter (bench/body-milter -d 100: the body
+filter sleeping 100 ms at end of message) and threatmilter cold (its
+VirusTotal answering in 100 ms). Per configuration: msgs/s of each round
+and their median; the median and range of the per-round ratios to the
+null and the body filter (cached) or to the sleep filter (cold); the
+filter's CPU per message and Postfix's CPU per 1,000 messages (all of
+the instance's processes, the delivery to the sink included: each round
+waits for the queue to drain), medians over the rounds, from /proc.
+--body-inserts N adds the body filter inserting N headers at the top
+instead of adding one (what threatmilter's modifications cost Postfix).
+
+Default mode: a matrix of no milter, the null filter and threatmilter
+cached and cold, on a unix socket and over TCP, for a small message and a
+~20 KB one, at SMTP concurrency 20 (and more with --sessions); each
+figure the median of --runs runs, with the ratios against no milter and
+against the null filter.
 
 threatmilter runs with Spamhaus + VirusTotal against the local mocks;
 "cached" sends the same message again and again (its lookups come from
-the cache after the first), "cold" disables the cache and has the mocks
-answer in 100 ms (concurrent identical lookups are still joined).
+the cache after the first; CacheMaxHits is raised so that no answer is
+asked again), "cold" disables the cache and has VirusTotal's mock answer
+in 100 ms (concurrent identical lookups are still joined).
 
 The figure is acceptance throughput: messages/s for smtp-source to hand
 every message to Postfix, which includes the milter's whole work at end
-of message. Each figure is the median of --runs runs; the table gives the
-ratios against no milter and against the null filter.
-Needs root, postfix, smtp-source; nothing leaves 127.0.0.1.
+of message. Needs root, postfix, smtp-source; nothing leaves 127.0.0.1.
 
 Usage: bench/postfix.py [--messages N] [--runs N] [--sessions 20,100]
                         [--sizes 1,20] [--sockets unix,tcp] [--quick]
+       bench/postfix.py --interleave [--message FILE] [--rounds N]
+                        [--messages N] [--sessions 20] [--cold-sessions 20,100]
+                        [--cold-messages N] [--body-inserts N]
 """
 import argparse
 import os
@@ -30,9 +53,12 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 import tmtest  # noqa: E402
+from procstat import cpu_seconds, group_cpu_seconds  # noqa: E402
 from summary import record  # noqa: E402
 
 HARNESS = os.path.join(TOP, "tests", "e2e", "postfix-harness.sh")
+# "every lookup cached": no answer is asked again after CacheMaxHits uses
+CACHE_MAX_HITS = "100000000"
 
 
 def message(size):
@@ -92,19 +118,39 @@ class Bench:
         time.sleep(0.5)
         return p
 
-    def start_threatmilter(self, spec, cold):
+    def start_filter(self, binary, spec, *flags):
+        """bench/null-milter or bench/body-milter; spec as libmilter takes it."""
+        path = spec.split(":", 1)[1] if spec.startswith("unix:") else None
+        if path and os.path.exists(path):
+            os.unlink(path)
+        # umask 0: its unix socket must be writable by Postfix's smtpd
+        p = subprocess.Popen([os.path.join(TOP, "bench", binary), "-p", spec, *flags],
+                             preexec_fn=lambda: os.umask(0), stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        if path:
+            tmtest.wait_for(lambda: os.path.exists(path) or p.poll() is not None, 10, binary)
+        else:
+            time.sleep(0.5)
+        if p.poll() is not None:
+            raise RuntimeError("%s exited with %d" % (binary, p.returncode))
+        return p
+
+    def start_threatmilter(self, spec, cold, name="tm"):
         overrides = {"virustotal": {"RateLimit": "none"}}
         if cold:
             overrides["virustotal"]["Cache"] = "no"
             overrides["spamhaus"] = {"Cache": "no"}
-        conf = tmtest.write_config(os.path.join(self.dir, "tm"), self.mocks,
+        else:
+            overrides["virustotal"]["CacheMaxHits"] = CACHE_MAX_HITS
+            overrides["spamhaus"] = {"CacheMaxHits": CACHE_MAX_HITS}
+        conf = tmtest.write_config(os.path.join(self.dir, name), self.mocks,
                                    integrations=["spamhaus", "virustotal"],
                                    main={"Socket": spec, "SocketMode": "0666"},
                                    overrides=overrides)
         for root, dirs, files in os.walk(self.dir):
             for d in dirs:
                 os.chmod(os.path.join(root, d), 0o755)
-        d = tmtest.Daemon(conf, spec, os.path.join(self.dir, "tm.log"))
+        d = tmtest.Daemon(conf, spec, os.path.join(self.dir, name + ".log"))
         self.procs.append(d.proc)
         return d
 
@@ -119,12 +165,133 @@ class Bench:
             raise RuntimeError("smtp-source: " + out.stderr.decode())
         return count / wall
 
+    def queued(self):
+        """Messages in Postfix's queue (incoming, active, deferred, maildrop)."""
+        return sum(len(files) for q in ("incoming", "active", "deferred", "maildrop")
+                   for _, _, files in os.walk(os.path.join(self.pf_dir, "queue", q)))
+
+    def wait_queue_empty(self, timeout=120):
+        """Until the queue is empty; asks the queue manager to scan again
+        every 5 s (after a reload a new message can wait for its next
+        scan). Raises RuntimeError after timeout seconds."""
+        deadline = time.monotonic() + timeout
+        nudge = time.monotonic() + 5
+        while self.queued():
+            if time.monotonic() > deadline:
+                raise RuntimeError("Postfix's queue not empty after %d s" % timeout)
+            if time.monotonic() > nudge:
+                self.pf("pf_flush")
+                nudge = time.monotonic() + 5
+            time.sleep(0.05)
+
+    def postfix_cpu(self):
+        """CPU seconds the Postfix instance used so far (procstat.py)."""
+        with open(os.path.join(self.pf_dir, "queue", "pid", "master.pid")) as f:
+            master = int(f.read().split()[0])
+        return group_cpu_seconds(master, "MAIL_CONFIG=" + os.path.join(self.pf_dir, "etc"))
+
+    def measure_once(self, milter_spec_postfix, msg_path, sessions, count, pid):
+        """One interleaved measurement: msgs/s, the filter's (pid) CPU ms
+        per message, Postfix's CPU s per 1,000 messages until the queue
+        is empty again."""
+        self.pf('pf_set_milter "%s"' % milter_spec_postfix)
+        self.send(msg_path, sessions, max(sessions, min(count // 5, 100)))	# warm-up
+        self.wait_queue_empty()
+        filter_before, postfix_before = cpu_seconds(pid), self.postfix_cpu()
+        rate = self.send(msg_path, sessions, count)
+        self.wait_queue_empty()
+        return {"rate": rate,
+                "filter_ms": (cpu_seconds(pid) - filter_before) * 1000.0 / count,
+                "postfix_s": (self.postfix_cpu() - postfix_before) * 1000.0 / count}
+
     def measure(self, name, milter_spec_postfix, msg_path, sessions, count):
         self.pf('pf_set_milter "%s"' % milter_spec_postfix)
         self.send(msg_path, sessions, min(count, 100))	# warm-up (and cache fill)
         rates = [self.send(msg_path, sessions, count) for _ in range(self.args.runs)]
         self.pf("pf_wait_queue_empty 120")
         return statistics.median(rates)
+
+
+def ratio_text(ratios):
+    """'0.78x (0.77-0.80)': the median of per-round ratios and their range."""
+    if not ratios:
+        return "-"
+    if len(ratios) == 1:
+        return "%.2fx" % ratios[0]
+    return "%.2fx (%.2f-%.2f)" % (statistics.median(ratios), min(ratios), max(ratios))
+
+
+def interleaved(b, args):
+    """--interleave: starts every filter, measures the configurations round
+    after round, prints the table and records the figures."""
+    sessions = int(args.sessions.split(",")[0])
+    cold_sessions = [int(x) for x in args.cold_sessions.split(",") if x]
+
+    def sock(name):
+        return os.path.join(b.dir, name + ".sock")
+
+    null = b.start_filter("null-milter", "unix:" + sock("null"))
+    body = b.start_filter("body-milter", "unix:" + sock("body"))
+    cached = b.start_threatmilter("local:" + sock("tm-cached"), False, "tm-cached")
+    # (label, sessions, Postfix's milter spec, messages, filter pid, references)
+    configs = [("null filter", sessions, "unix:" + sock("null"), args.messages, null.pid, []),
+               ("body filter", sessions, "unix:" + sock("body"), args.messages, body.pid,
+                ["null filter"]),
+               ("threatmilter cached", sessions, "unix:" + sock("tm-cached"), args.messages,
+                cached.proc.pid, ["null filter", "body filter"])]
+    if args.body_inserts:
+        inserter = b.start_filter("body-milter", "unix:" + sock("insert"), "-i",
+                                  str(args.body_inserts))
+        configs.insert(2, ("body filter, %d inserted" % args.body_inserts, sessions,
+                           "unix:" + sock("insert"), args.messages, inserter.pid,
+                           ["null filter", "body filter"]))
+    # fill the cache before VirusTotal's mock slows down for the cold rows
+    b.pf('pf_set_milter "unix:%s"' % sock("tm-cached"))
+    b.send(args.message, sessions, 100)
+    if cold_sessions:
+        sleeper = b.start_filter("body-milter", "unix:" + sock("sleep"), "-d", "100")
+        cold = b.start_threatmilter("local:" + sock("tm-cold"), True, "tm-cold")
+        b.mocks.fault("virustotal", "delay", ms=100)
+        for n in cold_sessions:
+            count = args.cold_messages or max(5 * n, 300)
+            configs += [("sleep 100 ms filter", n, "unix:" + sock("sleep"), count, sleeper.pid,
+                         []),
+                        ("threatmilter cold 100 ms", n, "unix:" + sock("tm-cold"), count,
+                         cold.proc.pid, ["sleep 100 ms filter"])]
+    results = {(c[0], c[1]): [] for c in configs}
+    for _ in range(args.rounds):
+        for label, n, spec, count, pid, _refs in configs:
+            results[(label, n)].append(b.measure_once(spec, args.message, n, count, pid))
+    b.mocks.fault("*", "none")
+    version = subprocess.run(["postconf", "-d", "-h", "mail_version"], capture_output=True,
+                             text=True).stdout.strip()
+    print("Through Postfix %s (smtp-source -> Postfix -> smtp-sink), interleaved over %d rounds:"
+          " %s (%d bytes), unix socket, %d cores" % (
+              version, args.rounds, os.path.basename(args.message),
+              os.path.getsize(args.message), os.cpu_count()))
+    print("%4s  %-25s %5s  %-22s %7s  %-18s %-18s %-18s %9s %11s" % (
+        "sess", "filter", "msgs", "msgs/s per round", "median", "vs null", "vs body",
+        "vs sleep", "filter ms", "Postfix s"))
+    for label, n, _spec, count, _pid, refs in configs:
+        runs = results[(label, n)]
+        rates = [r["rate"] for r in runs]
+        ratios = {ref: [a / r["rate"] for a, r in zip(rates, results[(ref, n)])] for ref in refs}
+        filter_ms = statistics.median(r["filter_ms"] for r in runs)
+        postfix_s = statistics.median(r["postfix_s"] for r in runs)
+        print("%4d  %-25s %5d  %-22s %7.1f  %-18s %-18s %-18s %9.3f %11.2f" % (
+            n, label, count, " / ".join("%.0f" % r for r in rates), statistics.median(rates),
+            ratio_text(ratios.get("null filter")), ratio_text(ratios.get("body filter")),
+            ratio_text(ratios.get("sleep 100 ms filter")), filter_ms, postfix_s))
+        figure = "%d sess, %s" % (n, label)
+        if not refs:
+            record("postfix", figure, statistics.median(rates), "msgs/s")
+        for ref in refs:
+            record("postfix", figure, statistics.median(rates), "msgs/s",
+                   statistics.median(ratios[ref]), ref + " (interleaved)")
+        record("postfix", figure + ", filter CPU", filter_ms, "ms/msg")
+        record("postfix", figure + ", Postfix CPU", postfix_s, "s/1000")
+    print("(filter ms: the filter's CPU per message; Postfix s: the instance's CPU per 1,000"
+          " messages, delivery included; medians over the rounds)")
 
 
 def main():
@@ -135,11 +302,26 @@ def main():
     ap.add_argument("--sizes", default="1,20", help="message sizes in KB, e.g. 1,20")
     ap.add_argument("--sockets", default="unix,tcp", help="unix, tcp or both")
     ap.add_argument("--quick", action="store_true", help="small message, unix socket only")
+    ap.add_argument("--interleave", action="store_true",
+                    help="issue 19's table: configurations interleaved over --rounds")
+    ap.add_argument("--message", default=os.path.join(TOP, "bench", "real20k.eml"),
+                    help="--interleave: the message file")
+    ap.add_argument("--rounds", type=int, default=3, help="--interleave: rounds")
+    ap.add_argument("--cold-sessions", default="20,100",
+                    help="--interleave: sessions of the cold rows ('' for none)")
+    ap.add_argument("--body-inserts", type=int, default=0,
+                    help="--interleave: add a row, the body filter inserting this many headers"
+                    " at the top (as threatmilter does) instead of adding one at the end")
+    ap.add_argument("--cold-messages", type=int, default=0,
+                    help="--interleave: messages of a cold row (default 5 per session, >= 300)")
     args = ap.parse_args()
     os.environ.setdefault("TM_SRCDIR", TOP)
     b = Bench(args)
     rows = []
     try:
+        if args.interleave:
+            interleaved(b, args)
+            return
         if args.quick:
             args.sizes, args.sockets = "1", "unix"
         sizes = [("%s KB" % kb, int(kb) * 1024) for kb in args.sizes.split(",")]
