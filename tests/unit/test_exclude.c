@@ -73,6 +73,29 @@ static void test_url_prefix(void **state)
 	exclusions_free(excl);
 }
 
+/* Defect 7: a URL prefix matched anywhere, so "https://example.com/app"
+ * excluded "https://example.com/application-evil/login". */
+static void test_defect7_url_prefix_matches_only_at_a_boundary(void **state)
+{
+	(void)state;
+	const char *urls[] = { "https://example.com/app", "https://example.net/spa#/admin", NULL };
+	struct exclusions *excl = excl_with(urls, NULL, NULL);
+
+	assert_null(exclusions_match_url(excl, "https://example.com/application-evil/login"));
+	assert_null(exclusions_match_url(excl, "https://example.com/app.evil/"));
+	assert_null(exclusions_match_url(excl, "https://example.com/apple"));
+	assert_non_null(exclusions_match_url(excl, "https://example.com/app"));
+	assert_non_null(exclusions_match_url(excl, "https://example.com/app/login"));
+	assert_non_null(exclusions_match_url(excl, "https://example.com/app?next=/x"));
+	assert_non_null(exclusions_match_url(excl, "https://example.com/app#top"));
+	/* a fragment in the rule is a prefix like any other */
+	assert_non_null(exclusions_match_url(excl, "https://example.net/spa#/admin"));
+	assert_non_null(exclusions_match_url(excl, "https://example.net/spa#/admin/users"));
+	assert_null(exclusions_match_url(excl, "https://example.net/spa#/administrator"));
+	assert_null(exclusions_match_url(excl, "https://example.net/spa"));
+	exclusions_free(excl);
+}
+
 static void test_ip_rules(void **state)
 {
 	(void)state;
@@ -148,6 +171,7 @@ int main(void)
 		cmocka_unit_test(test_domain_and_subdomains),
 		cmocka_unit_test(test_domain_entries_are_normalised),
 		cmocka_unit_test(test_url_prefix),
+		cmocka_unit_test(test_defect7_url_prefix_matches_only_at_a_boundary),
 		cmocka_unit_test(test_ip_rules),
 		cmocka_unit_test(test_ip_in_url_list),
 		cmocka_unit_test(test_extensions),

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <glib.h>
+#include <syslog.h>
 
 #include "config/config.h"
 #include "config/integrations.h"
@@ -118,6 +119,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg->header_prefix, "X-Threat-");
 	assert_int_equal(cfg->mode, MODE_INLINE);
 	assert_true(cfg->background && cfg->syslog);
+	assert_int_equal(cfg->log_level, LOG_INFO);
 	/* the embedded default: Spamhaus, no key */
 	assert_int_equal(cfg->integrations->len, 1);
 	const struct integration *in = g_ptr_array_index(cfg->integrations, 0);
@@ -137,7 +139,8 @@ static void test_values_and_print(void **state)
 				     "ScanDeadline 2500ms\nOn-Malicious REJECT\nBackground off\n"
 				     "SocketMode 0600\nSyslogFacility local3\nMode report\n"
 				     "ReportRecipients abuse@example.com, example.net\n"
-				     "InternalHosts 10.0.0.0/8, 2001:db8::/32\n", err, sizeof(err));
+				     "InternalHosts 10.0.0.0/8, 2001:db8::/32\nLogLevel DEBUG\n"
+				     "MilterTimeout 2m\n", err, sizeof(err));
 
 	assert_non_null(cfg);
 	assert_string_equal(cfg->socket, "local:/run/tm.sock");
@@ -148,6 +151,8 @@ static void test_values_and_print(void **state)
 	assert_int_equal(cfg->mode, MODE_REPORT);
 	assert_int_equal(cfg->report_recipients->len, 2);
 	assert_int_equal(net_list_count(cfg->internal_hosts), 2);
+	assert_int_equal(cfg->log_level, LOG_DEBUG);	/* defect 13: log_set_level's input */
+	assert_int_equal(cfg->milter_timeout_s, 120);
 
 	char *buf = NULL;
 	size_t len = 0;
@@ -156,8 +161,9 @@ static void test_values_and_print(void **state)
 	assert_true(config_print_value(cfg, "On-Malicious", out));
 	assert_true(config_print_value(cfg, "ScanDeadline", out));
 	assert_false(config_print_value(cfg, "NoSuchKey", out));
+	assert_true(config_print_value(cfg, "loglevel", out));
 	fclose(out);
-	assert_string_equal(buf, "0600\nreject\n2500ms\n");
+	assert_string_equal(buf, "0600\nreject\n2500ms\ndebug\n");
 	free(buf);
 	config_unref(cfg);
 }
@@ -175,6 +181,8 @@ static void test_main_file_errors(void **state)
 	expect_error("SyslogFacility kernel\n", ":1: SyslogFacility: bad value");
 	expect_error("On-Malicious explode\n", ":1: On-Malicious: bad action 'explode'");
 	expect_error("Mode sideways\n", ":1: Mode: bad value");
+	expect_error("LogLevel chatty\n", ":1: LogLevel: bad level 'chatty'");
+	expect_error("MilterTimeout 1500ms\n", ":1: MilterTimeout: bad value");
 	expect_error("\n\nMaxURLs 5\nmaxurls 6\n", ":4: MaxURLs given twice (first on line 3)");
 	expect_error("LogWhy\n", ":1: LogWhy: value missing");
 	expect_error("ExcludeIPs 10.0.0.0/8, 10.0.0.0/33\n", ":1: ExcludeIPs: ");
@@ -200,6 +208,50 @@ static void test_list_file_error_names_its_line(void **state)
 	g_free(expected);
 	g_free(conf);
 	g_free(list);
+}
+
+/* Defect 7: a list file cut every line at its first '#', so the entry
+ * "https://example.com/app#/admin" became "https://example.com/app". */
+static void test_defect7_list_file_keeps_url_fragments(void **state)
+{
+	(void)state;
+	char *list = write_file("lists/urls.txt",
+				"# portal routes\n"
+				"https://example.com/app#/admin\n"
+				"https://example.org/x#y   # a comment after a blank\n"
+				"\t# indented comment\n"
+				"example.net#comment-without-blank-is-part-of-the-entry\n");
+	char *conf = g_strdup_printf("ExcludeURLs file:%s\n", list);
+	char err[1024];
+	struct tm_config *cfg = load(conf, err, sizeof(err));
+
+	/* the last line is no domain: an error that names the whole entry */
+	assert_null(cfg);
+	assert_non_null(strstr(err, "example.net#comment-without-blank"));
+	g_free(list);
+	g_free(conf);
+
+	list = write_file("lists/urls.txt", "# portal routes\nhttps://example.com/app#/admin\n"
+			  "https://example.org/x#y   # a comment after a blank\n");
+	conf = g_strdup_printf("ExcludeURLs file:%s\n", list);
+	cfg = load(conf, err, sizeof(err));
+	assert_non_null(cfg);
+	assert_null(exclusions_match_url(cfg->exclusions,
+					 "https://example.com/application-evil/login"));
+	assert_null(exclusions_match_url(cfg->exclusions, "https://example.com/app/login"));
+	assert_non_null(exclusions_match_url(cfg->exclusions, "https://example.com/app#/admin"));
+	assert_non_null(exclusions_match_url(cfg->exclusions, "https://example.org/x#y"));
+
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	assert_true(config_print_value(cfg, "ExcludeURLs", out));
+	fclose(out);
+	assert_string_equal(buf, "https://example.com/app#/admin\nhttps://example.org/x#y\n");
+	free(buf);
+	config_unref(cfg);
+	g_free(list);
+	g_free(conf);
 }
 
 static struct integration *load_integration(const char *content, char *err, size_t errlen)
@@ -343,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_values_and_print),
 		cmocka_unit_test(test_main_file_errors),
 		cmocka_unit_test(test_list_file_error_names_its_line),
+		cmocka_unit_test(test_defect7_list_file_keeps_url_fragments),
 		cmocka_unit_test(test_integrations),
 		cmocka_unit_test(test_integrations_dir),
 		cmocka_unit_test(test_registry),

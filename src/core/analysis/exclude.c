@@ -138,6 +138,20 @@ bool exclusions_add_extension(struct exclusions *excl, const char *entry, char *
 	return true;
 }
 
+/* Whether `url` starts with the prefix rule at a boundary: the prefix
+ * ends with '/', '?' or '#', or the URL goes on with one of them or ends
+ * there. "https://example.com/app" excludes ".../app/login" and
+ * ".../app?x", never ".../application-evil/login" (defect 7). */
+static bool prefix_at_boundary(const char *url, const char *prefix)
+{
+	size_t len = strlen(prefix);
+
+	if (len == 0 || strncmp(url, prefix, len) != 0)
+		return false;
+	return strchr("/?#", prefix[len - 1]) != NULL || url[len] == '\0' ||
+	       strchr("/?#", url[len]) != NULL;
+}
+
 /* "a.example.com" is within "example.com"; "badexample.com" is not. */
 static bool host_within(const char *host, const char *domain)
 {
@@ -177,7 +191,7 @@ const char *exclusions_match_url(const struct exclusions *excl, const char *url)
 		const struct url_rule *rule = g_ptr_array_index(excl->url_rules, i);
 
 		if (rule->is_prefix) {
-			if (g_str_has_prefix(url, rule->value))
+			if (prefix_at_boundary(url, rule->value))
 				rule_text = rule->text;
 		} else if (host != NULL && host_within(host, rule->value)) {
 			rule_text = rule->text;

@@ -2,7 +2,9 @@
  *
  * URL rules: a domain excludes itself and its subdomains (example.com
  * excludes www.example.com, not badexample.com); an entry with a scheme
- * ("https://portal.example.com/safe/") is a prefix of the normalised URL.
+ * ("https://portal.example.com/safe/") is a prefix of the normalised URL
+ * that matches only at a boundary: the entry ends with '/', '?' or '#',
+ * or the URL continues with one of them or ends there.
  * IP rules: addresses and CIDR ranges, IPv4 and IPv6; an IP rule also
  * excludes URLs whose host is such an IP. Extension rules: file
  * extensions, case-insensitive, with or without the leading dot.

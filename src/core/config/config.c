@@ -7,7 +7,6 @@
  * so a reload (a new config_load) really reloads everything. */
 #include "config/config.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "config/dataset.h"
 #include "config/integrations.h"
 #include "config/kvfile.h"
+#include "config/values.h"
 
 enum value_type {
 	T_STRING,	/* char * (NULL when "none" or unset) */
@@ -27,6 +27,7 @@ enum value_type {
 	T_DURATION_MS,	/* stored in milliseconds */
 	T_MODE,		/* octal */
 	T_FACILITY,
+	T_LOG_LEVEL,	/* a LOG_* priority */
 	T_ACTION,	/* index: the event */
 	T_MODE_NAME,	/* inline | report */
 	T_NETLIST,	/* InternalHosts */
@@ -58,6 +59,7 @@ static const struct key_def schema[] = {
 	{ "Syslog", T_BOOL, OFF(syslog), "yes", 0 },
 	{ "SyslogFacility", T_FACILITY, OFF(syslog_facility), "mail", 0 },
 	{ "LogWhy", T_BOOL, OFF(log_why), "no", 0 },
+	{ "LogLevel", T_LOG_LEVEL, OFF(log_level), "info", 0 },
 	{ "SoftwareHeader", T_BOOL, OFF(software_header), "no", 0 },
 	{ "TmpDir", T_PATH, OFF(tmp_dir), "/tmp", 0 },
 	{ "IgnoreAuthenticatedClients", T_BOOL, OFF(ignore_authenticated_clients), "no", 0 },
@@ -95,19 +97,30 @@ static const char *const action_names[] = {
 	[ACTION_REJECT] = "reject", [ACTION_TEMPFAIL] = "tempfail", [ACTION_DISCARD] = "discard",
 };
 
-static const struct {
-	const char *name;
-	int value;
-} facilities[] = {
-	{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "user", LOG_USER },
-	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
-	{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
-	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+/* Parallel arrays: the names value_parse_enum() reads, the values stored. */
+static const char *const facility_names[] = {
+	"mail", "daemon", "user", "local0", "local1", "local2", "local3", "local4", "local5",
+	"local6", "local7",
 };
+static const int facility_values[] = {
+	LOG_MAIL, LOG_DAEMON, LOG_USER, LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2, LOG_LOCAL3,
+	LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7,
+};
+static const char *const level_names[] = { "error", "warning", "notice", "info", "debug" };
+static const int level_values[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
+static const char *const mode_names[] = { [MODE_INLINE] = "inline", [MODE_REPORT] = "report" };
+
+G_STATIC_ASSERT(G_N_ELEMENTS(facility_names) == G_N_ELEMENTS(facility_values));
+G_STATIC_ASSERT(G_N_ELEMENTS(level_names) == G_N_ELEMENTS(level_values));
 
 const char *action_name(enum tm_action action)
 {
 	return (unsigned)action < G_N_ELEMENTS(action_names) ? action_names[action] : "accept";
+}
+
+const char *config_key_name(unsigned index)
+{
+	return index < G_N_ELEMENTS(schema) ? schema[index].name : NULL;
 }
 
 const char *event_key(enum tm_event event)
@@ -119,81 +132,6 @@ const char *event_key(enum tm_event event)
 }
 
 /* ------------------------------------------------------------ parsing */
-
-bool config_parse_bool(const char *v, bool *out)
-{
-	static const char *const yes[] = { "yes", "true", "1", "on" };
-	static const char *const no[] = { "no", "false", "0", "off" };
-
-	for (size_t i = 0; i < G_N_ELEMENTS(yes); i++) {
-		if (g_ascii_strcasecmp(v, yes[i]) == 0) {
-			*out = true;
-			return true;
-		}
-		if (g_ascii_strcasecmp(v, no[i]) == 0) {
-			*out = false;
-			return true;
-		}
-	}
-	return false;
-}
-
-static bool parse_unsigned(const char *v, unsigned long long max, unsigned long long *out,
-			   char **rest)
-{
-	char *end;
-
-	if (!g_ascii_isdigit(*v))
-		return false;
-	errno = 0;
-	unsigned long long n = strtoull(v, &end, 10);
-	if (errno != 0 || n > max)
-		return false;
-	*out = n;
-	*rest = end;
-	return true;
-}
-
-bool config_parse_duration_ms(const char *v, unsigned long long *ms)
-{
-	unsigned long long n;
-	char *rest;
-
-	if (!parse_unsigned(v, ULLONG_MAX / 86400000ULL, &n, &rest))
-		return false;
-	if (*rest == '\0' || strcmp(rest, "s") == 0)
-		*ms = n * 1000;
-	else if (strcmp(rest, "ms") == 0)
-		*ms = n;
-	else if (strcmp(rest, "m") == 0)
-		*ms = n * 60000;
-	else if (strcmp(rest, "h") == 0)
-		*ms = n * 3600000;
-	else
-		return false;
-	return true;
-}
-
-static bool parse_size(const char *v, size_t *out)
-{
-	unsigned long long n, mult = 1;
-	char *rest;
-
-	if (!parse_unsigned(v, ULLONG_MAX >> 30, &n, &rest))
-		return false;
-	if (*rest == 'K' || *rest == 'k')
-		mult = 1024;
-	else if (*rest == 'M' || *rest == 'm')
-		mult = 1024 * 1024;
-	else if (*rest == 'G' || *rest == 'g')
-		mult = 1024ULL * 1024 * 1024;
-	else if (*rest != '\0')
-		return false;
-	if (*rest != '\0' && rest[1] != '\0')
-		return false;
-	*out = (size_t)(n * mult);
-	return true;
-}
 
 static bool parse_mode(const char *v, unsigned *out)
 {
@@ -286,7 +224,7 @@ static bool set_value(const struct key_def *def, struct load_state *st, const ch
 	struct tm_config *cfg = st->cfg;
 	char *field = (char *)cfg + def->offset;
 	unsigned long long n;
-	char *rest;
+	int index;
 
 	switch (def->type) {
 	case T_STRING:
@@ -301,25 +239,27 @@ static bool set_value(const struct key_def *def, struct load_state *st, const ch
 		return true;
 	}
 	case T_BOOL:
-		if (!config_parse_bool(value, (bool *)(void *)field))
+		if (!value_parse_bool(value, (bool *)(void *)field))
 			break;
 		return true;
 	case T_UNSIGNED:
-		if (!parse_unsigned(value, UINT_MAX, &n, &rest) || *rest != '\0')
+		if (!value_parse_uint(value, 0, UINT_MAX, &n))
 			break;
 		*(unsigned *)(void *)field = (unsigned)n;
 		return true;
 	case T_SIZE:
-		if (!parse_size(value, (size_t *)(void *)field))
+		if (!value_parse_size(value, 0, SIZE_MAX, &n))
 			break;
+		*(size_t *)(void *)field = (size_t)n;
 		return true;
 	case T_DURATION_S:
-		if (!config_parse_duration_ms(value, &n) || n / 1000 > UINT_MAX)
+		/* whole seconds: "1500ms" would be cut to 1 s */
+		if (!value_parse_duration_ms(value, 0, UINT_MAX * 1000ULL, &n) || n % 1000 != 0)
 			break;
 		*(unsigned *)(void *)field = (unsigned)(n / 1000);
 		return true;
 	case T_DURATION_MS:
-		if (!config_parse_duration_ms(value, &n) || n > UINT_MAX || n == 0)
+		if (!value_parse_duration_ms(value, 1, UINT_MAX, &n))
 			break;
 		*(unsigned *)(void *)field = (unsigned)n;
 		return true;
@@ -328,30 +268,30 @@ static bool set_value(const struct key_def *def, struct load_state *st, const ch
 			break;
 		return true;
 	case T_FACILITY:
-		for (size_t i = 0; i < G_N_ELEMENTS(facilities); i++) {
-			if (g_ascii_strcasecmp(value, facilities[i].name) == 0) {
-				*(int *)(void *)field = facilities[i].value;
-				return true;
-			}
-		}
-		break;
-	case T_ACTION:
-		for (size_t i = 0; i < G_N_ELEMENTS(action_names); i++) {
-			if (g_ascii_strcasecmp(value, action_names[i]) == 0) {
-				cfg->on[def->event] = (enum tm_action)i;
-				return true;
-			}
-		}
-		snprintf(err, errlen, "%s: bad action '%s' (accept, tag, quarantine, reject, "
-			 "tempfail or discard)", def->name, value);
-		return false;
-	case T_MODE_NAME:
-		if (g_ascii_strcasecmp(value, "inline") == 0)
-			cfg->mode = MODE_INLINE;
-		else if (g_ascii_strcasecmp(value, "report") == 0)
-			cfg->mode = MODE_REPORT;
-		else
+		if ((index = value_parse_enum(value, facility_names, G_N_ELEMENTS(facility_names))) < 0)
 			break;
+		*(int *)(void *)field = facility_values[index];
+		return true;
+	case T_LOG_LEVEL:
+		if ((index = value_parse_enum(value, level_names, G_N_ELEMENTS(level_names))) < 0) {
+			snprintf(err, errlen, "%s: bad level '%s' (error, warning, notice, info or "
+				 "debug)", def->name, value);
+			return false;
+		}
+		*(int *)(void *)field = level_values[index];
+		return true;
+	case T_ACTION:
+		if ((index = value_parse_enum(value, action_names, G_N_ELEMENTS(action_names))) < 0) {
+			snprintf(err, errlen, "%s: bad action '%s' (accept, tag, quarantine, reject, "
+				 "tempfail or discard)", def->name, value);
+			return false;
+		}
+		cfg->on[def->event] = (enum tm_action)index;
+		return true;
+	case T_MODE_NAME:
+		if ((index = value_parse_enum(value, mode_names, G_N_ELEMENTS(mode_names))) < 0)
+			break;
+		cfg->mode = (enum tm_mode)index;
 		return true;
 	case T_NETLIST:
 	case T_EXCLUDE_URLS:
@@ -543,15 +483,22 @@ bool config_print_value(const struct tm_config *cfg, const char *key, FILE *out)
 		fprintf(out, "%04o\n", *(const unsigned *)(const void *)field);
 		break;
 	case T_FACILITY:
-		for (size_t i = 0; i < G_N_ELEMENTS(facilities); i++)
-			if (facilities[i].value == cfg->syslog_facility)
-				fprintf(out, "%s\n", facilities[i].name);
+	case T_LOG_LEVEL: {
+		const char *const *names = def->type == T_FACILITY ? facility_names : level_names;
+		const int *values = def->type == T_FACILITY ? facility_values : level_values;
+		size_t count = def->type == T_FACILITY ? G_N_ELEMENTS(facility_names)
+						       : G_N_ELEMENTS(level_names);
+
+		for (size_t i = 0; i < count; i++)
+			if (values[i] == *(const int *)(const void *)field)
+				fprintf(out, "%s\n", names[i]);
 		break;
+	}
 	case T_ACTION:
 		fprintf(out, "%s\n", action_name(cfg->on[def->event]));
 		break;
 	case T_MODE_NAME:
-		fprintf(out, "%s\n", cfg->mode == MODE_REPORT ? "report" : "inline");
+		fprintf(out, "%s\n", mode_names[cfg->mode]);
 		break;
 	case T_NETLIST:
 	case T_EXCLUDE_URLS:

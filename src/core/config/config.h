@@ -1,10 +1,17 @@
-/* config.h: the configuration snapshot.
+/* config.h: the configuration snapshot (threatmilter.conf(5)).
  *
  * A snapshot is built completely by config_load() (main file, integration
  * files, every list) and never modified afterwards; the daemon swaps whole
  * snapshots on reload and frees the old one when the last message using it
- * finishes (config_ref/config_unref). That is the only global mutable
- * state of the program. */
+ * finishes (config_ref/config_unref).
+ *
+ * Loading has no side effects outside the snapshot: the few process-wide
+ * settings it describes (syslog facility, LogLevel) are applied by the
+ * daemon at start and reload (log_open_syslog(), log_set_level() in
+ * util/log.h, which keep their own process state). Other state outside
+ * the snapshot: the engine's per-integration state (engine thread only)
+ * and the daemon's signal plumbing. The integration files' schema lives
+ * in integration_schema.h; this header needs none of it. */
 #ifndef TM_CONFIG_H
 #define TM_CONFIG_H
 
@@ -58,6 +65,7 @@ struct tm_config {
 	bool syslog;			/* Syslog */
 	int syslog_facility;		/* SyslogFacility, a LOG_* value */
 	bool log_why;			/* LogWhy */
+	int log_level;			/* LogLevel: LOG_ERR..LOG_DEBUG, for log_set_level() */
 	bool software_header;		/* SoftwareHeader */
 	char *tmp_dir;			/* TmpDir */
 	bool ignore_authenticated_clients; /* IgnoreAuthenticatedClients */
@@ -104,10 +112,11 @@ void config_unref(struct tm_config *cfg);
 bool config_print_value(const struct tm_config *cfg, const char *key,
 			FILE *out);
 
-/* Value syntax shared with the integration files: yes/no/true/false/on/
- * off/1/0; durations "10", "10s", "500ms", "2m", "1h" (plain = seconds). */
-bool config_parse_bool(const char *text, bool *out);
-bool config_parse_duration_ms(const char *text, unsigned long long *ms);
+/* The keys of threatmilter.conf in file order: for (i = 0;
+ * (name = config_key_name(i)); i++). Static strings; NULL past the end. */
+const char *config_key_name(unsigned index);
+
+/* The value syntax (booleans, sizes, durations) is config/values.h. */
 
 const char *action_name(enum tm_action action);
 const char *event_key(enum tm_event event);	/* "On-Malicious" ... */

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/kvfile.h"
+
 static void entry_free(gpointer data)
 {
 	struct dataset_entry *e = data;
@@ -46,7 +48,9 @@ static bool load_file(const char *path, GPtrArray *out, char *err, size_t errlen
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *stop = eol ? eol : end;
-		const char *hash = memchr(p, '#', (size_t)(stop - p));
+		/* a '#' inside an entry (a URL fragment) is not a comment:
+		 * "https://example.com/app#/admin" must not become ".../app" */
+		const char *hash = kvfile_comment_start(p, (size_t)(stop - p));
 
 		n++;
 		add_entry(out, p, (size_t)((hash ? hash : stop) - p), path, n);

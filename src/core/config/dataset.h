@@ -1,7 +1,8 @@
 /* dataset.h: list-valued settings (exclusions, InternalHosts,
  * ReportRecipients). A value is either an inline comma separated list
  * ("a, b, c") or "file:/path" naming a file with one entry per line and
- * `#` comments. Every entry remembers where it was written so that a bad
+ * `#` comments (a `#` that begins the line or follows a blank, as in
+ * kvfile.h: a URL fragment is part of its entry). Every entry remembers where it was written so that a bad
  * entry is reported as "file:line: message". */
 #ifndef TM_DATASET_H
 #define TM_DATASET_H

@@ -11,6 +11,40 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
+const char *kvfile_comment_start(const char *line, size_t len)
+{
+	for (const char *q = line; q < line + len; q++)
+		if (*q == '#' && (q == line || is_blank(q[-1])))
+			return q;
+	return NULL;
+}
+
+void kvfile_split_line(const char *line, size_t len, struct kv_line *out)
+{
+	const char *p = line, *stop = line + len;
+
+	memset(out, 0, sizeof(*out));
+	out->comment = kvfile_comment_start(line, len);
+	if (out->comment != NULL)
+		stop = out->comment;
+	while (p < stop && is_blank(*p))
+		p++;
+	while (stop > p && is_blank(stop[-1]))
+		stop--;
+	if (p == stop)
+		return;
+	const char *key_end = p;
+	while (key_end < stop && !is_blank(*key_end))
+		key_end++;
+	const char *value = key_end;
+	while (value < stop && is_blank(*value))
+		value++;
+	out->key = p;
+	out->key_len = (size_t)(key_end - p);
+	out->value = value;
+	out->value_len = (size_t)(stop - value);
+}
+
 bool kvfile_parse(const char *name, const char *buf, size_t len, kv_setting_fn fn,
 		  void *userdata, char *err, size_t errlen)
 {
@@ -20,6 +54,7 @@ bool kvfile_parse(const char *name, const char *buf, size_t len, kv_setting_fn f
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *stop = eol ? eol : end;
+		struct kv_line kv;
 		char msg[512];
 
 		line++;
@@ -27,30 +62,10 @@ bool kvfile_parse(const char *name, const char *buf, size_t len, kv_setting_fn f
 			snprintf(err, errlen, "%s:%u: NUL byte in line", name, line);
 			return false;
 		}
-		/* comment: '#' at the start or after a blank */
-		const char *hash = NULL;
-		for (const char *q = p; q < stop; q++) {
-			if (*q == '#' && (q == p || is_blank(q[-1]))) {
-				hash = q;
-				break;
-			}
-		}
-		if (hash != NULL)
-			stop = hash;
-		while (p < stop && is_blank(*p))
-			p++;
-		while (stop > p && is_blank(stop[-1]))
-			stop--;
-		if (p < stop) {
-			const char *key_end = p;
-
-			while (key_end < stop && !is_blank(*key_end))
-				key_end++;
-			const char *value = key_end;
-			while (value < stop && is_blank(*value))
-				value++;
-			char *key = g_strndup(p, (size_t)(key_end - p));
-			char *val = g_strndup(value, (size_t)(stop - value));
+		kvfile_split_line(p, (size_t)(stop - p), &kv);
+		if (kv.key != NULL) {
+			char *key = g_strndup(kv.key, kv.key_len);
+			char *val = g_strndup(kv.value, kv.value_len);
 			bool ok;
 
 			msg[0] = '\0';
