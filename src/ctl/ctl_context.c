@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "config/integrations.h"
 #include "config/kvfile.h"
@@ -155,6 +157,27 @@ static char *read_line(FILE *f)
 	return g_string_free(line, FALSE);
 }
 
+/* A line of standard input; on a terminal with a prompt and no echo. */
+static char *read_from_stdin(const char *what)
+{
+	struct termios saved, quiet;
+	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+	char *line;
+
+	if (tty) {
+		fprintf(stderr, "%s: ", what);
+		quiet = saved;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	line = read_line(stdin);
+	if (tty) {
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+		fputc('\n', stderr);
+	}
+	return line;
+}
+
 char *ctl_read_secret(const char *arg, bool from_file, const char *what,
 		      char *err, size_t errlen)
 {
@@ -170,7 +193,7 @@ char *ctl_read_secret(const char *arg, bool from_file, const char *what,
 		secret = read_line(f);
 		fclose(f);
 	} else if (strcmp(arg, "-") == 0) {
-		secret = read_line(stdin);
+		secret = read_from_stdin(what);
 	} else {
 		ctl_error("warning: a %s on the command line is visible in ps and the shell's "
 			  "history; prefer '-' (standard input) or a file", what);

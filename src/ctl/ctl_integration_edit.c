@@ -264,6 +264,23 @@ static bool refuse_unimplemented(const struct integration *in)
 	return true;
 }
 
+/* Whether argv asks for Status inactive (before any key is read). */
+static bool asks_inactive(int argc, char **argv, int first)
+{
+	for (int i = first; i < argc; i++) {
+		const char *arg = argv[i], *eq = strchr(arg, '=');
+		char *field = eq ? g_strndup(arg, (gsize)(eq - arg)) : g_strdup(arg);
+		const char *value = eq ? eq + 1 : i + 1 < argc ? argv[i + 1] : "";
+		bool status = strncmp(arg, "--", 2) == 0 &&
+			      field_key(field + 2) == integration_schema_find("Status");
+
+		g_free(field);
+		if (status)
+			return g_ascii_strcasecmp(value, "inactive") == 0;
+	}
+	return false;
+}
+
 static int write_and_reload(struct ctl *ctl, struct integration *in, const char *path,
 			    bool is_new, const char *done)
 {
@@ -336,6 +353,9 @@ static int cmd_add(struct ctl *ctl, const char *name, int argc, char **argv)
 	} else if (ctl_find(list, name) != NULL || access(path, F_OK) == 0) {
 		ctl_error("an integration named '%s' exists already (%s)", name,
 			  ctl_find(list, name) ? ctl_find(list, name)->file : path);
+	} else if (type->ops == NULL && !asks_inactive(argc, argv, first)) {
+		in->active = true;
+		refuse_unimplemented(in);
 	} else {
 		in->created = now_iso8601();
 		if (apply_fields(ctl, in, path, argc, argv, first))

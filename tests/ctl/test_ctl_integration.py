@@ -216,6 +216,17 @@ class Integrations(CtlCase):
         st = os.stat(self.path("vt"))
         self.assertEqual((st.st_uid, st.st_gid), (65534, 65534))
 
+    def test_list_names_a_broken_file(self):
+        """A file broken by hand does not hide the others; it is named with
+        the loader's file:line and the exit status says so."""
+        self.add_virustotal()
+        with open(self.path("broken"), "w") as f:
+            f.write("Name broken\nType virustotal\nCacheHours soon\n")
+        out, err = self.ctl("integration", "list", expect=1)
+        self.assertIn("%s:3: CacheHours" % self.path("broken"), err)
+        self.assertEqual([l.split()[0] for l in out.splitlines()[1:]], ["vt"])
+        self.ctl("integration", "edit", "vt", "--tags", "still-editable")
+
     def test_usage_and_names(self):
         self.add_virustotal()
         self.ctl("integration", "add", "vt", "--type", "virustotal", expect=1)   # taken
