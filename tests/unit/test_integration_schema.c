@@ -13,13 +13,14 @@
 #include <cmocka.h>
 #include <glib.h>
 
+#include "tmpdir.h"
+
 #include "config/config.h"
 #include "config/integration_schema.h"
 #include "config/integrations.h"
 #include "config/kvfile.h"
 #include "providers/registry.h"
 
-static char *dir;
 
 static char *write_file(const char *name, const char *content)
 {
@@ -126,6 +127,35 @@ static void test_defect12_examples_carry_the_defaults(void **state)
 			g_free(def);
 			g_free(value);
 		}
+		/* commented-out settings ("# SandboxWait 0") show defaults too */
+		GRegex *commented = g_regex_new("^#[ \t]*([A-Za-z]+)[ \t]+([^ \t#\n]+)[ \t]*$",
+						G_REGEX_MULTILINE, 0, NULL);
+		GMatchInfo *match;
+		g_regex_match(commented, text, 0, &match);
+		for (; g_match_info_matches(match); g_match_info_next(match, NULL)) {
+			char *key = g_match_info_fetch(match, 1), *value = g_match_info_fetch(match, 2);
+			const struct integration_key *k = integration_schema_find(key);
+			char *def = k ? integration_key_default(k, in->type) : NULL;
+
+			if (k != NULL && !(k->flags & IKEY_INSTANCE) && def != NULL) {
+				struct integration *scratch = integration_new(in->type, "x");
+				char *canonical = NULL;
+
+				if (integration_set_value(scratch, k, value, NULL, err, sizeof(err)))
+					canonical = integration_get_value(scratch, k);
+				if (g_strcmp0(def, canonical) != 0)
+					fail_msg("%s: \"# %s %s\" is not the default %s", entry, key,
+						 value, def);
+				g_free(canonical);
+				integration_free(scratch);
+				compared++;
+			}
+			g_free(def);
+			g_free(key);
+			g_free(value);
+		}
+		g_match_info_free(match);
+		g_regex_unref(commented);
 		integration_free(in);
 		g_regex_unref(status);
 		g_free(inactive);
@@ -349,23 +379,6 @@ static void test_schema_rows_are_consistent(void **state)
 	assert_null(integration_schema_find("Colour"));
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	dir = g_dir_make_tmp("tmschema.XXXXXX", NULL);
-	return dir ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char *cmd = g_strdup_printf("rm -rf '%s'", dir);
-	int rc = system(cmd);
-	g_free(cmd);
-	g_free(dir);
-	return rc == 0 ? 0 : -1;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,5 +391,5 @@ int main(void)
 		cmocka_unit_test(test_sandbox_and_apivoid_keys),
 		cmocka_unit_test(test_schema_rows_are_consistent),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

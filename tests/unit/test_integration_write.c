@@ -12,12 +12,13 @@
 #include <cmocka.h>
 #include <glib.h>
 
+#include "tmpdir.h"
+
 #include "config/integration_schema.h"
 #include "config/integration_write.h"
 #include "config/integrations.h"
 #include "providers/registry.h"
 
-static char *dir;
 
 static const char vt_file[] =
 	"# VirusTotal for the MX\n"
@@ -237,6 +238,38 @@ static void test_mode_0640_whatever_the_umask(void **state)
 	g_free(path);
 }
 
+/* threatmilterctl's order: render, check the text with the daemon's rules
+ * under the real file name, write only when it passes. */
+static void test_rendered_text_checked_before_writing(void **state)
+{
+	(void)state;
+	char *path = path_in_dir("ctl.conf");
+	char err[1024];
+	struct integration *in = integration_new(provider_type_find("virustotal"), "vt-new");
+
+	in->api_key = g_strdup("your-virustotal-api-key");
+	char *text = integration_render(in, NULL);
+	assert_null(integration_parse(path, text, strlen(text), err, sizeof(err)));
+	char *expected = g_strdup_printf("%s:5: APIKey: the placeholder", path);
+	if (!g_str_has_prefix(err, expected))
+		fail_msg("'%s' does not start with '%s'", err, expected);
+	assert_null(strstr(err, "your-virustotal"));
+	assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_free(expected);
+	g_free(text);
+
+	secret_free(in->api_key);
+	in->api_key = g_strdup("8c0f3d9e2b7a4f61a5e0c3d7b9f2e1a4");
+	text = integration_render(in, NULL);
+	struct integration *parsed = integration_parse(path, text, strlen(text), err, sizeof(err));
+	assert_non_null(parsed);
+	assert_same(in, parsed);
+	integration_free(parsed);
+	integration_free(in);
+	g_free(text);
+	g_free(path);
+}
+
 static void test_print_masks_secrets(void **state)
 {
 	(void)state;
@@ -271,23 +304,6 @@ static void test_print_masks_secrets(void **state)
 	g_free(path);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	dir = g_dir_make_tmp("tmwrite.XXXXXX", NULL);
-	return dir ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char *cmd = g_strdup_printf("rm -rf '%s'", dir);
-	int rc = system(cmd);
-	g_free(cmd);
-	g_free(dir);
-	return rc == 0 ? 0 : -1;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,7 +311,8 @@ int main(void)
 		cmocka_unit_test(test_new_file_round_trip_and_key_file_switch),
 		cmocka_unit_test(test_atomic_failure_before_rename_leaves_old_file),
 		cmocka_unit_test(test_mode_0640_whatever_the_umask),
+		cmocka_unit_test(test_rendered_text_checked_before_writing),
 		cmocka_unit_test(test_print_masks_secrets),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

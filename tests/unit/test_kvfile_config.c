@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <glib.h>
+
+#include "tmpdir.h"
 #include <syslog.h>
 
 #include "config/config.h"
@@ -16,7 +18,6 @@
 #include "config/kvfile.h"
 #include "providers/registry.h"
 
-static char *dir;
 
 static char *write_file(const char *name, const char *content)
 {
@@ -370,23 +371,6 @@ static void test_registry(void **state)
 	assert_null(provider_type_at(12));
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	dir = g_dir_make_tmp("tmconf.XXXXXX", NULL);
-	return dir ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char *cmd = g_strdup_printf("rm -rf '%s'", dir);
-	int rc = system(cmd);
-	g_free(cmd);
-	g_free(dir);
-	return rc == 0 ? 0 : -1;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -400,5 +384,5 @@ int main(void)
 		cmocka_unit_test(test_integrations_dir),
 		cmocka_unit_test(test_registry),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

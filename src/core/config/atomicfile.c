@@ -9,19 +9,19 @@
 #include <unistd.h>
 #include <glib.h>
 
-static bool write_all(int fd, const char *data, size_t len)
+/* Sets the mode, writes, syncs and closes fd (in every case). */
+static bool write_and_sync(int fd, mode_t mode, const char *data, size_t len)
 {
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
+	FILE *f = fdopen(fd, "w");
+	bool ok;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		data += n;
-		len -= (size_t)n;
+	if (f == NULL) {
+		close(fd);
+		return false;
 	}
-	return true;
+	ok = fchmod(fd, mode) == 0 && fwrite(data, 1, len, f) == len && fflush(f) == 0 &&
+	     fsync(fd) == 0;
+	return fclose(f) == 0 && ok;
 }
 
 /* Creates the temp file; its name in *tmp_path (g_free). */
@@ -77,12 +77,7 @@ bool atomic_replace(const char *path, const char *data, size_t len, mode_t mode,
 	    fchown(fd, old.st_uid, old.st_gid) != 0) {
 		/* EPERM: not root; the new file is the caller's */
 	}
-	if (fchmod(fd, mode) != 0 || !write_all(fd, data, len) || fsync(fd) != 0) {
-		snprintf(err, errlen, "%s: cannot write %s: %s", path, tmp, g_strerror(errno));
-		close(fd);
-		goto out;
-	}
-	if (close(fd) != 0) {
+	if (!write_and_sync(fd, mode, data, len)) {
 		snprintf(err, errlen, "%s: cannot write %s: %s", path, tmp, g_strerror(errno));
 		goto out;
 	}

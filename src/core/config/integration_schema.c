@@ -207,6 +207,14 @@ char *secret_mask(const char *secret)
 	return g_strdup_printf("****%s", secret + len - 4);
 }
 
+void secret_free(char *secret)
+{
+	if (secret != NULL) {
+		memset(secret, 0, strlen(secret));
+		g_free(secret);
+	}
+}
+
 bool secret_is_placeholder(const char *secret)
 {
 	static const char *const words[] = { "changeme", "change-me", "change_me", "replace",

@@ -96,6 +96,9 @@ char *integration_display_value(const struct integration *in,
  * least 12, else "****" alone (a short key would be half shown). Newly
  * allocated; NULL for NULL. */
 char *secret_mask(const char *secret);
+/* Overwrites `secret` with zeros, then g_free()s it, so that keys do not
+ * stay in freed memory. NULL is fine. */
+void secret_free(char *secret);
 /* Whether `secret` is a placeholder left from an example ("your-...",
  * "YOUR-API-KEY", "changeme", "<key>", "xxxx..."). */
 bool secret_is_placeholder(const char *secret);

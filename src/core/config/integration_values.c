@@ -16,14 +16,6 @@
 
 #define OFF(field) offsetof(struct integration, field)
 
-static void wipe_free(char *secret)
-{
-	if (secret != NULL) {
-		memset(secret, 0, strlen(secret));
-		g_free(secret);
-	}
-}
-
 /* ------------------------------------------------------------ validators */
 
 static bool valid_name(const char *name)
@@ -117,7 +109,7 @@ static char *read_key_file(struct integration *in, const char *path, const char 
 	g_strstrip(contents);
 	if (*contents == '\0' || strchr(contents, '\n') != NULL) {
 		snprintf(err, errlen, "APIKeyFile: the file must hold the key alone on one line");
-		wipe_free(contents);
+		secret_free(contents);
 		return NULL;
 	}
 	return contents;
@@ -131,7 +123,7 @@ static char *read_key_file(struct integration *in, const char *path, const char 
 static void replace_text(char **slot, char *value, bool secret)
 {
 	if (secret)
-		wipe_free(*slot);
+		secret_free(*slot);
 	else
 		g_free(*slot);
 	*slot = value;
@@ -187,7 +179,38 @@ static bool parse_number(const struct integration_key *key, const char *value,
 	return ok;
 }
 
-/* Stores without asking whether the type uses the key (defaults). */
+static bool store_type(struct integration *in, const char *value, char *err, size_t errlen)
+{
+	const struct provider_type *type = provider_type_find(value), *t;
+	GString *known;
+
+	if (type != NULL) {
+		in->type = type;
+		return true;
+	}
+	known = g_string_new(NULL);
+	for (unsigned i = 0; (t = provider_type_at(i)) != NULL; i++)
+		g_string_append_printf(known, "%s%s", i ? ", " : "", t->name);
+	snprintf(err, errlen, "Type: unknown provider type '%s' (known: %s)", value, known->str);
+	g_string_free(known, TRUE);
+	return false;
+}
+
+static bool store_key_file(struct integration *in, const char *value, const char *base_dir,
+			   char *err, size_t errlen)
+{
+	char *secret = read_key_file(in, value, base_dir, err, errlen);
+
+	if (secret == NULL)
+		return false;
+	replace_text(&in->api_key, secret, true);
+	replace_text(&in->api_key_file, g_strdup(value), false);
+	return true;
+}
+
+/* Stores without asking whether the type uses the key (defaults). One
+ * case per value kind of the schema, so that a kind's parsing is in one
+ * place; that is why it is longer than most functions. */
 static bool store_value(struct integration *in, const struct integration_key *key,
 			const char *value, const char *base_dir, char *err, size_t errlen)
 {
@@ -204,23 +227,8 @@ static bool store_value(struct integration *in, const struct integration_key *ke
 		}
 		replace_text(&in->name, g_strdup(value), false);
 		return true;
-	case IKEY_TYPE: {
-		const struct provider_type *type = provider_type_find(value);
-
-		if (type == NULL) {
-			GString *known = g_string_new(NULL);
-			const struct provider_type *t;
-
-			for (unsigned i = 0; (t = provider_type_at(i)) != NULL; i++)
-				g_string_append_printf(known, "%s%s", i ? ", " : "", t->name);
-			snprintf(err, errlen, "Type: unknown provider type '%s' (known: %s)", value,
-				 known->str);
-			g_string_free(known, TRUE);
-			return false;
-		}
-		in->type = type;
-		return true;
-	}
+	case IKEY_TYPE:
+		return store_type(in, value, err, errlen);
 	case IKEY_TEXT:
 		replace_text(FIELD(in, key, char *), g_strdup(value), false);
 		return true;
@@ -229,15 +237,8 @@ static bool store_value(struct integration *in, const struct integration_key *ke
 		if (key->offset == OFF(api_key))
 			replace_text(&in->api_key_file, NULL, false);
 		return true;
-	case IKEY_KEY_FILE: {
-		char *secret = read_key_file(in, value, base_dir, err, errlen);
-
-		if (secret == NULL)
-			return false;
-		replace_text(&in->api_key, secret, true);
-		replace_text(&in->api_key_file, g_strdup(value), false);
-		return true;
-	}
+	case IKEY_KEY_FILE:
+		return store_key_file(in, value, base_dir, err, errlen);
 	case IKEY_PROXY:
 		replace_text(FIELD(in, key, char *), g_ascii_strcasecmp(value, "default") == 0
 			     ? NULL : g_strdup(value), false);
@@ -414,7 +415,7 @@ char *integration_display_value(const struct integration *in, const struct integ
 	if (value != NULL && (key->flags & IKEY_SECRET_VALUE)) {
 		char *masked = secret_mask(value);
 
-		wipe_free(value);
+		secret_free(value);
 		return masked;
 	}
 	return value;

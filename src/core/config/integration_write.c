@@ -12,14 +12,6 @@
 #define INTEGRATION_FILE_MODE 0640
 #define VALUE_COLUMN 24		/* values aligned with tabs, as the examples */
 
-static void wipe_free(char *secret)
-{
-	if (secret != NULL) {
-		memset(secret, 0, strlen(secret));
-		g_free(secret);
-	}
-}
-
 static void append_setting(GString *out, const char *key, const char *value)
 {
 	size_t col = strlen(key);
@@ -68,7 +60,7 @@ static bool same_value(const struct integration *in, const struct integration_ke
 		g_free(canonical);
 		integration_free(scratch);
 	}
-	wipe_free(text);
+	secret_free(text);
 	return same;
 }
 
@@ -112,7 +104,7 @@ static void render_line(const struct integration *in, const char *line, size_t l
 		g_string_append_len(out, after, (gssize)(line + len - after));
 	}
 	g_string_append_c(out, '\n');
-	wipe_free(value);
+	secret_free(value);
 }
 
 char *integration_render(const struct integration *in, const char *old_text)
@@ -141,7 +133,7 @@ char *integration_render(const struct integration *in, const char *old_text)
 
 		if (worth_writing(in, k, value, new_file))
 			append_setting(out, k->name, value);
-		wipe_free(value);
+		secret_free(value);
 	}
 	g_hash_table_unref(done);
 	return g_string_free(out, FALSE);
@@ -165,8 +157,8 @@ bool integration_write_file(const struct integration *in, const char *path,
 	char *text = integration_render(in, old);
 	ok = atomic_replace(path, text, strlen(text), INTEGRATION_FILE_MODE, check, userdata,
 			    err, errlen);
-	wipe_free(text);
-	wipe_free(old);
+	secret_free(text);
+	secret_free(old);
 	return ok;
 }
 

@@ -39,14 +39,6 @@ static bool collect(const char *key, const char *value, const char *file, unsign
 	return true;
 }
 
-static void wipe_free(char *secret)
-{
-	if (secret != NULL) {
-		memset(secret, 0, strlen(secret));	/* not left in freed memory */
-		g_free(secret);
-	}
-}
-
 void integration_free(struct integration *in)
 {
 	if (in == NULL)
@@ -55,9 +47,9 @@ void integration_free(struct integration *in)
 	g_free(in->name);
 	g_free(in->description);
 	g_free(in->api_url);
-	wipe_free(in->api_key);
+	secret_free(in->api_key);
 	g_free(in->api_key_file);
-	wipe_free(in->api_password);
+	secret_free(in->api_password);
 	if (in->tags != NULL)
 		g_ptr_array_unref(in->tags);
 	g_free(in->proxy);
@@ -182,22 +174,22 @@ static struct integration *apply_raw(const char *path, struct raw_integration *r
 	return in;
 }
 
-struct integration *integration_load_file(const char *path, char *err, size_t errlen)
+struct integration *integration_parse(const char *path, const char *text, size_t len,
+				      char *err, size_t errlen)
 {
 	struct raw_integration raw = {
 		.values = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-					(GDestroyNotify)wipe_free),
+						(GDestroyNotify)secret_free),
 		.lines = g_hash_table_new(g_str_hash, g_str_equal),
 	};
 	struct integration *in = NULL;
 	const char *bad_key = NULL;
+	const struct integration_key *k;
 	char msg[512];
 
-	if (!kvfile_read(path, collect, &raw, err, errlen))
+	if (!kvfile_parse(path, text, len, collect, &raw, err, errlen))
 		goto out;
-	for (unsigned i = 0; integration_schema_at(i) != NULL; i++) {
-		const struct integration_key *k = integration_schema_at(i);
-
+	for (unsigned i = 0; (k = integration_schema_at(i)) != NULL; i++) {
 		if ((k->flags & IKEY_REQUIRED) && !g_hash_table_contains(raw.values, k->name)) {
 			snprintf(err, errlen, "%s: %s is required", path, k->name);
 			goto out;
@@ -216,16 +208,33 @@ struct integration *integration_load_file(const char *path, char *err, size_t er
 			snprintf(err, errlen, "%s: %s", path, msg);
 		integration_free(in);
 		in = NULL;
-		goto out;
 	}
-	if (g_hash_table_contains(raw.values, "APIKey") ||
-	    g_hash_table_contains(raw.values, "APIPassword"))
-		integration_warn_if_exposed(in, "file", path);
-	for (guint i = 0; i < in->warnings->len; i++)
-		log_msg(LOG_WARNING, "%s", (const char *)g_ptr_array_index(in->warnings, i));
 out:
 	g_hash_table_unref(raw.values);
 	g_hash_table_unref(raw.lines);
+	return in;
+}
+
+struct integration *integration_load_file(const char *path, char *err, size_t errlen)
+{
+	gchar *text = NULL;
+	gsize len = 0;
+	GError *error = NULL;
+	struct integration *in;
+
+	if (!g_file_get_contents(path, &text, &len, &error)) {
+		snprintf(err, errlen, "%s: %s", path, error->message);
+		g_error_free(error);
+		return NULL;
+	}
+	in = integration_parse(path, text, len, err, errlen);
+	secret_free(text);
+	if (in == NULL)
+		return NULL;
+	if ((in->api_key != NULL && in->api_key_file == NULL) || in->api_password != NULL)
+		integration_warn_if_exposed(in, "file", path);
+	for (guint i = 0; i < in->warnings->len; i++)
+		log_msg(LOG_WARNING, "%s", (const char *)g_ptr_array_index(in->warnings, i));
 	return in;
 }
 

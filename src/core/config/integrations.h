@@ -73,6 +73,12 @@ GPtrArray *integrations_load_dir(const char *dir, bool missing_ok,
  * copied from an example. Messages never quote a secret. */
 struct integration *integration_load_file(const char *path,
 					  char *err, size_t errlen);
+/* The same rules over `text` (len bytes) as if it were the file `path`:
+ * messages name path, a relative APIKeyFile is taken from its directory.
+ * For threatmilterctl, to refuse a change before anything is written.
+ * Does not look at path's permissions and logs nothing. */
+struct integration *integration_parse(const char *path, const char *text, size_t len,
+				      char *err, size_t errlen);
 /* A new integration of `type` named `name` with the built-in defaults of
  * the type (the seed's form: API URL, toggles, Status active); Created is
  * left unset (the caller stamps it). Never NULL. */
