@@ -4,10 +4,10 @@
  *
  * Every value goes through the schema (integration_schema.h): a new
  * integration starts from integration_new() (the form's per-type
- * defaults), fields are set with integration_set_value(), the file is
- * written by integration_write_file() (temp file, fsync, rename, mode
- * 0640), and the temp file is loaded with the daemon's loader before it
- * replaces anything. */
+ * defaults), fields are set with integration_set_value(), the text is
+ * rendered over the old file (integration_render()) and checked with the
+ * daemon's rules as if it were the file (integration_parse()) before
+ * atomic_replace() writes it (temp file, fsync, rename, mode 0640). */
 #include "ctl/ctl.h"
 
 #include <errno.h>
@@ -16,11 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config/atomicfile.h"
 #include "config/integration_schema.h"
 #include "config/integration_write.h"
 #include "config/integrations.h"
 #include "config/kvfile.h"
 #include "providers/registry.h"
+
+#define INTEGRATION_FILE_MODE 0640	/* as integration_write_file() */
 
 /* The form's labels that do not reduce to a key name, and the tool's
  * short options. Matching ignores case, blanks, '-' and '_'. */
@@ -148,10 +151,7 @@ static bool set_field(struct integration *in, const char *path, const char *base
 		g_free(in->api_key_file);	/* an inline key replaces a key file */
 		in->api_key_file = NULL;
 	}
-	if (secret != NULL) {
-		memset(secret, 0, strlen(secret));
-		g_free(secret);
-	}
+	secret_free(secret);
 	if (!ok)
 		report_value_error(path, k->name, err);
 	return ok;
@@ -191,37 +191,50 @@ static bool apply_fields(struct ctl *ctl, struct integration *in, const char *pa
 }
 
 struct write_check {
-	const char *path;	/* the real file: messages name it, not the temp file */
+	const char *path;
 	bool set_owner;
 	uid_t uid;
 	gid_t gid;
 };
 
-/* atomic_check_fn: the temp file gets its owner, then the daemon's loader
- * must accept it. */
-static bool check_with_loader(const char *tmp_path, void *userdata, char *err, size_t errlen)
+/* atomic_check_fn: the temp file gets the owner it will keep. */
+static bool give_owner(const char *tmp_path, void *userdata, char *err, size_t errlen)
 {
 	const struct write_check *wc = userdata;
-	char msg[1024];
-	struct integration *in;
 
 	if (wc->set_owner && lchown(tmp_path, wc->uid, wc->gid) != 0) {
 		snprintf(err, errlen, "%s: cannot give it owner %u:%u: %s", wc->path,
 			 (unsigned)wc->uid, (unsigned)wc->gid, g_strerror(errno));
 		return false;
 	}
-	in = integration_load_file(tmp_path, msg, sizeof(msg));
-	if (in == NULL) {
-		gchar **parts = g_strsplit(msg, tmp_path, -1);
-		char *named = g_strjoinv(wc->path, parts);
-
-		snprintf(err, errlen, "%s (nothing written)", named);
-		g_free(named);
-		g_strfreev(parts);
-		return false;
-	}
-	integration_free(in);
 	return true;
+}
+
+/* The new text of the file, rendered over the old one (comments and
+ * order kept) and accepted by the daemon's loader as if it were the file
+ * (integration_parse()); then written atomically, mode 0640. */
+static bool write_checked(const struct integration *in, struct write_check *wc)
+{
+	gchar *old = NULL;
+	char err[1024];
+	bool ok = false;
+
+	if (!g_file_get_contents(wc->path, &old, NULL, NULL))
+		old = NULL;	/* a new file; atomic_replace() reports other trouble */
+	char *text = integration_render(in, old);
+	struct integration *parsed = integration_parse(wc->path, text, strlen(text), err,
+						       sizeof(err));
+	if (parsed == NULL)
+		ctl_error("%s (nothing written)", err);
+	else if (!atomic_replace(wc->path, text, strlen(text), INTEGRATION_FILE_MODE, give_owner,
+				 wc, err, sizeof(err)))
+		ctl_error("%s", err);
+	else
+		ok = true;
+	integration_free(parsed);
+	secret_free(text);
+	secret_free(old);
+	return ok;
 }
 
 /* A new file is owned as the directory's other integration files are (or
@@ -285,7 +298,6 @@ static int write_and_reload(struct ctl *ctl, struct integration *in, const char 
 			    bool is_new, const char *done)
 {
 	struct write_check wc = { .path = path };
-	char err[1024];
 
 	if (refuse_unimplemented(in))
 		return CTL_FAIL;
@@ -296,10 +308,8 @@ static int write_and_reload(struct ctl *ctl, struct integration *in, const char 
 		}
 		new_file_owner(ctl, &wc);
 	}
-	if (!integration_write_file(in, path, check_with_loader, &wc, err, sizeof(err))) {
-		ctl_error("%s", err);
+	if (!write_checked(in, &wc))
 		return CTL_FAIL;
-	}
 	printf("%s %s (%s)\n", done, in->name, path);
 	return ctl_reload(ctl);
 }
