@@ -195,8 +195,8 @@ char *ctl_read_secret(const char *arg, bool from_file, const char *what,
 	} else if (strcmp(arg, "-") == 0) {
 		secret = read_from_stdin(what);
 	} else {
-		ctl_error("warning: a %s on the command line is visible in ps and the shell's "
-			  "history; prefer '-' (standard input) or a file", what);
+		ctl_error("warning: %s given on the command line is visible in ps and the "
+			  "shell's history; prefer '-' (standard input) or a file", what);
 		secret = g_strdup(arg);
 	}
 	if (secret != NULL)

@@ -325,19 +325,38 @@ static char *now_iso8601(void)
 	return g_strdup(buf);
 }
 
+/* Takes --type T (or --type=T, or the form's --integration-type) out of
+ * argv, wherever it is; its value or NULL. */
+static const char *take_type(int *argc, char **argv)
+{
+	const char *text = NULL;
+	int out = 2;
+
+	for (int i = 2; i < *argc; i++) {
+		const char *arg = argv[i], *eq = strchr(arg, '=');
+		char *field = eq ? g_strndup(arg, (gsize)(eq - arg)) : g_strdup(arg);
+		bool is_type = text == NULL && strncmp(arg, "--", 2) == 0 &&
+			       field_key(field + 2) == integration_schema_find("Type");
+
+		g_free(field);
+		if (is_type && eq != NULL)
+			text = eq + 1;
+		else if (is_type && i + 1 < *argc)
+			text = argv[++i];
+		else
+			argv[out++] = argv[i];
+	}
+	*argc = out;
+	return text;
+}
+
 static int cmd_add(struct ctl *ctl, const char *name, int argc, char **argv)
 {
-	const struct provider_type *type = NULL;
-	int first = 2;
+	const char *type_text = take_type(&argc, argv);
+	const struct provider_type *type = type_text ? find_type(type_text) : NULL;
+	const int first = 2;
 	char err[512];
 
-	if (argc >= 4 && strcmp(argv[2], "--type") == 0) {
-		type = find_type(argv[3]);
-		first = 4;
-	} else if (argc >= 3 && strncmp(argv[2], "--type=", 7) == 0) {
-		type = find_type(argv[2] + 7);
-		first = 3;
-	}
 	if (type == NULL) {
 		GString *known = g_string_new(NULL);
 
@@ -345,7 +364,7 @@ static int cmd_add(struct ctl *ctl, const char *name, int argc, char **argv)
 			g_string_append_printf(known, "%s%s", i ? ", " : "",
 					       provider_type_at(i)->name);
 		ctl_error("add NAME --type TYPE [--FIELD VALUE...]: %s (types: %s)",
-			  first == 2 ? "--type must follow the name" : "unknown type", known->str);
+			  type_text ? "unknown type" : "--type is required", known->str);
 		g_string_free(known, TRUE);
 		return CTL_USAGE;
 	}

@@ -236,6 +236,9 @@ class Integrations(CtlCase):
         self.ctl("integration", "add", "vt", "--type", "virustotal", expect=1)   # taken
         self.ctl("integration", "add", "bad/name", "--type", "spamhaus", expect=2)
         self.ctl("integration", "add", "n", "--type", "nosuch", expect=2)
+        self.ctl("integration", "add", "n", "--tags", "t", expect=2)       # no type
+        self.ctl("integration", "add", "late", "--tags", "t", "--integration-type=spamhaus")
+        self.assertEqual(settings(self.read("late"))["Type"], "spamhaus")
         self.ctl("integration", "show", "nosuch", expect=2)
         self.ctl("integration", "edit", "vt", "--Name", "other", expect=1)
         self.ctl("integration", "delete", "vt", expect=2)       # stdin not a terminal
