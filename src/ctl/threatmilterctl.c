@@ -1,7 +1,7 @@
 /* threatmilterctl.c: the administrator's tool (the rspamadm / opendkim-*
- * shape: one program, subcommands). This is its shell: option parsing,
- * --help and --version. The subcommands (integration, exclude, apivoid,
- * ironscales) are added one file each under src/ctl/. */
+ * shape: one program, subcommands; threatmilterctl(8)). This file is the
+ * shell: global options, --help, --version, and the dispatch to one file
+ * per subcommand (ctl_integration*.c, ctl_exclude.c, ctl_reload.c). */
 #include <autoconfig.h>
 
 #include <getopt.h>
@@ -9,47 +9,100 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "ctl/ctl.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: threatmilterctl [-c FILE] COMMAND [ARGS...]\n"
+		"usage: threatmilterctl [-c FILE] [--no-reload] COMMAND [ARGS...]\n"
 		"       threatmilterctl --help | --version\n"
+		"commands:\n"
+		"  integration list|show|add|edit|enable|disable|delete|test ...\n"
+		"  exclude list|add|remove urls|ips|extensions VALUE...\n"
+		"  reload\n"
+		"  COMMAND --help tells more; threatmilterctl(8) tells all.\n"
+		"options:\n"
 		"  -c, --config FILE  configuration file (default %s)\n"
+		"      --no-reload    change the files but do not signal the daemon\n"
 		"  -h, --help         print this help and exit\n"
-		"  -V, --version      print the version and exit\n",
+		"  -V, --version      print the version and exit\n"
+		"exit status: 0 done, 1 failed, 2 usage or configuration error\n",
 		cli_default_config_path());
+}
+
+/* --no-reload is taken anywhere on the line; the rest stays in order. */
+static int take_no_reload(int argc, char **argv, bool *no_reload)
+{
+	int out = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--no-reload") == 0)
+			*no_reload = true;
+		else
+			argv[out++] = argv[i];
+	}
+	argv[out] = NULL;
+	return out;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "no-reload", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	const char *config_path = cli_default_config_path();
+	struct ctl ctl = { 0 };
+	bool no_reload = false;
+	char err[1024];
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
+			config_path = optarg;
+			break;
+		case 'n':
+			no_reload = true;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return CTL_OK;
 		case 'V':
 			printf("threatmilterctl %s\n", PACKAGE_VERSION);
-			return 0;
+			return CTL_OK;
 		default:
 			usage(stderr);
-			return 2;
+			return CTL_USAGE;
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
-		return 2;
+		return CTL_USAGE;
 	}
-	fprintf(stderr, "threatmilterctl: unknown command '%s' (see --help)\n", argv[optind]);
-	return 2;
+	const char *command = argv[optind];
+	int sub_argc = take_no_reload(argc - optind, argv + optind, &no_reload);
+	char **sub_argv = argv + optind;
+	int (*run)(struct ctl *, int, char **) =
+		strcmp(command, "integration") == 0 ? ctl_integration_main :
+		strcmp(command, "exclude") == 0 ? ctl_exclude_main :
+		strcmp(command, "reload") == 0 ? ctl_reload_main : NULL;
+
+	if (run == NULL) {
+		ctl_error("unknown command '%s' (see --help)", command);
+		return CTL_USAGE;
+	}
+	if (!ctl_open(&ctl, config_path, err, sizeof(err))) {
+		ctl_error("%s", err);
+		ctl_clear(&ctl);
+		return CTL_USAGE;
+	}
+	ctl.no_reload = no_reload;
+	rc = run(&ctl, sub_argc, sub_argv);
+	fflush(stdout);
+	ctl_clear(&ctl);
+	return rc;
 }
