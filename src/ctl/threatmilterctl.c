@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "ctl/ctl_ironscales.h"
 
 static void usage(FILE *out)
 {
@@ -17,7 +18,9 @@ static void usage(FILE *out)
 		"       threatmilterctl --help | --version\n"
 		"  -c, --config FILE  configuration file (default %s)\n"
 		"  -h, --help         print this help and exit\n"
-		"  -V, --version      print the version and exit\n",
+		"  -V, --version      print the version and exit\n"
+		"commands:\n"
+		"  ironscales ...     the IRONSCALES actions (ironscales --help)\n",
 		cli_default_config_path());
 }
 
@@ -29,11 +32,13 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *config_path = NULL;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
+			config_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -50,6 +55,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (strcmp(argv[optind], "ironscales") == 0)
+		return ctl_ironscales_main(argc - optind, argv + optind, config_path);
 	fprintf(stderr, "threatmilterctl: unknown command '%s' (see --help)\n", argv[optind]);
 	return 2;
 }
