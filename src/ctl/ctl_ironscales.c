@@ -61,7 +61,7 @@ static cJSON *parse(int argc, char **argv, struct options *o, const char **actio
 	};
 	int c;
 
-	optind = 1;
+	optind = 0;	/* 0: glibc starts afresh (permuting), after the ctl's "+" scan */
 	while ((c = getopt_long(argc, argv, "i:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i': o->integration = optarg; break;
