@@ -291,9 +291,9 @@ static bool exchange_token(struct ironscales_session *s, char *err, size_t errle
 	const char *const *scopes = s->run->in->is_partner ? partner_scopes : company_scopes;
 	struct provider_http_answer ans = { 0 };
 	cJSON *request = cJSON_CreateObject(), *answer;
+	cJSON *key = cJSON_AddStringToObject(request, "key", s->run->in->api_key);
 	cJSON *list = cJSON_AddArrayToObject(request, "scopes");
 	char *url = g_strconcat(s->root->str, "get-token/", NULL);
-	cJSON *key = cJSON_AddStringToObject(request, "key", s->run->in->api_key);
 	char *body;
 	bool ok = false;
 
