@@ -304,6 +304,22 @@ class IronscalesCtl(unittest.TestCase):
         self.assertIn("inactive", err)
         self.assertEqual(self.ctl("ping"), (0, PING_OK, ""))
 
+    def test_threatmilter_test_runs_its_ping(self):
+        """Test Connection of a type without lookups: its own ping action
+        (before: "cannot be tested: IRONSCALES is not implemented yet",
+        exit 1)."""
+        proc = tmtest.run("test", "-c", self.config)
+        self.assertEqual((proc.returncode, proc.stdout.decode()), (
+            0, "iron: connection OK (Successfully connected to the IRONSCALES server with "
+               "the provided connection parameters!)\n"))
+        self.integration(APIKey="not-a-known-token-123")
+        proc = tmtest.run("test", "-c", self.config, "iron")
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(proc.stdout.decode(), "iron: connection failed (Failed to connect to "
+                         "the IRONSCALES server! Error is token exchange: HTTP 403: No company "
+                         "found for API key)\n")
+        self.assertNotIn(b"not-a-known-token-123", proc.stdout + proc.stderr)
+
     def test_over_https_with_the_ca(self):
         self.integration(APIURL="https://127.0.0.1:%d" % self.mocks.http["https"])
         self.assertEqual(self.ctl("ping"), (0, PING_OK, ""))

@@ -137,15 +137,22 @@ static GPtrArray *ids_arg(struct action *a, const cJSON *args)
 	return ids;
 }
 
-/* "1001, 1002" */
-static char *joined(const GPtrArray *ids)
+/* Says "<before>1001, 1002<after>" when ids is not empty. */
+static void say_ids(struct action *a, const char *before, const GPtrArray *ids,
+		    const char *after)
 {
-	GString *text = g_string_new(NULL);
+	GString *text = g_string_new(before);
 
+	if (ids->len == 0) {
+		g_string_free(text, TRUE);
+		return;
+	}
 	for (guint i = 0; i < ids->len; i++)
 		g_string_append_printf(text, "%s%s", i ? ", " : "",
 				       (const char *)g_ptr_array_index(ids, i));
-	return g_string_free(text, FALSE);
+	g_string_append(text, after);
+	say(a, text->str);
+	g_string_free(text, TRUE);
 }
 
 static cJSON *id_numbers(const GPtrArray *ids)
@@ -277,24 +284,12 @@ static cJSON *classify_run(const struct provider_run *run, const cJSON *args, ch
 	}
 	cJSON *result = NULL;
 	if (ok) {
-		char *list;
+		char *before = g_strdup_printf("Successfully classified incidents to %s. "
+					       "Incident IDs: ", classification);
 
-		if (done->len > 0) {
-			list = joined(done);
-			char *text = g_strdup_printf("Successfully classified incidents to %s. "
-						     "Incident IDs: %s.", classification, list);
-			say(&a, text);
-			g_free(text);
-			g_free(list);
-		}
-		if (failed->len > 0) {
-			list = joined(failed);
-			char *text = g_strdup_printf("Couldn't classify the following incident "
-						     "IDs: %s.", list);
-			say(&a, text);
-			g_free(text);
-			g_free(list);
-		}
+		say_ids(&a, before, done, ".");
+		say_ids(&a, "Couldn't classify the following incident IDs: ", failed, ".");
+		g_free(before);
 		/* the seed has no JSON result here; scripts get the two lists */
 		result = cJSON_CreateObject();
 		cJSON_AddStringToObject(result, "classification", classification);
@@ -340,22 +335,11 @@ static cJSON *incident_run(const struct provider_run *run, const cJSON *args, ch
 			ok = false;
 		}
 	}
-	if (ok && found->len > 0) {
-		char *list = joined(found);
-		char *text = g_strdup_printf("Successfully fetched incidents details from "
-					     "IRONSCALES. incident IDs: %s.", list);
-		say(&a, text);
-		g_free(text);
-		g_free(list);
-	}
-	if (ok && missing_ids->len > 0) {
-		char *list = joined(missing_ids);
-		char *text = g_strdup_printf("Action wasn't able to fetch incident details for "
-					     "incident IDs: %s Reason : incidents IDs weren't "
-					     "found.", list);
-		say(&a, text);
-		g_free(text);
-		g_free(list);
+	if (ok) {
+		say_ids(&a, "Successfully fetched incidents details from IRONSCALES. incident "
+			"IDs: ", found, ".");
+		say_ids(&a, "Action wasn't able to fetch incident details for incident IDs: ",
+			missing_ids, " Reason : incidents IDs weren't found.");
 	}
 	g_ptr_array_unref(found);
 	g_ptr_array_unref(missing_ids);
