@@ -129,6 +129,12 @@ static bool check_args(const struct provider_action *action, const cJSON *args)
 		fprintf(stderr, "%s: unknown period (see --help for the list)\n", PROG);
 		return false;
 	}
+	const char *pages = cJSON_GetStringValue(cJSON_GetObjectItem(args, "max_pages"));
+	if (pages != NULL && (strspn(pages, "0123456789") != strlen(pages) ||
+			      strlen(pages) > 4 || atoi(pages) < 1 || atoi(pages) > 1000)) {
+		fprintf(stderr, "%s: --max-pages takes a number from 1 to 1000\n", PROG);
+		return false;
+	}
 	const char *ids = cJSON_GetStringValue(cJSON_GetObjectItem(args, "ids"));
 	GPtrArray *list = ids ? ironscales_parse_ids(ids, err, sizeof(err)) : NULL;
 	if (ids != NULL && list == NULL) {

@@ -289,7 +289,9 @@ class IronscalesCtl(unittest.TestCase):
     def test_usage_errors(self):
         for args in (("nothing",), ("classify", "1001", "--by", "soc@example.com"),
                      ("incident",), ("incident", "10a"), ("ping", "1001"),
-                     ("incident", "1001", "--max-pages", "2"), ()):
+                     ("incident", "1001", "--max-pages", "2"),
+                     ("mailbox-mitigations", "1001", "--max-pages", "0"),
+                     ("mailbox-mitigations", "1001", "--max-pages", "99999999999999"), ()):
             rc, out, err = self.ctl(*args)
             self.assertEqual(rc, 2, args)
             self.assertEqual(self.calls(""), [], args)

@@ -519,6 +519,10 @@ static void test_bad_arguments(void **state)
 	assert_string_equal(f.err, "Error executing action \"Get Mitigation impersonation "
 			    "details\". Reason: unknown period 'Last 30 days'");
 	assert_null(run(&f, "mailbox-mitigations", "ids", "1001", "max_pages", "0", NULL));
+	assert_null(run(&f, "mailbox-mitigations", "ids", "1001", "max_pages",
+			"99999999999999999999", NULL));
+	assert_string_equal(f.err, "Error executing action \"Get Mitigations Per Mailbox\". "
+			    "Reason: Max Pages to Fetch must be a number from 1 to 1000");
 	assert_null(run(&f, "classify", "ids", "1001", "classification", "phish", "user",
 			"soc@example.com", NULL));
 	assert_null(run(&f, "incident", "ids", "1001,../x", NULL));

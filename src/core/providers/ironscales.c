@@ -22,7 +22,6 @@
 #include "providers/ironscales.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <cjson/cJSON.h>
@@ -433,14 +432,21 @@ static cJSON *mitigations_run(const struct provider_run *run, const cJSON *args,
 
 /* ------------------------------------------------- mailbox-mitigations */
 
-static int number_of(const cJSON *obj, const char *name)
+/* A count from the answer or the arguments: a number or its digits, 0
+ * when absent, negative or not a number, at most 1e6. */
+static int count_of(const cJSON *item)
 {
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+	double value = cJSON_IsNumber(item) ? item->valuedouble : 0;
 
-	if (cJSON_IsString(item))
-		return atoi(item->valuestring);
-	return cJSON_IsNumber(item) && item->valuedouble >= 0 && item->valuedouble < 1e6
-	       ? (int)item->valuedouble : 0;
+	if (cJSON_IsString(item)) {
+		const char *text = item->valuestring;
+
+		if (*text == '\0' || strspn(text, "0123456789") != strlen(text) ||
+		    strlen(text) > 7)
+			return 0;
+		value = g_ascii_strtod(text, NULL);
+	}
+	return value >= 0 && value <= 1e6 ? (int)value : 0;
 }
 
 /* page n of §3.6; its mitigations and messages appended to the result. */
@@ -462,7 +468,7 @@ static bool fetch_page(struct action *a, const GPtrArray *ids, int period, int n
 		cJSON_Delete(page);
 		return false;
 	}
-	*total_pages = number_of(page, "total_pages");
+	*total_pages = count_of(cJSON_GetObjectItemCaseSensitive(page, "total_pages"));
 	cJSON_ReplaceItemInObject(result, "page", cJSON_CreateNumber(n));
 	cJSON_ReplaceItemInObject(result, "total_pages", cJSON_CreateNumber(*total_pages));
 	cJSON *all = cJSON_GetObjectItemCaseSensitive(result, "mitigations");
@@ -483,8 +489,8 @@ static bool fetch_page(struct action *a, const GPtrArray *ids, int period, int n
 static cJSON *mailbox_run(const struct provider_run *run, const cJSON *args, char *err,
 			  size_t errlen)
 {
-	const char *pages_text = arg(args, "max_pages");
-	int max_pages = pages_text ? atoi(pages_text) : 1, period, total = 0, n = 1;
+	const cJSON *pages_arg = cJSON_GetObjectItemCaseSensitive(args, "max_pages");
+	int max_pages = pages_arg ? count_of(pages_arg) : 1, period, total = 0, n = 1;
 	struct action a;
 	GPtrArray *ids;
 	cJSON *result;
@@ -495,8 +501,7 @@ static cJSON *mailbox_run(const struct provider_run *run, const cJSON *args, cha
 		return NULL;
 	if ((period = period_arg(&a, args, "All time")) < 0)
 		return finish(&a, NULL, false);
-	if (pages_text != NULL && (strspn(pages_text, "0123456789") != strlen(pages_text) ||
-				   max_pages < 1 || max_pages > MAX_PAGES_LIMIT)) {
+	if (max_pages < 1 || max_pages > MAX_PAGES_LIMIT) {
 		fail(&a, "Max Pages to Fetch must be a number from 1 to 1000");
 		return finish(&a, NULL, false);
 	}

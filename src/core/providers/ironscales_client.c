@@ -104,6 +104,11 @@ bool ironscales_session_init(struct ironscales_session *s, const struct provider
 		snprintf(err, errlen, "the integration has no CompanyID");
 		return false;
 	}
+	/* it goes into every path (the loader checks it too) */
+	if (strspn(in->company_id, "0123456789") != strlen(in->company_id)) {
+		snprintf(err, errlen, "the integration's CompanyID is not a number");
+		return false;
+	}
 	s->run = run;
 	/* §2: the root with one '/', then "appapi/" */
 	s->root = g_string_new(provider_api_root(in, root, sizeof(root)));
