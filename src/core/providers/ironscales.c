@@ -16,7 +16,9 @@
  * typo the shipped code does not print) is left out; the seed's trailing
  * blank after the progress line is left out. The "No details ... were
  * found" lines are the shipped code's (the seed has none for an empty
- * period). An unknown id is no failure (the seed's "should not fail"
+ * period). Two lines are threatmilter's own: "Fetched N of M pages (Max
+ * Pages to Fetch is K)" when pages are left, and the client's note when it
+ * waited out a throttled answer. An unknown id is no failure (the seed's "should not fail"
  * lists); every other error answer stops the action with the seed's
  * failure message. Answers: ironscales.h. */
 #include "providers/ironscales.h"
