@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <glib.h>
+#include <cjson/cJSON.h>
 
 #include "cli/cli.h"
 #include "config/config.h"
@@ -27,6 +28,10 @@
 struct test_run {
 	struct provider_run run;
 	struct lookup lookup;
+	/* a type without lookups (IRONSCALES): its own "ping" action */
+	const struct provider_action *ping;
+	struct cJSON *answer;
+	char err[512];
 	GThread *thread;
 };
 
@@ -34,13 +39,38 @@ static gpointer test_thread(gpointer data)
 {
 	struct test_run *t = data;
 
-	provider_run_lookup(&t->run, &t->lookup);
+	if (t->ping != NULL)
+		t->answer = provider_run_action(&t->run, t->ping, NULL, t->err, sizeof(t->err));
+	else
+		provider_run_lookup(&t->run, &t->lookup);
 	return NULL;
+}
+
+/* The "ping" action of a type that has actions but no lookups, or NULL. */
+static const struct provider_action *own_ping(const struct integration *in)
+{
+	return in->type->ops == NULL ? provider_action_find(in->type, "ping") : NULL;
 }
 
 static bool testable(const struct integration *in)
 {
-	return in->type->ops != NULL && in->type->test.ok != NULL;
+	return (in->type->ops != NULL && in->type->test.ok != NULL) || own_ping(in) != NULL;
+}
+
+/* The outcome of an own "ping": its first message or its failure. */
+static bool print_ping_outcome(const struct integration *in, struct test_run *t)
+{
+	const char *message = cJSON_GetStringValue(
+		cJSON_GetArrayItem(cJSON_GetObjectItem(t->answer, "messages"), 0));
+
+	bool ok = t->answer != NULL;
+
+	if (ok)
+		printf("%s: connection OK (%s)\n", in->name, message ? message : "");
+	else
+		printf("%s: connection failed (%s)\n", in->name, t->err);
+	cJSON_Delete(t->answer);
+	return ok;
 }
 
 static void testconn_usage(FILE *out)
@@ -135,6 +165,7 @@ int testconn_main(int argc, char **argv)
 		struct test_run *t = g_new0(struct test_run, 1);
 		t->run.in = in;
 		t->run.ca_file = cfg->ca_cert_file;
+		t->ping = own_ping(in);
 		t->lookup.integration = in;
 		t->lookup.kind = in->type->test.kind;
 		t->lookup.indicator = g_strdup(in->type->test.indicator);
@@ -159,7 +190,7 @@ int testconn_main(int argc, char **argv)
 			continue;
 		}
 		struct test_run *t = g_ptr_array_index(tests, next++);
-		if (!print_outcome(in, &t->lookup))
+		if (!(t->ping ? print_ping_outcome(in, t) : print_outcome(in, &t->lookup)))
 			status = 1;
 		g_free(t->lookup.indicator);
 		g_free(t->lookup.result.details);

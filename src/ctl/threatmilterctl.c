@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "ctl/ctl.h"
+#include "ctl/ctl_ironscales.h"
 
 static void usage(FILE *out)
 {
@@ -20,6 +21,7 @@ static void usage(FILE *out)
 		"  integration list|show|add|edit|enable|disable|delete|test ...\n"
 		"  exclude list|add|remove urls|ips|extensions VALUE...\n"
 		"  reload\n"
+		"  ironscales ping|classify|incident|impersonation|mitigations|mailbox-mitigations ...\n"
 		"  COMMAND --help tells more; threatmilterctl(8) tells all.\n"
 		"options:\n"
 		"  -c, --config FILE  configuration file (default %s)\n"
@@ -91,6 +93,9 @@ int main(int argc, char **argv)
 		strcmp(command, "exclude") == 0 ? ctl_exclude_main :
 		strcmp(command, "reload") == 0 ? ctl_reload_main : NULL;
 
+	/* the provider actions open the configuration themselves */
+	if (strcmp(command, "ironscales") == 0)
+		return ctl_ironscales_main(argc - optind, argv + optind, config_path);
 	if (run == NULL) {
 		ctl_error("unknown command '%s' (see --help)", command);
 		return CTL_USAGE;

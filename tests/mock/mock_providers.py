@@ -1086,8 +1086,13 @@ class MetaDefender(Provider):
         return self.header_key_secrets(req, "apikey")
 
 
+# Providers in modules of their own import their base classes from here,
+# also when this file runs as the main program.
+sys.modules.setdefault("mock_providers", sys.modules[__name__])
+from mock_ironscales import IronScales  # noqa: E402
+
 # MetaDefender before Safe Browsing: both live under /v4, Google claims the rest of it
-PROVIDER_CLASSES = (VirusTotal, MetaDefender, SafeBrowsing, WebRisk, XForce)
+PROVIDER_CLASSES = (VirusTotal, MetaDefender, SafeBrowsing, WebRisk, XForce, IronScales)
 
 
 # --- control API ------------------------------------------------------------

@@ -247,12 +247,13 @@ static void test_fault7_placeholder_key_refused_when_active(void **state)
 static void test_fault7_active_unimplemented_type_refused(void **state)
 {
 	(void)state;
-	/* every type without lookups: refused active, accepted inactive */
+	/* every type without lookups or actions: refused active, accepted
+	 * inactive */
 	const struct provider_type *t;
 	unsigned refused = 0;
 
 	for (unsigned i = 0; (t = provider_type_at(i)) != NULL; i++) {
-		if (t->ops != NULL)
+		if (t->ops != NULL || t->actions != NULL)
 			continue;
 		char *text = g_strdup_printf("# x\nName x\nType %s\nAPIURL https://h.example/\n"
 					     "APIKey SECRETKEY-0123456789\n%s", t->name,
@@ -265,6 +266,31 @@ static void test_fault7_active_unimplemented_type_refused(void **state)
 	}
 	assert_true(refused >= 3);	/* vmray, anyrun, fortisandbox at least */
 	integration_free(expect_load("Name x\nType vmray\nStatus inactive\n"));
+}
+
+/* IRONSCALES has actions only: active is fine, with its CompanyID
+ * (digits, it goes into request paths); IsPartner is its key alone. */
+static void test_ironscales_active_needs_company_id(void **state)
+{
+	(void)state;
+	const char *base = "Name iron\nType ironscales\nAPIKey SECRETKEY-0123456789\n";
+	char *text = g_strdup_printf("%sCompanyID 4200\nIsPartner yes\n", base);
+	struct integration *in = expect_load(text);
+
+	assert_true(in->active);
+	assert_string_equal(in->company_id, "4200");
+	assert_true(in->is_partner);
+	assert_string_equal(in->api_url, "https://members.ironscales.com/");
+	integration_free(in);
+	g_free(text);
+	expect_error(base, "t.conf: CompanyID is required for IRONSCALES");
+	text = g_strdup_printf("%sCompanyID 42/../x\n", base);
+	expect_error(text, "t.conf:4: CompanyID: '42/../x' is not a company id");
+	g_free(text);
+	/* inactive: no CompanyID yet is fine, a bad one is not */
+	integration_free(expect_load("Name iron\nType ironscales\nStatus inactive\n"));
+	expect_error("Name vt\nType virustotal\nAPIKey SECRETKEY-0123456789\nIsPartner no\n",
+		     "t.conf:4: IsPartner: not used by VirusTotal (only by: ironscales)");
 }
 
 static void test_defect9_bad_rate_limit_is_an_error(void **state)
@@ -386,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_fault10_man_page_documents_every_key),
 		cmocka_unit_test(test_fault7_placeholder_key_refused_when_active),
 		cmocka_unit_test(test_fault7_active_unimplemented_type_refused),
+		cmocka_unit_test(test_ironscales_active_needs_company_id),
 		cmocka_unit_test(test_defect9_bad_rate_limit_is_an_error),
 		cmocka_unit_test(test_key_file_readable_by_others_is_warned),
 		cmocka_unit_test(test_sandbox_and_apivoid_keys),

@@ -166,7 +166,13 @@ static void test_capability_table(void **state)
 	assert_true(provider_uploads(provider_type_find("virustotal")));
 	assert_false(provider_uploads(provider_type_find("xforce")));
 	assert_null(provider_action_find(provider_type_find("virustotal"), "nosuch"));
-	assert_null(provider_action_find(provider_type_find("ironscales"), "ping"));
+	/* IRONSCALES: no lookups, its own ping (token exchange), not the
+	 * generic Test Connection lookup */
+	const struct provider_type *iron = provider_type_find("ironscales");
+	assert_null(iron->ops);
+	assert_non_null(provider_action_find(iron, "ping"));
+	assert_ptr_not_equal(provider_action_find(iron, "ping"), &provider_action_ping);
+	assert_non_null(provider_action_find(iron, "mailbox-mitigations"));
 }
 
 /* Provider knowledge the generic code reads from the table. */

@@ -51,6 +51,14 @@ static const struct integration_key schema[] = {
 	{ "APIVersion", IKEY_ENUM, OFF(api_version), "auto", 0, 0, api_version_names,
 	  G_N_ELEMENTS(api_version_names), 0, "apivoid", 0,
 	  "auto, v1 or v2: which API generation to speak; auto chooses by APIURL" },
+	/* ../shared/providers/ironscales.md §2: "Company ID", "Is Partner" */
+	{ "CompanyID", IKEY_TEXT, OFF(company_id), NULL, 0, 0, NULL, 0, 0, "ironscales",
+	  IKEY_INSTANCE,
+	  "the company id of the API token (the seed's Company ID; for a partner, the managed "
+	  "company's id), digits; required for an active IRONSCALES integration" },
+	{ "IsPartner", IKEY_BOOL, OFF(is_partner), "no", 0, 0, NULL, 0, 0, "ironscales", 0,
+	  "the token is a partner's (the seed's Is Partner): ask for the partner scopes; the "
+	  "paths keep CompanyID" },
 	{ "Tags", IKEY_TAGS, OFF(tags), NULL, 0, 0, NULL, 0, 0, NULL, IKEY_INSTANCE,
 	  "comma separated labels to filter integrations by (threatmilterctl --tag)" },
 	{ "Proxy", IKEY_PROXY, OFF(proxy), "default", 0, 0, NULL, 0, 0, NULL, 0,

@@ -56,6 +56,7 @@ void integration_free(struct integration *in)
 	g_free(in->rate_limit);
 	g_free(in->dns_servers);
 	g_free(in->created);
+	g_free(in->company_id);
 	if (in->warnings != NULL)
 		g_ptr_array_unref(in->warnings);
 	g_free(in);
@@ -72,11 +73,12 @@ struct integration *integration_default_spamhaus(void)
 	return in;
 }
 
-/* Whether the type's lookups exist (providers/<type>.c); a type without
- * them is known to the form but must not be active yet (issue 18, 7). */
+/* Whether the type does anything yet: lookups (providers/<type>.c) or,
+ * like IRONSCALES, admin actions only; a type with neither is known to
+ * the form but must not be active yet (issue 18, 7). */
 static bool type_implemented(const struct provider_type *type)
 {
-	return type->ops != NULL;
+	return type->ops != NULL || type->actions != NULL;
 }
 
 /* `key`: where the secret came from; `required`: how to ask for it. */
@@ -90,6 +92,25 @@ static bool check_secret(const char *secret, bool needed, const char *key, const
 	if (secret_is_placeholder(secret)) {
 		snprintf(err, errlen, "%s: the placeholder of an example file is still there; "
 			 "set the real value or Status inactive", key);
+		return false;
+	}
+	return true;
+}
+
+/* CompanyID: digits only (it goes into request paths), whether or not
+ * the integration is active; required by an active integration of a type
+ * that needs it (IRONSCALES, ../shared/providers/ironscales.md §2). */
+static bool check_company_id(const struct integration *in, char *err, size_t errlen)
+{
+	const char *id = in->company_id;
+
+	if (id != NULL && (*id == '\0' || strspn(id, "0123456789") != strlen(id) ||
+			   strlen(id) > 18)) {
+		snprintf(err, errlen, "CompanyID: '%s' is not a company id (digits)", id);
+		return false;
+	}
+	if (id == NULL && in->active && in->type->needs_company_id) {
+		snprintf(err, errlen, "CompanyID is required for %s", in->type->display_name);
 		return false;
 	}
 	return true;
@@ -115,6 +136,9 @@ bool integration_check(const struct integration *in, const char **key, char *err
 			 t->display_name);
 		return false;
 	}
+	*key = "CompanyID";
+	if (!check_company_id(in, err, errlen))
+		return false;
 	if (!in->active)
 		return true;
 	*key = "Type";

@@ -37,6 +37,8 @@ struct integration {
 	unsigned detection_threshold;	/* DetectionThreshold */
 	unsigned malicious_threshold;	/* MaliciousThreshold (APIVoid, Cyber X-Ray), 0 = rule of the type */
 	int api_version;		/* APIVersion (APIVoid): enum integration_api_version */
+	char *company_id;		/* CompanyID (IRONSCALES): digits, NULL = unset */
+	bool is_partner;		/* IsPartner (IRONSCALES): ask for the partner scopes */
 	bool cache;			/* Cache */
 	unsigned cache_hours;		/* CacheHours */
 	unsigned cache_max_hits;	/* CacheMaxHits */

@@ -220,5 +220,7 @@ extern const struct provider_ops safebrowsing_ops;
 extern const struct provider_ops webrisk_ops;
 extern const struct provider_ops xforce_ops;
 extern const struct provider_ops metadefender_ops;
+/* IRONSCALES: admin actions only, no lookups (ironscales.c, ironscales.h). */
+extern const struct provider_action *const ironscales_actions[];
 
 #endif

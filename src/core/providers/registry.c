@@ -155,8 +155,11 @@ static const struct provider_type provider_types[] = {
 		.name = "ironscales", .display_name = "IRONSCALES",
 		.default_api_url = "https://members.ironscales.com/",
 		.capabilities = 0,	/* admin actions only, no indicator lookups */
-		.needs_key = true,
+		.needs_key = true,	/* the seed's "API Token" */
+		.needs_company_id = true,
 		.transport = PROVIDER_NONE,
+		/* its own ping (token exchange + open incidents), not a lookup */
+		.actions = ironscales_actions,
 	},
 };
 

@@ -55,6 +55,7 @@ struct provider_type {
 	enum provider_transport transport;
 	bool needs_key;
 	bool needs_password;
+	bool needs_company_id;		/* CompanyID (IRONSCALES) */
 	/* seed defaults for the form's toggles */
 	bool default_urls, default_sender_ip, default_attachments;
 	unsigned default_detection_threshold;
