@@ -1086,8 +1086,11 @@ class MetaDefender(Provider):
         return self.header_key_secrets(req, "apikey")
 
 
+from mock_apivoid import APIVoid  # noqa: E402  (needs Provider above)
+from mock_cyberxray import CyberXRay  # noqa: E402
+
 # MetaDefender before Safe Browsing: both live under /v4, Google claims the rest of it
-PROVIDER_CLASSES = (VirusTotal, MetaDefender, SafeBrowsing, WebRisk, XForce)
+PROVIDER_CLASSES = (VirusTotal, MetaDefender, SafeBrowsing, WebRisk, XForce, APIVoid, CyberXRay)
 
 
 # --- control API ------------------------------------------------------------
@@ -1291,7 +1294,7 @@ class Handler(BaseHTTPRequestHandler):
         return provider.check_auth(req) or call.run()
 
     def logged_headers(self):
-        hidden = {"authorization", "x-apikey", "apikey", "cookie", "proxy-authorization"}
+        hidden = {"authorization", "x-apikey", "x-api-key", "apikey", "cookie", "proxy-authorization"}
         return {k.lower(): ("<redacted>" if k.lower() in hidden else v)
                 for k, v in self.headers.items()}
 
