@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "ctl/ctl_apivoid.h"
 
 static void usage(FILE *out)
 {
@@ -29,11 +30,13 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *config_path = NULL;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
+			config_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -50,6 +53,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (strcmp(argv[optind], "apivoid") == 0)
+		return ctl_apivoid_main(argc - optind, argv + optind, config_path);
 	fprintf(stderr, "threatmilterctl: unknown command '%s' (see --help)\n", argv[optind]);
 	return 2;
 }
