@@ -250,9 +250,10 @@ static void test_action_ip(void **state)
 	cJSON_Delete(out);
 	g_ptr_array_free(c.urls, TRUE);
 
-	/* threshold 2: one detection is not suspicious; 0 counts as 1 */
+	/* threshold 2: one detection is not suspicious; internal IPs skipped */
 	c.next = 0;
-	out = run("ip", &c, "2", err, sizeof(err), "203.0.113.7", NULL);
+	out = run("ip", &c, "2", err, sizeof(err), "10.1.2.3", "203.0.113.7", "192.168.0.1", NULL);
+	assert_int_equal(c.urls->len, 1);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(out, "suspicious")), 0);
 	cJSON_Delete(out);
 	g_ptr_array_free(c.urls, TRUE);

@@ -30,6 +30,7 @@
 #include <cjson/cJSON.h>
 
 #include "providers/sync_runner.h"
+#include "util/netaddr.h"
 
 #define SCREENSHOT_MAX_BYTES 3000000	/* the seed's 3 MB platform limit */
 
@@ -397,8 +398,18 @@ static bool read_threshold(const struct provider_run *run, const cJSON *args, lo
 	return true;
 }
 
+/* Whether the IP action skips it: an internal address (§1 item 7; the
+ * seed skips entities marked internal), which would only cost a credit. */
+static bool internal_ip(const char *text)
+{
+	struct net_addr addr;
+
+	return net_addr_parse(text, &addr) && net_addr_is_private(&addr);
+}
+
 /* The entities the action runs on; the e-mail action drops identifiers
- * that are no address, the screenshot action empty ones. */
+ * that are no address, the IP action internal addresses, all of them
+ * empty ones. */
 static GPtrArray *entities_of(enum apivoid_call call, const cJSON *args)
 {
 	GPtrArray *list = g_ptr_array_new();
@@ -408,6 +419,8 @@ static GPtrArray *entities_of(enum apivoid_call call, const cJSON *args)
 		if (!cJSON_IsString(item) || item->valuestring[0] == '\0')
 			continue;
 		if (call == APIVOID_EMAIL && !looks_like_email(item->valuestring))
+			continue;
+		if (call == APIVOID_IP && internal_ip(item->valuestring))
 			continue;
 		g_ptr_array_add(list, item->valuestring);
 	}
