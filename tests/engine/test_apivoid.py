@@ -233,5 +233,21 @@ class APIVoidScan(unittest.TestCase):
         self.assertEqual(self.result(obj, "http://www.example.com/", "cyberxray")[0], "error")
 
 
+    def test_cyberxray_suspicious_and_faults(self):
+        obj = self.scan(message("http://suspicious.example/x"), cyberxray={})[0]
+        self.assertEqual(self.result(obj, "http://suspicious.example/x", "cyberxray")[0],
+                         "suspicious")
+        for mode, kw, want, detail in (("malformed", {}, "error", "malformed"),
+                                       ("ratelimit", {}, "rate_limited", "HTTP 429"),
+                                       ("delay", {"ms": 2500}, "error", "timeout")):
+            self.mocks.reset()
+            self.mocks.fault("cyberxray", mode, **kw)
+            obj = self.scan(message("http://www.example.com/"), cyberxray={"Timeout": "1s"})[0]
+            result, details = self.result(obj, "http://www.example.com/", "cyberxray")
+            self.assertEqual(result, want, mode)
+            self.assertIn(detail, details, mode)
+            self.assertNotEqual(obj["verdict"], "clean", mode)
+
+
 if __name__ == "__main__":
     tmtest.run_tests(__name__)
