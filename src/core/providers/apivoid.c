@@ -105,14 +105,15 @@ static void reputation_verdict(const struct integration *in, struct lookup *look
 			       enum apivoid_call call, const cJSON *report)
 {
 	long detections = apivoid_detections(report, call);
-	long engines = -1;
+	const cJSON *count = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(report, "blacklists"), "engines_count");
+	long engines = cJSON_IsNumber(count) && count->valuedouble >= 0 &&
+		       count->valuedouble < 1e9 ? (long)count->valuedouble : 0;
 
 	if (detections < 0) {
 		provider_set_result(lookup, LOOKUP_UNKNOWN, "no blacklist report");
 		return;
 	}
-	engines = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(report, "blacklists"), "engines_count"));
 	provider_set_result(lookup, by_detections(in, detections), "%ld/%ld", detections,
 			    engines >= detections ? engines : detections);
 }

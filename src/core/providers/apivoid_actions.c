@@ -269,9 +269,14 @@ static bool is_suspicious(const struct action_state *st, const cJSON *report)
 	case APIVOID_URL:
 		value = apivoid_risk_score(report);
 		break;
-	case APIVOID_EMAIL:
-		value = (long)cJSON_GetNumberValue(get(report, "score"));
+	case APIVOID_EMAIL: {
+		const cJSON *score = get(report, "score");
+
+		/* a cast of NaN or a huge double is undefined: numbers in range only */
+		value = cJSON_IsNumber(score) && score->valuedouble >= 0 &&
+			score->valuedouble < 1e9 ? (long)score->valuedouble : -1;
 		break;
+	}
 	default:
 		return false;
 	}

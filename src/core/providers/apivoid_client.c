@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
 
@@ -135,8 +136,6 @@ static cJSON *detach_report(cJSON *json, enum apivoid_call call, bool v2)
 	}
 	if (!cJSON_IsObject(report) || report->child == NULL)
 		return NULL;
-	if (report == json)
-		return cJSON_Duplicate(json, true);
 	return cJSON_Duplicate(report, true);
 }
 
