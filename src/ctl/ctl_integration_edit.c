@@ -268,7 +268,7 @@ static void new_file_owner(const struct ctl *ctl, struct write_check *wc)
 /* "Type: ... not implemented" in plain words, before anything else. */
 static bool refuse_unimplemented(const struct integration *in)
 {
-	if (!in->active || in->type->ops != NULL)
+	if (!in->active || provider_implemented(in->type))
 		return false;
 	ctl_error("%s (%s) integrations cannot be active yet: this version does not "
 		  "implement their lookups (one can be kept with Status inactive: "

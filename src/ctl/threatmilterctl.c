@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "ctl/ctl.h"
 #include "ctl/ctl_ironscales.h"
+#include "ctl/ctl_apivoid.h"
 
 static void usage(FILE *out)
 {
@@ -21,6 +22,7 @@ static void usage(FILE *out)
 		"  integration list|show|add|edit|enable|disable|delete|test ...\n"
 		"  exclude list|add|remove urls|ips|extensions VALUE...\n"
 		"  reload\n"
+		"  apivoid domain|ip|url|email|screenshot|ping ENTITY...\n"
 		"  ironscales ping|classify|incident|impersonation|mitigations|mailbox-mitigations ...\n"
 		"  COMMAND --help tells more; threatmilterctl(8) tells all.\n"
 		"options:\n"
@@ -96,6 +98,8 @@ int main(int argc, char **argv)
 	/* the provider actions open the configuration themselves */
 	if (strcmp(command, "ironscales") == 0)
 		return ctl_ironscales_main(argc - optind, argv + optind, config_path);
+	if (strcmp(command, "apivoid") == 0)
+		return ctl_apivoid_main(argc - optind, argv + optind, config_path);
 	if (run == NULL) {
 		ctl_error("unknown command '%s' (see --help)", command);
 		return CTL_USAGE;

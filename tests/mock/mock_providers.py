@@ -1089,10 +1089,13 @@ class MetaDefender(Provider):
 # Providers in modules of their own import their base classes from here,
 # also when this file runs as the main program.
 sys.modules.setdefault("mock_providers", sys.modules[__name__])
+from mock_apivoid import APIVoid  # noqa: E402
+from mock_cyberxray import CyberXRay  # noqa: E402
 from mock_ironscales import IronScales  # noqa: E402
 
 # MetaDefender before Safe Browsing: both live under /v4, Google claims the rest of it
-PROVIDER_CLASSES = (VirusTotal, MetaDefender, SafeBrowsing, WebRisk, XForce, IronScales)
+PROVIDER_CLASSES = (VirusTotal, MetaDefender, SafeBrowsing, WebRisk, XForce, APIVoid, CyberXRay,
+                    IronScales)
 
 
 # --- control API ------------------------------------------------------------
@@ -1296,7 +1299,7 @@ class Handler(BaseHTTPRequestHandler):
         return provider.check_auth(req) or call.run()
 
     def logged_headers(self):
-        hidden = {"authorization", "x-apikey", "apikey", "cookie", "proxy-authorization"}
+        hidden = {"authorization", "x-apikey", "x-api-key", "apikey", "cookie", "proxy-authorization"}
         return {k.lower(): ("<redacted>" if k.lower() in hidden else v)
                 for k, v in self.headers.items()}
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "analysis/addresses.h"
 #include "analysis/exclude.h"
 #include "analysis/filetype.h"
 #include "analysis/html.h"
@@ -387,6 +388,7 @@ static struct facts *analyze_message(GMimeMessage *message,
 	an.facts->subject = valid_utf8_or_null(g_mime_message_get_subject(message));
 	an.facts->message_id = valid_utf8_or_null(g_mime_message_get_message_id(message));
 	an.facts->sender_ip = message_sender_ip(message, cfg);
+	addresses_collect(message, an.facts->emails);
 	if (body != NULL)
 		analyze_object(&an, body, 0);
 

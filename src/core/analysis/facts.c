@@ -24,6 +24,7 @@ struct facts *facts_new(void)
 	facts->excluded_urls = g_hash_table_new(g_str_hash, g_str_equal);
 	facts->attachments = g_ptr_array_new_with_free_func(attachment_fact_free);
 	facts->reported = g_ptr_array_new_with_free_func(facts_free_cb);
+	facts->emails = g_ptr_array_new_with_free_func(g_free);
 	return facts;
 }
 
@@ -36,6 +37,7 @@ void facts_free(struct facts *facts)
 	g_ptr_array_unref(facts->urls);
 	g_ptr_array_unref(facts->attachments);
 	g_ptr_array_unref(facts->reported);
+	g_ptr_array_unref(facts->emails);
 	g_free(facts->sender_ip);
 	g_free(facts->subject);
 	g_free(facts->message_id);
@@ -112,6 +114,10 @@ cJSON *facts_to_json(const struct facts *facts)
 	} else {
 		cJSON_AddNullToObject(obj, "sender_ip");
 	}
+
+	cJSON *emails = cJSON_AddArrayToObject(obj, "emails");
+	for (guint i = 0; i < facts->emails->len; i++)
+		cJSON_AddItemToArray(emails, cJSON_CreateString(g_ptr_array_index(facts->emails, i)));
 
 	cJSON *atts = cJSON_AddArrayToObject(obj, "attachments");
 	for (guint i = 0; i < facts->attachments->len; i++)

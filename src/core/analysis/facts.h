@@ -37,6 +37,7 @@ struct facts {
 	GHashTable *excluded_urls;	/* url -> rule (const char *) */
 	unsigned urls_dropped;		/* over MaxURLs */
 	char *sender_ip;		/* canonical text, or NULL */
+	GPtrArray *emails;		/* char *: From:, Reply-To: (addresses.h) */
 	const char *sender_ip_excluded;	/* rule, or NULL */
 	GPtrArray *attachments;		/* struct attachment_fact *, MIME order */
 	GPtrArray *reported;		/* struct facts *, MIME order */

@@ -71,6 +71,12 @@ static const struct integration_key schema[] = {
 	{ "HideURLParameters", IKEY_BOOL, OFF(hide_url_parameters), "no", 0, 0, NULL, 0,
 	  CAP_URL, NULL, IKEY_TOGGLE,
 	  "send only the domain of each URL, never its path or parameters" },
+	{ "Domains", IKEY_BOOL, OFF(domains), "yes", 0, 0, NULL, 0, 0, "apivoid", IKEY_TOGGLE,
+	  "also look up the host of each URL as a domain (APIVoid domain reputation, 1 credit), "
+	  "besides the URL itself when URLs is on" },
+	{ "EmailAddresses", IKEY_BOOL, OFF(email_addresses), "yes", 0, 0, NULL, 0, CAP_EMAIL,
+	  NULL, IKEY_TOGGLE,
+	  "look up the From: and Reply-To: addresses of a message (APIVoid e-mail verification)" },
 	{ "SenderIP", IKEY_BOOL, OFF(sender_ip), NULL, 0, 0, NULL, 0, CAP_IP, NULL,
 	  IKEY_TOGGLE | IKEY_ALWAYS_WRITTEN,
 	  "look up the sending server's address; default per type" },
@@ -183,6 +189,10 @@ char *integration_key_default(const struct integration_key *key, const struct pr
 		if (strcmp(type_defaults[i].type, type->name) == 0 &&
 		    strcmp(type_defaults[i].key, key->name) == 0)
 			return g_strdup(type_defaults[i].value);
+	/* a toggle on by default is on only for the types that can use it */
+	if (type != NULL && (key->flags & IKEY_TOGGLE) && key->default_text != NULL &&
+	    !integration_key_applies(key, type))
+		return g_strdup("no");
 	if (type != NULL) {
 		/* the seed's form defaults, held by the registry */
 		if (key->offset == OFF(api_url))

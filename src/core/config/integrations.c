@@ -76,10 +76,6 @@ struct integration *integration_default_spamhaus(void)
 /* Whether the type does anything yet: lookups (providers/<type>.c) or,
  * like IRONSCALES, admin actions only; a type with neither is known to
  * the form but must not be active yet (issue 18, 7). */
-static bool type_implemented(const struct provider_type *type)
-{
-	return type->ops != NULL || type->actions != NULL;
-}
 
 /* `key`: where the secret came from; `required`: how to ask for it. */
 static bool check_secret(const char *secret, bool needed, const char *key, const char *required,
@@ -142,7 +138,7 @@ bool integration_check(const struct integration *in, const char **key, char *err
 	if (!in->active)
 		return true;
 	*key = "Type";
-	if (!type_implemented(t)) {
+	if (!provider_implemented(t)) {
 		snprintf(err, errlen, "Type: lookups of type %s (%s) are not implemented yet; set "
 			 "Status inactive until they are", t->name, t->display_name);
 		return false;

@@ -29,6 +29,8 @@ struct integration {
 	char *proxy;			/* Proxy: NULL for "default" (none) */
 	bool urls;			/* URLs */
 	bool hide_url_parameters;	/* HideURLParameters */
+	bool domains;			/* Domains (APIVoid: the hosts of URLs too) */
+	bool email_addresses;		/* EmailAddresses (From:, Reply-To:) */
 	bool sender_ip;			/* SenderIP */
 	bool attachments;		/* Attachments */
 	bool upload_pe_files;		/* UploadPEFiles */

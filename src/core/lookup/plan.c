@@ -87,7 +87,7 @@ char *plan_domain_of(const char *host)
 /* ---------------------------------------------- the message's indicators */
 
 struct candidate {
-	enum indicator_kind kind;	/* URL, IP or HASH */
+	enum indicator_kind kind;	/* URL, IP, HASH or EMAIL */
 	const char *value;		/* borrowed from the facts */
 	unsigned round;			/* URLs: the n-th of their domain */
 	unsigned seq;			/* order found */
@@ -139,6 +139,8 @@ static void collect_message(struct collector *c, const struct facts *facts)
 		if (!g_hash_table_contains(facts->excluded_urls, url))
 			collect_one(c, INDICATOR_URL, url);
 	}
+	for (guint i = 0; i < facts->emails->len; i++)
+		collect_one(c, INDICATOR_EMAIL, g_ptr_array_index(facts->emails, i));
 	for (guint i = 0; i < facts->reported->len; i++)
 		collect_message(c, g_ptr_array_index(facts->reported, i));
 }
@@ -166,7 +168,7 @@ static void which_kinds(const struct tm_config *cfg, bool takes[INDICATOR_KINDS]
 			continue;
 		const struct provider_type *t = in->type;
 
-		if (in->urls && (provider_supports(t, INDICATOR_URL) ||
+		if ((in->urls || in->domains) && (provider_supports(t, INDICATOR_URL) ||
 				 provider_supports(t, INDICATOR_DOMAIN) ||
 				 provider_supports(t, INDICATOR_IP)))
 			takes[INDICATOR_URL] = true;
@@ -174,6 +176,8 @@ static void which_kinds(const struct tm_config *cfg, bool takes[INDICATOR_KINDS]
 			takes[INDICATOR_IP] = true;
 		if (in->attachments && provider_supports(t, INDICATOR_HASH))
 			takes[INDICATOR_HASH] = true;
+		if (in->email_addresses && provider_supports(t, INDICATOR_EMAIL))
+			takes[INDICATOR_EMAIL] = true;
 	}
 }
 
@@ -211,12 +215,9 @@ static void ask(struct planner *p, struct plan_indicator *ind, enum indicator_ki
 	g_ptr_array_add(ind->lookups, lookup);
 }
 
-static void ask_url(struct planner *p, struct plan_indicator *ind)
+/* A URL's host: its IP or its domain, as the type can take it. */
+static void ask_host(struct planner *p, struct plan_indicator *ind)
 {
-	if (!p->in->hide_url_parameters && provider_supports(p->in->type, INDICATOR_URL)) {
-		ask(p, ind, INDICATOR_URL, ind->value);
-		return;
-	}
 	char *host = url_host(ind->value);
 	struct net_addr addr;
 
@@ -234,12 +235,23 @@ static void ask_url(struct planner *p, struct plan_indicator *ind)
 	g_free(host);
 }
 
+static void ask_url(struct planner *p, struct plan_indicator *ind)
+{
+	if (!p->in->hide_url_parameters && provider_supports(p->in->type, INDICATOR_URL))
+		ask(p, ind, INDICATOR_URL, ind->value);
+	else
+		ask_host(p, ind);
+}
+
 static void ask_indicator(struct planner *p, struct plan_indicator *ind)
 {
 	switch (ind->kind) {
 	case INDICATOR_URL:
 		if (p->in->urls)
 			ask_url(p, ind);
+		/* Domains (APIVoid): the host too, unless URLs already asked it */
+		if (p->in->domains && !(p->in->urls && p->in->hide_url_parameters))
+			ask_host(p, ind);
 		break;
 	case INDICATOR_IP:
 		if (p->in->sender_ip && provider_supports(p->in->type, INDICATOR_IP))
@@ -249,8 +261,11 @@ static void ask_indicator(struct planner *p, struct plan_indicator *ind)
 		if (p->in->attachments && provider_supports(p->in->type, INDICATOR_HASH))
 			ask(p, ind, INDICATOR_HASH, ind->value);
 		break;
-	case INDICATOR_DOMAIN:
 	case INDICATOR_EMAIL:
+		if (p->in->email_addresses && provider_supports(p->in->type, INDICATOR_EMAIL))
+			ask(p, ind, INDICATOR_EMAIL, ind->value);
+		break;
+	case INDICATOR_DOMAIN:
 		break;
 	}
 }

@@ -220,6 +220,11 @@ extern const struct provider_ops safebrowsing_ops;
 extern const struct provider_ops webrisk_ops;
 extern const struct provider_ops xforce_ops;
 extern const struct provider_ops metadefender_ops;
+extern const struct provider_ops apivoid_ops;
+extern const struct provider_ops cyberxray_ops;
+/* threatmilterctl apivoid: ip, domain, url, email, screenshot, ping
+ * (apivoid_actions.c), NULL-terminated. */
+extern const struct provider_action *const apivoid_actions[];
 /* IRONSCALES: admin actions only, no lookups (ironscales.c, ironscales.h). */
 extern const struct provider_action *const ironscales_actions[];
 

@@ -139,17 +139,32 @@ static const struct provider_type provider_types[] = {
 	{
 		.name = "cyberxray", .display_name = "Cyber X-Ray",
 		.default_api_url = "https://reputation.roksit.com/api/query/",
+		/* a URL is asked as its host (cyber-xray.md §1, unverified) */
 		.capabilities = CAP_DOMAIN | CAP_URL,
 		.needs_key = true,
 		.default_urls = true,
 		.transport = PROVIDER_HTTP,
+		/* the document's Test Connection: GET <root>example.com (§6) */
+		.test = { INDICATOR_DOMAIN, "example.com", provider_test_decided },
+		.actions = ping_only,
+		.ops = &cyberxray_ops,
 	},
 	{
 		.name = "apivoid", .display_name = "APIVoid",
 		.default_api_url = "https://endpoint.apivoid.com",
 		.capabilities = CAP_URL | CAP_DOMAIN | CAP_IP | CAP_EMAIL,
 		.needs_key = true,
+		/* URL reputation costs 5 credits a URL: off; the domains of
+		 * URLs (1 credit, the Domains key), the sender IP and the
+		 * addresses (EmailAddresses) are on */
+		.default_sender_ip = true,
+		/* blacklist detections at or above it: suspicious (apivoid.c) */
+		.default_detection_threshold = 1,
 		.transport = PROVIDER_HTTP,
+		/* v1: "?stats", free; v2: one IP lookup (apivoid.md §5) */
+		.test = { INDICATOR_IP, "stats", provider_test_decided },
+		.actions = apivoid_actions,
+		.ops = &apivoid_ops,
 	},
 	{
 		.name = "ironscales", .display_name = "IRONSCALES",
@@ -191,6 +206,11 @@ unsigned provider_kind_capability(enum indicator_kind kind)
 	case INDICATOR_EMAIL: return CAP_EMAIL;
 	}
 	return 0;
+}
+
+bool provider_implemented(const struct provider_type *t)
+{
+	return t != NULL && (t->ops != NULL || t->actions != NULL);
 }
 
 bool provider_supports(const struct provider_type *t, enum indicator_kind kind)

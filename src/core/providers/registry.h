@@ -85,6 +85,10 @@ unsigned provider_kind_capability(enum indicator_kind kind);
  * the type is implemented (has ops) and its table lists the kind. False
  * for a NULL type. The lookup planner's only question. */
 bool provider_supports(const struct provider_type *t, enum indicator_kind kind);
+/* Whether this version implements the type: it has lookups (ops) or admin
+ * actions (IRONSCALES). An integration of a type that is not implemented
+ * may exist only with Status inactive (the daemon's loader and the ctl). */
+bool provider_implemented(const struct provider_type *t);
 /* Whether t takes the attachment bytes (CAP_UPLOAD and implemented). */
 bool provider_uploads(const struct provider_type *t);
 /* The type whose default integration an empty configuration gets (the
