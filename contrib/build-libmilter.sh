@@ -15,7 +15,7 @@
 #	contrib/build-libmilter.sh --print-sources
 #		prints the deb-src lines that would be used, and stops
 #
-# Why: Debian builds libmilter with _FFR_WORKERS_POOL (since 8.14.3-4,
+# Why: Debian builds libmilter with _FFR_WORKERS_POOL (since 8.14.3-5,
 # 2008). The pool's controller counts a worker it has signalled as idle
 # until that worker runs, so two events close together can be handed to
 # one worker; the second session then waits, unanswered, until a worker
