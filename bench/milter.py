@@ -35,9 +35,9 @@ A burst of new connections can signal the same worker twice; the second
 session then waits until some worker finishes what it is doing (a whole
 session here, since milter-load pipelines its next message within the pool's
 1 ms look-ahead) or for the pool's 10 s timed wait. The null filter, whose
-callbacks never block, shows it less. contrib/build-libmilter.sh builds
-libmilter without the pool; run this script in a tree configured with
---with-milter=PREFIX to compare.
+callbacks never block, shows it less. The default build links libmilter
+without the pool (contrib/build-libmilter.sh, README "Busy sites"); run
+this script in a tree configured with --with-milter=system to compare.
 
 Usage: bench/milter.py [--messages N] [--connections M] [--runs N]
                        [--parts real,matrix] [--message FILE]

@@ -62,6 +62,15 @@ if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
 else
 	cp -a "$src/." "$work/src/"
 fi
+# the README's step before the build (which has no network): Debian's
+# sendmail source, for the libmilter without the worker pool
+if [ ! -d "$work/src/libmilter-source" ]; then
+	if [ -d "$src/libmilter-source" ]; then
+		cp -a "$src/libmilter-source" "$work/src/"
+	else
+		sh "$work/src/contrib/build-libmilter.sh" --fetch "$work/src/libmilter-source" >/dev/null
+	fi
+fi
 (cd "$work/src" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" \
 	dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1)
 rc=$?
@@ -71,6 +80,9 @@ if [ $rc -eq 0 ] && [ -n "$deb" ]; then
 else
 	fail "dpkg-buildpackage (exit $rc):"; tail -30 "$work/build.log"; finish
 fi
+# libmilter without the worker pool, linked statically (README, "Busy sites")
+check "Built-Using names the sendmail source package" \
+	sh -c "dpkg-deb -f '$deb' Built-Using | grep -q '^sendmail (= '"
 
 lintian --pedantic -I "$work"/threatmilter_*_amd64.changes >"$work/lintian.log" 2>&1
 sed 's/^/     lintian: /' "$work/lintian.log" | grep -v 'root privileges'
@@ -85,6 +97,8 @@ else
 	fail "apt-get install:"; tail -20 "$work/install.log"; finish
 fi
 check "binaries in /usr/sbin" test -x /usr/sbin/threatmilter -a -x /usr/sbin/threatmilterctl
+check "threatmilter does not load Debian's libmilter (worker pool)" \
+	sh -c "! ldd /usr/sbin/threatmilter | grep -q libmilter"
 check "/etc/threatmilter/threatmilter.conf is a conffile" \
 	sh -c "dpkg-query -W -f '\${Conffiles}' threatmilter | grep -q ' /etc/threatmilter/threatmilter.conf '"
 check "integration examples under /usr/share/doc/threatmilter/examples" \
