@@ -57,10 +57,16 @@ struct lookup_result {
 	unsigned ttl_s;		/* the provider's own cache hint, 0 = none */
 };
 
+struct sample;
+
 struct lookup {
 	const struct integration *integration;
 	enum indicator_kind kind;
 	char *indicator;
+	/* INDICATOR_HASH only: the file itself when this integration may
+	 * upload it (lookup/sample.h; a reference the lookup owns), else
+	 * NULL: a hash lookup only, nothing is uploaded. */
+	struct sample *sample;
 	struct lookup_result result;
 };
 

@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "config/integrations.h"
 #include "lookup/askable.h"
+#include "lookup/sample.h"
 #include "util/netaddr.h"
 #include "providers/provider.h"
 #include "providers/registry.h"
@@ -16,6 +17,7 @@ void lookup_free(struct lookup *lookup)
 	if (lookup == NULL)
 		return;
 	g_free(lookup->indicator);
+	sample_unref(lookup->sample);
 	g_free(lookup->result.details);
 	g_free(lookup);
 }
