@@ -84,9 +84,14 @@ static void on_reload(void *arg)
 		log_msg(LOG_ERR, "reload failed, keeping the running configuration: %s", err);
 		return;
 	}
-	log_msg(LOG_NOTICE, "configuration reloaded from %s",
-		cfg->path ? cfg->path : "embedded defaults");
-	log_integrations(cfg);
+	unsigned active;
+	char *summary = preflight_integrations_summary(cfg, &active);
+
+	/* one line: what was read and what is now asked */
+	log_msg(active == 0 ? LOG_WARNING : LOG_NOTICE, "configuration reloaded from %s (%s)%s",
+		cfg->path ? cfg->path : "embedded defaults", summary,
+		active == 0 ? ": every message will be 'unknown'" : "");
+	g_free(summary);
 	/* read by serve() only after this thread was joined */
 	st->drain_deadline_ms = MAX(st->drain_deadline_ms, cfg->scan_deadline_ms);
 	milter_set_config(cfg);
