@@ -242,6 +242,12 @@ static void rawtext_both_ways(struct tokenizer *t, const struct tag *tag)
 	region.depth++;
 	run(&region);
 	t->p = stop;
+	/* Foreign content opened in the markup reading stays open for what
+	 * follows (an inner <math> that one </math> does not close): the
+	 * reading that keeps more elements open finds more links. */
+	t->svg = MAX(t->svg, region.svg);
+	t->math = MAX(t->math, region.math);
+	t->in_select = t->in_select || region.in_select;
 }
 
 /* Whether a raw-text start tag switches the tokenizer is the tree
