@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""`threatmilter scan` and `threatmilter test` with an ANY.RUN integration
+against the mock (tests/mock/mock_anyrun.py, ../shared/providers/anyrun.md):
+URL submission (pending, then the mock's report), the domain only with
+HideURLParameters, the privacy the mock received (owner by default, never
+public or bylink unless set; -n warns), attachments never uploaded while
+the toggles refuse them (not one request), two messages with the same URL
+-> one submission, a bad key, 429 on submit, 5xx, Test Connection on the
+history. The job's polling, the failed and endless tasks and the job
+timeout are in tests/unit/test_provider_anyrun_jobs.c (fake clock): scan
+does not wait for a job (SandboxWait 0).
+
+Run by `make check` (TM_BINARY, TM_SRCDIR)."""
+import base64
+import json
+import os
+import shutil
+import sys
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import tmtest  # noqa: E402
+
+AR_KEY = "test-anyrun-key"
+PE = b"MZ\x90\x00" + b"\x00" * 60 + b"PE\x00\x00 this is not a real program malicious"
+
+
+def message(urls="", attachment=None):
+    head = ["From: a@example.net", "To: b@example.com", "Subject: test", "MIME-Version: 1.0"]
+    if attachment is None:
+        return "\r\n".join(head + ["Content-Type: text/plain", "", "see " + urls, ""]).encode()
+    b64 = base64.encodebytes(attachment).decode().replace("\n", "\r\n")
+    return "\r\n".join(head + [
+        'Content-Type: multipart/mixed; boundary="b1"', "", "--b1",
+        "Content-Type: text/plain", "", "see " + urls, "--b1",
+        'Content-Type: application/octet-stream; name="invoice.exe"',
+        'Content-Disposition: attachment; filename="invoice.exe"',
+        "Content-Transfer-Encoding: base64", "", b64, "--b1--", ""]).encode()
+
+
+class AnyRunScan(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tmtest.tmpdir()
+        cls.mocks = tmtest.Mocks(cls.dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mocks.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def setUp(self):
+        self.mocks.reset()
+        self.n = 0
+
+    def root(self):
+        return "https://127.0.0.1:%d/v1/analysis" % self.mocks.http["https"]
+
+    def config(self, fields=None):
+        conf = tmtest.write_config(self.dir, self.mocks, integrations=())
+        path = os.path.join(os.path.dirname(conf), "integrations.d", "anyrun.conf")
+        settings = {"Name": "anyrun", "Type": "anyrun", "APIURL": self.root(),
+                    "APIKey": AR_KEY, "Timeout": "3s"}
+        settings.update(fields or {})
+        with open(path, "w") as f:
+            for k, v in settings.items():
+                f.write("%s %s\n" % (k, v))
+        return conf
+
+    def scan(self, *datas, fields=None):
+        conf = self.config(fields)
+        files = []
+        for data in datas:
+            self.n += 1
+            files.append(os.path.join(self.dir, "m%d.eml" % self.n))
+            with open(files[-1], "wb") as f:
+                f.write(data)
+        objs, proc = tmtest.scan(conf, *files)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertNotIn(AR_KEY.encode(), proc.stdout + proc.stderr)
+        return objs
+
+    def lookups(self, obj):
+        return [(l["kind"], l["indicator"], l["result"], l.get("details", ""))
+                for l in obj["lookups"] if l["integration"] == "anyrun"]
+
+    def requests(self):
+        """The requests threatmilter sent (not the tests' own listing)."""
+        return [r for r in self.mocks.requests("anyrun") if "__mock__" not in r["path"]]
+
+    def received(self):
+        """What the mock received for each task (mock_anyrun.py); clears
+        the faults first (they would answer this listing too)."""
+        self.mocks.fault("anyrun", "none")
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d/v1/analysis/__mock__/tasks" % self.mocks.http["http"],
+            headers={"Authorization": "API-Key " + AR_KEY})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
+
+    def posts(self):
+        return [r for r in self.requests() if r["method"] == "POST"]
+
+    # ------------------------------------------------------ submissions
+
+    def test_url_submitted_pending_privacy_owner(self):
+        url = "http://malicious.example/login?user=bob"
+        obj = self.scan(message(url))[0]
+        kind, ind, result, details = self.lookups(obj)[0]
+        self.assertEqual((kind, ind, result), ("url", url, "pending"))
+        self.assertEqual(obj["verdict"], "unknown")     # a pending alone
+        tasks = self.received()
+        self.assertEqual(len(tasks), 1)
+        self.assertEqual((tasks[0]["obj_type"], tasks[0]["obj_url"], tasks[0]["privacy"]),
+                         ("url", url, "owner"))
+        self.assertEqual(tasks[0]["options"]["opt_timeout"], 120)
+        reqs = self.requests()
+        self.assertEqual([(r["method"], r["path"]) for r in reqs], [("POST", "/v1/analysis")])
+        self.assertEqual(reqs[0]["headers"]["authorization"], "<redacted>")
+        # the mock's report of that task after its polls: malicious
+        uuid = tasks[0]["uuid"]
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d/v1/analysis/%s" % (self.mocks.http["http"], uuid),
+            headers={"Authorization": "API-Key " + AR_KEY})
+        states = []
+        for _ in range(3):
+            with urllib.request.urlopen(req, timeout=10) as r:
+                states.append(json.loads(r.read())["data"]["status"])
+        self.assertEqual(states, ["running", "running", "done"])
+
+    def test_hide_url_parameters_sends_the_domain_only(self):
+        obj = self.scan(message("http://malicious.example/reset?token=SECRET123"),
+                        fields={"HideURLParameters": "yes"})[0]
+        self.assertEqual([l[:3] for l in self.lookups(obj)],
+                         [("domain", "malicious.example", "pending")])
+        tasks = self.received()
+        self.assertEqual([t["obj_url"] for t in tasks], ["http://malicious.example/"])
+        for r in self.requests():
+            self.assertNotIn("SECRET123", json.dumps(r))
+
+    def test_privacy_as_set(self):
+        self.scan(message("http://a.example/x"), fields={"Privacy": "byteam"})
+        self.assertEqual([t["privacy"] for t in self.received()], ["byteam"])
+
+    def test_public_privacy_only_when_set_and_warned(self):
+        conf = self.config({"Privacy": "public"})
+        proc = tmtest.run("-n", "-c", conf)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertIn("Privacy public", proc.stderr.decode())
+        conf = self.config({})
+        proc = tmtest.run("-n", "-c", conf)
+        self.assertNotIn("Privacy", proc.stderr.decode())
+
+    def test_same_url_in_two_messages_one_submission(self):
+        url = "http://suspicious.example/a"
+        objs = self.scan(message(url), message(url))
+        self.assertEqual([self.lookups(o)[0][2] for o in objs], ["pending", "pending"])
+        self.assertEqual(len(self.posts()), 1)
+
+    # --------------------------------------------------------- uploads
+
+    def test_attachment_not_uploaded_when_refused(self):
+        """Attachments on, both upload toggles off: not one request."""
+        obj = self.scan(message(attachment=PE), fields={
+            "URLs": "no", "Attachments": "yes", "UploadPEFiles": "no",
+            "UploadOtherFiles": "no"})[0]
+        self.assertEqual(self.lookups(obj), [])
+        self.assertEqual(self.requests(), [])
+        self.assertEqual(self.received(), [])
+
+    def test_attachment_off_by_default(self):
+        obj = self.scan(message(attachment=PE), fields={"URLs": "no"})[0]
+        self.assertEqual(self.lookups(obj), [])
+        self.assertEqual(self.requests(), [])
+
+    # ---------------------------------------------------------- errors
+
+    def errored(self, mode, result, detail, **kw):
+        self.mocks.fault("anyrun", mode, **kw)
+        obj = self.scan(message("http://www.example.com/"))[0]
+        [(kind, ind, got, details)] = self.lookups(obj)
+        self.assertEqual(got, result, details)
+        self.assertIn(detail, details)
+        self.assertNotEqual(obj["verdict"], "clean")
+        self.assertEqual(self.received(), [])
+        return obj
+
+    def test_bad_key(self):
+        self.errored("badkey", "error", "HTTP 401")
+
+    def test_wrong_configured_key(self):
+        obj = self.scan(message("http://www.example.com/"),
+                        fields={"APIKey": "another-key-12345"})[0]
+        self.assertEqual(self.lookups(obj)[0][2], "error")
+        self.assertIn("Authorization is required", self.lookups(obj)[0][3])
+
+    def test_429_on_submit_is_rate_limited(self):
+        self.errored("ratelimit", "rate_limited", "Parallel tasks limit exceeded")
+
+    def test_5xx(self):
+        self.errored("status5xx", "error", "HTTP 503", status=503)
+
+    # ------------------------------------------------- Test Connection
+
+    def test_test_connection_reads_the_history(self):
+        conf = self.config({})
+        proc = tmtest.run("test", "-c", conf, "anyrun")
+        self.assertEqual(proc.returncode, 0, proc.stdout.decode() + proc.stderr.decode())
+        reqs = self.requests()
+        self.assertEqual([(r["method"], r["path"]) for r in reqs],
+                         [("GET", "/v1/analysis?limit=1")])
+        self.mocks.reset()
+        conf = self.config({"APIKey": "another-key-12345"})
+        proc = tmtest.run("test", "-c", conf, "anyrun")
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertEqual(self.received(), [])
+
+
+if __name__ == "__main__":
+    tmtest.run_tests(__name__)
