@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 import unittest
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -215,6 +216,98 @@ class AnyRunScan(unittest.TestCase):
         proc = tmtest.run("test", "-c", conf, "anyrun")
         self.assertNotEqual(proc.returncode, 0)
         self.assertEqual(self.received(), [])
+
+
+class AnyRunMock(unittest.TestCase):
+    """The mock itself answers as the document says (status codes and
+    all): report states over polls, failed and endless tasks, the SSE
+    monitor, the 403 report and its ?task= form, 401/429/5xx bodies."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tmtest.tmpdir()
+        cls.mocks = tmtest.Mocks(cls.dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mocks.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def setUp(self):
+        self.mocks.reset()
+
+    def call(self, path, body=None, key=AR_KEY, scheme="API-Key"):
+        headers = {"Authorization": "%s %s" % (scheme, key)} if key else {}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.mocks.http["http"], path),
+                                     data=data, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.headers.get("Content-Type"), r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers.get("Content-Type"), e.read()
+
+    def task(self, url):
+        status, _, body = self.call("/v1/analysis", {"obj_type": "url", "obj_url": url,
+                                                     "opt_privacy_type": "owner"})
+        self.assertEqual(status, 200)
+        return json.loads(body)["data"]["taskid"]
+
+    def report(self, uuid, path="/v1/analysis/%s"):
+        status, _, body = self.call(path % uuid)
+        return status, json.loads(body)
+
+    def test_states_and_verdicts(self):
+        for url, level in (("http://malicious.example/", 2), ("http://suspicious.example/", 1),
+                           ("http://www.example.com/", 0)):
+            uuid = self.task(url)
+            self.assertEqual(self.report(uuid)[1]["data"]["status"], "running")
+            self.assertEqual(self.report(uuid)[1]["data"]["analysis"]["scores"], {})
+            verdict = self.report(uuid)[1]["data"]["analysis"]["scores"]["verdict"]
+            self.assertEqual(verdict["threatLevel"], level)
+
+    def test_failed_endless_and_forbidden(self):
+        self.mocks.indicators("anyrun", {"http://a.example/": "failed",
+                                         "http://b.example/": "endless",
+                                         "http://c.example/": "report_forbidden"})
+        failed, endless, forbidden = (self.task("http://%s.example/" % c) for c in "abc")
+        states = [self.report(failed)[1]["data"]["status"] for _ in range(3)]
+        self.assertEqual(states, ["running", "running", "failed"])
+        self.assertEqual({self.report(endless)[1]["data"]["status"] for _ in range(6)},
+                         {"running"})
+        self.assertEqual(self.report(forbidden)[0], 403)
+        status, doc = self.report(forbidden, "/v1/analysis/?task=%s")
+        self.assertEqual(status, 200)
+
+    def test_monitor_stream(self):
+        uuid = self.task("http://malicious.example/")
+        seen = []
+        for _ in range(3):
+            status, ctype, body = self.call("/v1/analysis/monitor/" + uuid)
+            self.assertEqual((status, ctype), (200, "text/event-stream"))
+            lines = [l for l in body.decode().split("\n") if l]
+            self.assertTrue(all(l.startswith("data: ") for l in lines))
+            seen.append([json.loads(l[6:])["task"]["status"] for l in lines])
+        self.assertEqual(seen[-1], [20, 60, 100])
+        self.assertNotIn(100, seen[0])
+
+    def test_errors(self):
+        self.assertEqual(self.call("/v1/analysis?limit=1", key=None)[0], 401)
+        status, _, body = self.call("/v1/analysis?limit=1", key="wrong")
+        self.assertEqual((status, json.loads(body)["error"]), (401, True))
+        self.assertEqual(self.call("/v1/analysis?limit=1", scheme="api-key")[0], 200)
+        self.mocks.fault("anyrun", "ratelimit", count=1)
+        status, _, body = self.call("/v1/analysis", {"obj_type": "url", "obj_url": "http://x/"})
+        self.assertEqual((status, json.loads(body)["message"]),
+                         (429, "Parallel tasks limit exceeded"))
+        self.mocks.fault("anyrun", "status5xx", status=504, count=1)
+        self.assertEqual(self.call("/v1/analysis?limit=1")[0], 504)
+        status, _, body = self.call("/v1/analysis", {"obj_type": "url", "obj_url": "http://x/",
+                                                     "opt_privacy_type": "everyone"})
+        self.assertEqual(status, 400)
 
 
 if __name__ == "__main__":
