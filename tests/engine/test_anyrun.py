@@ -14,9 +14,7 @@ Run by `make check` (TM_BINARY, TM_SRCDIR)."""
 import base64
 import json
 import os
-import shutil
 import sys
-import unittest
 import urllib.error
 import urllib.request
 
@@ -40,17 +38,7 @@ def message(urls="", attachment=None):
         "Content-Transfer-Encoding: base64", "", b64, "--b1--", ""]).encode()
 
 
-class AnyRunScan(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tmtest.tmpdir()
-        cls.mocks = tmtest.Mocks(cls.dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mocks.stop()
-        shutil.rmtree(cls.dir, ignore_errors=True)
-
+class AnyRunScan(tmtest.MocksCase):
     def setUp(self):
         self.mocks.reset()
         self.n = 0
@@ -218,20 +206,10 @@ class AnyRunScan(unittest.TestCase):
         self.assertEqual(self.received(), [])
 
 
-class AnyRunMock(unittest.TestCase):
+class AnyRunMock(tmtest.MocksCase):
     """The mock itself answers as the document says (status codes and
     all): report states over polls, failed and endless tasks, the SSE
     monitor, the 403 report and its ?task= form, 401/429/5xx bodies."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tmtest.tmpdir()
-        cls.mocks = tmtest.Mocks(cls.dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mocks.stop()
-        shutil.rmtree(cls.dir, ignore_errors=True)
 
     def setUp(self):
         self.mocks.reset()
