@@ -197,7 +197,10 @@ static bool valid_task_id(const char *id)
 	return true;
 }
 
-/* Step 0's answer: §3.1 {"error":false,"data":{"taskid":"<uuid>"}}. */
+/* Step 0's answer: §3.1 {"error":false,"data":{"taskid":"<uuid>"}}.
+ * An answer without a usable task id is error/malformed, but
+ * ANSWER_PERMANENT: the engine's retry would submit the mail again (a
+ * second task, a second upload). */
 static enum answer_class submitted(struct lookup *lookup, struct provider_job *job,
 				   const struct http_response *resp)
 {
@@ -208,7 +211,7 @@ static enum answer_class submitted(struct lookup *lookup, struct provider_job *j
 	enum answer_class class = ANSWER_DECIDED;
 
 	if (json == NULL)
-		return ANSWER_TRANSIENT;
+		return ANSWER_PERMANENT;
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(json, "error"))) {
 		char *message = provider_printable(cJSON_GetStringValue(
 			cJSON_GetObjectItemCaseSensitive(json, "message")), 160);
@@ -219,7 +222,7 @@ static enum answer_class submitted(struct lookup *lookup, struct provider_job *j
 		g_free(message);
 	} else if (!valid_task_id(id)) {
 		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "submitted, no task id");
-		class = ANSWER_TRANSIENT;
+		class = ANSWER_PERMANENT;
 	} else {
 		job->id = g_strdup(id);
 		job->step = ANYRUN_STEP_REPORT;
