@@ -207,6 +207,20 @@ static void test_submit_5xx(void **state)
 	stub_lookup_free(l);
 }
 
+/* A 200 without a task id: error/malformed, and never submitted twice
+ * (the engine retries transient answers). */
+static void test_submit_without_task_id_not_retried(void **state)
+{
+	struct env *e = *state;
+	struct lookup *l = submit(e, "bodies.submitted_no_id");
+
+	assert_int_equal(l->result.status, LOOKUP_ERROR);
+	assert_int_equal(l->result.error, LOOKUP_ERR_MALFORMED);
+	fake_advance(e->f, 120000);
+	assert_int_equal(e->f->calls->len, 1);
+	stub_lookup_free(l);
+}
+
 /* While polling: a 5xx is retried at the next poll; a 403 switches to
  * the ?task= form (§3.3) at once. */
 static void test_poll_5xx_then_403_fallback(void **state)
@@ -260,6 +274,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_submit_quota, anyrun_env, env_down),
 		cmocka_unit_test_setup_teardown(test_submit_bad_key, anyrun_env, env_down),
 		cmocka_unit_test_setup_teardown(test_submit_5xx, anyrun_env, env_down),
+		cmocka_unit_test_setup_teardown(test_submit_without_task_id_not_retried, anyrun_env,
+						env_down),
 		cmocka_unit_test_setup_teardown(test_poll_5xx_then_403_fallback, anyrun_env,
 						env_down),
 		cmocka_unit_test_setup_teardown(test_hash_without_sample_no_upload, anyrun_env,
