@@ -1089,13 +1089,15 @@ class MetaDefender(Provider):
 # Providers in modules of their own import their base classes from here,
 # also when this file runs as the main program.
 sys.modules.setdefault("mock_providers", sys.modules[__name__])
+from mock_anyrun import AnyRun  # noqa: E402
 from mock_apivoid import APIVoid  # noqa: E402
 from mock_cyberxray import CyberXRay  # noqa: E402
 from mock_ironscales import IronScales  # noqa: E402
 
-# MetaDefender before Safe Browsing: both live under /v4, Google claims the rest of it
-PROVIDER_CLASSES = (VirusTotal, MetaDefender, SafeBrowsing, WebRisk, XForce, APIVoid, CyberXRay,
-                    IronScales)
+# MetaDefender before Safe Browsing: both live under /v4, Google claims the rest of it;
+# ANY.RUN before Web Risk: both under /v1
+PROVIDER_CLASSES = (VirusTotal, MetaDefender, SafeBrowsing, AnyRun, WebRisk, XForce, APIVoid,
+                    CyberXRay, IronScales)
 
 
 # --- control API ------------------------------------------------------------

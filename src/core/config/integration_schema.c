@@ -23,6 +23,12 @@ static const char *const api_version_names[] = {
 	[API_VERSION_AUTO] = "auto", [API_VERSION_V1] = "v1", [API_VERSION_V2] = "v2",
 };
 
+const char *const integration_privacy_names[] = {
+	[PRIVACY_OWNER] = "owner", [PRIVACY_BYTEAM] = "byteam",
+	[PRIVACY_BYLINK] = "bylink", [PRIVACY_PUBLIC] = "public",
+};
+#define PRIVACY_NAMES (PRIVACY_PUBLIC + 1)
+
 /* Keep the order: it is the order of a new file and of the man page. */
 static const struct integration_key schema[] = {
 	{ "Name", IKEY_NAME, OFF(name), NULL, 0, 0, NULL, 0, 0, NULL,
@@ -51,6 +57,11 @@ static const struct integration_key schema[] = {
 	{ "APIVersion", IKEY_ENUM, OFF(api_version), "auto", 0, 0, api_version_names,
 	  G_N_ELEMENTS(api_version_names), 0, "apivoid", 0,
 	  "auto, v1 or v2: which API generation to speak; auto chooses by APIURL" },
+	/* ../shared/providers/anyrun.md §3.1: opt_privacy_type */
+	{ "Privacy", IKEY_ENUM, OFF(privacy), "owner", 0, 0, integration_privacy_names,
+	  PRIVACY_NAMES, 0, "anyrun", 0,
+	  "who may see a submitted task: owner (default) or byteam; bylink (anyone with the "
+	  "link) and public publish the customer's mail and are warned about" },
 	/* ../shared/providers/ironscales.md §2: "Company ID", "Is Partner" */
 	{ "CompanyID", IKEY_TEXT, OFF(company_id), NULL, 0, 0, NULL, 0, 0, "ironscales",
 	  IKEY_INSTANCE,
@@ -147,6 +158,11 @@ static const struct {
 	{ "fortisandbox", "MaxUploadSize", "20M" },	/* fortisandbox.md §3.3: JSON upload < 20 MB */
 	{ "fortisandbox", "PollInterval", "30s" },	/* fortisandbox.md §4: XSOAR polls every 30 s */
 	{ "metadefender", "PollInterval", "5s" },	/* opswat-metadefender.md §4: every 2-10 s */
+	/* the seed: ANY.RUN's Attachments toggle itself means "upload the
+	 * original file" (it has no hash lookup, anyrun.md §1) and is off by
+	 * default; once turned on, both kinds of file go */
+	{ "anyrun", "UploadPEFiles", "yes" },
+	{ "anyrun", "UploadOtherFiles", "yes" },
 	/* spamhaus-zen.md, answers: "TTLs are short (60 s to some minutes);
 	 * cache <= TTL". A day-old "not listed" misses a fresh listing. */
 	{ "spamhaus", "CacheHours", "1" },

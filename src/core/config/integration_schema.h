@@ -62,6 +62,11 @@ struct integration_key {
 	const char *doc;		/* meaning, one sentence, for the man page */
 };
 
+/* The values of Privacy (enum integration_privacy order): "owner",
+ * "byteam", "bylink", "public" — as ANY.RUN's opt_privacy_type spells
+ * them (../shared/providers/anyrun.md §3.1). */
+extern const char *const integration_privacy_names[];
+
 /* The rows in file order: for (i = 0; (k = integration_schema_at(i)); i++). */
 const struct integration_key *integration_schema_at(unsigned index);
 /* The row of `name` (case-insensitive), or NULL. */

@@ -196,6 +196,20 @@ static struct integration *apply_raw(const char *path, struct raw_integration *r
 	return in;
 }
 
+/* ANY.RUN's bylink and public make a submitted mail readable by others
+ * (../shared/providers/anyrun.md §3.1): only when set, and -n says so. */
+static void warn_public_privacy(struct integration *in)
+{
+	if (integration_key_applies(integration_schema_find("Privacy"), in->type) &&
+	    (in->privacy == PRIVACY_BYLINK || in->privacy == PRIVACY_PUBLIC))
+		g_ptr_array_add(in->warnings,
+				g_strdup_printf("integration %s: Privacy %s: submitted mail content "
+						"is visible to %s (owner or byteam keep it private)",
+						in->name, integration_privacy_names[in->privacy],
+						in->privacy == PRIVACY_PUBLIC ? "everyone"
+									      : "anyone with the link"));
+}
+
 struct integration *integration_parse(const char *path, const char *text, size_t len,
 				      char *err, size_t errlen)
 {
@@ -231,6 +245,8 @@ struct integration *integration_parse(const char *path, const char *text, size_t
 		integration_free(in);
 		in = NULL;
 	}
+	if (in != NULL)
+		warn_public_privacy(in);
 out:
 	g_hash_table_unref(raw.values);
 	g_hash_table_unref(raw.lines);

@@ -222,6 +222,7 @@ extern const struct provider_ops xforce_ops;
 extern const struct provider_ops metadefender_ops;
 extern const struct provider_ops apivoid_ops;
 extern const struct provider_ops cyberxray_ops;
+extern const struct provider_ops anyrun_ops;
 /* threatmilterctl apivoid: ip, domain, url, email, screenshot, ping
  * (apivoid_actions.c), NULL-terminated. */
 extern const struct provider_action *const apivoid_actions[];

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <glib.h>
 
+#include "providers/anyrun.h"
 #include "providers/provider.h"
 
 /* Every implemented type answers the generic "ping" action (its Test
@@ -122,11 +123,19 @@ static const struct provider_type provider_types[] = {
 	},
 	{
 		.name = "anyrun", .display_name = "ANY.RUN",
+		/* the seed's form; the API root is it without "/analysis" */
 		.default_api_url = "https://api.any.run/v1/analysis",
-		.capabilities = CAP_URL | CAP_UPLOAD,
+		/* URLs (a domain, HideURLParameters, as http://domain/) and
+		 * the file itself; no hash lookup in the sandbox API
+		 * (anyrun.md §1): Attachments means "upload", off by default */
+		.capabilities = CAP_URL | CAP_DOMAIN | CAP_UPLOAD,
 		.needs_key = true,
 		.default_urls = true,
 		.transport = PROVIDER_HTTP,
+		/* the task history (anyrun.md §6): costs no analysis */
+		.test = { INDICATOR_URL, ANYRUN_TEST_INDICATOR, provider_test_decided },
+		.actions = ping_only,
+		.ops = &anyrun_ops,
 	},
 	{
 		.name = "fortisandbox", .display_name = "FortiSandbox",
