@@ -263,6 +263,10 @@ static bool open_metrics(const struct tm_config *cfg, struct daemon_state *st,
 		return true;
 	if (!metrics_endpoint_parse(cfg->metrics_socket, &spec, err, errlen))
 		return false;
+	if (strcmp(spec.host, "127.0.0.1") != 0 && strcmp(spec.host, "::1") != 0 &&
+	    strcmp(spec.host, "localhost") != 0)
+		log_msg(LOG_WARNING, "MetricsSocket %s: not a loopback address; the metrics have "
+			"no authentication: firewall the port", spec.canonical);
 	st->metrics_endpoint = metrics_endpoint_open(&spec, tm_metrics_registry(st->metrics),
 						     err, errlen);
 	return st->metrics_endpoint != NULL;

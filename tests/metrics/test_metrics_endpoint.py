@@ -218,6 +218,13 @@ class MetricsEndpoint(unittest.TestCase):
                        "threatmilter_provider_breaker_state", "threatmilter_jobs_pending",
                        "threatmilter_upload_bytes_total", "threatmilter_reloads_total"):
             self.assertIn(wanted, families)
+        # the Grafana dashboard asks for nothing the daemon does not serve
+        with open(os.path.join(tmtest.SRCDIR, "contrib", "grafana-dashboard.json")) as f:
+            dashboard = json.load(f)
+        exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+        self.assertGreater(len(exprs), 15)
+        for name in set(re.findall(r"threatmilter_\w+", " ".join(exprs))):
+            self.assertIn(re.sub(r"_bucket\Z", "", name), families, name)
         if not os.path.exists(DEBIAN_PYTHON):
             self.skipTest("no " + DEBIAN_PYTHON)
         # the reference parser (python3-prometheus-client, contrib/install-deps.sh)
