@@ -193,6 +193,37 @@ static void test_catalog_without_metrics_is_silent(void **state)
 	tm_metrics_free(m);
 }
 
+/* A multipart request with a file part is one upload of the file's
+ * bytes; plain fields count nothing; a request without parts is none. */
+static void test_uploads_and_bytes(void **state)
+{
+	struct tm_metrics *m = tm_metrics_new("t");
+	struct tm_integration_metrics *im = tm_metrics_integration(m, "sandbox");
+	struct http_request upload, fields, plain;
+	char *text;
+
+	(void)state;
+	http_request_init(&upload);
+	http_request_add_part(&upload, "analyzer_mode", NULL, NULL, "default", 7);
+	http_request_add_part(&upload, "file", "a.exe", "application/octet-stream", "MZ0123456", 9);
+	http_request_init(&fields);
+	http_request_add_part(&fields, "url", NULL, NULL, "http://x.example/", 17);
+	http_request_init(&plain);
+	tm_metrics_upload(im, &upload);
+	tm_metrics_upload(im, &upload);		/* a retry sends it again */
+	tm_metrics_upload(im, &fields);
+	tm_metrics_upload(im, &plain);
+	tm_metrics_upload(NULL, &upload);
+	text = metrics_render(tm_metrics_registry(m));
+	assert_non_null(strstr(text, "threatmilter_uploads_total{integration=\"sandbox\"} 2\n"));
+	assert_non_null(strstr(text, "threatmilter_upload_bytes_total{integration=\"sandbox\"} 18\n"));
+	g_free(text);
+	http_request_clear(&upload);
+	http_request_clear(&fields);
+	http_request_clear(&plain);
+	tm_metrics_free(m);
+}
+
 static void test_metrics_socket_syntax(void **state)
 {
 	struct sock_spec spec;
@@ -259,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_bad_names_refused),
 		cmocka_unit_test(test_concurrent_updates_exact),
 		cmocka_unit_test(test_catalog_without_metrics_is_silent),
+		cmocka_unit_test(test_uploads_and_bytes),
 		cmocka_unit_test(test_metrics_socket_syntax),
 		cmocka_unit_test(test_request_reading_strict),
 	};
