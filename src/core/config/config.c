@@ -225,7 +225,7 @@ static bool set_list(const struct key_def *def, const struct load_state *st,
 }
 
 /* Stores one value; err gets the reason (no file:line) on failure. One
- * case per value type of the schema (a little over 80 lines for it). */
+ * case per value type of the schema (about 95 lines for it). */
 static bool set_value(const struct key_def *def, struct load_state *st, const char *value,
 		      const char *file, unsigned line, char *err, size_t errlen)
 {
