@@ -293,6 +293,34 @@ class MetricsEndpoint(unittest.TestCase):
             for s in idle + [trickle]:
                 s.close()
 
+    def test_out_of_descriptors_does_not_spin(self):
+        """Defect: with the process out of descriptors, accept() failed with
+        EMFILE while the listener stayed readable, and the endpoint thread
+        spun a whole CPU on it. Now it pauses 100 ms between attempts."""
+        import resource
+        pid = self.daemon.proc.pid
+        soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+        clients = []
+        try:
+            resource.prlimit(pid, resource.RLIMIT_NOFILE,
+                             (len(os.listdir("/proc/%d/fd" % pid)), hard))
+            clients = [socket.create_connection(("127.0.0.1", self.port)) for _ in range(3)]
+            time.sleep(0.2)
+            before = self.cpu_seconds(pid)
+            time.sleep(1.0)
+            self.assertLess(self.cpu_seconds(pid) - before, 0.3)
+        finally:
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
+            for c in clients:
+                c.close()
+        tmtest.wait_for(lambda: self.try_scrape(), 20, "a scrape with descriptors back")
+
+    @staticmethod
+    def cpu_seconds(pid):
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def try_scrape(self):
         try:
             return "threatmilter_messages_total" in scrape(self.port)[0]

@@ -206,8 +206,13 @@ static void accept_clients(struct metrics_endpoint *ep)
 	while (ep->nclients < MAX_CLIENTS) {
 		int fd = accept4(ep->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (fd < 0)
-			return;		/* EAGAIN, or an aborted connection */
+		if (fd < 0) {
+			/* out of descriptors (EMFILE...): the listener stays
+			 * readable; pause rather than spin on it */
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				g_usleep(100 * 1000);
+			return;
+		}
 		ep->clients[ep->nclients++] = (struct client){
 			.fd = fd, .deadline_ms = now_ms() + CLIENT_BUDGET_MS,
 		};
