@@ -177,8 +177,11 @@ static void test_catalog_without_metrics_is_silent(void **state)
 	tm_metrics_breaker(im, 1);	/* BREAKER_OPEN */
 	tm_metrics_message(m, true, "clean", ACTION_TAG, 20);
 	tm_metrics_message(m, false, "malicious", ACTION_ACCEPT, 1);
+	tm_metrics_redis_fallback(m);
+	tm_metrics_redis_fallback(NULL);
 	text = metrics_render(tm_metrics_registry(m));
 	assert_non_null(strstr(text, "threatmilter_build_info{version=\"1.2.3\"} 1\n"));
+	assert_non_null(strstr(text, "threatmilter_redis_fallbacks_total 1\n"));
 	assert_non_null(strstr(text, "threatmilter_provider_errors_total{integration=\"vt\","
 			       "error=\"timeout\"} 1\n"));
 	assert_non_null(strstr(text, "threatmilter_provider_breaker_state{integration=\"vt\"} 2\n"));

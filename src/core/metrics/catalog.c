@@ -50,6 +50,7 @@ struct tm_metrics {
 	struct metric_series *messages[N_VERDICTS][N_ACTIONS];
 	struct metric_series *message_duration;
 	struct metric_series *reloads[2];	/* [failed, ok] */
+	struct metric_series *redis_fallbacks;
 };
 
 static const char *const l_integration[] = { "integration", NULL };
@@ -121,6 +122,9 @@ static void daemon_families(struct tm_metrics *m, const char *version)
 	struct metric_family *reloads = counter(m, "threatmilter_reloads_total",
 						"Configuration reloads (SIGHUP, SIGUSR1), by result.",
 						l_reload);
+	struct metric_family *fallbacks = counter(m, "threatmilter_redis_fallbacks_total",
+						  "Shared-cache calls answered by the local "
+						  "fallback (Redis down or too slow).", NULL);
 	struct metric_family *info = gauge(m, "threatmilter_build_info",
 					   "Always 1; the version is a label.", l_version);
 	struct metric_family *start = gauge(m, "threatmilter_start_time_seconds",
@@ -134,6 +138,7 @@ static void daemon_families(struct tm_metrics *m, const char *version)
 	m->message_duration = metrics_series(duration, NULL);
 	m->reloads[0] = metrics_series(reloads, (const char *const[]){ "failed" });
 	m->reloads[1] = metrics_series(reloads, (const char *const[]){ "ok" });
+	m->redis_fallbacks = metrics_series(fallbacks, NULL);
 	metric_set(metrics_series(info, (const char *const[]){ version }), 1);
 	metric_set(metrics_series(start, NULL), (int64_t)time(NULL));
 }
@@ -330,4 +335,10 @@ void tm_metrics_reload(struct tm_metrics *m, bool ok)
 {
 	if (m != NULL)
 		metric_add(m->reloads[ok ? 1 : 0], 1);
+}
+
+void tm_metrics_redis_fallback(struct tm_metrics *m)
+{
+	if (m != NULL)
+		metric_add(m->redis_fallbacks, 1);
 }

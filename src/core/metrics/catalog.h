@@ -25,6 +25,8 @@
  *   threatmilter_message_duration_seconds        histogram of eom_process()
  *   threatmilter_messages_in_progress            (a computed gauge, daemon.c)
  *   threatmilter_reloads_total{result}            ok | failed
+ *   threatmilter_redis_fallbacks_total            shared-cache calls answered by
+ *       the local fallback (Redis down or slower than its bound)
  *   threatmilter_build_info{version} 1, threatmilter_start_time_seconds
  *
  * Every function accepts NULL for its metrics and does nothing then
@@ -89,5 +91,8 @@ void tm_metrics_message(struct tm_metrics *m, bool scanned, const char *verdict,
 			enum tm_action action, int64_t elapsed_ms);
 /* Signal thread: one configuration reload (daemon.c). */
 void tm_metrics_reload(struct tm_metrics *m, bool ok);
+/* The shared (Redis) cache backend, any thread: one call that fell back
+ * to the local cache and budget (Redis down or slower than its bound). */
+void tm_metrics_redis_fallback(struct tm_metrics *m);
 
 #endif
