@@ -174,7 +174,7 @@ static void test_catalog_without_metrics_is_silent(void **state)
 	tm_metrics_message(NULL, true, "clean", ACTION_ACCEPT, 5);
 	assert_ptr_equal(tm_metrics_integration(m, "vt"), im);
 	tm_metrics_lookup_end(im, &res);
-	tm_metrics_breaker(im, 1);	/* BREAKER_OPEN */
+	tm_metrics_breaker(im, BREAKER_OPEN);
 	tm_metrics_message(m, true, "clean", ACTION_TAG, 20);
 	tm_metrics_message(m, false, "malicious", ACTION_ACCEPT, 1);
 	tm_metrics_redis_fallback(m);

@@ -292,13 +292,15 @@ void tm_metrics_rate_limited(struct tm_integration_metrics *im, unsigned lookups
 		metric_add(im->rate_limited, lookups);
 }
 
-void tm_metrics_breaker(struct tm_integration_metrics *im, int state)
+void tm_metrics_breaker(struct tm_integration_metrics *im, enum breaker_state state)
 {
-	/* enum breaker_state: CLOSED 0, OPEN 1, HALF_OPEN 2 */
-	static const int64_t exposed[] = { 0, 2, 1 };
-
-	if (im != NULL && state >= 0 && state < 3)
-		metric_set(im->breaker, exposed[state]);
+	if (im == NULL)
+		return;
+	switch (state) {
+	case BREAKER_CLOSED: metric_set(im->breaker, 0); break;
+	case BREAKER_HALF_OPEN: metric_set(im->breaker, 1); break;
+	case BREAKER_OPEN: metric_set(im->breaker, 2); break;
+	}
 }
 
 void tm_metrics_job_submitted(struct tm_integration_metrics *im)

@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "engine/breaker.h"
 #include "lookup/lookup.h"
 #include "metrics/registry.h"
 #include "providers/provider_http.h"
@@ -78,9 +79,9 @@ void tm_metrics_cache(struct tm_integration_metrics *im, enum tm_cache_backend b
 void tm_metrics_in_flight(struct tm_integration_metrics *im, unsigned requests_out);
 void tm_metrics_queue_wait(struct tm_integration_metrics *im);
 void tm_metrics_rate_limited(struct tm_integration_metrics *im, unsigned lookups);
-/* state: enum breaker_state (0 closed, 1 open, 2 half-open), exposed as
- * 0 closed, 1 half-open, 2 open so that higher is worse. */
-void tm_metrics_breaker(struct tm_integration_metrics *im, int state);
+/* The breaker's state, exposed as 0 closed, 1 half-open, 2 open (or
+ * paused by the provider) so that higher is worse. */
+void tm_metrics_breaker(struct tm_integration_metrics *im, enum breaker_state state);
 void tm_metrics_job_submitted(struct tm_integration_metrics *im);
 /* A submitted job ended (its flight finished) with status. */
 void tm_metrics_job_finished(struct tm_integration_metrics *im, enum lookup_status status);
