@@ -17,6 +17,7 @@
 #include "config/integrations.h"
 #include "config/kvfile.h"
 #include "config/values.h"
+#include "metrics/endpoint.h"
 #include "util/sockspec.h"
 
 enum value_type {
@@ -38,6 +39,7 @@ enum value_type {
 	T_STRLIST,	/* ReportRecipients */
 	T_PATH,		/* char *, relative to the config file's directory */
 	T_SOCKET,	/* char *, checked by util/sockspec.h */
+	T_LISTEN,	/* char *, checked by metrics/endpoint.h; NULL: "none", off */
 };
 
 struct key_def {
@@ -54,6 +56,7 @@ static const struct key_def schema[] = {
 	{ "Socket", T_SOCKET, OFF(socket), "inet:8895@127.0.0.1", 0 },
 	{ "SocketMode", T_MODE, OFF(socket_mode), "0660", 0 },
 	{ "SocketGroup", T_STRING, OFF(socket_group), NULL, 0 },
+	{ "MetricsSocket", T_LISTEN, OFF(metrics_socket), NULL, 0 },
 	{ "UserID", T_STRING, OFF(user_id), NULL, 0 },
 	{ "PidFile", T_PATH, OFF(pid_file), NULL, 0 },
 	{ "UMask", T_MODE, OFF(umask), "007", 0 },
@@ -222,7 +225,7 @@ static bool set_list(const struct key_def *def, const struct load_state *st,
 }
 
 /* Stores one value; err gets the reason (no file:line) on failure. One
- * case per value type of the schema (a little over 80 lines for it). */
+ * case per value type of the schema (about 95 lines for it). */
 static bool set_value(const struct key_def *def, struct load_state *st, const char *value,
 		      const char *file, unsigned line, char *err, size_t errlen)
 {
@@ -251,6 +254,17 @@ static bool set_value(const struct key_def *def, struct load_state *st, const ch
 			return false;
 		g_free(*slot);
 		*slot = g_strdup(value);
+		return true;
+	}
+	case T_LISTEN: {
+		struct sock_spec spec;
+		char **slot = (char **)(void *)field;
+		bool off = g_ascii_strcasecmp(value, "none") == 0;
+
+		if (!off && !metrics_endpoint_parse(value, &spec, err, errlen))
+			return false;
+		g_free(*slot);
+		*slot = off ? NULL : g_strdup(value);
 		return true;
 	}
 	case T_BOOL:
@@ -451,7 +465,7 @@ void config_unref(struct tm_config *cfg)
 		return;
 	for (size_t i = 0; i < G_N_ELEMENTS(schema); i++) {
 		if (schema[i].type == T_STRING || schema[i].type == T_PATH ||
-		    schema[i].type == T_SOCKET)
+		    schema[i].type == T_SOCKET || schema[i].type == T_LISTEN)
 			g_free(*(char **)(void *)((char *)cfg + schema[i].offset));
 	}
 	g_free(cfg->path);
@@ -476,7 +490,8 @@ bool config_print_value(const struct tm_config *cfg, const char *key, FILE *out)
 	switch (def->type) {
 	case T_STRING:
 	case T_PATH:
-	case T_SOCKET: {
+	case T_SOCKET:
+	case T_LISTEN: {
 		const char *s = *(char *const *)(const void *)field;
 		fprintf(out, "%s\n", s ? s : "none");
 		break;

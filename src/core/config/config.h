@@ -59,6 +59,7 @@ struct tm_config {
 	char *socket;			/* Socket */
 	unsigned socket_mode;		/* SocketMode (octal) */
 	char *socket_group;		/* SocketGroup */
+	char *metrics_socket;		/* MetricsSocket; NULL: no metrics endpoint */
 	char *user_id;			/* UserID user[:group] */
 	char *pid_file;			/* PidFile */
 	unsigned umask;			/* UMask (octal) */

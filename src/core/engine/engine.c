@@ -102,6 +102,7 @@ struct engine *engine_new_custom(const struct engine_options *options,
 		engine->job_finished_data = options->job_finished_data;
 		engine->cache_new = options->cache_new;
 		engine->cache_data = options->cache_data;
+		engine->metrics = options->metrics;
 	}
 	engine->loop = loop_new(custom ? custom->clock : NULL, on_wake, engine);
 	if (engine->loop == NULL) {
@@ -194,6 +195,8 @@ static bool answer_from_cache(struct engine *engine, struct lookup *lookup)
 	struct cache_slot *slot = g_hash_table_lookup(engine->caches, in->name);
 	if (slot != NULL)
 		hit = cache_try_get(slot->cache, key, loop_wall_s(engine->loop), &answer);
+	if (hit)
+		tm_metrics_cache(slot->metrics, slot->backend, true);
 	g_rw_lock_reader_unlock(&engine->caches_lock);
 	g_free(key);
 	if (!hit)
@@ -280,6 +283,11 @@ void engine_run(struct engine *engine, struct tm_config *cfg,
 			break;
 	pthread_mutex_unlock(&engine->lock);
 	engine_batch_release(engine, b);
+}
+
+struct tm_metrics *engine_metrics(const struct engine *engine)
+{
+	return engine != NULL ? engine->metrics : NULL;
 }
 
 void engine_get_stats(struct engine *engine, struct engine_stats *out)

@@ -84,6 +84,10 @@ struct engine_options {
 	 * NULL, or NULL returned: the in-memory LRU. */
 	struct cache *(*cache_new)(void *data, const char *name, size_t max_entries);
 	void *cache_data;
+	/* The daemon's metrics (metrics/catalog.h), updated by the engine
+	 * thread and the cache fast path; must outlive the engine. NULL:
+	 * none. */
+	struct tm_metrics *metrics;
 };
 
 /* Starts the engine thread. NULL with err set on failure. */
@@ -101,6 +105,10 @@ void engine_run(struct engine *engine, struct tm_config *cfg,
 
 /* Monotonic milliseconds. */
 int64_t engine_now_ms(void);
+
+/* options->metrics (NULL without), for the per-message counters of
+ * output/eom.c, which gets the engine but not the daemon. */
+struct tm_metrics *engine_metrics(const struct engine *engine);
 
 struct engine_stats {
 	uint64_t requests;	/* provider requests sent (HTTP + DNS, retries included) */

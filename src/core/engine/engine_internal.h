@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "engine/loop.h"
 #include "engine/transport.h"
+#include "metrics/catalog.h"
 #include "providers/provider.h"
 
 /* A pause asked by a provider (Retry-After, X-RateLimit-Reset-In) is
@@ -69,6 +70,8 @@ struct job {
 struct cache_slot {
 	struct cache *cache;
 	size_t max_entries;
+	struct tm_integration_metrics *metrics;	/* for the fast path's hits */
+	enum tm_cache_backend backend;
 };
 
 enum flight_stage {
@@ -100,6 +103,7 @@ struct request {
 	struct lookup **batch;		/* &flight->work of each */
 	int attempts;
 	int64_t started_ms;
+	int64_t attempt_ms;		/* this attempt's send: the latency metric */
 	bool probe;			/* holds the breaker's half-open probe */
 	struct http_request http;
 	struct transport_call *call;
@@ -122,6 +126,7 @@ struct istate {
 	bool paused;			/* the breaker is open for a provider's pause */
 	struct ratelimit *ratelimit;
 	struct breaker breaker;
+	struct tm_integration_metrics *metrics;
 	unsigned in_flight;		/* requests out */
 	GQueue lanes;			/* struct lane *, round robin */
 	GHashTable *lane_by_id;		/* id -> struct lane * */
@@ -157,6 +162,7 @@ struct engine {
 	void *job_finished_data;
 	struct cache *(*cache_new)(void *data, const char *name, size_t max_entries);
 	void *cache_data;
+	struct tm_metrics *metrics;	/* NULL: none */
 	uint64_t next_lane;
 };
 

@@ -134,6 +134,9 @@ void flight_finish(struct engine *engine, struct flight *flight)
 
 	res->latency_ms = (unsigned)(loop_now_ms(engine->loop) - flight->started_ms);
 	cache_store(engine, flight);
+	tm_metrics_lookup_end(flight->state->metrics, res);
+	if (flight->job != NULL && flight->job->submitted)
+		tm_metrics_job_finished(flight->state->metrics, res->status);
 	if (flight->job != NULL && flight->job->submitted && engine->job_finished != NULL &&
 	    !engine->stopping)
 		engine->job_finished(engine->job_finished_data, &flight->work);
@@ -218,6 +221,14 @@ static struct flight *flight_new(struct engine *engine, struct batch *b,
 	return f;
 }
 
+/* Which backend answered for a cache stage: for the metrics. */
+static enum tm_cache_backend cache_backend_of(struct engine *engine, const struct integration *in)
+{
+	struct cache_slot *slot = g_hash_table_lookup(engine->caches, in->name);
+
+	return slot != NULL ? slot->backend : TM_CACHE_MEMORY;
+}
+
 /* The cache stage's answer: a hit ends the flight, a miss queues it. */
 static void cache_answered(void *ctx, bool hit, const struct cache_answer *answer)
 {
@@ -228,6 +239,7 @@ static void cache_answered(void *ctx, bool hit, const struct cache_answer *answe
 		flight_fail(engine, f, LOOKUP_ERROR, LOOKUP_ERR_TRANSPORT, "shutdown");
 		return;
 	}
+	tm_metrics_cache(f->state->metrics, cache_backend_of(engine, f->integration), hit);
 	if (!hit) {
 		f->stage = FLIGHT_QUEUED;
 		admission_enqueue(engine, f);
@@ -251,6 +263,8 @@ static struct cache *cache_for(struct engine *engine, const struct integration *
 	slot->max_entries = in->cache_max_entries;
 	if (engine->cache_new != NULL)
 		slot->cache = engine->cache_new(engine->cache_data, in->name, in->cache_max_entries);
+	slot->backend = slot->cache != NULL ? TM_CACHE_SHARED : TM_CACHE_MEMORY;
+	slot->metrics = tm_metrics_integration(engine->metrics, in->name);
 	if (slot->cache == NULL)
 		slot->cache = cache_memory_new(in->cache_max_entries);
 	g_rw_lock_writer_lock(&engine->caches_lock);

@@ -142,6 +142,8 @@ static void wait_for_poll(struct engine *engine, struct flight *f)
 	unsigned max_s = ops->job_poll_max_s ? ops->job_poll_max_s : DEFAULT_POLL_MAX_S;
 	int64_t delay_ms;
 
+	if (!job->submitted)
+		tm_metrics_job_submitted(f->state->metrics);
 	job->submitted = true;
 	f->stage = FLIGHT_JOB_WAIT;
 	while (f->waiters->len > 0) {

@@ -7,6 +7,7 @@
 
 #include "analysis/analyze.h"
 #include "engine/engine.h"
+#include "metrics/catalog.h"
 #include "analysis/exclude.h"
 #include "output/headers.h"
 #include "config/integrations.h"
@@ -196,6 +197,8 @@ void eom_process(const struct eom_input *in, const struct eom_ops *ops, void *op
 		out->action = ACTION_ACCEPT;
 		out->reason = g_strdup("authenticated client, not scanned");
 		out->elapsed_ms = engine_now_ms() - start;
+		tm_metrics_message(engine_metrics(in->engine), false, NULL, out->action,
+				   out->elapsed_ms);
 		return;
 	}
 	if (in->too_large || in->message == NULL) {
@@ -216,6 +219,8 @@ void eom_process(const struct eom_input *in, const struct eom_ops *ops, void *op
 		add_headers(in, out, ops, ops_ctx);
 	act(in, out, ops, ops_ctx);
 	out->elapsed_ms = engine_now_ms() - start;
+	tm_metrics_message(engine_metrics(in->engine), out->scanned,
+			   verdict_name(out->judgement.summary.verdict), out->action, out->elapsed_ms);
 }
 
 void eom_outcome_clear(struct eom_outcome *out)
