@@ -191,8 +191,10 @@ void eom_process(const struct eom_input *in, const struct eom_ops *ops, void *op
 	remove_own_headers(in, ops, ops_ctx);
 
 	if (in->skip_analysis) {
-		/* Our forged headers are gone; nothing else to do. */
+		/* Our forged headers are gone; nothing else to do. The summary
+		 * says unknown (a zeroed one would read "malicious"). */
 		out->judgement.lookups = g_ptr_array_new();
+		verdict_compute(NULL, 0, &out->judgement.summary);
 		out->event = EVENT_UNKNOWN;
 		out->action = ACTION_ACCEPT;
 		out->reason = g_strdup("authenticated client, not scanned");
