@@ -1091,11 +1091,12 @@ class MetaDefender(Provider):
 sys.modules.setdefault("mock_providers", sys.modules[__name__])
 from mock_apivoid import APIVoid  # noqa: E402
 from mock_cyberxray import CyberXRay  # noqa: E402
+from mock_fortisandbox import FortiSandbox  # noqa: E402
 from mock_ironscales import IronScales  # noqa: E402
 
 # MetaDefender before Safe Browsing: both live under /v4, Google claims the rest of it
 PROVIDER_CLASSES = (VirusTotal, MetaDefender, SafeBrowsing, WebRisk, XForce, APIVoid, CyberXRay,
-                    IronScales)
+                    IronScales, FortiSandbox)
 
 
 # --- control API ------------------------------------------------------------
