@@ -46,10 +46,14 @@ static gpointer test_thread(gpointer data)
 	return NULL;
 }
 
-/* The "ping" action of a type that has actions but no lookups, or NULL. */
+/* The type's own "ping" action (IRONSCALES: no lookups; FortiSandbox:
+ * login and logout, §6 of its document), or NULL for the generic one
+ * (the test lookup of the type's table). */
 static const struct provider_action *own_ping(const struct integration *in)
 {
-	return in->type->ops == NULL ? provider_action_find(in->type, "ping") : NULL;
+	const struct provider_action *ping = provider_action_find(in->type, "ping");
+
+	return ping != &provider_action_ping ? ping : NULL;
 }
 
 static bool testable(const struct integration *in)

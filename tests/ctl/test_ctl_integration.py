@@ -139,7 +139,7 @@ class Integrations(CtlCase):
 
     def test_unimplemented_type_is_never_active(self):
         before = os.listdir(self.idir)
-        for kind in ("vmray", "fortisandbox"):
+        for kind in ("vmray",):
             _, err = self.ctl("integration", "add", "x-" + kind, "--type", kind, "--key", "-",
                               stdin="k1234567890abcdef\n", expect=1)
             self.assertIn("cannot be active yet", err)

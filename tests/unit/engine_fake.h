@@ -18,6 +18,7 @@ struct fake_call {
 	struct transport_call base;
 	bool dns;
 	char *what;		/* HTTP: "METHOD url"; DNS: the name */
+	char *body;		/* HTTP: the request body, or NULL */
 	char *servers;		/* DNS: the integration's DNSServers then */
 	transport_cb cb;
 	void *ctx;

@@ -45,7 +45,8 @@ static const struct integration_key schema[] = {
 	  "type, FortiSandbox has none (the appliance's address)" },
 	{ "APIKey", IKEY_SECRET, OFF(api_key), NULL, 0, 0, NULL, 0, 0, NULL,
 	  IKEY_INSTANCE | IKEY_SECRET_VALUE,
-	  "the API key (FortiSandbox: the user name; Spamhaus: an optional DQS key); "
+	  "the API key (FortiSandbox: the user name, or the login token when APIPassword is not "
+	  "given; Spamhaus: an optional DQS key); "
 	  "required for an active integration of a type that needs one" },
 	{ "APIKeyFile", IKEY_KEY_FILE, OFF(api_key_file), NULL, 0, 0, NULL, 0, 0, NULL,
 	  IKEY_INSTANCE,
@@ -101,6 +102,10 @@ static const struct integration_key schema[] = {
 	{ "UploadOtherFiles", IKEY_BOOL, OFF(upload_other_files), "no", 0, 0, NULL, 0,
 	  CAP_UPLOAD, NULL, IKEY_TOGGLE,
 	  "upload other attachments the provider does not know (sends message content)" },
+	{ "SubmitURLs", IKEY_BOOL, OFF(submit_urls), "no", 0, 0, NULL, 0, 0, "fortisandbox",
+	  IKEY_TOGGLE,
+	  "submit URLs the appliance has not rated yet for analysis (the message gets pending, "
+	  "a later one the verdict); off: URL ratings only" },
 	{ "Status", IKEY_STATUS, OFF(active), "active", 0, 0, NULL, 0, 0, NULL,
 	  IKEY_INSTANCE | IKEY_ALWAYS_WRITTEN,
 	  "active or inactive; an inactive integration is read and checked but never asked" },
@@ -145,7 +150,7 @@ static const struct integration_key schema[] = {
 	  "OPSWAT 5s" },
 	{ "MaxUploadSize", IKEY_SIZE, OFF(max_upload_size), "32M", 1, 1024 * MIB, NULL, 0,
 	  CAP_UPLOAD, NULL, 0,
-	  "larger attachments are never uploaded (the log says so); FortiSandbox 20M" },
+	  "larger attachments are never uploaded (the log says so); FortiSandbox 19M" },
 	{ "Created", IKEY_TEXT, OFF(created), NULL, 0, 0, NULL, 0, 0, NULL, IKEY_INSTANCE,
 	  "creation date, ISO 8601 (the page's Date Created; threatmilterctl sets it)" },
 };
@@ -155,7 +160,9 @@ static const struct integration_key schema[] = {
 static const struct {
 	const char *type, *key, *value;
 } type_defaults[] = {
-	{ "fortisandbox", "MaxUploadSize", "20M" },	/* fortisandbox.md §3.3: JSON upload < 20 MB */
+	/* fortisandbox.md §3.3: the JSON upload takes files < 20 MB, whether
+	 * MB is 10^6 or 2^20 bytes (fortisandbox.h FSA_JSON_UPLOAD_MAX) */
+	{ "fortisandbox", "MaxUploadSize", "19M" },
 	{ "fortisandbox", "PollInterval", "30s" },	/* fortisandbox.md §4: XSOAR polls every 30 s */
 	{ "metadefender", "PollInterval", "5s" },	/* opswat-metadefender.md §4: every 2-10 s */
 	/* the seed: ANY.RUN's Attachments toggle itself means "upload the

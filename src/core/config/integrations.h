@@ -35,6 +35,7 @@ struct integration {
 	bool attachments;		/* Attachments */
 	bool upload_pe_files;		/* UploadPEFiles */
 	bool upload_other_files;	/* UploadOtherFiles */
+	bool submit_urls;		/* SubmitURLs (FortiSandbox) */
 	bool active;			/* Status active|inactive */
 	unsigned detection_threshold;	/* DetectionThreshold */
 	unsigned malicious_threshold;	/* MaliciousThreshold (APIVoid, Cyber X-Ray), 0 = rule of the type */

@@ -135,6 +135,7 @@ struct istate {
 	uint64_t batch_timer;		/* send to_batch at the end of this turn */
 	char *session;			/* session token (session.c), a secret */
 	struct login *login;		/* the login running, or NULL */
+	unsigned login_form;		/* the body form that last logged in */
 	GPtrArray *session_wait;	/* flights waiting for the login */
 };
 

@@ -96,13 +96,21 @@ struct provider_ops {
 	 * engine logs in again, once, and sends the same step again; a
 	 * second refusal ends the lookup as error/auth. A refused login ends
 	 * the waiting lookups as error/auth and pauses the integration as
-	 * for ANSWER_AUTH. The login takes no RateLimit token. */
-	void (*session_login)(const struct integration *in, struct http_request *req);
+	 * for ANSWER_AUTH. The login takes no RateLimit token.
+	 * A provider whose login has several body forms (FortiSandbox by
+	 * firmware version) sets session_login_forms: the engine sends form
+	 * `form` (0 first, then the one that last worked for this
+	 * integration name); a refused login whose *other_form the parser
+	 * set is tried once more in the next form. */
+	void (*session_login)(const struct integration *in, unsigned form,
+			      struct http_request *req);
 	/* The token of a login answer (g_malloc'd), or NULL when the login
-	 * failed, with the reason (never the password) in err. */
+	 * failed, with the reason (never the password) in err and
+	 * *other_form true when another body form may work. */
 	char *(*session_parse_login)(const struct integration *in,
-				     const struct http_response *resp,
+				     const struct http_response *resp, bool *other_form,
 				     char *err, size_t errlen);
+	unsigned session_login_forms;	/* 0 or 1: one form */
 };
 
 /* ---- jobs: the state of one multi-step lookup (see provider_ops) ---- */
@@ -223,9 +231,12 @@ extern const struct provider_ops metadefender_ops;
 extern const struct provider_ops apivoid_ops;
 extern const struct provider_ops cyberxray_ops;
 extern const struct provider_ops anyrun_ops;
+extern const struct provider_ops fortisandbox_ops;
 /* threatmilterctl apivoid: ip, domain, url, email, screenshot, ping
  * (apivoid_actions.c), NULL-terminated. */
 extern const struct provider_action *const apivoid_actions[];
+/* FortiSandbox: its own ping, login and logout (fortisandbox_rpc.c). */
+extern const struct provider_action *const fortisandbox_actions[];
 /* IRONSCALES: admin actions only, no lookups (ironscales.c, ironscales.h). */
 extern const struct provider_action *const ironscales_actions[];
 

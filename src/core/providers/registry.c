@@ -140,10 +140,16 @@ static const struct provider_type provider_types[] = {
 	{
 		.name = "fortisandbox", .display_name = "FortiSandbox",
 		.default_api_url = NULL,	/* the admin's appliance */
-		.capabilities = CAP_URL | CAP_HASH | CAP_UPLOAD,
-		.needs_key = true, .needs_password = true,
+		/* a domain (HideURLParameters) is rated as http://domain/ */
+		.capabilities = CAP_URL | CAP_DOMAIN | CAP_HASH | CAP_UPLOAD,
+		/* APIKey: the user name, or the login token without
+		 * APIPassword (fortisandbox.md §2) */
+		.needs_key = true,
 		.default_urls = true, .default_attachments = true,
 		.transport = PROVIDER_HTTP,
+		/* login and logout, no analysis (fortisandbox.md §6) */
+		.actions = fortisandbox_actions,
+		.ops = &fortisandbox_ops,
 	},
 	{
 		.name = "cyberxray", .display_name = "Cyber X-Ray",
