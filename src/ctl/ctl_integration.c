@@ -80,32 +80,35 @@ static void print_json(cJSON *json)
 	cJSON_Delete(json);
 }
 
+static const char *const table_head[] = { "NAME", "TYPE", "DESCRIPTION", "STATUS", "CREATED",
+					  "TAGS" };
+enum { COLS = G_N_ELEMENTS(table_head) };
+
+/* One line of the table: every cell but the last padded to its column. */
+static void print_row(const char *const *cells, const size_t *width)
+{
+	for (int c = 0; c < COLS; c++)
+		printf("%-*s%s", c < COLS - 1 ? (int)width[c] : 0, cells[c],
+		       c < COLS - 1 ? "  " : "\n");
+}
+
 /* The page as a table: columns as wide as their widest cell (in bytes;
  * names and types are ASCII, a description may not be). */
 static void print_table(GPtrArray *rows)
 {
-	static const char *const head[] = { "NAME", "TYPE", "DESCRIPTION", "STATUS", "CREATED",
-					    "TAGS" };
-	enum { COLS = G_N_ELEMENTS(head) };
 	size_t width[COLS];
 
 	for (int c = 0; c < COLS; c++)
-		width[c] = strlen(head[c]);
+		width[c] = strlen(table_head[c]);
 	for (guint r = 0; r < rows->len; r++) {
 		char **cells = g_ptr_array_index(rows, r);
 
 		for (int c = 0; c < COLS; c++)
 			width[c] = MAX(width[c], strlen(cells[c]));
 	}
-	for (int c = 0; c < COLS; c++)
-		printf("%-*s%s", c < COLS - 1 ? (int)width[c] : 0, head[c], c < COLS - 1 ? "  " : "\n");
-	for (guint r = 0; r < rows->len; r++) {
-		char **cells = g_ptr_array_index(rows, r);
-
-		for (int c = 0; c < COLS; c++)
-			printf("%-*s%s", c < COLS - 1 ? (int)width[c] : 0, cells[c],
-			       c < COLS - 1 ? "  " : "\n");
-	}
+	print_row(table_head, width);
+	for (guint r = 0; r < rows->len; r++)
+		print_row((const char *const *)g_ptr_array_index(rows, r), width);
 }
 
 static int cmd_list(struct ctl *ctl, int argc, char **argv)
@@ -223,20 +226,19 @@ static int cmd_show(struct ctl *ctl, int argc, char **argv)
 			ctl_error("usage: integration show NAME [--json]");
 		return rc < 0 ? CTL_OK : rc;
 	}
-	GPtrArray *list = ctl_load_integrations(ctl, NULL);
-	struct integration *in = ctl_find(list, name);
+	GPtrArray *list;
+	struct integration *in = ctl_load_named(ctl, name, &list);
 
-	if (in == NULL) {
-		ctl_error("no integration named '%s' in %s", name, ctl->integrations_dir);
-		rc = CTL_USAGE;
-	} else if (json) {
+	if (in == NULL)
+		return CTL_USAGE;
+	if (json) {
 		print_json(show_json(in));
 	} else {
 		printf("# %s\n", in->file);
 		integration_print(in, stdout);
 	}
 	g_ptr_array_unref(list);
-	return rc;
+	return CTL_OK;
 }
 
 static int cmd_delete(struct ctl *ctl, int argc, char **argv)
@@ -250,14 +252,11 @@ static int cmd_delete(struct ctl *ctl, int argc, char **argv)
 			ctl_error("usage: integration delete NAME [--yes] [--no-reload]");
 		return rc < 0 ? CTL_OK : rc;
 	}
-	GPtrArray *list = ctl_load_integrations(ctl, NULL);
-	struct integration *in = ctl_find(list, name);
+	GPtrArray *list;
+	struct integration *in = ctl_load_named(ctl, name, &list);
 
-	if (in == NULL) {
-		ctl_error("no integration named '%s' in %s", name, ctl->integrations_dir);
-		g_ptr_array_unref(list);
+	if (in == NULL)
 		return CTL_USAGE;
-	}
 	if (!yes) {
 		char answer[16] = "";
 
