@@ -197,40 +197,50 @@ static cJSON *show_json(const struct integration *in)
 	return o;
 }
 
-/* `show` and `delete` share: one NAME and a flag. */
-static int one_name(int argc, char **argv, const char *flag, bool *set, const char **name)
+/* `show` and `delete` share: one NAME and a flag, then the integration
+ * of that name, pointing into *list (the caller unrefs it). NULL with the
+ * exit status in *rc when there is nothing more to do: --help (CTL_OK),
+ * a usage error ("usage: " + usage printed) or no integration of that
+ * name (CTL_USAGE). */
+static struct integration *named_integration(const struct ctl *ctl, int argc, char **argv,
+					     const char *flag, bool *set, const char *usage,
+					     GPtrArray **list, int *rc)
 {
+	const char *name = NULL;
+
+	*rc = CTL_USAGE;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			integration_usage(stdout);
-			return -1;
+			*rc = CTL_OK;
+			return NULL;
 		}
-		if (strcmp(argv[i], flag) == 0)
+		if (strcmp(argv[i], flag) == 0) {
 			*set = true;
-		else if (argv[i][0] != '-' && *name == NULL)
-			*name = argv[i];
-		else if (strcmp(argv[i], "--no-reload") != 0)
-			return CTL_USAGE;
+		} else if (argv[i][0] != '-' && name == NULL) {
+			name = argv[i];
+		} else if (strcmp(argv[i], "--no-reload") != 0) {
+			name = NULL;
+			break;
+		}
 	}
-	return *name != NULL ? CTL_OK : CTL_USAGE;
+	if (name == NULL) {
+		ctl_error("usage: %s", usage);
+		return NULL;
+	}
+	return ctl_load_named(ctl, name, list);
 }
 
 static int cmd_show(struct ctl *ctl, int argc, char **argv)
 {
-	const char *name = NULL;
-	bool json = false;
-	int rc = one_name(argc, argv, "--json", &json, &name);
-
-	if (rc != CTL_OK) {
-		if (rc == CTL_USAGE)
-			ctl_error("usage: integration show NAME [--json]");
-		return rc < 0 ? CTL_OK : rc;
-	}
 	GPtrArray *list;
-	struct integration *in = ctl_load_named(ctl, name, &list);
+	bool json = false;
+	int rc;
+	struct integration *in = named_integration(ctl, argc, argv, "--json", &json,
+						   "integration show NAME [--json]", &list, &rc);
 
 	if (in == NULL)
-		return CTL_USAGE;
+		return rc;
 	if (json) {
 		print_json(show_json(in));
 	} else {
@@ -243,20 +253,17 @@ static int cmd_show(struct ctl *ctl, int argc, char **argv)
 
 static int cmd_delete(struct ctl *ctl, int argc, char **argv)
 {
-	const char *name = NULL;
-	bool yes = false;
-	int rc = one_name(argc, argv, "--yes", &yes, &name);
-
-	if (rc != CTL_OK) {
-		if (rc == CTL_USAGE)
-			ctl_error("usage: integration delete NAME [--yes] [--no-reload]");
-		return rc < 0 ? CTL_OK : rc;
-	}
 	GPtrArray *list;
-	struct integration *in = ctl_load_named(ctl, name, &list);
+	bool yes = false;
+	int rc;
+	struct integration *in = named_integration(ctl, argc, argv, "--yes", &yes,
+						   "integration delete NAME [--yes] [--no-reload]",
+						   &list, &rc);
 
 	if (in == NULL)
-		return CTL_USAGE;
+		return rc;
+	const char *name = in->name;
+
 	if (!yes) {
 		char answer[16] = "";
 
