@@ -129,6 +129,38 @@ static void replace_text(char **slot, char *value, bool secret)
 	*slot = value;
 }
 
+void integration_clear_values(struct integration *in)
+{
+	const struct integration_key *key;
+
+	for (unsigned i = 0; (key = integration_schema_at(i)) != NULL; i++) {
+		switch (key->kind) {
+		case IKEY_NAME:
+		case IKEY_TEXT:
+		case IKEY_KEY_FILE:
+		case IKEY_PROXY:
+		case IKEY_RATE_LIMIT:
+		case IKEY_DNS_SERVERS:
+			replace_text(FIELD(in, key, char *), NULL, false);
+			break;
+		case IKEY_SECRET:
+			replace_text(FIELD(in, key, char *), NULL, true);
+			break;
+		case IKEY_TAGS:
+			g_clear_pointer(FIELD(in, key, GPtrArray *), g_ptr_array_unref);
+			break;
+		case IKEY_TYPE:
+		case IKEY_BOOL:
+		case IKEY_STATUS:
+		case IKEY_UINT:
+		case IKEY_DURATION:
+		case IKEY_SIZE:
+		case IKEY_ENUM:
+			break;	/* nothing allocated */
+		}
+	}
+}
+
 static GPtrArray *parse_tags(const char *value)
 {
 	GPtrArray *tags = g_ptr_array_new_with_free_func(g_free);
