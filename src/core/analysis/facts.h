@@ -32,6 +32,10 @@ enum facts_limit {
 	LIMIT_PARSE_ERROR = 1 << 4,	/* not a message at all */
 };
 
+/* The name of one enum facts_limit bit as the JSON output and the report
+ * header give it ("max_urls"), or NULL for any other value. Static. */
+const char *facts_limit_name(unsigned bit);
+
 struct facts {
 	GPtrArray *urls;		/* char *, sorted, unique */
 	GHashTable *excluded_urls;	/* url -> rule (const char *) */

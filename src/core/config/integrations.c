@@ -43,20 +43,8 @@ void integration_free(struct integration *in)
 {
 	if (in == NULL)
 		return;
+	integration_clear_values(in);	/* every key's value, secrets wiped */
 	g_free(in->file);
-	g_free(in->name);
-	g_free(in->description);
-	g_free(in->api_url);
-	secret_free(in->api_key);
-	g_free(in->api_key_file);
-	secret_free(in->api_password);
-	if (in->tags != NULL)
-		g_ptr_array_unref(in->tags);
-	g_free(in->proxy);
-	g_free(in->rate_limit);
-	g_free(in->dns_servers);
-	g_free(in->created);
-	g_free(in->company_id);
 	if (in->warnings != NULL)
 		g_ptr_array_unref(in->warnings);
 	g_free(in);
