@@ -92,11 +92,12 @@ static void on_reload(void *arg)
 	unsigned active;
 	char *summary = preflight_integrations_summary(cfg, &active);
 
-	/* one line: what was read and what is now asked */
-	log_msg(active == 0 ? LOG_WARNING : LOG_NOTICE, "configuration reloaded from %s (%s)%s",
-		cfg->path ? cfg->path : "embedded defaults", summary,
-		active == 0 ? ": every message will be 'unknown'" : "");
+	/* what was read and what is now asked; none active is a warning */
+	log_msg(LOG_NOTICE, "configuration reloaded from %s (%s)",
+		cfg->path ? cfg->path : "embedded defaults", summary);
 	g_free(summary);
+	if (active == 0)
+		log_integrations(cfg);
 	/* read by serve() only after this thread was joined */
 	st->drain_deadline_ms = MAX(st->drain_deadline_ms, cfg->scan_deadline_ms);
 	milter_set_config(cfg);
