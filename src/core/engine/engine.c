@@ -100,6 +100,8 @@ struct engine *engine_new_custom(const struct engine_options *options,
 	if (options != NULL) {
 		engine->job_finished = options->job_finished;
 		engine->job_finished_data = options->job_finished_data;
+		engine->job_alert = options->job_alert;
+		engine->job_alert_data = options->job_alert_data;
 		engine->cache_new = options->cache_new;
 		engine->cache_data = options->cache_data;
 	}
@@ -208,6 +210,13 @@ static bool answer_from_cache(struct engine *engine, struct lookup *lookup)
 struct batch *engine_submit(struct engine *engine, struct tm_config *cfg,
 			    struct lookup *const *lookups, size_t n, int64_t deadline_ms)
 {
+	return engine_submit_message(engine, cfg, lookups, n, deadline_ms, NULL);
+}
+
+struct batch *engine_submit_message(struct engine *engine, struct tm_config *cfg,
+				    struct lookup *const *lookups, size_t n, int64_t deadline_ms,
+				    const struct engine_message *msg)
+{
 	struct batch *b = g_new0(struct batch, 1);
 	pthread_condattr_t attr;
 
@@ -220,6 +229,12 @@ struct batch *engine_submit(struct engine *engine, struct tm_config *cfg,
 	b->asked = g_new0(bool, n);
 	b->n = n;
 	b->deadline_ms = deadline_ms;
+	if (msg != NULL) {
+		b->report = msg->report;
+		if (msg->queue_id != NULL && *msg->queue_id != '\0')
+			b->queue_id = g_strdup(msg->queue_id);
+		b->message_id = g_strdup(msg->message_id);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct lookup *l = lookups[i];
 
@@ -270,7 +285,14 @@ void engine_turn(struct engine *engine, int max_wait_ms)
 void engine_run(struct engine *engine, struct tm_config *cfg,
 		struct lookup *const *lookups, size_t n, int64_t deadline_ms)
 {
-	struct batch *b = engine_submit(engine, cfg, lookups, n, deadline_ms);
+	engine_run_message(engine, cfg, lookups, n, deadline_ms, NULL);
+}
+
+void engine_run_message(struct engine *engine, struct tm_config *cfg,
+			struct lookup *const *lookups, size_t n, int64_t deadline_ms,
+			const struct engine_message *msg)
+{
+	struct batch *b = engine_submit_message(engine, cfg, lookups, n, deadline_ms, msg);
 	int64_t give_up = deadline_ms + CALLER_GRACE_MS;
 	struct timespec ts = { .tv_sec = give_up / 1000, .tv_nsec = (give_up % 1000) * 1000000 };
 
