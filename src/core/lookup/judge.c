@@ -35,8 +35,12 @@ void judge_message_queued(struct engine *engine, struct tm_config *cfg,
 {
 	int64_t start = engine_now_ms();
 	unsigned budget_ms = cfg->scan_deadline_ms;
+	/* GMime gives the Message-ID without its angle brackets */
+	char *message_id = facts->message_id != NULL && facts->message_id[0] != '<' ?
+			   g_strdup_printf("<%s>", facts->message_id) :
+			   g_strdup(facts->message_id);
 	struct engine_message msg = {
-		.queue_id = queue_id, .message_id = facts->message_id, .report = report_mode,
+		.queue_id = queue_id, .message_id = message_id, .report = report_mode,
 	};
 	struct plan plan;
 
@@ -57,6 +61,7 @@ void judge_message_queued(struct engine *engine, struct tm_config *cfg,
 	out->lookups = plan.lookups;
 	out->indicators = plan.indicators;
 	out->elapsed_ms = engine_now_ms() - start;
+	g_free(message_id);
 }
 
 void judgement_clear(struct judgement *judgement)
