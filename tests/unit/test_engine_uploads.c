@@ -8,7 +8,8 @@
  *     beyond, and gets pending then; a verdict before it ends is the
  *     message's; ReportSandboxWait replaces it for an abuse mailbox;
  *   - a message that got pending is named (queue id, Message-ID) when the
- *     job ends malicious, once; not when it ends clean. */
+ *     job ends malicious, once; not when it ends clean, nor when the
+ *     message was not delivered (rejected). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -245,6 +246,28 @@ static void test_no_alert_when_clean(void **state)
 	stub_lookup_free(l);
 }
 
+static void test_no_alert_when_not_delivered(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct lookup *l = stub_lookup(e->in, INDICATOR_HASH, HASH);
+	struct lookup *l2 = stub_lookup(e->in, INDICATOR_HASH, HASH);
+	struct batch *b = submit_msg(f, e->cfg, &l, 5000, "QREJECTED", false);
+
+	hash_unknown_then_submitted(f, 0);
+	engine_batch_release(f->engine, b);
+	/* the message was rejected for something else: nothing delivered */
+	engine_message_not_delivered(f->engine, "QREJECTED");
+	struct batch *b2 = submit_msg(f, e->cfg, &l2, 5000, "QDELIVERED", false);
+	fake_settle(f);
+	engine_batch_release(f->engine, b2);
+	finish_job(f, "malicious");
+	assert_int_equal(f->alerts, 1);
+	assert_string_equal(f->last_alert_queue_id, "QDELIVERED");
+	stub_lookup_free(l);
+	stub_lookup_free(l2);
+}
+
 static void test_no_alert_without_queue_id(void **state)
 {
 	struct env *e = *state;
@@ -273,6 +296,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_report_sandbox_wait, job_env, env_down),
 		cmocka_unit_test_setup_teardown(test_alert_after_the_fact, job_env, env_down),
 		cmocka_unit_test_setup_teardown(test_no_alert_when_clean, job_env, env_down),
+		cmocka_unit_test_setup_teardown(test_no_alert_when_not_delivered, job_env, env_down),
 		cmocka_unit_test_setup_teardown(test_no_alert_without_queue_id, job_env, env_down),
 	};
 

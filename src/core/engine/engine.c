@@ -91,6 +91,7 @@ struct engine *engine_new_custom(const struct engine_options *options,
 	g_queue_init(&engine->submitted);
 	engine->caches = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, cache_slot_free);
 	engine->flights = g_hash_table_new(g_str_hash, g_str_equal);
+	engine->undelivered = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	engine->states = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, istate_free);
 	engine->requests = g_hash_table_new(g_direct_hash, g_direct_equal);
 	engine->breaker_threshold = options && options->breaker_threshold
@@ -173,6 +174,8 @@ void engine_free(struct engine *engine)
 	g_hash_table_destroy(engine->flights);
 	g_hash_table_destroy(engine->requests);
 	g_hash_table_destroy(engine->caches);
+	g_hash_table_destroy(engine->undelivered);
+	g_queue_clear_full(&engine->undelivered_order, g_free);
 	config_unref(engine->latest_cfg);
 	loop_free(engine->loop);
 	g_rw_lock_clear(&engine->caches_lock);
@@ -302,6 +305,32 @@ void engine_run_message(struct engine *engine, struct tm_config *cfg,
 			break;
 	pthread_mutex_unlock(&engine->lock);
 	engine_batch_release(engine, b);
+}
+
+void engine_message_not_delivered(struct engine *engine, const char *queue_id)
+{
+	if (queue_id == NULL || *queue_id == '\0')
+		return;
+	pthread_mutex_lock(&engine->lock);
+	if (g_hash_table_add(engine->undelivered, g_strdup(queue_id))) {
+		g_queue_push_tail(&engine->undelivered_order, g_strdup(queue_id));
+		/* bounded: the oldest are forgotten (their jobs ended long ago) */
+		while (g_queue_get_length(&engine->undelivered_order) > MAX_UNDELIVERED) {
+			char *old = g_queue_pop_head(&engine->undelivered_order);
+
+			g_hash_table_remove(engine->undelivered, old);
+			g_free(old);
+		}
+	}
+	pthread_mutex_unlock(&engine->lock);
+}
+
+bool engine_message_was_delivered(struct engine *engine, const char *queue_id)
+{
+	pthread_mutex_lock(&engine->lock);
+	bool refused = g_hash_table_contains(engine->undelivered, queue_id);
+	pthread_mutex_unlock(&engine->lock);
+	return !refused;
 }
 
 void engine_get_stats(struct engine *engine, struct engine_stats *out)

@@ -128,6 +128,12 @@ void engine_run_message(struct engine *engine, struct tm_config *cfg,
 			struct lookup *const *lookups, size_t n, int64_t deadline_ms,
 			const struct engine_message *msg);
 
+/* The message queue_id (judged by engine_run_message()) was not passed
+ * on: rejected, discarded or tempfailed. A job it got `pending` from is
+ * then not reported after the fact for it. Any thread; the last 10,000
+ * such queue ids are remembered. */
+void engine_message_not_delivered(struct engine *engine, const char *queue_id);
+
 /* Monotonic milliseconds. */
 int64_t engine_now_ms(void);
 

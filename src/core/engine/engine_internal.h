@@ -24,6 +24,8 @@
 #define AUTH_BACKOFF_MS (300 * 1000LL)
 #define QUOTA_BACKOFF_MS (60 * 1000LL)
 #define MAX_COOLDOWN_MS (600 * 1000LL)
+/* queue ids remembered by engine_message_not_delivered() */
+#define MAX_UNDELIVERED 10000
 
 struct istate;
 struct flight;
@@ -150,6 +152,10 @@ struct engine {
 	bool stopping;
 	GQueue submitted;		/* struct batch *, from callers */
 	struct engine_stats stats;
+	/* queue ids of messages that were not delivered (reject, discard,
+	 * tempfail): no after-the-fact alert; the oldest first */
+	GHashTable *undelivered;
+	GQueue undelivered_order;
 	/* the caches by integration name: the engine thread creates and
 	 * replaces them (write lock), callers read them on the fast path */
 	GRWLock caches_lock;
@@ -177,6 +183,9 @@ struct engine {
 
 /* engine.c */
 const struct provider_ops *engine_ops_of(const struct integration *in);
+/* False once engine_message_not_delivered(queue_id) was called. Takes
+ * engine->lock. */
+bool engine_message_was_delivered(struct engine *engine, const char *queue_id);
 void engine_count(struct engine *engine, uint64_t *counter);
 char *engine_flight_key(const struct lookup *lookup);
 

@@ -141,6 +141,8 @@ void job_alert_watchers(struct engine *engine, struct flight *f)
 	for (guint i = 0; i < f->job->watchers->len; i++) {
 		const struct job_watcher *wt = g_ptr_array_index(f->job->watchers, i);
 
+		if (!engine_message_was_delivered(engine, wt->queue_id))
+			continue;	/* rejected: nothing was delivered */
 		/* log_msg sanitises: the Message-ID comes from the message */
 		log_msg(LOG_WARNING, "%s: after delivery: Message-ID %s: %s %s %s: %s (%s)",
 			wt->queue_id, wt->message_id ? wt->message_id : "-",

@@ -215,6 +215,9 @@ void eom_process(const struct eom_input *in, const struct eom_ops *ops, void *op
 		out->event = decide_event(&out->judgement);
 	}
 	out->action = in->cfg->on[out->event];
+	if (in->engine != NULL && (out->action == ACTION_REJECT || out->action == ACTION_TEMPFAIL ||
+				   out->action == ACTION_DISCARD))
+		engine_message_not_delivered(in->engine, in->queue_id);
 	out->reason = decision_reason(in, out);
 	if (out->action != ACTION_REJECT && out->action != ACTION_TEMPFAIL &&
 	    out->action != ACTION_DISCARD)
