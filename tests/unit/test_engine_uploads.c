@@ -283,6 +283,35 @@ static void test_no_alert_without_queue_id(void **state)
 	stub_lookup_free(l);
 }
 
+/* JobTimeout of the integration, not the provider's 600 s */
+static void test_job_timeout_from_integration(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct lookup *l = stub_lookup(e->in, INDICATOR_HASH, HASH);
+	int64_t start = f->now_ms;
+
+	e->in->job_timeout_ms = 30000;
+	struct batch *b = submit_msg(f, e->cfg, &l, 5000, NULL, false);
+
+	hash_unknown_then_submitted(f, 0);
+	engine_batch_release(f->engine, b);
+	while (f->jobs_finished == 0 && f->now_ms - start < 120000) {
+		fake_advance(f, 1000);
+		for (unsigned c = 0; c < f->calls->len; c++) {
+			struct fake_call *call = g_ptr_array_index(f->calls, c);
+
+			if (!call->answered && !call->cancelled)
+				fake_answer_http(f, c, 200, "running", -1);
+		}
+		fake_settle(f);
+	}
+	assert_int_equal(f->jobs_finished, 1);
+	assert_int_equal(f->last_job_status, LOOKUP_ERROR);
+	assert_true(f->now_ms - start <= 31000);
+	stub_lookup_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +327,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_alert_when_clean, job_env, env_down),
 		cmocka_unit_test_setup_teardown(test_no_alert_when_not_delivered, job_env, env_down),
 		cmocka_unit_test_setup_teardown(test_no_alert_without_queue_id, job_env, env_down),
+		cmocka_unit_test_setup_teardown(test_job_timeout_from_integration, job_env,
+						env_down),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,10 +84,13 @@ enum answer_class job_parse_answer(struct flight *f, const struct http_response 
 							  &f->job->pj, resp);
 }
 
+/* The integration's JobTimeout when set, else the provider's default. */
 static int64_t timeout_ms(const struct flight *f)
 {
 	const struct provider_ops *ops = engine_ops_of(f->integration);
 
+	if (f->integration->job_timeout_ms > 0)
+		return f->integration->job_timeout_ms;
 	return (int64_t)(ops->job_timeout_s ? ops->job_timeout_s : DEFAULT_JOB_TIMEOUT_S) * 1000;
 }
 
