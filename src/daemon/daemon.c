@@ -361,7 +361,8 @@ static void log_started(const struct daemon_state *st)
 static int serve(struct tm_config *cfg, struct daemon_state *st, bool *drained,
 		 char *err, size_t errlen)
 {
-	struct engine_options eopts = { .ca_file = cfg->ca_cert_file, .metrics = st->metrics };
+	struct engine_options eopts = { .ca_file = cfg->ca_cert_file, .metrics = st->metrics,
+					.job_alert = milter_job_alert };
 	struct engine *engine = engine_new(&eopts, err, errlen);
 	const struct signal_handlers handlers = { on_reload, on_stop, st };
 	int status;

@@ -126,6 +126,18 @@ static void on_job_finished(void *data, const struct lookup *lookup)
 	fake->last_job_status = lookup->result.status;
 }
 
+static void on_job_alert(void *data, const struct lookup *lookup, const char *queue_id,
+			 const char *message_id)
+{
+	struct fake *fake = data;
+
+	(void)lookup;
+	fake->alerts++;
+	g_strlcpy(fake->last_alert_queue_id, queue_id, sizeof(fake->last_alert_queue_id));
+	g_strlcpy(fake->last_alert_message_id, message_id ? message_id : "",
+		  sizeof(fake->last_alert_message_id));
+}
+
 static struct fake *make(bool threaded,
 			 struct cache *(*cache_new)(void *, const char *, size_t))
 {
@@ -144,6 +156,7 @@ static struct fake *make(bool threaded,
 	struct engine_options options = {
 		.breaker_threshold = 5, .breaker_cooldown_ms = 30000,
 		.job_finished = on_job_finished, .job_finished_data = fake,
+		.job_alert = on_job_alert, .job_alert_data = fake,
 		.cache_new = cache_new, .cache_data = fake,
 	};
 

@@ -35,6 +35,8 @@ struct fake {
 	struct loop *engine_loop;
 	unsigned jobs_finished;	/* engine_options.job_finished calls */
 	enum lookup_status last_job_status;
+	unsigned alerts;	/* engine_options.job_alert calls */
+	char last_alert_queue_id[64], last_alert_message_id[128];
 };
 
 /* A manual engine (no thread) on the fake clock and transport. */

@@ -1,6 +1,8 @@
 /* facts.c: the facts of a message and their JSON form. */
 #include "analysis/facts.h"
 
+#include "lookup/sample.h"
+
 static void attachment_fact_free(gpointer data)
 {
 	struct attachment_fact *att = data;
@@ -8,6 +10,7 @@ static void attachment_fact_free(gpointer data)
 	g_free(att->filename);
 	g_free(att->extension);
 	g_free(att->content_type);
+	sample_unref(att->sample);
 	g_free(att);
 }
 

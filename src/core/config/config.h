@@ -70,6 +70,7 @@ struct tm_config {
 	int log_level;			/* LogLevel: LOG_ERR..LOG_DEBUG, for log_set_level() */
 	bool software_header;		/* SoftwareHeader */
 	char *tmp_dir;			/* TmpDir */
+	size_t sample_memory_limit;	/* SampleMemoryLimit, bytes: larger uploads spill to TmpDir */
 	bool ignore_authenticated_clients; /* IgnoreAuthenticatedClients */
 	unsigned milter_timeout_s;	/* MilterTimeout (smfi_settimeout) */
 
@@ -84,6 +85,8 @@ struct tm_config {
 
 	/* lookups */
 	unsigned scan_deadline_ms;	/* ScanDeadline */
+	unsigned report_sandbox_wait_s; /* ReportSandboxWait, s: abuse-mailbox messages, 0 = SandboxWait */
+	char *alert_command;		/* AlertCommand: run when a job ends malicious after delivery */
 	char *ca_cert_file;		/* CACertFile: CA bundle for TLS; NULL = system */
 	char *integrations_dir;		/* IntegrationsDir */
 	GPtrArray *integrations;	/* struct integration *, sorted by name */

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "config/integrations.h"
 #include "engine/engine_internal.h"
+#include "lookup/sample.h"
 #include "util/log.h"
 
 /* An "unknown" answer (the provider never saw it) is worth asking again
@@ -38,6 +39,8 @@ void batch_unref_locked(struct batch *batch)
 		return;
 	if (batch->waiters != NULL)
 		g_ptr_array_unref(batch->waiters);
+	g_free(batch->queue_id);
+	g_free(batch->message_id);
 	pthread_cond_destroy(&batch->done);
 	config_unref(batch->cfg);
 	g_free(batch->asked);
@@ -80,6 +83,8 @@ void flight_answer_waiter(struct engine *engine, struct waiter *w,
 {
 	struct batch *b = w->batch;
 
+	if (res->status == LOOKUP_PENDING && w->flight->job != NULL)
+		job_watch(w->flight, w);
 	g_ptr_array_remove(w->flight->waiters, w);
 	pthread_mutex_lock(&engine->lock);
 	bool last = answer_locked(w, res);
@@ -119,6 +124,7 @@ static void flight_free(struct engine *engine, struct flight *flight)
 		job_free(engine, flight->job);
 	g_ptr_array_unref(flight->waiters);
 	g_free(flight->work.indicator);
+	sample_unref(flight->work.sample);
 	g_free(flight->work.result.details);
 	g_free(flight->key);
 	config_unref(flight->cfg);
@@ -137,9 +143,11 @@ void flight_finish(struct engine *engine, struct flight *flight)
 	tm_metrics_lookup_end(flight->state->metrics, res);
 	if (flight->job != NULL && flight->job->submitted)
 		tm_metrics_job_finished(flight->state->metrics, res->status);
-	if (flight->job != NULL && flight->job->submitted && engine->job_finished != NULL &&
-	    !engine->stopping)
-		engine->job_finished(engine->job_finished_data, &flight->work);
+	if (flight->job != NULL && flight->job->submitted && !engine->stopping) {
+		if (engine->job_finished != NULL)
+			engine->job_finished(engine->job_finished_data, &flight->work);
+		job_alert_watchers(engine, flight);
+	}
 	pthread_mutex_lock(&engine->lock);
 	for (guint i = 0; i < flight->waiters->len; i++) {
 		struct waiter *w = g_ptr_array_index(flight->waiters, i);
@@ -217,6 +225,9 @@ static struct flight *flight_new(struct engine *engine, struct batch *b,
 	f->lane = b->lane;
 	f->stage = FLIGHT_CACHE;
 	f->job = job_new_for(engine, lookup->integration);
+	/* the bytes, for a job's upload step only (dropped once submitted) */
+	if (f->job != NULL && lookup->sample != NULL)
+		f->work.sample = sample_ref(lookup->sample);
 	g_hash_table_insert(engine->flights, f->key, f);
 	return f;
 }
@@ -283,12 +294,18 @@ static void take_lookup(struct engine *engine, struct batch *b, size_t i)
 
 	w->batch = b;
 	w->index = i;
+	w->wait_until_ms = loop_now_ms(engine->loop) + job_wait_ms(b, in);
 	g_ptr_array_add(b->waiters, w);
 	if (f != NULL) {
 		g_free(key);
 		engine_count(engine, &engine->stats.joined);
 		w->flight = f;
 		g_ptr_array_add(f->waiters, w);
+		/* a job not submitted yet that came without the bytes: this
+		 * message's copy may upload (the same file, the same policy) */
+		if (f->job != NULL && !f->job->submitted && f->work.sample == NULL &&
+		    lookup->sample != NULL)
+			f->work.sample = sample_ref(lookup->sample);
 		if (f->job != NULL && f->job->submitted)
 			job_joined(engine, f, w);
 		return;

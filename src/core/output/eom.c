@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "analysis/analyze.h"
+#include "lookup/plan.h"
 #include "engine/engine.h"
 #include "metrics/catalog.h"
 #include "analysis/exclude.h"
@@ -208,13 +209,20 @@ void eom_process(const struct eom_input *in, const struct eom_ops *ops, void *op
 		verdict_compute(NULL, 0, &out->judgement.summary);
 		out->event = in->too_large ? EVENT_TOO_LARGE : EVENT_INTERNAL_ERROR;
 	} else {
-		out->facts = analyze_stream(in->message, in->cfg);
+		struct analyze_options keep;
+		bool uploads = plan_sample_options(in->cfg, &keep);
+
+		out->facts = analyze_stream_keep(in->message, in->cfg, uploads ? &keep : NULL);
 		apply_client_ip(in, out->facts);
-		judge_message(in->engine, in->cfg, out->facts, report_mode, &out->judgement);
+		judge_message_queued(in->engine, in->cfg, out->facts, report_mode, in->queue_id,
+				     &out->judgement);
 		out->scanned = true;
 		out->event = decide_event(&out->judgement);
 	}
 	out->action = in->cfg->on[out->event];
+	if (in->engine != NULL && (out->action == ACTION_REJECT || out->action == ACTION_TEMPFAIL ||
+				   out->action == ACTION_DISCARD))
+		engine_message_not_delivered(in->engine, in->queue_id);
 	out->reason = decision_reason(in, out);
 	if (out->action != ACTION_REJECT && out->action != ACTION_TEMPFAIL &&
 	    out->action != ACTION_DISCARD)
