@@ -28,7 +28,7 @@
 struct test_run {
 	struct provider_run run;
 	struct lookup lookup;
-	/* a type without lookups (IRONSCALES): its own "ping" action */
+	/* a type without a test lookup (IRONSCALES, VMRay): its own "ping" */
 	const struct provider_action *ping;
 	struct cJSON *answer;
 	char err[512];
@@ -46,10 +46,13 @@ static gpointer test_thread(gpointer data)
 	return NULL;
 }
 
-/* The "ping" action of a type that has actions but no lookups, or NULL. */
+/* The "ping" action of a type whose Test Connection is no lookup, or
+ * NULL: IRONSCALES (actions only) and the sandboxes, whose lookups are
+ * jobs and whose test is a call of its own (vmray.md §6). */
 static const struct provider_action *own_ping(const struct integration *in)
 {
-	return in->type->ops == NULL ? provider_action_find(in->type, "ping") : NULL;
+	return in->type->ops == NULL || in->type->test.ok == NULL
+	       ? provider_action_find(in->type, "ping") : NULL;
 }
 
 static bool testable(const struct integration *in)

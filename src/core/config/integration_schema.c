@@ -147,6 +147,7 @@ static const struct {
 	{ "fortisandbox", "MaxUploadSize", "20M" },	/* fortisandbox.md §3.3: JSON upload < 20 MB */
 	{ "fortisandbox", "PollInterval", "30s" },	/* fortisandbox.md §4: XSOAR polls every 30 s */
 	{ "metadefender", "PollInterval", "5s" },	/* opswat-metadefender.md §4: every 2-10 s */
+	{ "vmray", "PollInterval", "5s" },		/* vmray.md §4: VMRay's kit polls every 5 s */
 	/* spamhaus-zen.md, answers: "TTLs are short (60 s to some minutes);
 	 * cache <= TTL". A day-old "not listed" misses a fresh listing. */
 	{ "spamhaus", "CacheHours", "1" },
