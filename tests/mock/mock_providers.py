@@ -1092,10 +1092,11 @@ sys.modules.setdefault("mock_providers", sys.modules[__name__])
 from mock_apivoid import APIVoid  # noqa: E402
 from mock_cyberxray import CyberXRay  # noqa: E402
 from mock_ironscales import IronScales  # noqa: E402
+from mock_vmray import VMRay  # noqa: E402
 
 # MetaDefender before Safe Browsing: both live under /v4, Google claims the rest of it
 PROVIDER_CLASSES = (VirusTotal, MetaDefender, SafeBrowsing, WebRisk, XForce, APIVoid, CyberXRay,
-                    IronScales)
+                    IronScales, VMRay)
 
 
 # --- control API ------------------------------------------------------------
