@@ -139,12 +139,12 @@ class Integrations(CtlCase):
 
     def test_unimplemented_type_is_never_active(self):
         before = os.listdir(self.idir)
-        for kind in ("vmray", "anyrun", "apivoid", "ironscales"):
+        for kind in ("anyrun", "apivoid", "ironscales"):
             _, err = self.ctl("integration", "add", "x-" + kind, "--type", kind, "--key", "-",
                               stdin="k1234567890abcdef\n", expect=1)
             self.assertIn("cannot be active yet", err)
         self.assertEqual(os.listdir(self.idir), before)
-        self.ctl("integration", "add", "vm", "--type", "vmray", "--status", "inactive")
+        self.ctl("integration", "add", "vm", "--type", "anyrun", "--status", "inactive")
         _, err = self.ctl("integration", "enable", "vm", expect=1)
         self.assertIn("cannot be active yet", err)
         self.assertEqual(settings(self.read("vm"))["Status"], "inactive")
