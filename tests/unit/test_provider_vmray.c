@@ -391,6 +391,28 @@ static void test_vmray_test_connection(void **state)
 	g_free(p.seen);
 }
 
+static void refuse_http(void *ctx, const struct http_request *req,
+			struct provider_http_answer *ans)
+{
+	(void)ctx, (void)req, (void)ans;
+	fail_msg("a job-based type's lookup must not reach the network");
+}
+
+/* The synchronous runner has no polling: a VMRay lookup there is an
+ * error (it called the NULL build_request before). */
+static void test_vmray_sync_lookup_refused(void **state)
+{
+	(void)state;
+	struct integration in = pt_integration("vmray", VM_ROOT, VM_KEY, NULL, 0);
+	struct provider_run run = { .in = &in, .fake_http = refuse_http };
+	struct lookup *l = pt_lookup_new(&in, INDICATOR_HASH, H_MAL);
+
+	assert_int_equal(provider_run_lookup(&run, l), ANSWER_PERMANENT);
+	assert_int_equal(l->result.status, LOOKUP_ERROR);
+	assert_int_equal(l->result.error, LOOKUP_ERR_PROVIDER);
+	pt_lookup_del(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_vmray_upload_flow),
 		cmocka_unit_test(test_vmray_no_sample_no_upload),
 		cmocka_unit_test(test_vmray_test_connection),
+		cmocka_unit_test(test_vmray_sync_lookup_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -238,6 +238,21 @@ static void test_quota_on_submit_is_rate_limited(void **state)
 	stub_lookup_free(l);
 }
 
+/* A submit answer without a submission id is not sent again: the file
+ * (or URL) may have been taken, a retry would submit it twice. */
+static void test_submit_without_id_is_sent_once(void **state)
+{
+	struct env *e = *state;
+	struct lookup *l = submit_answered(e, "bodies.submit_no_id", -1);
+
+	assert_int_equal(l->result.status, LOOKUP_ERROR);
+	assert_int_equal(l->result.error, LOOKUP_ERR_MALFORMED);
+	fake_advance(e->f, 60000);
+	assert_int_equal(count_calls(e->f, SUBMIT), 1);
+	assert_int_equal(e->f->calls->len, 1);
+	stub_lookup_free(l);
+}
+
 /* 5xx while polling: the engine's one retry, then error (never clean). */
 static void test_5xx_while_polling_is_an_error(void **state)
 {
@@ -289,6 +304,7 @@ int main(void)
 		T(test_bad_key_is_an_auth_error),
 		T(test_429_on_submit_is_rate_limited),
 		T(test_quota_on_submit_is_rate_limited),
+		T(test_submit_without_id_is_sent_once),
 		T(test_5xx_while_polling_is_an_error),
 		T(test_failed_analysis_is_an_error),
 	};
