@@ -16,9 +16,7 @@ import hashlib
 import http.client
 import json
 import os
-import shutil
 import sys
-import unittest
 from urllib.parse import urlencode
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -51,17 +49,7 @@ def message(urls="", attachments=()):
     return "\r\n".join(head + ["--b1--", ""]).encode()
 
 
-class VMRayScan(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tmtest.tmpdir()
-        cls.mocks = tmtest.Mocks(cls.dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mocks.stop()
-        shutil.rmtree(cls.dir, ignore_errors=True)
-
+class VMRayScan(tmtest.MocksCase):
     def setUp(self):
         self.mocks.reset()
         self.mocks.indicators("vmray", {sha256(FILES[v]): v for v in FILES})
@@ -223,18 +211,8 @@ class VMRayScan(unittest.TestCase):
         self.assertEqual(self.submits(), [])
 
 
-class VMRayMock(unittest.TestCase):
+class VMRayMock(tmtest.MocksCase):
     """The mock's asynchronous side, as the document describes it."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tmtest.tmpdir()
-        cls.mocks = tmtest.Mocks(cls.dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mocks.stop()
-        shutil.rmtree(cls.dir, ignore_errors=True)
 
     def setUp(self):
         self.mocks.reset()
