@@ -28,7 +28,7 @@
 struct test_run {
 	struct provider_run run;
 	struct lookup lookup;
-	/* a type without lookups (IRONSCALES): its own "ping" action */
+	/* a type without a test lookup (IRONSCALES, VMRay): its own "ping" */
 	const struct provider_action *ping;
 	struct cJSON *answer;
 	char err[512];

@@ -137,18 +137,6 @@ class Integrations(CtlCase):
         _, err = self.ctl("integration", "edit", "vt", "--colour", "red", expect=1)
         self.assertIn("unknown field '--colour'", err)
 
-    def test_unimplemented_type_is_never_active(self):
-        before = os.listdir(self.idir)
-        for kind in ("vmray",):
-            _, err = self.ctl("integration", "add", "x-" + kind, "--type", kind, "--key", "-",
-                              stdin="k1234567890abcdef\n", expect=1)
-            self.assertIn("cannot be active yet", err)
-        self.assertEqual(os.listdir(self.idir), before)
-        self.ctl("integration", "add", "vm", "--type", "vmray", "--status", "inactive")
-        _, err = self.ctl("integration", "enable", "vm", expect=1)
-        self.assertIn("cannot be active yet", err)
-        self.assertEqual(settings(self.read("vm"))["Status"], "inactive")
-
     def test_mode_0640_and_kept_on_edit(self):
         self.add_virustotal()
         self.assertEqual(stat.S_IMODE(os.stat(self.path("vt")).st_mode), 0o640)

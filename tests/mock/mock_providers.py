@@ -1112,11 +1112,12 @@ from mock_apivoid import APIVoid  # noqa: E402
 from mock_cyberxray import CyberXRay  # noqa: E402
 from mock_fortisandbox import FortiSandbox  # noqa: E402
 from mock_ironscales import IronScales  # noqa: E402
+from mock_vmray import VMRay  # noqa: E402
 
 # MetaDefender before Safe Browsing: both live under /v4, Google claims the rest of it;
 # ANY.RUN before Web Risk: both under /v1
 PROVIDER_CLASSES = (VirusTotal, MetaDefender, SafeBrowsing, AnyRun, WebRisk, XForce, APIVoid,
-                    CyberXRay, IronScales, FortiSandbox)
+                    CyberXRay, IronScales, FortiSandbox, VMRay)
 
 
 # --- control API ------------------------------------------------------------

@@ -170,6 +170,7 @@ static const struct {
 	 * default; once turned on, both kinds of file go */
 	{ "anyrun", "UploadPEFiles", "yes" },
 	{ "anyrun", "UploadOtherFiles", "yes" },
+	{ "vmray", "PollInterval", "5s" },		/* vmray.md §4: VMRay's kit polls every 5 s */
 	/* spamhaus-zen.md, answers: "TTLs are short (60 s to some minutes);
 	 * cache <= TTL". A day-old "not listed" misses a fresh listing. */
 	{ "spamhaus", "CacheHours", "1" },

@@ -232,11 +232,14 @@ extern const struct provider_ops apivoid_ops;
 extern const struct provider_ops cyberxray_ops;
 extern const struct provider_ops anyrun_ops;
 extern const struct provider_ops fortisandbox_ops;
+extern const struct provider_ops vmray_ops;
 /* threatmilterctl apivoid: ip, domain, url, email, screenshot, ping
  * (apivoid_actions.c), NULL-terminated. */
 extern const struct provider_action *const apivoid_actions[];
 /* FortiSandbox: its own ping, login and logout (fortisandbox_rpc.c). */
 extern const struct provider_action *const fortisandbox_actions[];
+/* VMRay: its Test Connection, GET /rest/analysis?_limit=1 (vmray.c). */
+extern const struct provider_action *const vmray_actions[];
 /* IRONSCALES: admin actions only, no lookups (ironscales.c, ironscales.h). */
 extern const struct provider_action *const ironscales_actions[];
 

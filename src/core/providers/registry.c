@@ -116,10 +116,15 @@ static const struct provider_type provider_types[] = {
 	{
 		.name = "vmray", .display_name = "VMRay",
 		.default_api_url = "https://cloud.vmray.com",
-		.capabilities = CAP_URL | CAP_HASH | CAP_UPLOAD,
+		/* hash lookups; URLs (or their domains, HideURLParameters)
+		 * and unknown files are submitted as analyses (vmray.md §1) */
+		.capabilities = CAP_URL | CAP_DOMAIN | CAP_HASH | CAP_UPLOAD,
 		.needs_key = true,
 		.default_urls = true, .default_attachments = true,
 		.transport = PROVIDER_HTTP,
+		/* no lookup: its own ping, GET /rest/analysis?_limit=1 (§6) */
+		.actions = vmray_actions,
+		.ops = &vmray_ops,
 	},
 	{
 		.name = "anyrun", .display_name = "ANY.RUN",

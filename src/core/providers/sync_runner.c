@@ -240,6 +240,12 @@ enum answer_class provider_run_lookup(const struct provider_run *run, struct loo
 		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "not implemented");
 		return ANSWER_PERMANENT;
 	}
+	/* a job-based provider (sandbox) needs the engine's polling */
+	if (type->transport == PROVIDER_HTTP && type->ops->build_request == NULL) {
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER,
+			      "a submission: not one request");
+		return ANSWER_PERMANENT;
+	}
 	for (int attempt = 0;; attempt++) {
 		class = type->transport == PROVIDER_DNS ? dns_lookup(run, lookup)
 							: http_lookup(run, lookup);
