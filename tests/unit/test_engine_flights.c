@@ -485,10 +485,12 @@ static const struct cache_backend_ops slow_ops = {
 	.get = slow_get, .put = slow_put, .count = slow_count, .destroy = slow_destroy,
 };
 
-static struct cache *slow_cache_new(void *data, const char *name, size_t max_entries)
+static struct cache *slow_cache_new(void *data, struct loop *loop, const char *name,
+				    size_t max_entries)
 {
 	struct slow_cache *sc = g_new0(struct slow_cache, 1);
 
+	(void)loop;
 	(void)name;
 	(void)max_entries;
 	sc->base.ops = &slow_ops;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <glib.h>
 
+#include "cache/cache.h"
 #include "engine/breaker.h"
 #include "engine/engine.h"
 #include "engine/loop.h"
@@ -61,6 +62,7 @@ struct job {
 	unsigned backoff_s;		/* the next poll's delay when no hint */
 	bool submitted;			/* a poll was asked for: waiters get pending */
 	bool relogged;			/* this step already caused a new login */
+	bool shared_claim;		/* holds the shared registry's lease (shared.c) */
 	char *session;			/* the token copy this job's request used */
 	uint64_t poll_timer;
 };
@@ -155,7 +157,8 @@ struct engine {
 	int64_t breaker_cooldown_ms;
 	void (*job_finished)(void *data, const struct lookup *lookup);
 	void *job_finished_data;
-	struct cache *(*cache_new)(void *data, const char *name, size_t max_entries);
+	struct cache *(*cache_new)(void *data, struct loop *loop, const char *name,
+				   size_t max_entries);
 	void *cache_data;
 	uint64_t next_lane;
 };
@@ -177,6 +180,10 @@ void flight_answer_waiter(struct engine *engine, struct waiter *w,
 			  const struct lookup_result *res);
 void batch_unref_locked(struct batch *batch);
 void flights_abandon_all(struct engine *engine);
+/* The cache stage's answer for flight ctx (cache_get_cb). */
+void flight_cache_answered(void *ctx, bool hit, const struct cache_answer *answer);
+/* The cache of an integration, made (or remade: CacheMaxEntries) here. */
+struct cache *engine_cache_for(struct engine *engine, const struct integration *in);
 
 /* admission.c */
 struct istate *istate_get(struct engine *engine, const struct integration *in);
@@ -218,5 +225,14 @@ bool job_after_answer(struct engine *engine, struct flight *flight,
 void job_free(struct engine *engine, struct job *job);
 /* A waiter joined a job between polls: pending at once (SandboxWait 0). */
 void job_joined(struct engine *engine, struct flight *flight, struct waiter *w);
+/* The provider's job timeout (ms). */
+int64_t job_timeout_ms(const struct flight *flight);
+
+/* shared.c: a shared backend's budget and job registry (cache.h). Both
+ * return false when the integration's cache has none (local only). */
+bool shared_rate_take(struct engine *engine, struct istate *st, struct flight **flights,
+		      size_t n, bool probe);
+bool shared_job_claim(struct engine *engine, struct flight *flight);
+void shared_job_release(struct engine *engine, struct flight *flight);
 
 #endif

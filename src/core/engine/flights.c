@@ -94,7 +94,9 @@ static void cache_store(struct engine *engine, struct flight *flight)
 	const struct lookup_result *res = &flight->work.result;
 	struct cache_slot *slot;
 
-	if (!in->cache || !cacheable(res->status) || in->cache_hours == 0)
+	/* a cached answer is not stored again: that would renew its expiry
+	 * and its CacheMaxHits (an asynchronous backend's hits come here) */
+	if (!in->cache || !cacheable(res->status) || in->cache_hours == 0 || res->cached)
 		return;
 	int64_t ttl = (int64_t)in->cache_hours * 3600;
 
@@ -115,8 +117,10 @@ static void cache_store(struct engine *engine, struct flight *flight)
 static void flight_free(struct engine *engine, struct flight *flight)
 {
 	g_hash_table_remove(engine->flights, flight->key);
-	if (flight->job != NULL)
+	if (flight->job != NULL) {
+		shared_job_release(engine, flight);
 		job_free(engine, flight->job);
+	}
 	g_ptr_array_unref(flight->waiters);
 	g_free(flight->work.indicator);
 	g_free(flight->work.result.details);
@@ -219,7 +223,7 @@ static struct flight *flight_new(struct engine *engine, struct batch *b,
 }
 
 /* The cache stage's answer: a hit ends the flight, a miss queues it. */
-static void cache_answered(void *ctx, bool hit, const struct cache_answer *answer)
+void flight_cache_answered(void *ctx, bool hit, const struct cache_answer *answer)
 {
 	struct flight *f = ctx;
 	struct engine *engine = f->state->engine;
@@ -230,6 +234,8 @@ static void cache_answered(void *ctx, bool hit, const struct cache_answer *answe
 	}
 	if (!hit) {
 		f->stage = FLIGHT_QUEUED;
+		if (f->job != NULL && shared_job_claim(engine, f))
+			return;		/* the shared job registry answers (shared.c) */
 		admission_enqueue(engine, f);
 		return;
 	}
@@ -241,7 +247,7 @@ static void cache_answered(void *ctx, bool hit, const struct cache_answer *answe
 }
 
 /* The cache of an integration, (re)created when CacheMaxEntries changed. */
-static struct cache *cache_for(struct engine *engine, const struct integration *in)
+struct cache *engine_cache_for(struct engine *engine, const struct integration *in)
 {
 	struct cache_slot *slot = g_hash_table_lookup(engine->caches, in->name);
 
@@ -250,7 +256,8 @@ static struct cache *cache_for(struct engine *engine, const struct integration *
 	slot = g_new0(struct cache_slot, 1);
 	slot->max_entries = in->cache_max_entries;
 	if (engine->cache_new != NULL)
-		slot->cache = engine->cache_new(engine->cache_data, in->name, in->cache_max_entries);
+		slot->cache = engine->cache_new(engine->cache_data, engine->loop, in->name,
+						in->cache_max_entries);
 	if (slot->cache == NULL)
 		slot->cache = cache_memory_new(in->cache_max_entries);
 	g_rw_lock_writer_lock(&engine->caches_lock);
@@ -283,10 +290,10 @@ static void take_lookup(struct engine *engine, struct batch *b, size_t i)
 	w->flight = f;
 	g_ptr_array_add(f->waiters, w);
 	if (in->cache)
-		cache_get(cache_for(engine, in), f->key, loop_wall_s(engine->loop),
-			  cache_answered, f);
+		cache_get(engine_cache_for(engine, in), f->key, loop_wall_s(engine->loop),
+			  flight_cache_answered, f);
 	else
-		cache_answered(f, false, NULL);
+		flight_cache_answered(f, false, NULL);
 }
 
 /* A caller's batch reaches the engine thread. */
