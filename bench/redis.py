@@ -89,7 +89,7 @@ def main():
            round(rate_r / rate_m, 2), "memory backend")
     up, frozen, stopped, lines = outage(300)
     print("longest message: %.0f ms with Redis up, %.0f ms frozen, %.0f ms stopped; "
-          "outage log lines per daemon %s" % (up, frozen, stopped, lines))
+          "outage warnings per daemon %s (two outages)" % (up, frozen, stopped, lines))
     record("redis", "longest message while Redis is frozen", round(frozen), "ms",
            round(frozen / up, 2), "Redis up")
 

@@ -151,6 +151,28 @@ static void poll_again(void *data)
 	send_get(op);
 }
 
+/* A status another host stored: only the ones the engine caches (a
+ * value written to Redis by anything else is a miss). */
+static bool cached_status(const redisReply *r, enum lookup_status *out)
+{
+	static const enum lookup_status ok[] = {
+		LOOKUP_MALICIOUS, LOOKUP_SUSPICIOUS, LOOKUP_CLEAN, LOOKUP_UNKNOWN,
+	};
+	char *end;
+	long v;
+
+	if (r->type != REDIS_REPLY_STRING)
+		return false;
+	v = strtol(r->str, &end, 10);
+	for (size_t i = 0; *end == '\0' && end != r->str && i < G_N_ELEMENTS(ok); i++) {
+		if (v == (long)ok[i]) {
+			*out = ok[i];
+			return true;
+		}
+	}
+	return false;
+}
+
 static void on_get(void *ctx, const redisReply *r)
 {
 	struct op *op = ctx;
@@ -163,12 +185,10 @@ static void on_get(void *ctx, const redisReply *r)
 	}
 	long long what = r->element[0]->integer;
 	int64_t now = op->rc ? loop_now_ms(op->rc->loop) : 0;
+	struct cache_answer answer = { 0 };
 
-	if (what == 1 && r->elements == 3 && r->element[1]->type == REDIS_REPLY_STRING) {
-		struct cache_answer answer = {
-			.status = (enum lookup_status)atoi(r->element[1]->str),
-			.details = r->element[2]->type == REDIS_REPLY_STRING ? r->element[2]->str : "",
-		};
+	if (what == 1 && r->elements == 3 && cached_status(r->element[1], &answer.status)) {
+		answer.details = r->element[2]->type == REDIS_REPLY_STRING ? r->element[2]->str : "";
 		cb(op->ctx, true, &answer);
 	} else if (what == 2 && op->rc != NULL && (op->wait_until_ms == 0 || now < op->wait_until_ms)) {
 		/* another host is asking: its answer will be here soon */
