@@ -84,6 +84,22 @@ class SharedBudget(unittest.TestCase):
             self.assertEqual(final[0], "accept")
         self.assertEqual(site.vt_requests(), 2)
 
+    def test_foreign_value_in_redis_is_a_miss(self):
+        # Redis is shared: a status the engine never stores, written there
+        # by anything else, must not become a verdict (it was read as one)
+        site = redisenv.Site("redis")
+        self.addCleanup(site.close)
+        site.wait_connected()
+        site.mocks.reset()
+        url = "https://foreign.example/"
+        for status in ("99", "-1", "abc", "6"):
+            site.redis.command("HSET", "t:c:virustotal:url:" + url, "s", status, "d", "x",
+                               "h", "5")
+            final, mods, _ = redisenv.send(site.socks[0], redisenv.mail([url]))
+            self.assertEqual(final[0], "accept")
+            self.assertEqual(redisenv.verdict(mods), "clean", status)
+        self.assertEqual(site.vt_requests(), 4)
+
 
 if __name__ == "__main__":
     redisenv.tmtest.run_tests(__name__)
