@@ -84,6 +84,36 @@ class SharedBudget(unittest.TestCase):
             self.assertEqual(final[0], "accept")
         self.assertEqual(site.vt_requests(), 2)
 
+    def test_lookup_ending_without_answer_lets_go_of_the_lock(self):
+        # host a's lookup ends rate_limited (nothing cached): host b,
+        # asking the same URL just after, must not wait out a's
+        # single-flight lock (5 s, past this ScanDeadline of 3 s)
+        site = redisenv.Site("redis", overrides={"RateLimit": "1/minute"}, deadline="3s")
+        self.addCleanup(site.close)
+        site.wait_connected()		# on the local budgets
+        final, mods, _ = redisenv.send(site.socks[0], redisenv.mail(["https://first.example/"]))
+        self.assertEqual(redisenv.verdict(mods), "clean")	# the shared token
+        url = ["https://refused.example/"]
+        _, mods_a, _ = redisenv.send(site.socks[0], redisenv.mail(url))
+        _, mods_b, secs = redisenv.send(site.socks[1], redisenv.mail(url))
+        self.assertEqual(redisenv.verdict(mods_a), "unknown")
+        self.assertEqual(redisenv.verdict(mods_b), "unknown")
+        self.assertLess(secs, 1.5)
+        self.assertFalse(site.redis.keys("t:l:*"))
+
+    def test_same_new_url_on_both_hosts_at_once_is_asked_once(self):
+        # single flight across hosts: the provider answers in 300 ms, both
+        # hosts ask the same new URL at the same moment
+        site = redisenv.Site("redis", mocks_delay_ms=300)
+        self.addCleanup(site.close)
+        site.wait_connected()
+        site.mocks.reset()
+        for round_ in range(3):
+            msgs = [redisenv.mail(["https://together%d.example/" % round_], i) for i in range(2)]
+            for i, final, mods, _ in redisenv.send_many(site.socks, msgs, threads=2):
+                self.assertEqual(redisenv.verdict(mods), "clean", (round_, i))
+        self.assertEqual(site.vt_requests(), 3)
+
     def test_foreign_value_in_redis_is_a_miss(self):
         # Redis is shared: a status the engine never stores, written there
         # by anything else, must not become a verdict (it was read as one)

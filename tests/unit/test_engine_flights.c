@@ -466,7 +466,8 @@ static void slow_put(struct cache *cache, const char *key, const struct cache_an
 		     int64_t expires_s, unsigned max_hits)
 {
 	(void)expires_s;
-	(void)max_hits;
+	if (max_hits == 0)
+		return;		/* nothing to keep (cache.h) */
 	((struct slow_cache *)cache)->puts++;
 	g_hash_table_replace(((struct slow_cache *)cache)->entries, g_strdup(key),
 			     GINT_TO_POINTER(a->status));

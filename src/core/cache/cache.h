@@ -58,7 +58,9 @@ struct cache_backend_ops {
 	/* Engine loop: cb(ctx, hit, answer) exactly once. */
 	void (*get)(struct cache *cache, const char *key, int64_t now_s,
 		    cache_get_cb cb, void *ctx);
-	/* Keeps answer until expires_s (wall clock) or max_hits reads. */
+	/* Keeps answer until expires_s (wall clock) or max_hits reads.
+	 * max_hits 0: nothing to keep (the flight ended without a cacheable
+	 * answer); a shared backend lets go of its single-flight lock. */
 	void (*put)(struct cache *cache, const char *key, const struct cache_answer *answer,
 		    int64_t expires_s, unsigned max_hits);
 	size_t (*count)(struct cache *cache);

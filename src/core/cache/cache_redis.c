@@ -266,10 +266,18 @@ static void redis_put(struct cache *cache, const char *key, const struct cache_a
 	struct redis_cache *rc = (struct redis_cache *)cache;
 	char status[16], hits[16], expiry[24];
 
-	cache_put(rc->local, key, answer, expires_s, max_hits);
-	if (max_hits == 0)
-		return;
 	char *vkey = redis_key(rc->link, "c", key), *lkey = redis_key(rc->link, "l", key);
+
+	cache_put(rc->local, key, answer, expires_s, max_hits);
+	if (max_hits == 0) {	/* nothing to keep: the other hosts stop waiting */
+		const char *argv[] = { "EVAL", REDIS_UNLOCK_SCRIPT, "1", lkey,
+				       rc->factory->owner };
+
+		redis_link_command(rc->link, G_N_ELEMENTS(argv), argv, NULL, NULL, NULL);
+		g_free(vkey);
+		g_free(lkey);
+		return;
+	}
 
 	snprintf(status, sizeof(status), "%d", (int)answer->status);
 	snprintf(hits, sizeof(hits), "%u", max_hits);

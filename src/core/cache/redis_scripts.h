@@ -5,14 +5,19 @@
 
 /* KEYS: value, lock. ARGV: owner, lock ms. {1, status, details} a hit
  * (one read counted; the last allowed one deletes the entry); {0} a miss
- * and the lock is ours; {2, ms} another host holds the lock for ms. */
+ * and the lock is ours (a lock of our own host is ours: a host has one
+ * flight per key); {2, ms} another host holds the lock for ms. */
 #define REDIS_GET_SCRIPT \
 	"local v = redis.call('HMGET', KEYS[1], 's', 'd')\n" \
 	"if v[1] then\n" \
 	"  if redis.call('HINCRBY', KEYS[1], 'h', -1) <= 0 then redis.call('DEL', KEYS[1]) end\n" \
 	"  return {1, v[1], v[2]}\n" \
 	"end\n" \
-	"if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0} end\n" \
+	"local cur = redis.call('GET', KEYS[2])\n" \
+	"if (not cur) or cur == ARGV[1] then\n" \
+	"  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])\n" \
+	"  return {0}\n" \
+	"end\n" \
 	"return {2, redis.call('PTTL', KEYS[2])}\n"
 
 /* KEYS: value, lock. ARGV: status, details, reads, expiry (unix s). */
@@ -21,6 +26,12 @@
 	"redis.call('HSET', KEYS[1], 's', ARGV[1], 'd', ARGV[2], 'h', ARGV[3])\n" \
 	"redis.call('EXPIREAT', KEYS[1], ARGV[4])\n" \
 	"redis.call('DEL', KEYS[2])\n" \
+	"return 1\n"
+
+/* KEYS: lock. ARGV: owner. Releases the lock if ours (no answer to
+ * wait for: an error, a job now in the registry). */
+#define REDIS_UNLOCK_SCRIPT \
+	"if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end\n" \
 	"return 1\n"
 
 /* KEYS: one per bucket. ARGV: N and period ms per bucket. 1: a token was

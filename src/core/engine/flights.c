@@ -95,9 +95,11 @@ static void cache_store(struct engine *engine, struct flight *flight)
 	struct cache_slot *slot;
 
 	/* a cached answer is not stored again: that would renew its expiry
-	 * and its CacheMaxHits (an asynchronous backend's hits come here) */
-	if (!in->cache || !cacheable(res->status) || in->cache_hours == 0 || res->cached)
+	 * and its CacheMaxHits (an asynchronous backend's hits come here);
+	 * an answer not kept is put with 0 reads (cache.h) */
+	if (!in->cache || res->cached)
 		return;
+	unsigned hits = cacheable(res->status) && in->cache_hours != 0 ? in->cache_max_hits : 0;
 	int64_t ttl = (int64_t)in->cache_hours * 3600;
 
 	if (res->ttl_s > 0 && (int64_t)res->ttl_s < ttl)
@@ -109,8 +111,7 @@ static void cache_store(struct engine *engine, struct flight *flight)
 	g_rw_lock_reader_lock(&engine->caches_lock);
 	slot = g_hash_table_lookup(engine->caches, in->name);
 	if (slot != NULL)
-		cache_put(slot->cache, flight->key, &answer, loop_wall_s(engine->loop) + ttl,
-			  in->cache_max_hits);
+		cache_put(slot->cache, flight->key, &answer, loop_wall_s(engine->loop) + ttl, hits);
 	g_rw_lock_reader_unlock(&engine->caches_lock);
 }
 

@@ -151,6 +151,10 @@ static void claim_answered(void *ctx, bool claimed, const char *owner)
 		flight_fail(engine, f, LOOKUP_ERROR, LOOKUP_ERR_TRANSPORT, "shutdown");
 		return;
 	}
+	/* the registry decides from here: no host waits on the cache stage's
+	 * single-flight lock for a job (put with 0 reads lets go of it) */
+	cache_put(engine_cache_for(engine, f->integration), f->key,
+		  &(struct cache_answer){ .status = LOOKUP_PENDING }, 0, 0);
 	if (claimed) {
 		job->shared_claim = true;
 		admission_enqueue(engine, f);
