@@ -10,12 +10,17 @@
   3. the longest time a message took while Redis was frozen (SIGSTOP:
      connected, never answering) and while it was stopped, against the
      longest with Redis up: the wait Redis adds during an outage
-     (bounded by RedisTimeout, 50 ms).
+     (bounded by RedisTimeout, 50 ms);
+  4. with --postfix (root, Postfix): bench/postfix.py --quick alternately
+     with the memory and the Redis backend, threatmilter cached: msgs/s
+     accepted through a real Postfix.
 
-Not a timed test: figures for the note. Usage: bench/redis.py [--messages N]
+Not a timed test: figures for the note. Usage: bench/redis.py [--messages N] [--postfix [--rounds N]]
 """
 import argparse
 import os
+import re
+import subprocess
 import sys
 import time
 
@@ -71,12 +76,48 @@ def outage(n):
         site.close()
 
 
+def postfix(rounds):
+    """bench/postfix.py --quick, memory and redis alternately (drift of a
+    shared machine falls on both); the cached unix-socket figure."""
+    directory = redisenv.tmtest.tmpdir()
+    server = redisenv.Redis(directory)
+    figures = {"memory": [], "redis": []}
+    try:
+        for _ in range(rounds):
+            for backend in ("memory", "redis"):
+                env = dict(os.environ)
+                if backend == "redis":
+                    env["TM_BENCH_REDIS"] = "127.0.0.1:%d" % server.port
+                out = subprocess.run([sys.executable, os.path.join(TOP, "bench", "postfix.py"),
+                                      "--quick", "--runs", "1", "--messages", "1000"],
+                                     env=env, capture_output=True, text=True, check=True).stdout
+                m = re.search(r"threatmilter cached, unix\s+([\d.]+)", out)
+                figures[backend].append(float(m.group(1)))
+    finally:
+        server.stop()
+        redisenv.shutil.rmtree(directory, ignore_errors=True)
+    return figures
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--postfix", action="store_true", help="only the Postfix figure")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if not redisenv.available():
         sys.exit("redis-server is not installed (apt-get install redis-server)")
+    if args.postfix:
+        f = postfix(args.rounds)
+        med = {k: sorted(v)[len(v) // 2] for k, v in f.items()}
+        print("Postfix, threatmilter cached, msgs/s per round: memory %s, redis %s; "
+              "medians %.0f and %.0f (redis %.0f%%)" % (f["memory"], f["redis"], med["memory"],
+                                                      med["redis"],
+                                                      100 * med["redis"] / med["memory"]))
+        record("redis", "Postfix msgs/s, threatmilter cached, Redis backend",
+               round(med["redis"]), "msg/s", round(med["redis"] / med["memory"], 2),
+               "memory backend")
+        return
     ratio_r, rate_r = calls("redis", args.messages)
     ratio_m, rate_m = calls("memory", args.messages)
     print("provider calls / distinct pairs: redis %.2f, memory %.2f (%d messages, %d pairs)"
