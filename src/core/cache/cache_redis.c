@@ -28,6 +28,7 @@ struct redis_cache_factory {
 	struct redis_link *link;	/* with the first cache, until the last goes */
 	unsigned caches;
 	char owner[128];		/* this host in locks and leases: host:pid */
+	struct redis_cache_stats stats;	/* atomic adds and reads */
 };
 
 struct redis_cache {
@@ -122,9 +123,16 @@ static void local_budget_free(gpointer data)
 	g_free(b);
 }
 
+static void count(uint64_t *counter)
+{
+	__atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
+}
+
 /* Redis did not answer (or refused): the caller's local answer now. */
 static void fall_back(struct op *op)
 {
+	if (op->rc != NULL)
+		count(&op->rc->factory->stats.fallbacks);
 	switch (op->kind) {
 	case OP_GET:
 		local_get(op->rc, op);
@@ -189,6 +197,8 @@ static void on_get(void *ctx, const redisReply *r)
 
 	if (what == 1 && r->elements == 3 && cached_status(r->element[1], &answer.status)) {
 		answer.details = r->element[2]->type == REDIS_REPLY_STRING ? r->element[2]->str : "";
+		if (op->rc != NULL)
+			count(&op->rc->factory->stats.hits);
 		cb(op->ctx, true, &answer);
 	} else if (what == 2 && op->rc != NULL && (op->wait_until_ms == 0 || now < op->wait_until_ms)) {
 		/* another host is asking: its answer will be here soon */
@@ -200,6 +210,8 @@ static void on_get(void *ctx, const redisReply *r)
 		op->poll_timer = loop_timer_add(op->rc->loop, now + op->poll_ms, poll_again, op);
 		return;
 	} else {
+		if (op->rc != NULL)
+			count(&op->rc->factory->stats.misses);
 		cb(op->ctx, false, NULL);	/* a miss: ours to ask */
 	}
 	op_free(op);
@@ -492,4 +504,12 @@ void redis_cache_factory_free(struct redis_cache_factory *factory)
 		return;
 	redis_settings_clear(&factory->settings);
 	g_free(factory);
+}
+
+void redis_cache_factory_stats(const struct redis_cache_factory *factory,
+			       struct redis_cache_stats *out)
+{
+	out->hits = __atomic_load_n(&factory->stats.hits, __ATOMIC_RELAXED);
+	out->misses = __atomic_load_n(&factory->stats.misses, __ATOMIC_RELAXED);
+	out->fallbacks = __atomic_load_n(&factory->stats.fallbacks, __ATOMIC_RELAXED);
 }

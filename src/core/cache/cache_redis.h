@@ -18,6 +18,7 @@
 #define TM_CACHE_REDIS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cache/redis_settings.h"
 
@@ -30,6 +31,17 @@ struct redis_cache_factory;
  * the engine that used it. */
 struct redis_cache_factory *redis_cache_factory_new(const struct redis_settings *s);
 void redis_cache_factory_free(struct redis_cache_factory *factory);
+
+/* Counters since the factory was made, for the metrics endpoint (issue
+ * 15 "Metrics": Redis fallbacks, cache hits/misses in Redis). Any thread
+ * (atomic reads). */
+struct redis_cache_stats {
+	uint64_t hits;		/* answers read from Redis */
+	uint64_t misses;	/* Redis had none: the provider was asked */
+	uint64_t fallbacks;	/* calls answered locally: Redis out or too slow */
+};
+void redis_cache_factory_stats(const struct redis_cache_factory *factory,
+			       struct redis_cache_stats *out);
 
 /* engine_options.cache_new: the cache of integration name on loop (the
  * engine thread), with a memory fallback of max_entries. data is the
