@@ -74,6 +74,13 @@ def message(size):
     return head + body
 
 
+def redis_backend():
+    """bench/redis.py --postfix sets TM_BENCH_REDIS (a RedisServer value):
+    threatmilter then runs with CacheBackend redis."""
+    server = os.environ.get("TM_BENCH_REDIS")
+    return {"CacheBackend": "redis", "RedisServer": server} if server else {}
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -145,7 +152,8 @@ class Bench:
             overrides["spamhaus"] = {"CacheMaxHits": CACHE_MAX_HITS}
         conf = tmtest.write_config(os.path.join(self.dir, name), self.mocks,
                                    integrations=["spamhaus", "virustotal"],
-                                   main={"Socket": spec, "SocketMode": "0666"},
+                                   main=dict({"Socket": spec, "SocketMode": "0666"},
+                                             **redis_backend()),
                                    overrides=overrides)
         for root, dirs, files in os.walk(self.dir):
             for d in dirs:

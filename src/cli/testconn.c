@@ -17,6 +17,7 @@
 #include <glib.h>
 #include <cjson/cJSON.h>
 
+#include "cache/redis_probe.h"
 #include "cli/cli.h"
 #include "config/config.h"
 #include "config/integrations.h"
@@ -77,10 +78,30 @@ static bool print_ping_outcome(const struct integration *in, struct test_run *t)
 	return ok;
 }
 
+/* CacheBackend redis: one line for the server; true when it works. */
+static bool test_redis(const struct tm_config *cfg)
+{
+	struct redis_settings s;
+	char where[300], line[512];
+	bool ok;
+
+	if (!redis_settings_parse(cfg->redis_server, cfg->redis_timeout_ms, &s, line,
+				  sizeof(line))) {
+		printf("redis: %s\n", line);
+		return false;
+	}
+	redis_settings_describe(&s, where, sizeof(where));
+	ok = redis_probe(&s, line, sizeof(line));
+	printf("redis %s: connection %s (%s)\n", where, ok ? "OK" : "failed", line);
+	redis_settings_clear(&s);
+	return ok;
+}
+
 static void testconn_usage(FILE *out)
 {
 	fprintf(out, "usage: threatmilter test [-c FILE] [NAME...]\n"
-		"  tests every integration of the configuration, or the NAMEd ones\n");
+		"  tests every integration of the configuration (and the Redis server of\n"
+		"  CacheBackend redis), or the NAMEd integrations\n");
 }
 
 static const struct integration *find_integration(const struct tm_config *cfg, const char *name)
@@ -184,6 +205,8 @@ int testconn_main(int argc, char **argv)
 
 	int status = 0;
 	guint next = 0;
+	if (optind >= argc && redis_settings_wanted(cfg) && !test_redis(cfg))
+		status = 1;
 	for (guint i = 0; i < chosen->len; i++) {
 		const struct integration *in = g_ptr_array_index(chosen, i);
 

@@ -37,6 +37,7 @@
 #include <libmilter/mfapi.h>
 
 #include "analysis/analyze.h"
+#include "cache/cache_redis.h"
 #include "cli/cli.h"
 #include "config/config.h"
 #include "daemon/milter.h"
@@ -355,6 +356,26 @@ static void log_started(const struct daemon_state *st)
 		: "one thread per connection");
 }
 
+/* CacheBackend redis (issue 15): the engine's caches, budgets and job
+ * registry on Redis. Read at start, as the daemon's user (the password
+ * file too); a reload keeps the backend. */
+static bool use_redis(const struct tm_config *cfg, struct engine_options *eopts,
+		      struct redis_cache_factory **out, char *err, size_t errlen)
+{
+	struct redis_settings s;
+
+	*out = NULL;
+	if (!redis_settings_wanted(cfg))
+		return true;
+	if (!redis_settings_parse(cfg->redis_server, cfg->redis_timeout_ms, &s, err, errlen))
+		return false;
+	*out = redis_cache_factory_new(&s);
+	redis_settings_clear(&s);
+	eopts->cache_new = redis_cache_new;
+	eopts->cache_data = *out;
+	return true;
+}
+
 /* Runs the filter until it is stopped; returns smfi_main's status.
  * *drained: false when messages outlasted the drain (the engine is still
  * in use by them and was not freed). */
@@ -363,12 +384,15 @@ static int serve(struct tm_config *cfg, struct daemon_state *st, bool *drained,
 {
 	struct engine_options eopts = { .ca_file = cfg->ca_cert_file, .metrics = st->metrics,
 					.job_alert = milter_job_alert };
-	struct engine *engine = engine_new(&eopts, err, errlen);
+	struct redis_cache_factory *redis;
+	struct engine *engine = use_redis(cfg, &eopts, &redis, err, errlen)
+				? engine_new(&eopts, err, errlen) : NULL;
 	const struct signal_handlers handlers = { on_reload, on_stop, st };
 	int status;
 
 	*drained = true;
 	if (engine == NULL) {
+		redis_cache_factory_free(redis);
 		config_unref(cfg);
 		return MI_FAILURE;
 	}
@@ -389,6 +413,7 @@ static int serve(struct tm_config *cfg, struct daemon_state *st, bool *drained,
 	if (!signals_start(&handlers, err, errlen)) {
 		milter_set_config(NULL);
 		engine_free(engine);
+		redis_cache_factory_free(redis);
 		return MI_FAILURE;
 	}
 	status = smfi_main();
@@ -401,6 +426,7 @@ static int serve(struct tm_config *cfg, struct daemon_state *st, bool *drained,
 	st->metrics_endpoint = NULL;
 	if (*drained) {
 		engine_free(engine);
+		redis_cache_factory_free(redis);
 		milter_set_config(NULL);
 	}
 	return status;

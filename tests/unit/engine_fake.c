@@ -139,7 +139,7 @@ static void on_job_alert(void *data, const struct lookup *lookup, const char *qu
 }
 
 static struct fake *make(bool threaded,
-			 struct cache *(*cache_new)(void *, const char *, size_t))
+			 struct cache *(*cache_new)(void *, struct loop *, const char *, size_t))
 {
 	struct fake *fake = g_new0(struct fake, 1);
 	char err[256];
@@ -171,8 +171,8 @@ struct fake *fake_new(bool threaded)
 	return make(threaded, NULL);
 }
 
-struct fake *fake_new_caches(struct cache *(*cache_new)(void *data, const char *name,
-							size_t max_entries))
+struct fake *fake_new_caches(struct cache *(*cache_new)(void *data, struct loop *loop,
+							const char *name, size_t max_entries))
 {
 	return make(false, cache_new);
 }

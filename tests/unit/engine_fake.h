@@ -42,7 +42,8 @@ struct fake {
 /* A manual engine (no thread) on the fake clock and transport. */
 struct fake *fake_new(bool threaded);
 /* The same with the caches made by cache_new (engine_options). */
-struct fake *fake_new_caches(struct cache *(*cache_new)(void *data, const char *name,
+struct fake *fake_new_caches(struct cache *(*cache_new)(void *data, struct loop *loop,
+							const char *name,
 							size_t max_entries));
 void fake_free(struct fake *fake);
 /* Advances the clock by ms and turns the loop until nothing is due. */

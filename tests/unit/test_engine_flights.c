@@ -426,6 +426,7 @@ struct slow_cache {
 	struct cache base;
 	struct fake *fake;
 	GHashTable *entries;	/* key -> status */
+	unsigned puts;
 };
 
 struct slow_get {
@@ -465,7 +466,9 @@ static void slow_put(struct cache *cache, const char *key, const struct cache_an
 		     int64_t expires_s, unsigned max_hits)
 {
 	(void)expires_s;
-	(void)max_hits;
+	if (max_hits == 0)
+		return;		/* nothing to keep (cache.h) */
+	((struct slow_cache *)cache)->puts++;
 	g_hash_table_replace(((struct slow_cache *)cache)->entries, g_strdup(key),
 			     GINT_TO_POINTER(a->status));
 }
@@ -485,10 +488,12 @@ static const struct cache_backend_ops slow_ops = {
 	.get = slow_get, .put = slow_put, .count = slow_count, .destroy = slow_destroy,
 };
 
-static struct cache *slow_cache_new(void *data, const char *name, size_t max_entries)
+static struct cache *slow_cache_new(void *data, struct loop *loop, const char *name,
+				    size_t max_entries)
 {
 	struct slow_cache *sc = g_new0(struct slow_cache, 1);
 
+	(void)loop;
 	(void)name;
 	(void)max_entries;
 	sc->base.ops = &slow_ops;
@@ -521,6 +526,12 @@ static void test_asynchronous_cache_stage(void **state)
 	assert_int_equal(b->result.status, LOOKUP_MALICIOUS);
 	assert_true(b->result.cached);
 	assert_int_equal(f->calls->len, 1);
+	/* the hit is not stored again (that renewed its expiry and its
+	 * CacheMaxHits: a shared backend's answers never ran out) */
+	g_rw_lock_reader_lock(&f->engine->caches_lock);
+	struct cache_slot *slot = g_hash_table_lookup(f->engine->caches, "vt");
+	g_rw_lock_reader_unlock(&f->engine->caches_lock);
+	assert_int_equal(((struct slow_cache *)slot->cache)->puts, 1);
 	engine_batch_release(f->engine, ba);
 	engine_batch_release(f->engine, bb);
 	fake_free(f);

@@ -58,7 +58,9 @@ struct cache_backend_ops {
 	/* Engine loop: cb(ctx, hit, answer) exactly once. */
 	void (*get)(struct cache *cache, const char *key, int64_t now_s,
 		    cache_get_cb cb, void *ctx);
-	/* Keeps answer until expires_s (wall clock) or max_hits reads. */
+	/* Keeps answer until expires_s (wall clock) or max_hits reads.
+	 * max_hits 0: nothing to keep (the flight ended without a cacheable
+	 * answer); a shared backend lets go of its single-flight lock. */
 	void (*put)(struct cache *cache, const char *key, const struct cache_answer *answer,
 		    int64_t expires_s, unsigned max_hits);
 	size_t (*count)(struct cache *cache);
@@ -67,11 +69,15 @@ struct cache_backend_ops {
 	 * and must not lose the flights waiting for it). */
 	void (*destroy)(struct cache *cache);
 	/* Optional (NULL: local only). One token of the budget named
-	 * budget ("integration name"), spec as RateLimit; engine loop. */
+	 * budget ("integration name"), spec as RateLimit; engine loop. A
+	 * backend that cannot ask answers from a local bucket of its own. */
 	void (*rate_take)(struct cache *cache, const char *budget, const char *spec,
 			  int64_t now_s, cache_rate_cb cb, void *ctx);
 	/* Optional. Claims the job for key for lease_s (renewed by a new
-	 * claim) or learns the job id another host runs; engine loop. */
+	 * claim) or learns the job id another host runs; engine loop.
+	 * job_id NULL: this host's own name. lease_s 0 releases a claim
+	 * this host holds (cb may then be NULL). A backend that cannot ask
+	 * answers claimed (the job then runs locally). */
 	void (*job_claim)(struct cache *cache, const char *key, const char *job_id,
 			  int64_t lease_s, cache_claim_cb cb, void *ctx);
 };

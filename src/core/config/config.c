@@ -13,6 +13,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "cache/redis_settings.h"
 #include "config/dataset.h"
 #include "config/integrations.h"
 #include "config/kvfile.h"
@@ -84,6 +85,9 @@ static const struct key_def schema[] = {
 	{ "AlertCommand", T_PATH, OFF(alert_command), NULL, 0 },
 	{ "CACertFile", T_PATH, OFF(ca_cert_file), NULL, 0 },
 	{ "IntegrationsDir", T_PATH, OFF(integrations_dir), NULL, 0 },
+	{ "CacheBackend", T_STRING, OFF(cache_backend), "memory", 0 },
+	{ "RedisServer", T_STRING, OFF(redis_server), NULL, 0 },
+	{ "RedisTimeout", T_DURATION_MS, OFF(redis_timeout_ms), "50ms", 0 },
 	{ "On-Malicious", T_ACTION, 0, "quarantine", EVENT_MALICIOUS },
 	{ "On-Suspicious", T_ACTION, 0, "tag", EVENT_SUSPICIOUS },
 	{ "On-Clean", T_ACTION, 0, "accept", EVENT_CLEAN },
@@ -426,6 +430,8 @@ struct tm_config *config_load(const char *path, char *err, size_t errlen)
 	bool ok = kvfile_read(path, on_setting, &st, err, errlen);
 
 	cfg->path = g_strdup(path);
+	if (ok && !redis_settings_check_config(cfg, err, errlen))
+		ok = false;	/* CacheBackend, RedisServer (redis_settings.h) */
 	if (ok) {
 		bool explicit_dir = cfg->integrations_dir != NULL;
 		if (!explicit_dir)

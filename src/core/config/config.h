@@ -89,6 +89,9 @@ struct tm_config {
 	char *alert_command;		/* AlertCommand: run when a job ends malicious after delivery */
 	char *ca_cert_file;		/* CACertFile: CA bundle for TLS; NULL = system */
 	char *integrations_dir;		/* IntegrationsDir */
+	char *cache_backend;		/* CacheBackend memory|redis */
+	char *redis_server;		/* RedisServer (cache/redis_settings.h) */
+	unsigned redis_timeout_ms;	/* RedisTimeout */
 	GPtrArray *integrations;	/* struct integration *, sorted by name */
 
 	/* actions and headers */

@@ -156,6 +156,8 @@ static bool admit(struct engine *engine, struct istate *st, struct flight **flig
 		why = st->paused ? "paused after the provider's rate limit" : "circuit open";
 	} else if (st->rate_bad) {
 		why = "RateLimit invalid";
+	} else if (shared_rate_take(engine, st, flights, n, *probe)) {
+		return false;	/* the shared budget answers (shared.c) */
 	} else if (!ratelimit_take(st->ratelimit, now)) {
 		why = "over RateLimit";
 	} else {

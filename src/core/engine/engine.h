@@ -66,6 +66,7 @@
 #include "lookup/lookup.h"
 
 struct engine;
+struct loop;
 struct tm_config;
 
 struct engine_options {
@@ -88,9 +89,11 @@ struct engine_options {
 			  const char *message_id);
 	void *job_alert_data;
 	/* Makes the cache of integration name (cache.h; engine thread) with
-	 * room for max_entries (CacheMaxEntries), e.g. a shared backend.
-	 * NULL, or NULL returned: the in-memory LRU. */
-	struct cache *(*cache_new)(void *data, const char *name, size_t max_entries);
+	 * room for max_entries (CacheMaxEntries), e.g. a shared backend
+	 * (cache_redis.h) driven by the engine's loop. NULL, or NULL
+	 * returned: the in-memory LRU. */
+	struct cache *(*cache_new)(void *data, struct loop *loop, const char *name,
+				   size_t max_entries);
 	void *cache_data;
 	/* The daemon's metrics (metrics/catalog.h), updated by the engine
 	 * thread and the cache fast path; must outlive the engine. NULL:

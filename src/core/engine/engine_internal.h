@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <glib.h>
 
+#include "cache/cache.h"
 #include "engine/breaker.h"
 #include "engine/engine.h"
 #include "engine/loop.h"
@@ -68,6 +69,7 @@ struct job {
 	unsigned backoff_s;		/* the next poll's delay when no hint */
 	bool submitted;			/* a poll was asked for: waiters get pending */
 	bool relogged;			/* this step already caused a new login */
+	bool shared_claim;		/* holds the shared registry's lease (shared.c) */
 	char *session;			/* the token copy this job's request used */
 	uint64_t poll_timer;
 	uint64_t wait_timer;		/* the next waiter's SandboxWait ends */
@@ -182,7 +184,8 @@ struct engine {
 	void (*job_alert)(void *data, const struct lookup *lookup, const char *queue_id,
 			  const char *message_id);
 	void *job_alert_data;
-	struct cache *(*cache_new)(void *data, const char *name, size_t max_entries);
+	struct cache *(*cache_new)(void *data, struct loop *loop, const char *name,
+				   size_t max_entries);
 	void *cache_data;
 	struct tm_metrics *metrics;	/* NULL: none */
 	uint64_t next_lane;
@@ -208,6 +211,10 @@ void flight_answer_waiter(struct engine *engine, struct waiter *w,
 			  const struct lookup_result *res);
 void batch_unref_locked(struct batch *batch);
 void flights_abandon_all(struct engine *engine);
+/* The cache stage's answer for flight ctx (cache_get_cb). */
+void flight_cache_answered(void *ctx, bool hit, const struct cache_answer *answer);
+/* The cache of an integration, made (or remade: CacheMaxEntries) here. */
+struct cache *engine_cache_for(struct engine *engine, const struct integration *in);
 
 /* admission.c */
 struct istate *istate_get(struct engine *engine, const struct integration *in);
@@ -258,5 +265,15 @@ void job_watch(struct flight *flight, const struct waiter *w);
 /* The job of flight ended: its log line and job_alert for every message
  * that got pending, when the verdict is malicious. */
 void job_alert_watchers(struct engine *engine, struct flight *flight);
+/* The provider's job timeout (ms): the integration's JobTimeout, else
+ * the provider's default. */
+int64_t job_timeout_ms(const struct flight *flight);
+
+/* shared.c: a shared backend's budget and job registry (cache.h). Both
+ * return false when the integration's cache has none (local only). */
+bool shared_rate_take(struct engine *engine, struct istate *st, struct flight **flights,
+		      size_t n, bool probe);
+bool shared_job_claim(struct engine *engine, struct flight *flight);
+void shared_job_release(struct engine *engine, struct flight *flight);
 
 #endif

@@ -99,8 +99,12 @@ static void cache_store(struct engine *engine, struct flight *flight)
 	const struct lookup_result *res = &flight->work.result;
 	struct cache_slot *slot;
 
-	if (!in->cache || !cacheable(res->status) || in->cache_hours == 0)
+	/* a cached answer is not stored again: that would renew its expiry
+	 * and its CacheMaxHits (an asynchronous backend's hits come here);
+	 * an answer not kept is put with 0 reads (cache.h) */
+	if (!in->cache || res->cached)
 		return;
+	unsigned hits = cacheable(res->status) && in->cache_hours != 0 ? in->cache_max_hits : 0;
 	int64_t ttl = (int64_t)in->cache_hours * 3600;
 
 	if (res->ttl_s > 0 && (int64_t)res->ttl_s < ttl)
@@ -112,16 +116,17 @@ static void cache_store(struct engine *engine, struct flight *flight)
 	g_rw_lock_reader_lock(&engine->caches_lock);
 	slot = g_hash_table_lookup(engine->caches, in->name);
 	if (slot != NULL)
-		cache_put(slot->cache, flight->key, &answer, loop_wall_s(engine->loop) + ttl,
-			  in->cache_max_hits);
+		cache_put(slot->cache, flight->key, &answer, loop_wall_s(engine->loop) + ttl, hits);
 	g_rw_lock_reader_unlock(&engine->caches_lock);
 }
 
 static void flight_free(struct engine *engine, struct flight *flight)
 {
 	g_hash_table_remove(engine->flights, flight->key);
-	if (flight->job != NULL)
+	if (flight->job != NULL) {
+		shared_job_release(engine, flight);
 		job_free(engine, flight->job);
+	}
 	g_ptr_array_unref(flight->waiters);
 	g_free(flight->work.indicator);
 	sample_unref(flight->work.sample);
@@ -241,7 +246,7 @@ static enum tm_cache_backend cache_backend_of(struct engine *engine, const struc
 }
 
 /* The cache stage's answer: a hit ends the flight, a miss queues it. */
-static void cache_answered(void *ctx, bool hit, const struct cache_answer *answer)
+void flight_cache_answered(void *ctx, bool hit, const struct cache_answer *answer)
 {
 	struct flight *f = ctx;
 	struct engine *engine = f->state->engine;
@@ -253,6 +258,8 @@ static void cache_answered(void *ctx, bool hit, const struct cache_answer *answe
 	tm_metrics_cache(f->state->metrics, cache_backend_of(engine, f->integration), hit);
 	if (!hit) {
 		f->stage = FLIGHT_QUEUED;
+		if (f->job != NULL && shared_job_claim(engine, f))
+			return;		/* the shared job registry answers (shared.c) */
 		admission_enqueue(engine, f);
 		return;
 	}
@@ -264,7 +271,7 @@ static void cache_answered(void *ctx, bool hit, const struct cache_answer *answe
 }
 
 /* The cache of an integration, (re)created when CacheMaxEntries changed. */
-static struct cache *cache_for(struct engine *engine, const struct integration *in)
+struct cache *engine_cache_for(struct engine *engine, const struct integration *in)
 {
 	struct cache_slot *slot = g_hash_table_lookup(engine->caches, in->name);
 
@@ -273,7 +280,8 @@ static struct cache *cache_for(struct engine *engine, const struct integration *
 	slot = g_new0(struct cache_slot, 1);
 	slot->max_entries = in->cache_max_entries;
 	if (engine->cache_new != NULL)
-		slot->cache = engine->cache_new(engine->cache_data, in->name, in->cache_max_entries);
+		slot->cache = engine->cache_new(engine->cache_data, engine->loop, in->name,
+						in->cache_max_entries);
 	slot->backend = slot->cache != NULL ? TM_CACHE_SHARED : TM_CACHE_MEMORY;
 	slot->metrics = tm_metrics_integration(engine->metrics, in->name);
 	if (slot->cache == NULL)
@@ -314,10 +322,10 @@ static void take_lookup(struct engine *engine, struct batch *b, size_t i)
 	w->flight = f;
 	g_ptr_array_add(f->waiters, w);
 	if (in->cache)
-		cache_get(cache_for(engine, in), f->key, loop_wall_s(engine->loop),
-			  cache_answered, f);
+		cache_get(engine_cache_for(engine, in), f->key, loop_wall_s(engine->loop),
+			  flight_cache_answered, f);
 	else
-		cache_answered(f, false, NULL);
+		flight_cache_answered(f, false, NULL);
 }
 
 /* A caller's batch reaches the engine thread. */

@@ -85,7 +85,7 @@ enum answer_class job_parse_answer(struct flight *f, const struct http_response 
 }
 
 /* The integration's JobTimeout when set, else the provider's default. */
-static int64_t timeout_ms(const struct flight *f)
+int64_t job_timeout_ms(const struct flight *f)
 {
 	const struct provider_ops *ops = engine_ops_of(f->integration);
 
@@ -96,13 +96,13 @@ static int64_t timeout_ms(const struct flight *f)
 
 static bool timed_out(struct engine *engine, struct flight *f)
 {
-	if (loop_now_ms(engine->loop) - f->job->created_ms < timeout_ms(f))
+	if (loop_now_ms(engine->loop) - f->job->created_ms < job_timeout_ms(f))
 		return false;
 	provider_set_result(&f->work, LOOKUP_ERROR, "job timeout");
 	f->work.result.error = LOOKUP_ERR_TIMEOUT;
 	log_msg(LOG_WARNING, "integration %s: %s job unfinished after %lld s: error",
 		f->integration->name, indicator_kind_name(f->work.kind),
-		(long long)(timeout_ms(f) / 1000));
+		(long long)(job_timeout_ms(f) / 1000));
 	return true;
 }
 
@@ -261,7 +261,7 @@ static void wait_for_poll(struct engine *engine, struct flight *f)
 		job->backoff_s = MIN(job->backoff_s * 2, max_s);
 	}
 	/* the last poll comes at the timeout, not after it */
-	delay_ms = MIN(delay_ms, MAX(timeout_ms(f) - (loop_now_ms(engine->loop) - job->created_ms), 0));
+	delay_ms = MIN(delay_ms, MAX(job_timeout_ms(f) - (loop_now_ms(engine->loop) - job->created_ms), 0));
 	job->poll_timer = loop_timer_add(engine->loop, loop_now_ms(engine->loop) + delay_ms,
 					 poll_now, f);
 }

@@ -12,6 +12,7 @@ struct bucket {
 	double tokens;
 	double per_ms;		/* refill rate: N / period */
 	int64_t updated_ms;
+	int64_t period_ms;
 };
 
 struct ratelimit {
@@ -43,6 +44,7 @@ static bool parse_item(const char *item, struct bucket *out, char *err, size_t e
 			out->capacity = out->tokens = (double)n;
 			out->per_ms = (double)n / (double)periods[i].ms;
 			out->updated_ms = INT64_MIN;
+			out->period_ms = periods[i].ms;
 			return true;
 		}
 	}
@@ -129,4 +131,13 @@ int64_t ratelimit_wait_ms(const struct ratelimit *rl, int64_t now_ms)
 		}
 	}
 	return wait;
+}
+
+bool ratelimit_bucket(const struct ratelimit *rl, size_t i, unsigned *n, int64_t *period_ms)
+{
+	if (rl == NULL || i >= rl->count)
+		return false;
+	*n = (unsigned)rl->buckets[i].capacity;
+	*period_ms = rl->buckets[i].period_ms;
+	return true;
 }

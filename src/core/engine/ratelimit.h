@@ -23,5 +23,8 @@ void ratelimit_free(struct ratelimit *rl);
 bool ratelimit_take(struct ratelimit *rl, int64_t now_ms);
 /* Milliseconds until ratelimit_take() could succeed (0 = now). */
 int64_t ratelimit_wait_ms(const struct ratelimit *rl, int64_t now_ms);
+/* Bucket i of rl ("N/period" item i): N and the period in ms; false past
+ * the last bucket (a shared budget keeps the same buckets elsewhere). */
+bool ratelimit_bucket(const struct ratelimit *rl, size_t i, unsigned *n, int64_t *period_ms);
 
 #endif

@@ -1,0 +1,285 @@
+/* redis_link.c: the connection to Redis, its bounded commands and its
+ * outages (redis_link.h). */
+#include <autoconfig.h>
+#include "cache/redis_link.h"
+
+#include <string.h>
+#include <glib.h>
+#include <hiredis/async.h>
+
+#include "cache/redis_loop.h"
+#include "engine/loop.h"
+#include "util/log.h"
+
+#define RETRY_MIN_MS 500
+#define RETRY_MAX_MS 10000
+/* AUTH, SELECT and PING after a (re)connect: not on any message's path
+ * (commands are refused meanwhile), so a little longer than a command. */
+#define HANDSHAKE_MIN_MS 1000
+
+enum link_state { LINK_DOWN, LINK_CONNECTING, LINK_UP };
+
+struct redis_link {
+	int refs;
+	struct loop *loop;
+	struct redis_settings settings;
+	char where[300];		/* address and db, for log lines */
+	redisAsyncContext *ac;		/* NULL when down */
+	gint state;			/* enum link_state; atomic: try_get reads it */
+	bool outage;			/* its warning is logged; not over yet */
+	int64_t backoff_ms;
+	uint64_t retry_timer;
+	uint64_t handshake_timer;
+};
+
+struct command {
+	struct redis_link *link;
+	redis_reply_fn fn;		/* NULL once the caller was answered */
+	void *ctx;
+	uint64_t timer;
+};
+
+static void connect_now(void *data);
+
+/* The connection is unusable: drop it (free_ac: unless hiredis is freeing
+ * it already), log the outage once, and try again later. */
+static void link_failed(struct redis_link *link, const char *why, bool free_ac)
+{
+	redisAsyncContext *ac = link->ac;
+
+	link->ac = NULL;
+	g_atomic_int_set(&link->state, LINK_DOWN);
+	loop_timer_cancel(link->loop, link->handshake_timer);
+	link->handshake_timer = 0;
+	if (ac != NULL && free_ac)
+		redisAsyncFree(ac);	/* pending replies: NULL (deferred in a callback) */
+	if (!link->outage) {
+		link->outage = true;
+		log_msg(LOG_WARNING, "redis %s: %s; using the local cache and RateLimit budget "
+			"until it answers again", link->where, why);
+	}
+	if (link->retry_timer == 0 && link->refs > 0) {
+		link->retry_timer = loop_timer_add(link->loop, loop_now_ms(link->loop) +
+						   link->backoff_ms, connect_now, link);
+		link->backoff_ms = MIN(link->backoff_ms * 2, RETRY_MAX_MS);
+	}
+}
+
+static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct command *cmd = privdata;
+	redis_reply_fn fn = cmd->fn;
+
+	(void)ac;
+	loop_timer_cancel(cmd->link->loop, cmd->timer);
+	cmd->fn = NULL;
+	if (fn != NULL)
+		fn(cmd->ctx, r);
+	g_free(cmd);
+}
+
+/* No reply within the bound: the caller goes on without Redis now; the
+ * connection goes (a late reply must not be read as the next one's). */
+static void on_command_timeout(void *data)
+{
+	struct command *cmd = data;
+	struct redis_link *link = cmd->link;
+	redis_reply_fn fn = cmd->fn;
+	char why[96];
+
+	cmd->timer = 0;
+	cmd->fn = NULL;
+	if (fn != NULL)
+		fn(cmd->ctx, NULL);
+	snprintf(why, sizeof(why), "no answer within %u ms", link->settings.timeout_ms);
+	if (link->ac != NULL)
+		link_failed(link, why, true);	/* frees cmd through on_reply */
+}
+
+static bool send_argv(struct redis_link *link, int argc, const char **argv,
+		      const size_t *argvlen, redis_reply_fn fn, void *ctx, int64_t bound_ms)
+{
+	struct command *cmd = g_new0(struct command, 1);
+
+	cmd->link = link;
+	cmd->fn = fn;
+	cmd->ctx = ctx;
+	if (redisAsyncCommandArgv(link->ac, on_reply, cmd, argc, argv, argvlen) != REDIS_OK) {
+		g_free(cmd);
+		return false;
+	}
+	cmd->timer = loop_timer_add(link->loop, loop_now_ms(link->loop) + bound_ms,
+				    on_command_timeout, cmd);
+	return true;
+}
+
+bool redis_link_command(struct redis_link *link, int argc, const char **argv,
+			const size_t *argvlen, redis_reply_fn fn, void *ctx)
+{
+	if (link->state != LINK_UP)
+		return false;
+	return send_argv(link, argc, argv, argvlen, fn, ctx, link->settings.timeout_ms);
+}
+
+/* AUTH and SELECT: an error reply ends the attempt (the server's text
+ * says why; it never contains the password). */
+static void on_handshake(void *ctx, const redisReply *reply)
+{
+	struct redis_link *link = ctx;
+	char why[200];
+
+	if (link->state != LINK_CONNECTING || (reply != NULL && reply->type != REDIS_REPLY_ERROR))
+		return;
+	snprintf(why, sizeof(why), "%s", reply ? reply->str : "no answer to AUTH or SELECT");
+	link_failed(link, why, true);
+}
+
+/* The PING that ends the handshake: the link is up. */
+static void on_ready(void *ctx, const redisReply *reply)
+{
+	struct redis_link *link = ctx;
+
+	if (link->state != LINK_CONNECTING)
+		return;
+	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+		link_failed(link, reply ? reply->str : "no answer to PING", true);
+		return;
+	}
+	loop_timer_cancel(link->loop, link->handshake_timer);
+	link->handshake_timer = 0;
+	g_atomic_int_set(&link->state, LINK_UP);
+	link->backoff_ms = RETRY_MIN_MS;
+	if (link->outage)
+		log_msg(LOG_NOTICE, "redis %s: answering again; shared cache in use", link->where);
+	else
+		log_msg(LOG_INFO, "redis %s: connected; shared cache in use", link->where);
+	link->outage = false;
+}
+
+static void on_handshake_timeout(void *data)
+{
+	struct redis_link *link = data;
+
+	link->handshake_timer = 0;
+	if (link->state == LINK_CONNECTING)
+		link_failed(link, "no answer while connecting", true);
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+	struct redis_link *link = ac->data;
+
+	if (status != REDIS_OK && link->ac == ac)
+		link_failed(link, ac->errstr[0] ? ac->errstr : "cannot connect", false);
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct redis_link *link = ac->data;
+
+	(void)status;
+	if (link->ac == ac)
+		link_failed(link, "connection lost", false);
+}
+
+static void handshake(struct redis_link *link)
+{
+	const struct redis_settings *s = &link->settings;
+	int64_t bound = MAX((int64_t)s->timeout_ms * 4, HANDSHAKE_MIN_MS);
+	char db[16];
+
+	if (s->password != NULL) {
+		const char *argv[] = { "AUTH", s->password };
+
+		send_argv(link, 2, argv, NULL, on_handshake, link, bound);
+	}
+	if (s->db != 0) {
+		const char *argv[] = { "SELECT", db };
+
+		snprintf(db, sizeof(db), "%u", s->db);
+		send_argv(link, 2, argv, NULL, on_handshake, link, bound);
+	}
+	const char *ping[] = { "PING" };
+
+	send_argv(link, 1, ping, NULL, on_ready, link, bound);
+	link->handshake_timer = loop_timer_add(link->loop, loop_now_ms(link->loop) + bound,
+					       on_handshake_timeout, link);
+}
+
+static void connect_now(void *data)
+{
+	struct redis_link *link = data;
+	const struct redis_settings *s = &link->settings;
+	redisAsyncContext *ac;
+
+	link->retry_timer = 0;
+	ac = s->unix_path ? redisAsyncConnectUnix(s->unix_path)
+			  : redisAsyncConnect(s->host, s->port);
+	if (ac == NULL || ac->err) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "%s", ac ? ac->errstr : "out of memory");
+		if (ac != NULL)
+			redisAsyncFree(ac);
+		link_failed(link, why, false);
+		return;
+	}
+	ac->data = link;
+	redis_loop_attach(ac, link->loop);
+	redisAsyncSetConnectCallback(ac, on_connect);
+	redisAsyncSetDisconnectCallback(ac, on_disconnect);
+	link->ac = ac;
+	g_atomic_int_set(&link->state, LINK_CONNECTING);
+	handshake(link);
+}
+
+struct redis_link *redis_link_new(struct loop *loop, const struct redis_settings *s)
+{
+	struct redis_link *link = g_new0(struct redis_link, 1);
+
+	link->refs = 1;
+	link->loop = loop;
+	link->settings = *s;
+	link->settings.host = g_strdup(s->host);
+	link->settings.unix_path = g_strdup(s->unix_path);
+	link->settings.password = g_strdup(s->password);
+	link->settings.prefix = g_strdup(s->prefix);
+	link->backoff_ms = RETRY_MIN_MS;
+	redis_settings_describe(s, link->where, sizeof(link->where));
+	connect_now(link);
+	return link;
+}
+
+struct redis_link *redis_link_ref(struct redis_link *link)
+{
+	link->refs++;
+	return link;
+}
+
+void redis_link_unref(struct redis_link *link)
+{
+	if (link == NULL || --link->refs > 0)
+		return;
+	loop_timer_cancel(link->loop, link->retry_timer);
+	loop_timer_cancel(link->loop, link->handshake_timer);
+	link->outage = true;		/* no log line for our own disconnect */
+	if (link->ac != NULL) {
+		redisAsyncContext *ac = link->ac;
+
+		link->ac = NULL;
+		g_atomic_int_set(&link->state, LINK_DOWN);
+		redisAsyncFree(ac);	/* pending callbacks get NULL now */
+	}
+	redis_settings_clear(&link->settings);
+	g_free(link);
+}
+
+bool redis_link_up(const struct redis_link *link)
+{
+	return g_atomic_int_get(&link->state) == LINK_UP;
+}
+
+const char *redis_link_prefix(const struct redis_link *link)
+{
+	return link->settings.prefix;
+}

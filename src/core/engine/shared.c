@@ -1,0 +1,194 @@
+/* shared.c: what the engine asks of a shared cache backend beyond answers
+ * (cache.h rate_take, job_claim; issue 15): the RateLimit budget of an
+ * integration kept for every host, and the registry of sandbox jobs so
+ * that a file is uploaded by one host only. With the memory backend (no
+ * such ops) both stay local and nothing here runs. Engine thread only.
+ *
+ * Budget: admit() asks the backend for the token of a request; the
+ * request's MaxInFlight slot is held meanwhile. The backend answers from
+ * its local bucket when the shared one does not answer in time.
+ *
+ * Jobs: on a cache miss a job's flight claims the job's lease; the owner
+ * runs it as before and its verdict reaches every host through the
+ * shared cache. A host that did not get the lease answers its waiters
+ * `pending` at once and then reads the shared cache on the job's poll
+ * timer (same back-off) until the verdict is there, or claims again
+ * (the owner released the lease without a verdict, or it expired). */
+#include <autoconfig.h>
+
+#include <glib.h>
+
+#include "cache/cache.h"
+#include "config/integrations.h"
+#include "engine/engine_internal.h"
+#include "util/log.h"
+
+#define DEFAULT_POLL_MAX_S 60
+/* the lease outlives the provider's job timeout a little */
+#define LEASE_MARGIN_S 60
+
+struct rate_wait {
+	struct engine *engine;
+	struct istate *st;
+	GPtrArray *flights;		/* struct flight *, one request */
+	bool probe;
+	bool in_call;			/* answered inside rate_take(): no drain */
+	int refs;			/* the answer's and shared_rate_take()'s */
+};
+
+static void rate_wait_unref(struct rate_wait *w)
+{
+	if (--w->refs > 0)
+		return;
+	g_ptr_array_unref(w->flights);
+	g_free(w);
+}
+
+static void rate_answered(void *ctx, bool granted)
+{
+	struct rate_wait *w = ctx;
+	struct engine *engine = w->engine;
+	struct istate *st = w->st;
+	struct flight **flights = (struct flight **)w->flights->pdata;
+
+	st->in_flight--;
+	if (granted && !engine->stopping) {
+		request_start_for(engine, st, flights, w->flights->len, w->probe);
+	} else {
+		if (w->probe && st->breaker.state == BREAKER_HALF_OPEN)
+			st->breaker.probe_in_flight = false;	/* given back */
+		for (guint i = 0; i < w->flights->len; i++)
+			flight_fail(engine, flights[i], engine->stopping ? LOOKUP_ERROR
+				    : LOOKUP_RATE_LIMITED, engine->stopping ? LOOKUP_ERR_TRANSPORT
+				    : LOOKUP_ERR_QUOTA, engine->stopping ? "shutdown"
+				    : "over RateLimit (shared)");
+		if (!w->in_call && !engine->stopping)
+			admission_drain(engine, st);	/* the slot is free again */
+	}
+	rate_wait_unref(w);
+}
+
+bool shared_rate_take(struct engine *engine, struct istate *st, struct flight **flights,
+		      size_t n, bool probe)
+{
+	struct cache *cache;
+	struct rate_wait *w;
+
+	if (st->rate_spec == NULL || *st->rate_spec == '\0')
+		return false;		/* unlimited: nothing to share */
+	cache = engine_cache_for(engine, flights[0]->integration);
+	if (cache->ops->rate_take == NULL)
+		return false;
+	w = g_new0(struct rate_wait, 1);
+	w->engine = engine;
+	w->st = st;
+	w->probe = probe;
+	w->flights = g_ptr_array_new();
+	for (size_t i = 0; i < n; i++)
+		g_ptr_array_add(w->flights, flights[i]);
+	st->in_flight++;		/* the request's slot, held meanwhile */
+	w->in_call = true;
+	w->refs = 2;
+	cache->ops->rate_take(cache, st->name, st->rate_spec, loop_wall_s(engine->loop),
+			      rate_answered, w);
+	w->in_call = false;
+	rate_wait_unref(w);
+	return true;
+}
+
+/* ------------------------------------------------------------ jobs */
+
+static void claim_answered(void *ctx, bool claimed, const char *owner);
+
+static int64_t lease_s(const struct flight *f)
+{
+	return job_timeout_ms(f) / 1000 + LEASE_MARGIN_S;
+}
+
+static void claim(struct engine *engine, struct flight *f)
+{
+	struct cache *cache = engine_cache_for(engine, f->integration);
+
+	cache->ops->job_claim(cache, f->key, NULL, lease_s(f), claim_answered, f);
+}
+
+/* The shared cache's answer while another host runs the job. */
+static void verdict_polled(void *ctx, bool hit, const struct cache_answer *answer)
+{
+	struct flight *f = ctx;
+	struct engine *engine = f->state->engine;
+
+	if (hit || engine->stopping)
+		flight_cache_answered(f, hit, answer);	/* ends the flight */
+	else
+		claim(engine, f);	/* ours now if the owner let go */
+}
+
+static void poll_verdict(void *data)
+{
+	struct flight *f = data;
+	struct engine *engine = f->state->engine;
+
+	f->job->poll_timer = 0;
+	if (loop_now_ms(engine->loop) - f->job->created_ms >= job_timeout_ms(f)) {
+		flight_fail(engine, f, LOOKUP_ERROR, LOOKUP_ERR_TIMEOUT, "job timeout");
+		return;
+	}
+	cache_get(engine_cache_for(engine, f->integration), f->key, loop_wall_s(engine->loop),
+		  verdict_polled, f);
+}
+
+static void claim_answered(void *ctx, bool claimed, const char *owner)
+{
+	struct flight *f = ctx;
+	struct engine *engine = f->state->engine;
+	struct job *job = f->job;
+	const struct provider_ops *ops = engine_ops_of(f->integration);
+	unsigned max_s = ops->job_poll_max_s ? ops->job_poll_max_s : DEFAULT_POLL_MAX_S;
+
+	(void)owner;		/* another host's name: not worth a log line each */
+	if (engine->stopping) {
+		flight_fail(engine, f, LOOKUP_ERROR, LOOKUP_ERR_TRANSPORT, "shutdown");
+		return;
+	}
+	/* the registry decides from here: no host waits on the cache stage's
+	 * single-flight lock for a job (put with 0 reads lets go of it) */
+	cache_put(engine_cache_for(engine, f->integration), f->key,
+		  &(struct cache_answer){ .status = LOOKUP_PENDING }, 0, 0);
+	if (claimed) {
+		job->shared_claim = true;
+		admission_enqueue(engine, f);
+		return;
+	}
+	if (!job->submitted)
+		log_msg(LOG_INFO, "integration %s: %s job already run by another host; "
+			"waiting for its verdict", f->integration->name,
+			indicator_kind_name(f->work.kind));
+	job->submitted = true;
+	f->stage = FLIGHT_JOB_WAIT;
+	while (f->waiters->len > 0)
+		job_joined(engine, f, g_ptr_array_index(f->waiters, 0));
+	job->poll_timer = loop_timer_add(engine->loop, loop_now_ms(engine->loop) +
+					 (int64_t)job->backoff_s * 1000, poll_verdict, f);
+	job->backoff_s = MIN(job->backoff_s * 2, max_s);
+}
+
+bool shared_job_claim(struct engine *engine, struct flight *f)
+{
+	if (!f->integration->cache ||
+	    engine_cache_for(engine, f->integration)->ops->job_claim == NULL)
+		return false;	/* without the cache no verdict could be shared */
+	claim(engine, f);
+	return true;
+}
+
+void shared_job_release(struct engine *engine, struct flight *f)
+{
+	struct cache_slot *slot;
+
+	if (!f->job->shared_claim || engine->stopping)
+		return;		/* at shutdown the lease runs out by itself */
+	slot = g_hash_table_lookup(engine->caches, f->integration->name);
+	if (slot != NULL && slot->cache->ops->job_claim != NULL)
+		slot->cache->ops->job_claim(slot->cache, f->key, NULL, 0, NULL, NULL);
+}
