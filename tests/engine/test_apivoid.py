@@ -4,7 +4,10 @@ against the mock providers (tests/mock/mock_apivoid.py, mock_cyberxray.py):
 malicious / suspicious / clean / unknown per indicator kind (sender IP,
 URL, URL host, From:/Reply-To: address), a refused key, no credits,
 5xx, malformed answers and timeouts, the credits warning, Cyber X-Ray's
-host-only requests and its pending answers (never cached).
+host-only requests and its pending answers (polled as a job: a second
+message joins it; the polls, the cached final verdict and the job timeout
+are in tests/unit/test_provider_cyberxray_jobs.c, fake clock: scan does
+not wait for a job).
 
 Run by `make check` (TM_BINARY, TM_SRCDIR)."""
 import os
@@ -220,8 +223,10 @@ class APIVoidScan(unittest.TestCase):
         # the host only, never the path or parameters
         self.assertIn("/api/query/phish.example.net", paths)
         self.assertFalse([p for p in paths if "token" in p or "login" in p], paths)
-        # pending is not cached: the second message asks again
-        self.assertEqual(paths.count("/api/query/new.example.org"), 2, paths)
+        # pending is a job: the second message joins it, no second request
+        self.assertEqual(self.result(objs[1], "http://new.example.org/", "cyberxray")[0],
+                         "pending")
+        self.assertEqual(paths.count("/api/query/new.example.org"), 1, paths)
 
     def test_cyberxray_bad_key_and_5xx(self):
         obj = self.scan(message("http://phish.example.net/"),

@@ -2,7 +2,8 @@
  * cyber-xray.md): the documented minimal contract's request (GET
  * <root><host>, ApiKey header; a URL sent as its host only) and the
  * answers of tests/mock/fixtures/cyberxray.json (its "cases": the
- * tolerant mapper, 202 pending, 404 unknown, errors). */
+ * tolerant mapper, 202 pending, 404 unknown, errors). The polling of
+ * a pending answer as a job: test_provider_cyberxray_jobs.c. */
 #include <autoconfig.h>
 #include <stdarg.h>
 #include <stddef.h>

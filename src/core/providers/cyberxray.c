@@ -15,10 +15,20 @@
  *     DetectionThreshold, 0: 50); the worse of the two; nothing
  *     recognised -> unknown (the body is logged, truncated, so the mapping
  *     can be fixed when real answers are seen);
- *   202, or a status "pending"/"processing"/"queued" -> pending (not
- *     cached; see the hook in cyberxray_parse);
+ *   202, or a status "pending"/"processing"/"queued" -> pending;
  *   404, empty body, {} -> unknown; 401/403 -> error/auth; 429 ->
- *   rate_limited (Retry-After honoured by the engine); 5xx -> error. */
+ *   rate_limited (Retry-After honoured by the engine); 5xx -> error.
+ * The engine asks through a job (provider.h "jobs", §4: "record pending
+ * and retry on a later message"): step 0 is the one GET above, and a
+ * pending answer polls that same GET again (JOB_POLL_LATER) after 10 s,
+ * doubling to 60 s (or the 202's Retry-After, capped at 60 s) — the
+ * document gives no interval; a job not finished after 10 min ends as
+ * error/timeout, never clean. The message that met the pending answer
+ * gets `pending` (the engine); the final verdict goes into the cache, so
+ * the next message with that host is judged at once. Any other answer
+ * finishes the job with the one-shot mapping below (cyberxray_parse,
+ * which the synchronous runner's Test Connection also uses through
+ * build_request). */
 #include "providers/provider.h"
 
 #include <string.h>
@@ -64,14 +74,14 @@ static char *host_of(const struct lookup *lookup)
 	return lower;
 }
 
-static void cyberxray_build_request(const struct integration *in, struct lookup *const *batch,
-				    size_t n, struct http_request *req)
+/* §2: GET <root><host>, headers ApiKey and Accept. */
+static void host_request(const struct integration *in, const struct lookup *lookup,
+			 struct http_request *req)
 {
 	char root[1024];
-	char *host = host_of(batch[0]);
+	char *host = host_of(lookup);
 	char *segment = provider_uri_escape(host);
 
-	(void)n;
 	provider_api_root(in, root, sizeof(root));
 	g_string_printf(req->url, "%s/%s", root, segment);
 	http_request_json_headers(req, "ApiKey", in->api_key);
@@ -200,10 +210,8 @@ static enum answer_class cyberxray_parse(const struct integration *in, struct lo
 	if (resp->status == 200)
 		return cyberxray_verdict(in, lookup, resp);
 	if (resp->status == 202) {
-		/* Hook for the engine's job mechanism: a pending lookup is not
-		 * cached (engine.c, cacheable()), so the next message asks
-		 * again. When provider_ops gains a re-poll step, Cyber X-Ray's
-		 * is this same GET: nothing to store but the host. */
+		/* the engine polls it (cyberxray_job_parse); the synchronous
+		 * runner reports it as it is */
 		provider_set_result(lookup, LOOKUP_PENDING, "processing");
 		return ANSWER_DECIDED;
 	}
@@ -214,8 +222,51 @@ static enum answer_class cyberxray_parse(const struct integration *in, struct lo
 	return provider_http_failure(batch, n, resp);
 }
 
+/* The one-shot request: the synchronous runner's (Test Connection). */
+static void cyberxray_build_request(const struct integration *in, struct lookup *const *batch,
+				    size_t n, struct http_request *req)
+{
+	(void)n;
+	host_request(in, batch[0], req);
+}
+
+/* The engine's job: every step is the same GET (nothing to keep but the
+ * host, which the lookup holds). */
+static void cyberxray_job_request(const struct integration *in, const struct lookup *lookup,
+				  const struct provider_job *job, struct http_request *req)
+{
+	(void)job;
+	host_request(in, lookup, req);
+}
+
+/* The one-shot mapping; a pending answer (202, or a pending status in a
+ * 200) polls again later, anything else finishes the job. */
+static enum answer_class cyberxray_job_parse(const struct integration *in,
+					     struct lookup *lookup, struct provider_job *job,
+					     const struct http_response *resp)
+{
+	struct lookup *batch[1] = { lookup };
+	enum answer_class class = cyberxray_parse(in, batch, 1, resp);
+
+	job->next = JOB_FINISHED;
+	if (class == ANSWER_DECIDED && lookup->result.status == LOOKUP_PENDING) {
+		job->next = JOB_POLL_LATER;
+		/* 0: the engine's back-off, 10 s doubling to 60 s */
+		job->poll_after_s = resp->retry_after_s > 0 ? (unsigned)resp->retry_after_s : 0;
+	}
+	return class;
+}
+
 const struct provider_ops cyberxray_ops = {
 	.max_batch = 1,
 	.build_request = cyberxray_build_request,
 	.parse_response = cyberxray_parse,
+	.job_request = cyberxray_job_request,
+	.job_parse = cyberxray_job_parse,
+	/* §4 gives no interval: 10 s, doubling to 60 s. 10 min is also
+	 * JobTimeout's default, which the engine reads first (an upload
+	 * key: it cannot be set for this type, so it stays 10 min) */
+	.job_poll_min_s = 10,
+	.job_poll_max_s = 60,
+	.job_timeout_s = 600,
 };
