@@ -147,6 +147,11 @@ static const struct {
 	{ "fortisandbox", "MaxUploadSize", "20M" },	/* fortisandbox.md §3.3: JSON upload < 20 MB */
 	{ "fortisandbox", "PollInterval", "30s" },	/* fortisandbox.md §4: XSOAR polls every 30 s */
 	{ "metadefender", "PollInterval", "5s" },	/* opswat-metadefender.md §4: every 2-10 s */
+	/* virustotal.md §3.5: POST /files to 32 MB, above through
+	 * /files/upload_url to 650 MB; §4: every poll costs one of a free
+	 * key's 4 requests a minute */
+	{ "virustotal", "MaxUploadSize", "650M" },
+	{ "virustotal", "PollInterval", "1m" },
 	/* spamhaus-zen.md, answers: "TTLs are short (60 s to some minutes);
 	 * cache <= TTL". A day-old "not listed" misses a fresh listing. */
 	{ "spamhaus", "CacheHours", "1" },

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "config/integrations.h"
 #include "engine/engine_internal.h"
+#include "lookup/sample.h"
 #include "util/log.h"
 
 /* An "unknown" answer (the provider never saw it) is worth asking again
@@ -119,6 +120,7 @@ static void flight_free(struct engine *engine, struct flight *flight)
 		job_free(engine, flight->job);
 	g_ptr_array_unref(flight->waiters);
 	g_free(flight->work.indicator);
+	sample_unref(flight->work.sample);
 	g_free(flight->work.result.details);
 	g_free(flight->key);
 	config_unref(flight->cfg);
@@ -208,12 +210,14 @@ static struct flight *flight_new(struct engine *engine, struct batch *b,
 	f->work.integration = lookup->integration;
 	f->work.kind = lookup->kind;
 	f->work.indicator = g_strdup(lookup->indicator);
+	/* the file, for a job that may upload it (the job drops it once sent) */
+	f->work.sample = lookup->sample != NULL ? sample_ref(lookup->sample) : NULL;
 	f->work.result.status = LOOKUP_ERROR;
 	f->waiters = g_ptr_array_new();
 	f->started_ms = loop_now_ms(engine->loop);
 	f->lane = b->lane;
 	f->stage = FLIGHT_CACHE;
-	f->job = job_new_for(engine, lookup->integration);
+	f->job = job_new_for(engine, lookup);
 	g_hash_table_insert(engine->flights, f->key, f);
 	return f;
 }

@@ -27,12 +27,16 @@
 #define DEFAULT_POLL_MAX_S 60
 #define DEFAULT_JOB_TIMEOUT_S 900
 
-struct job *job_new_for(struct engine *engine, const struct integration *in)
+struct job *job_new_for(struct engine *engine, const struct lookup *lookup)
 {
-	const struct provider_ops *ops = engine_ops_of(in);
+	const struct provider_ops *ops = engine_ops_of(lookup->integration);
 	struct job *job;
 
 	if (ops == NULL || ops->job_request == NULL)
+		return NULL;
+	/* a provider with one-shot lookups too (VirusTotal) makes a job
+	 * only of a lookup that carries the file */
+	if (ops->build_request != NULL && lookup->sample == NULL)
 		return NULL;
 	job = g_new0(struct job, 1);
 	job->created_ms = loop_now_ms(engine->loop);

@@ -62,7 +62,9 @@ struct provider_ops {
 	/* ---- jobs (sandboxes): a lookup of several requests over time ----
 	 * Owned by the engine helper; see struct provider_job below and
 	 * engine.h "Jobs". A provider with job_request set is asked through
-	 * it instead of build_request/parse_response: the engine calls
+	 * it instead of build_request/parse_response; one that has both
+	 * (VirusTotal) only for a lookup that carries the file (sample):
+	 * the rest stay one-shot. The engine calls
 	 * job_request for job->step (0 first: e.g. the hash lookup), sends
 	 * the request, and hands the answer to job_parse, which sets the
 	 * lookup's result and job->next:
