@@ -195,11 +195,13 @@ static const char *const next_names[] = {
 	[JOB_POLL_LATER] = "poll later", [JOB_RELOGIN] = "relogin",
 };
 
-/* expect.next: "finished", or the step the job goes to ("poll": later) */
-static void check_next(int row, const cJSON *expect, const struct provider_job *job)
+/* expect.next: "finished", or the step the job goes to ("poll": later);
+ * the case's "id": what the job keeps (analysis id, upload URL). */
+static void check_next(int row, const cJSON *c, const struct provider_job *job)
 {
+	const cJSON *expect = cJSON_GetObjectItemCaseSensitive(c, "expect");
 	const char *want = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(expect, "next"));
-	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(expect, "id"));
+	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "id"));
 	enum job_next next = JOB_FINISHED;
 
 	if (g_strcmp0(want, "poll") == 0)
@@ -261,7 +263,7 @@ static void run_job_case(const cJSON *c, int row)
 			 step_names[first], ref ? ref : body, class_names[class], lookup_status_name(l->result.status),
 			 lookup_error_name(l->result.error), l->result.details ? l->result.details : "",
 			 want_class, details ? details : "");
-	check_next(row, expect, &job);
+	check_next(row, c, &job);
 	pt_assert_no_secret(l->result.details);
 	/* the bytes are let go once VirusTotal has them, kept otherwise */
 	if (first == step_of("upload") || first == step_of("upload_to")) {

@@ -39,16 +39,20 @@ enum vt_step {
 #define UPLOAD_URL_FILE_MAX ((size_t)650 * 1024 * 1024)
 #define UPLOAD_URL_LEN_MAX 2048
 
-/* The length of url's "scheme://host[:port]", 0 when it has none. */
-static size_t origin_len(const char *url)
+static bool is_https(const char *url)
+{
+	return g_ascii_strncasecmp(url, "https://", 8) == 0;
+}
+
+/* The host[:port] of an http(s) URL: its start, and its length in *len
+ * (0: none). */
+static const char *authority(const char *url, size_t *len)
 {
 	const char *sep = strstr(url, "://");
-	const char *end;
+	const char *host = sep != NULL ? sep + 3 : url + strlen(url);
 
-	if (sep == NULL)
-		return 0;
-	end = strchr(sep + 3, '/');
-	return end != NULL ? (size_t)(end - url) : strlen(url);
+	*len = strcspn(host, "/?#");
+	return host;
 }
 
 /* Whether url is on the API root's scheme, host and port: only there
@@ -56,27 +60,40 @@ static size_t origin_len(const char *url)
 static bool on_api_origin(const struct integration *in, const char *url)
 {
 	char root[1024];
-	size_t a, b;
+	size_t root_len, url_len;
+	const char *root_host = authority(provider_api_root(in, root, sizeof(root)), &root_len);
+	const char *url_host = authority(url, &url_len);
 
-	provider_api_root(in, root, sizeof(root));
-	a = origin_len(root);
-	b = origin_len(url);
-	return a > 0 && a == b && g_ascii_strncasecmp(root, url, a) == 0;
+	return root_len > 0 && root_len == url_len && is_https(root) == is_https(url) &&
+	       g_ascii_strncasecmp(root_host, url_host, root_len) == 0;
 }
 
-/* An http(s) URL of printable ASCII without spaces, of sane length. */
-static bool upload_url_ok(const char *url)
+/* The one-time URL to upload to, g_malloc'd, or NULL when it is none:
+ * http(s) with a host, printable ASCII without spaces, of sane length.
+ * The attachment never goes in clear text when the API root is https:
+ * the reference's own example is "http://www.virustotal.com/_ah/upload/...",
+ * so an http URL on the root's host becomes https; any other http URL is
+ * refused. */
+static char *upload_target(const struct integration *in, const char *url)
 {
-	size_t len = strlen(url);
+	char root[1024];
+	size_t len = strlen(url), url_host_len, root_host_len;
+	const char *url_host = authority(url, &url_host_len);
+	const char *root_host;
 
-	if (len == 0 || len > UPLOAD_URL_LEN_MAX ||
-	    (g_ascii_strncasecmp(url, "https://", 8) != 0 &&
-	     g_ascii_strncasecmp(url, "http://", 7) != 0))
-		return false;
+	if (len == 0 || len > UPLOAD_URL_LEN_MAX || url_host_len == 0 ||
+	    (!is_https(url) && g_ascii_strncasecmp(url, "http://", 7) != 0))
+		return NULL;
 	for (const char *c = url; *c != '\0'; c++)
 		if (*c <= ' ' || *c >= 0x7f)
-			return false;
-	return origin_len(url) > strlen("https://");
+			return NULL;
+	provider_api_root(in, root, sizeof(root));
+	if (is_https(url) || !is_https(root))
+		return g_strdup(url);
+	root_host = authority(root, &root_host_len);
+	if (root_host_len != url_host_len || g_ascii_strncasecmp(root_host, url_host, url_host_len) != 0)
+		return NULL;
+	return g_strconcat("https://", url_host, NULL);
 }
 
 static void upload_request(const struct integration *in, const struct lookup *lookup,
@@ -188,14 +205,16 @@ static enum answer_class after_upload(const struct integration *in, struct looku
 }
 
 /* GET /files/upload_url: {"data": "<one-time URL>"}. */
-static enum answer_class after_upload_url(struct lookup *lookup, struct provider_job *job,
-					  const cJSON *data)
+static enum answer_class after_upload_url(const struct integration *in, struct lookup *lookup,
+					  struct provider_job *job, const cJSON *data)
 {
 	const char *url = cJSON_GetStringValue(data);
+	char *target = url != NULL ? upload_target(in, url) : NULL;
 
-	if (url == NULL || !upload_url_ok(url))
+	if (target == NULL)
 		return malformed(lookup, "upload_url");
-	set_id(job, url);
+	g_free(job->id);
+	job->id = target;
 	job->step = STEP_UPLOAD_TO;
 	job->next = JOB_STEP_NOW;
 	return ANSWER_DECIDED;
@@ -237,7 +256,7 @@ static enum answer_class job_json(const struct integration *in, struct lookup *l
 		class = after_upload(in, lookup, job, data);
 		break;
 	case STEP_UPLOAD_URL:
-		class = after_upload_url(lookup, job, data);
+		class = after_upload_url(in, lookup, job, data);
 		break;
 	default:
 		class = after_poll(in, lookup, job, data);
