@@ -110,20 +110,32 @@ static const struct http_part *only_part(const struct http_request *req)
 	return g_ptr_array_index(req->parts, 0);
 }
 
-/* POST /files: one multipart part "file" with the name and the bytes;
- * above 32 MB GET /files/upload_url, then POST to that URL, the key
- * going only to VirusTotal's own origin; polls GET /analyses/{id} with
- * the id as one path segment. */
-static void test_virustotal_upload_requests(void **state)
+static struct lookup *sample_lookup(const struct integration *in)
+{
+	struct lookup *l = pt_lookup_new(in, INDICATOR_HASH, EICAR_SHA256);
+
+	l->sample = small_sample();
+	return l;
+}
+
+static void sample_lookup_del(struct lookup *l)
+{
+	sample_unref(l->sample);
+	l->sample = NULL;
+	pt_lookup_del(l);
+}
+
+/* The hash first (GET /files/{hash}), then POST /files: one multipart
+ * part "file" with the name and the bytes, the key in its header. */
+static void test_virustotal_upload_request(void **state)
 {
 	(void)state;
 	struct integration vt = pt_integration("virustotal", VT_ROOT "/", VT_KEY, NULL, 1);
-	struct lookup *l = pt_lookup_new(&vt, INDICATOR_HASH, EICAR_SHA256);
+	struct lookup *l = sample_lookup(&vt);
 	struct provider_job job = { .step = 0 };
 	struct http_request req;
 	gsize len;
 
-	l->sample = small_sample();
 	build_step(&vt, l, &job, &req);
 	assert_string_equal(req.method, "GET");
 	assert_string_equal(req.url->str, VT_ROOT "/files/" EICAR_SHA256);
@@ -143,8 +155,19 @@ static void test_virustotal_upload_requests(void **state)
 	assert_int_equal(len, 11);
 	pt_assert_no_secret(req.url->str);
 	http_request_clear(&req);
+	sample_lookup_del(l);
+}
 
-	job.step = step_of("upload_url");
+/* Above 32 MB: GET /files/upload_url, then POST to that URL, the key
+ * going only to VirusTotal's own scheme, host and port. */
+static void test_virustotal_upload_url_requests(void **state)
+{
+	(void)state;
+	struct integration vt = pt_integration("virustotal", VT_ROOT "/", VT_KEY, NULL, 1);
+	struct lookup *l = sample_lookup(&vt);
+	struct provider_job job = { .step = step_of("upload_url") };
+	struct http_request req;
+
 	build_step(&vt, l, &job, &req);
 	assert_string_equal(req.method, "GET");
 	assert_string_equal(req.url->str, VT_ROOT "/files/upload_url");
@@ -175,9 +198,19 @@ static void test_virustotal_upload_requests(void **state)
 		assert_string_equal(only_part(&req)->name, "file");
 		http_request_clear(&req);
 	}
-
-	job.step = step_of("poll");
 	g_free(job.id);
+	sample_lookup_del(l);
+}
+
+/* GET /analyses/{id}: the opaque id as one path segment. */
+static void test_virustotal_poll_request(void **state)
+{
+	(void)state;
+	struct integration vt = pt_integration("virustotal", VT_ROOT "/", VT_KEY, NULL, 1);
+	struct lookup *l = sample_lookup(&vt);
+	struct provider_job job = { .step = step_of("poll") };
+	struct http_request req;
+
 	job.id = g_strdup("NDRk/ODg2+MTJm==");	/* standard base64: '/' must not split the path */
 	build_step(&vt, l, &job, &req);
 	assert_string_equal(req.method, "GET");
@@ -185,9 +218,7 @@ static void test_virustotal_upload_requests(void **state)
 	assert_true(pt_has_header(&req, "x-apikey: " VT_KEY));
 	http_request_clear(&req);
 	g_free(job.id);
-	sample_unref(l->sample);
-	l->sample = NULL;
-	pt_lookup_del(l);
+	sample_lookup_del(l);
 }
 
 static const char *const next_names[] = {
@@ -320,7 +351,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_virustotal_requests),
 		cmocka_unit_test(test_virustotal_test_connection),
-		cmocka_unit_test(test_virustotal_upload_requests),
+		cmocka_unit_test(test_virustotal_upload_request),
+		cmocka_unit_test(test_virustotal_upload_url_requests),
+		cmocka_unit_test(test_virustotal_poll_request),
 		cmocka_unit_test(test_virustotal_job_cases),
 		cmocka_unit_test(test_virustotal_upload_defaults),
 	};
