@@ -368,6 +368,34 @@ static void test_vt_uploads_count_against_rate_limit(void **state)
 	lookup_free(c2);
 }
 
+/* Lookups without a file stay one-shot (issue 17 item 2 still holds for
+ * them): a URL lookup whose message gave up while it waited behind
+ * MaxInFlight is dropped, never sent (a job would have gone on). */
+static void test_vt_one_shot_lookup_dropped_after_deadline(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+
+	e->in->max_in_flight = 1;
+	struct lookup *a = stub_lookup(e->in, INDICATOR_URL, "http://a.example/");
+	struct lookup *b = stub_lookup(e->in, INDICATOR_URL, "http://b.example/");
+	struct batch *ba = fake_submit(f, e->cfg, &a, 1, 5000);
+	struct batch *bb = fake_submit(f, e->cfg, &b, 1, 100);
+
+	assert_int_equal(f->calls->len, 1);
+	fake_advance(f, 200);			/* b's message gave up */
+	assert_true(engine_batch_done(f->engine, bb));
+	fake_answer_http(f, 0, 404, NOT_FOUND, -1);
+	fake_settle(f);
+	assert_int_equal(a->result.status, LOOKUP_UNKNOWN);
+	assert_int_equal(f->calls->len, 1);	/* b was not sent */
+	assert_int_equal(g_hash_table_size(f->engine->flights), 0);
+	engine_batch_release(f->engine, ba);
+	engine_batch_release(f->engine, bb);
+	stub_lookup_free(a);
+	stub_lookup_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +407,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vt_upload_5xx, vt_env, env_down),
 		cmocka_unit_test_setup_teardown(test_vt_analysis_never_completes, vt_env, env_down),
 		cmocka_unit_test_setup_teardown(test_vt_uploads_count_against_rate_limit, vt_env, env_down),
+		cmocka_unit_test_setup_teardown(test_vt_one_shot_lookup_dropped_after_deadline, vt_env, env_down),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
