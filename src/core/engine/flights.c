@@ -210,14 +210,15 @@ static struct flight *flight_new(struct engine *engine, struct batch *b,
 	f->work.integration = lookup->integration;
 	f->work.kind = lookup->kind;
 	f->work.indicator = g_strdup(lookup->indicator);
-	/* the file, for a job that may upload it (the job drops it once sent) */
-	f->work.sample = lookup->sample != NULL ? sample_ref(lookup->sample) : NULL;
 	f->work.result.status = LOOKUP_ERROR;
 	f->waiters = g_ptr_array_new();
 	f->started_ms = loop_now_ms(engine->loop);
 	f->lane = b->lane;
 	f->stage = FLIGHT_CACHE;
 	f->job = job_new_for(engine, lookup);
+	/* the bytes, for a job's upload step only (dropped once submitted) */
+	if (f->job != NULL && lookup->sample != NULL)
+		f->work.sample = sample_ref(lookup->sample);
 	g_hash_table_insert(engine->flights, f->key, f);
 	return f;
 }
