@@ -289,6 +289,29 @@ static void test_vt_upload_5xx(void **state)
 	lookup_free(l);
 }
 
+/* 200 to the upload without an analysis id: error/malformed, and not
+ * retried (a retry would upload the file a second time). */
+static void test_vt_upload_answer_without_id_not_retried(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct lookup *l = file_lookup(e, HASH, 4096);
+	struct batch *b = fake_submit(f, e->cfg, &l, 1, 5000);
+
+	fake_answer_http(f, 0, 404, NOT_FOUND, -1);
+	fake_settle(f);
+	fake_answer_http(f, 1, 200, "{\"data\":{\"type\":\"analysis\"}}", -1);
+	fake_settle(f);
+	assert_true(engine_batch_done(f->engine, b));
+	assert_int_equal(l->result.status, LOOKUP_ERROR);
+	assert_int_equal(l->result.error, LOOKUP_ERR_MALFORMED);
+	fake_advance(f, 600000);
+	assert_int_equal(count_calls(f, "POST"), 1);
+	assert_int_equal(f->calls->len, 2);
+	engine_batch_release(f->engine, b);
+	lookup_free(l);
+}
+
 /* An analysis that stays queued: polled with back-off until the job
  * timeout, then error/timeout (the after-the-fact hook sees error), not
  * cached: the next message asks the hash again. */
@@ -405,6 +428,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vt_large_file_upload_url, vt_env, env_down),
 		cmocka_unit_test_setup_teardown(test_vt_upload_quota, vt_env, env_down),
 		cmocka_unit_test_setup_teardown(test_vt_upload_5xx, vt_env, env_down),
+		cmocka_unit_test_setup_teardown(test_vt_upload_answer_without_id_not_retried, vt_env, env_down),
 		cmocka_unit_test_setup_teardown(test_vt_analysis_never_completes, vt_env, env_down),
 		cmocka_unit_test_setup_teardown(test_vt_uploads_count_against_rate_limit, vt_env, env_down),
 		cmocka_unit_test_setup_teardown(test_vt_one_shot_lookup_dropped_after_deadline, vt_env, env_down),

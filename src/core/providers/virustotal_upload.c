@@ -150,6 +150,11 @@ static enum answer_class malformed(struct lookup *lookup, const char *what)
 	return ANSWER_TRANSIENT;
 }
 
+static bool is_upload(const struct provider_job *job)
+{
+	return job->step == STEP_UPLOAD || job->step == STEP_UPLOAD_TO;
+}
+
 /* Step 0 answered 404: the file is unknown. Upload it when the lookup
  * carries it and VirusTotal takes that size; else unknown, as always. */
 static enum answer_class after_not_found(struct lookup *lookup, struct provider_job *job)
@@ -189,14 +194,19 @@ static void poll_later(const struct integration *in, struct lookup *lookup,
 }
 
 /* POST /files or to the upload URL: {"data": {"type": "analysis", "id"}}.
- * The bytes are no longer needed once VirusTotal has them. */
+ * The bytes are no longer needed once VirusTotal has them. An answer
+ * without an id is error/malformed but ANSWER_PERMANENT: the engine's
+ * retry would upload the file again, for one more of a free key's 4
+ * requests a minute. */
 static enum answer_class after_upload(const struct integration *in, struct lookup *lookup,
 				      struct provider_job *job, const cJSON *data)
 {
 	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data, "id"));
 
-	if (id == NULL || *id == '\0' || strlen(id) > 512)
-		return malformed(lookup, "upload");
+	if (id == NULL || *id == '\0' || strlen(id) > 512) {
+		malformed(lookup, "upload");
+		return ANSWER_PERMANENT;
+	}
 	set_id(job, id);
 	sample_unref(lookup->sample);
 	lookup->sample = NULL;
@@ -247,8 +257,8 @@ static enum answer_class job_json(const struct integration *in, struct lookup *l
 	const cJSON *data;
 	enum answer_class class;
 
-	if (json == NULL)
-		return ANSWER_TRANSIENT;	/* error/malformed already */
+	if (json == NULL)	/* error/malformed already; an upload is not retried */
+		return is_upload(job) ? ANSWER_PERMANENT : ANSWER_TRANSIENT;
 	data = cJSON_GetObjectItemCaseSensitive(json, "data");
 	switch ((enum vt_step)job->step) {
 	case STEP_UPLOAD:
