@@ -3,7 +3,8 @@
 # Debian 12 (run as root). Build: libmilter, GMime 3, libcurl, c-ares,
 # cJSON. Tests: cmocka (unit tests), clang (libFuzzer), gumbo (only for
 # the differential HTML fuzzer tests/fuzz/fuzz_html_diff.c), Postfix and swaks
-# (end-to-end), python3 (mock providers, test drivers), openssl (test CA).
+# (end-to-end), python3 (mock providers, test drivers), openssl (test CA),
+# python3-prometheus-client (tests/metrics checks /metrics with its parser).
 # Debian package (debian/, tests/pkg): debhelper, dpkg-dev, fakeroot,
 # lintian, adduser; systemd for `systemd-analyze verify` on the unit (it
 # works without a running systemd).
@@ -16,5 +17,5 @@ apt-get install -y --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
 	libmilter-dev libgmime-3.0-dev libcurl4-openssl-dev libc-ares-dev libcjson-dev \
 	libcmocka-dev clang libclang-rt-14-dev libgumbo-dev \
-	postfix swaks python3 openssl ca-certificates procps iproute2 \
+	postfix swaks python3 python3-prometheus-client openssl ca-certificates procps iproute2 \
 	debhelper dpkg-dev fakeroot lintian adduser systemd

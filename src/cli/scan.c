@@ -334,7 +334,9 @@ static int scan_file(const char *path, const struct scan_context *ctx)
 		/* --no-lookups: the facts alone */
 		GMimeStream *stream = g_mime_stream_mem_new_with_buffer((const char *)raw->data,
 									raw->len);
-		struct facts *facts = analyze_stream(stream, ctx->cfg);
+		struct analyze_options keep;
+		bool uploads = plan_sample_options(ctx->cfg, &keep);
+		struct facts *facts = analyze_stream_keep(stream, ctx->cfg, uploads ? &keep : NULL);
 
 		g_object_unref(stream);
 		cJSON_AddItemToObject(json, "facts", facts_to_json(facts));

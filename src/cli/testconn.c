@@ -28,7 +28,7 @@
 struct test_run {
 	struct provider_run run;
 	struct lookup lookup;
-	/* a type without lookups (IRONSCALES): its own "ping" action */
+	/* a type without a test lookup (IRONSCALES, VMRay): its own "ping" */
 	const struct provider_action *ping;
 	struct cJSON *answer;
 	char err[512];
@@ -46,10 +46,14 @@ static gpointer test_thread(gpointer data)
 	return NULL;
 }
 
-/* The "ping" action of a type that has actions but no lookups, or NULL. */
+/* The type's own "ping" action (IRONSCALES: no lookups; FortiSandbox:
+ * login and logout, §6 of its document), or NULL for the generic one
+ * (the test lookup of the type's table). */
 static const struct provider_action *own_ping(const struct integration *in)
 {
-	return in->type->ops == NULL ? provider_action_find(in->type, "ping") : NULL;
+	const struct provider_action *ping = provider_action_find(in->type, "ping");
+
+	return ping != &provider_action_ping ? ping : NULL;
 }
 
 static bool testable(const struct integration *in)

@@ -51,6 +51,11 @@ char *ctl_resolve(const struct ctl *ctl, const char *value);
 GPtrArray *ctl_load_integrations(const struct ctl *ctl, unsigned *broken);
 /* The integration named `name` in `list`, or NULL. */
 struct integration *ctl_find(GPtrArray *list, const char *name);
+/* ctl_load_integrations() then ctl_find(): the integration named `name`,
+ * pointing into *list, which the caller unrefs. NULL, with "no
+ * integration named ..." printed and *list set to NULL (freed), when
+ * IntegrationsDir has none of that name. */
+struct integration *ctl_load_named(const struct ctl *ctl, const char *name, GPtrArray **list);
 
 /* A secret given as `arg`: "-" reads one line from standard input
  * (without its newline), anything else is the secret itself (a warning

@@ -140,6 +140,19 @@ struct integration *ctl_find(GPtrArray *list, const char *name)
 	return NULL;
 }
 
+struct integration *ctl_load_named(const struct ctl *ctl, const char *name, GPtrArray **list)
+{
+	*list = ctl_load_integrations(ctl, NULL);
+	struct integration *in = ctl_find(*list, name);
+
+	if (in == NULL) {
+		ctl_error("no integration named '%s' in %s", name, ctl->integrations_dir);
+		g_ptr_array_unref(*list);
+		*list = NULL;
+	}
+	return in;
+}
+
 /* One line of `f` without its line end; NULL on EOF or error. */
 static char *read_line(FILE *f)
 {

@@ -80,32 +80,35 @@ static void print_json(cJSON *json)
 	cJSON_Delete(json);
 }
 
+static const char *const table_head[] = { "NAME", "TYPE", "DESCRIPTION", "STATUS", "CREATED",
+					  "TAGS" };
+enum { COLS = G_N_ELEMENTS(table_head) };
+
+/* One line of the table: every cell but the last padded to its column. */
+static void print_row(const char *const *cells, const size_t *width)
+{
+	for (int c = 0; c < COLS; c++)
+		printf("%-*s%s", c < COLS - 1 ? (int)width[c] : 0, cells[c],
+		       c < COLS - 1 ? "  " : "\n");
+}
+
 /* The page as a table: columns as wide as their widest cell (in bytes;
  * names and types are ASCII, a description may not be). */
 static void print_table(GPtrArray *rows)
 {
-	static const char *const head[] = { "NAME", "TYPE", "DESCRIPTION", "STATUS", "CREATED",
-					    "TAGS" };
-	enum { COLS = G_N_ELEMENTS(head) };
 	size_t width[COLS];
 
 	for (int c = 0; c < COLS; c++)
-		width[c] = strlen(head[c]);
+		width[c] = strlen(table_head[c]);
 	for (guint r = 0; r < rows->len; r++) {
 		char **cells = g_ptr_array_index(rows, r);
 
 		for (int c = 0; c < COLS; c++)
 			width[c] = MAX(width[c], strlen(cells[c]));
 	}
-	for (int c = 0; c < COLS; c++)
-		printf("%-*s%s", c < COLS - 1 ? (int)width[c] : 0, head[c], c < COLS - 1 ? "  " : "\n");
-	for (guint r = 0; r < rows->len; r++) {
-		char **cells = g_ptr_array_index(rows, r);
-
-		for (int c = 0; c < COLS; c++)
-			printf("%-*s%s", c < COLS - 1 ? (int)width[c] : 0, cells[c],
-			       c < COLS - 1 ? "  " : "\n");
-	}
+	print_row(table_head, width);
+	for (guint r = 0; r < rows->len; r++)
+		print_row((const char *const *)g_ptr_array_index(rows, r), width);
 }
 
 static int cmd_list(struct ctl *ctl, int argc, char **argv)
@@ -194,70 +197,73 @@ static cJSON *show_json(const struct integration *in)
 	return o;
 }
 
-/* `show` and `delete` share: one NAME and a flag. */
-static int one_name(int argc, char **argv, const char *flag, bool *set, const char **name)
+/* `show` and `delete` share: one NAME and a flag, then the integration
+ * of that name, pointing into *list (the caller unrefs it). NULL with the
+ * exit status in *rc when there is nothing more to do: --help (CTL_OK),
+ * a usage error ("usage: " + usage printed) or no integration of that
+ * name (CTL_USAGE). */
+static struct integration *named_integration(const struct ctl *ctl, int argc, char **argv,
+					     const char *flag, bool *set, const char *usage,
+					     GPtrArray **list, int *rc)
 {
+	const char *name = NULL;
+
+	*rc = CTL_USAGE;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			integration_usage(stdout);
-			return -1;
+			*rc = CTL_OK;
+			return NULL;
 		}
-		if (strcmp(argv[i], flag) == 0)
+		if (strcmp(argv[i], flag) == 0) {
 			*set = true;
-		else if (argv[i][0] != '-' && *name == NULL)
-			*name = argv[i];
-		else if (strcmp(argv[i], "--no-reload") != 0)
-			return CTL_USAGE;
+		} else if (argv[i][0] != '-' && name == NULL) {
+			name = argv[i];
+		} else if (strcmp(argv[i], "--no-reload") != 0) {
+			name = NULL;
+			break;
+		}
 	}
-	return *name != NULL ? CTL_OK : CTL_USAGE;
+	if (name == NULL) {
+		ctl_error("usage: %s", usage);
+		return NULL;
+	}
+	return ctl_load_named(ctl, name, list);
 }
 
 static int cmd_show(struct ctl *ctl, int argc, char **argv)
 {
-	const char *name = NULL;
+	GPtrArray *list;
 	bool json = false;
-	int rc = one_name(argc, argv, "--json", &json, &name);
+	int rc;
+	struct integration *in = named_integration(ctl, argc, argv, "--json", &json,
+						   "integration show NAME [--json]", &list, &rc);
 
-	if (rc != CTL_OK) {
-		if (rc == CTL_USAGE)
-			ctl_error("usage: integration show NAME [--json]");
-		return rc < 0 ? CTL_OK : rc;
-	}
-	GPtrArray *list = ctl_load_integrations(ctl, NULL);
-	struct integration *in = ctl_find(list, name);
-
-	if (in == NULL) {
-		ctl_error("no integration named '%s' in %s", name, ctl->integrations_dir);
-		rc = CTL_USAGE;
-	} else if (json) {
+	if (in == NULL)
+		return rc;
+	if (json) {
 		print_json(show_json(in));
 	} else {
 		printf("# %s\n", in->file);
 		integration_print(in, stdout);
 	}
 	g_ptr_array_unref(list);
-	return rc;
+	return CTL_OK;
 }
 
 static int cmd_delete(struct ctl *ctl, int argc, char **argv)
 {
-	const char *name = NULL;
+	GPtrArray *list;
 	bool yes = false;
-	int rc = one_name(argc, argv, "--yes", &yes, &name);
+	int rc;
+	struct integration *in = named_integration(ctl, argc, argv, "--yes", &yes,
+						   "integration delete NAME [--yes] [--no-reload]",
+						   &list, &rc);
 
-	if (rc != CTL_OK) {
-		if (rc == CTL_USAGE)
-			ctl_error("usage: integration delete NAME [--yes] [--no-reload]");
-		return rc < 0 ? CTL_OK : rc;
-	}
-	GPtrArray *list = ctl_load_integrations(ctl, NULL);
-	struct integration *in = ctl_find(list, name);
+	if (in == NULL)
+		return rc;
+	const char *name = in->name;
 
-	if (in == NULL) {
-		ctl_error("no integration named '%s' in %s", name, ctl->integrations_dir);
-		g_ptr_array_unref(list);
-		return CTL_USAGE;
-	}
 	if (!yes) {
 		char answer[16] = "";
 

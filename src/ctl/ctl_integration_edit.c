@@ -418,14 +418,11 @@ int ctl_integration_change(struct ctl *ctl, int argc, char **argv)
 	if (strcmp(verb, "add") == 0)
 		return cmd_add(ctl, name, argc, argv);
 
-	GPtrArray *list = ctl_load_integrations(ctl, NULL);
-	struct integration *in = ctl_find(list, name);
+	GPtrArray *list;
+	struct integration *in = ctl_load_named(ctl, name, &list);
 
-	if (in == NULL) {
-		ctl_error("no integration named '%s' in %s", name, ctl->integrations_dir);
-		g_ptr_array_unref(list);
+	if (in == NULL)
 		return CTL_USAGE;
-	}
 	char *path = g_strdup(in->file);
 	if (status_verb) {
 		in->active = strcmp(verb, "enable") == 0;

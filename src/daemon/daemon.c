@@ -44,6 +44,8 @@
 #include "daemon/preflight.h"
 #include "daemon/signals.h"
 #include "engine/engine.h"
+#include "metrics/catalog.h"
+#include "metrics/endpoint.h"
 #include "util/log.h"
 #include "util/nodelay.h"
 #include "util/sockspec.h"
@@ -56,6 +58,8 @@ struct daemon_state {
 	struct pidfile *pidfile;
 	unsigned drain_deadline_ms;	/* longest ScanDeadline of any loaded
 					 * configuration: a message keeps its own */
+	struct tm_metrics *metrics;	/* always kept; served when MetricsSocket is set */
+	struct metrics_endpoint *metrics_endpoint;	/* NULL: MetricsSocket off */
 	bool socket_created;		/* a unix socket of ours: dev/ino below */
 	dev_t socket_dev;
 	ino_t socket_ino;
@@ -80,13 +84,20 @@ static void on_reload(void *arg)
 	char err[1024];
 	struct tm_config *cfg = cli_load_config(st->config_path, err, sizeof(err));
 
+	tm_metrics_reload(st->metrics, cfg != NULL);
 	if (cfg == NULL) {
 		log_msg(LOG_ERR, "reload failed, keeping the running configuration: %s", err);
 		return;
 	}
-	log_msg(LOG_NOTICE, "configuration reloaded from %s",
-		cfg->path ? cfg->path : "embedded defaults");
-	log_integrations(cfg);
+	unsigned active;
+	char *summary = preflight_integrations_summary(cfg, &active);
+
+	/* what was read and what is now asked; none active is a warning */
+	log_msg(LOG_NOTICE, "configuration reloaded from %s (%s)",
+		cfg->path ? cfg->path : "embedded defaults", summary);
+	g_free(summary);
+	if (active == 0)
+		log_integrations(cfg);
 	/* read by serve() only after this thread was joined */
 	st->drain_deadline_ms = MAX(st->drain_deadline_ms, cfg->scan_deadline_ms);
 	milter_set_config(cfg);
@@ -247,6 +258,32 @@ static bool preflight(const struct tm_config *cfg)
 	return ok;
 }
 
+/* The MetricsSocket listener, bound with the milter socket (step 4); its
+ * thread starts after the fork (serve). */
+static bool open_metrics(const struct tm_config *cfg, struct daemon_state *st,
+			 char *err, size_t errlen)
+{
+	struct sock_spec spec;
+
+	if (cfg->metrics_socket == NULL)
+		return true;
+	if (!metrics_endpoint_parse(cfg->metrics_socket, &spec, err, errlen))
+		return false;
+	if (strcmp(spec.host, "127.0.0.1") != 0 && strcmp(spec.host, "::1") != 0 &&
+	    strcmp(spec.host, "localhost") != 0)
+		log_msg(LOG_WARNING, "MetricsSocket %s: not a loopback address; the metrics have "
+			"no authentication: firewall the port", spec.canonical);
+	st->metrics_endpoint = metrics_endpoint_open(&spec, tm_metrics_registry(st->metrics),
+						     err, errlen);
+	return st->metrics_endpoint != NULL;
+}
+
+static double messages_in_progress(void *data)
+{
+	(void)data;
+	return milter_active_messages();
+}
+
 /* Steps 2-5 of the start-up order, up to the fork. */
 static bool prepare(const struct tm_config *cfg, struct daemon_state *st, bool background,
 		    char *err, size_t errlen)
@@ -263,7 +300,7 @@ static bool prepare(const struct tm_config *cfg, struct daemon_state *st, bool b
 			return false;
 	}
 	if (!refuse_live_socket(&st->spec, err, errlen) || !open_socket(cfg, st, err, errlen) ||
-	    !drop_privileges(cfg->user_id, err, errlen) || !check_tmp_dir(cfg, err, errlen))
+	    !open_metrics(cfg, st, err, errlen) || !drop_privileges(cfg->user_id, err, errlen) || !check_tmp_dir(cfg, err, errlen))
 		return false;
 	if (background && daemon(0, 0) != 0) {
 		snprintf(err, errlen, "cannot go to the background: %s", strerror(errno));
@@ -324,7 +361,8 @@ static void log_started(const struct daemon_state *st)
 static int serve(struct tm_config *cfg, struct daemon_state *st, bool *drained,
 		 char *err, size_t errlen)
 {
-	struct engine_options eopts = { .ca_file = cfg->ca_cert_file };
+	struct engine_options eopts = { .ca_file = cfg->ca_cert_file, .metrics = st->metrics,
+					.job_alert = milter_job_alert };
 	struct engine *engine = engine_new(&eopts, err, errlen);
 	const struct signal_handlers handlers = { on_reload, on_stop, st };
 	int status;
@@ -337,6 +375,15 @@ static int serve(struct tm_config *cfg, struct daemon_state *st, bool *drained,
 	milter_set_engine(engine);
 	st->drain_deadline_ms = cfg->scan_deadline_ms;
 	log_started(st);
+	if (st->metrics_endpoint != NULL) {
+		if (!metrics_endpoint_start(st->metrics_endpoint, err, errlen)) {
+			milter_set_config(NULL);
+			engine_free(engine);
+			return MI_FAILURE;
+		}
+		log_msg(LOG_NOTICE, "metrics on %s (GET /metrics)",
+			metrics_endpoint_address(st->metrics_endpoint));
+	}
 	log_integrations(cfg);
 	milter_set_config(cfg);
 	if (!signals_start(&handlers, err, errlen)) {
@@ -350,6 +397,8 @@ static int serve(struct tm_config *cfg, struct daemon_state *st, bool *drained,
 	log_msg(status == MI_SUCCESS ? LOG_NOTICE : LOG_ERR, "milter listener ended (%s)",
 		status == MI_SUCCESS ? "ok" : "failure");
 	*drained = drain(st->drain_deadline_ms);
+	metrics_endpoint_free(st->metrics_endpoint);	/* before the metrics it reads */
+	st->metrics_endpoint = NULL;
 	if (*drained) {
 		engine_free(engine);
 		milter_set_config(NULL);
@@ -381,13 +430,19 @@ int daemon_run(const char *config_path, bool foreground)
 		log_copy_warnings_to_stderr(true);
 	}
 	umask((mode_t)cfg->umask);
+	st.metrics = tm_metrics_new(PACKAGE_VERSION);
 	if (!prepare(cfg, &st, cfg->background && !foreground, err, sizeof(err))) {
 		log_msg(LOG_ERR, "%s", err);
 		remove_own_files(&st);
+		metrics_endpoint_free(st.metrics_endpoint);
+		tm_metrics_free(st.metrics);
 		config_unref(cfg);
 		return 1;
 	}
 	analyze_init();
+	metrics_gauge_fn(tm_metrics_registry(st.metrics), "threatmilter_messages_in_progress",
+			 "Messages between their first and last milter callback.",
+			 messages_in_progress, NULL);
 	status = serve(cfg, &st, &drained, err, sizeof(err));
 	if (status != MI_SUCCESS && err[0] != '\0')
 		log_msg(LOG_ERR, "%s", err);
@@ -396,5 +451,7 @@ int daemon_run(const char *config_path, bool foreground)
 	/* Sessions still use the engine: no exit handlers under them. */
 	if (!drained)
 		_exit(status == MI_SUCCESS ? 0 : 1);
+	metrics_endpoint_free(st.metrics_endpoint);	/* serve() failed before starting it */
+	tm_metrics_free(st.metrics);
 	return status == MI_SUCCESS ? 0 : 1;
 }

@@ -9,6 +9,7 @@
  * file only collects the message and maps the outcome to SMFIS_* codes
  * through thin wrappers around smfi_*. */
 #include "daemon/milter.h"
+#include "daemon/alert.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -80,6 +81,20 @@ void milter_set_config(struct tm_config *cfg)
 	g_mutex_unlock(&runtime.lock);
 	if (old != NULL)
 		config_unref(old);	/* freed when its last message ends */
+}
+
+void milter_job_alert(void *data, const struct lookup *lookup, const char *queue_id,
+		      const char *message_id)
+{
+	char *command = NULL;
+
+	(void)data;
+	g_mutex_lock(&runtime.lock);
+	if (runtime.config != NULL && runtime.config->alert_command != NULL)
+		command = g_strdup(runtime.config->alert_command);
+	g_mutex_unlock(&runtime.lock);
+	alert_command_run(command, lookup, queue_id, message_id);
+	g_free(command);
 }
 
 void milter_begin_shutdown(void)

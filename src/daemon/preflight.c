@@ -163,6 +163,12 @@ bool preflight_check(const struct tm_config *cfg, GPtrArray *errors, GPtrArray *
 		check_pid_file(cfg->pid_file, errors);
 	if (cfg->tmp_dir != NULL)
 		check_dir("TmpDir", cfg->tmp_dir, true, uid, gid, user, errors);
+	/* a reported message may wait this long at end of message: the MTA
+	 * must wait longer (Postfix milter_content_timeout, default 300s) */
+	if (cfg->report_sandbox_wait_s > 0 && cfg->report_sandbox_wait_s + 10 > cfg->milter_timeout_s)
+		add(warnings, "ReportSandboxWait %us is not well under MilterTimeout %us: keep it "
+		    "under Postfix's milter_content_timeout too", cfg->report_sandbox_wait_s,
+		    cfg->milter_timeout_s);
 	unsigned active;
 	g_free(preflight_integrations_summary(cfg, &active));
 	if (active == 0)

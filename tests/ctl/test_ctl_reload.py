@@ -37,7 +37,7 @@ class Reload(CtlCase):
         out, _ = self.ctl("integration", "add", "zen", "--type", "spamhaus", reload=True)
         self.assertIn("threatmilter (pid %d) reloaded" % self.daemon.proc.pid, out)
         tmtest.wait_for(lambda: self.reloads(), 5, "the daemon's log line")
-        self.assertIn("(2 integrations)", self.reloads()[-1])  # it read the new file
+        self.assertIn("(2 active integrations: ", self.reloads()[-1])  # it read the new file
         self.ctl("integration", "disable", "zen", reload=True)
         self.ctl("exclude", "add", "urls", "intranet.example", reload=True)
         tmtest.wait_for(lambda: len(self.reloads()) == 3, 5, "three reloads")

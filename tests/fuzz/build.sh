@@ -14,7 +14,10 @@ cflags="$(pkg-config --cflags $pkgs) -D_GNU_SOURCE -I$builddir -I$srcdir/src/cor
 libs="$(pkg-config --libs $pkgs) -lpthread"
 # Every core source except the daemon's own files (main, libmilter glue):
 # the fuzzers link the same code the daemon runs.
-core=$(find "$srcdir/src/core" "$srcdir/src/cli" -name '*.c' | sort)
+# The entity table is generated at build time into BUILDDIR (make builds
+# it first: the fuzz target depends on it).
+core="$(find "$srcdir/src/core" "$srcdir/src/cli" -name '*.c' ! -name html_entities_table.c | sort)
+$builddir/src/core/analysis/html_entities_table.c"
 for target in fuzz_analyze fuzz_urls fuzz_config; do
 	echo "  FUZZ     $out/$target"
 	# shellcheck disable=SC2086

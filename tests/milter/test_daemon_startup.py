@@ -197,6 +197,15 @@ class Startup(unittest.TestCase):
                         "the warning")
         self.assertEqual(self.stop(p), 0)
 
+    def test_report_sandbox_wait_near_milter_timeout_warns(self):
+        # issue 12: a reported message may wait ReportSandboxWait at end of
+        # message; the MTA's own timeout must be longer
+        out = tmtest.run("-n", "-c", self.conf("ReportSandboxWait 295s\nMilterTimeout 300s"))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn(b"ReportSandboxWait 295s is not well under MilterTimeout 300s", out.stderr)
+        out = tmtest.run("-n", "-c", self.conf("ReportSandboxWait 60s"))
+        self.assertNotIn(b"ReportSandboxWait", out.stderr)
+
     # ------------------------------------------------------------ issue 18, 6
 
     def test_fault18_6_relative_config_path_reloads_in_the_background(self):

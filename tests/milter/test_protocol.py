@@ -198,6 +198,12 @@ class MilterProtocol(unittest.TestCase):
         self.assertIn(("chgheader", 1, "X-Threat-Verdict", ""), mods)
         self.assertFalse(self.inserted(mods))
         self.assertEqual(self.mocks.stats()["total"], 0)
+        # the summary line does not call an unscanned message malicious
+        def summary():
+            return [l for l in open(os.path.join(self.dir, "milter.log")).read().splitlines()
+                    if "verdict=" in l]
+        tmtest.wait_for(summary, 5, "the summary line")
+        self.assertNotIn("verdict=malicious", "\n".join(summary()))
 
     # ------------------------------------------------------------ sessions
 

@@ -1021,14 +1021,25 @@ class XForce(Provider):
 class MetaDefender(Provider):
     """OPSWAT MetaDefender Cloud v4: /v4/hash|ip|url|domain/{one segment},
     uploads POST /v4/file then GET /v4/file/{data_id}, GET /v4/apikey/;
-    the key in an `apikey` header."""
+    the key in an `apikey` header.
+
+    An uploaded file's analysis answers "In Progress" (progress 40) for
+    analysis_queued_polls polls, then its verdict: the override
+    "analysis:<sha256>" when set (POST /__mock/indicators), a verdict or
+    one of the fault modes "never" (in progress forever: a job that never
+    finishes) and "failed" (progress_percentage -1: a failed analysis);
+    else the hash's own verdict, or clean for a hash that was unknown."""
     name = "opswat-metadefender"
+    ANALYSIS_FAULTS = ("never", "failed")
     ROUTE = re.compile(r"/v4/(hash|ip|url|domain)/([^/]+)")
     CLAIMED = re.compile(r"/v4/(hash|ip|url|domain|file|apikey)(/.*)?")
     LIMIT = 4000
 
     def claims(self, path):
         return bool(self.CLAIMED.fullmatch(path))
+
+    def valid_name(self, name):
+        return name in self.ANALYSIS_FAULTS or super().valid_name(name)
 
     def rate_headers(self, remaining=None):
         left = self.LIMIT if remaining is None else remaining
@@ -1112,14 +1123,21 @@ class MetaDefender(Provider):
                 job["polls"] += 1
         if job is None:
             return self.error("data_id_not_found")
-        if job["polls"] <= self.app.config["analysis_queued_polls"]:
+        special = self.state.override(self.name, "analysis:" + job["sha256"])
+        if special == "failed":
+            return self.json(200, {"data_id": data_id,
+                                   "scan_results": {"progress_percentage": -1,
+                                                    "scan_all_result_i": 3,
+                                                    "scan_all_result_a": "Failed To Scan"}},
+                             self.rate_headers())
+        if job["polls"] <= self.app.config["analysis_queued_polls"] or special == "never":
             return self.json(200, {"data_id": data_id,
                                    "scan_results": {"progress_percentage": 40,
                                                     "scan_all_result_i": 255,
                                                     "scan_all_result_a": "In Progress"},
                                    "process_info": {"progress_percentage": 40, "result": "",
                                                     "profile": "multiscan"}})
-        verdict = self.lookup(job["sha256"])
+        verdict = special or self.lookup(job["sha256"])
         if verdict not in self.fx["verdicts"]["file"]:
             verdict = "clean"       # scanned now: no longer unknown
         return self.file_report(verdict, job["sha256"], data_id)
@@ -1134,13 +1152,17 @@ class MetaDefender(Provider):
 # Providers in modules of their own import their base classes from here,
 # also when this file runs as the main program.
 sys.modules.setdefault("mock_providers", sys.modules[__name__])
+from mock_anyrun import AnyRun  # noqa: E402
 from mock_apivoid import APIVoid  # noqa: E402
 from mock_cyberxray import CyberXRay  # noqa: E402
+from mock_fortisandbox import FortiSandbox  # noqa: E402
 from mock_ironscales import IronScales  # noqa: E402
+from mock_vmray import VMRay  # noqa: E402
 
-# MetaDefender before Safe Browsing: both live under /v4, Google claims the rest of it
-PROVIDER_CLASSES = (VirusTotal, MetaDefender, SafeBrowsing, WebRisk, XForce, APIVoid, CyberXRay,
-                    IronScales)
+# MetaDefender before Safe Browsing: both live under /v4, Google claims the rest of it;
+# ANY.RUN before Web Risk: both under /v1
+PROVIDER_CLASSES = (VirusTotal, MetaDefender, SafeBrowsing, AnyRun, WebRisk, XForce, APIVoid,
+                    CyberXRay, IronScales, FortiSandbox, VMRay)
 
 
 # --- control API ------------------------------------------------------------
@@ -1304,6 +1326,7 @@ class Handler(BaseHTTPRequestHandler):
                   "provider": provider.name, "indicators": call.indicators,
                   "indicator": call.indicators[0] if len(call.indicators) == 1 else None,
                   "headers": self.logged_headers(), "scheme": self.server.scheme,
+                  "body_bytes": len(req.body),
                   "fault": None, "status": None}
         state.begin(record)
         if not getattr(self, "counted", False):     # first provider request here

@@ -67,6 +67,8 @@ static struct transport_call *ft_http(struct transport *t, const struct integrat
 	struct transport_call *call = add_call(fake, false,
 					       g_strdup_printf("%s %s", req->method, req->url->str),
 					       NULL, cb, ctx);
+	if (call != NULL && req->body != NULL)
+		((struct fake_call *)call)->body = g_strdup(req->body->str);
 	if (call != NULL && fake->auto_answer)
 		loop_timer_add(fake->engine_loop, fake->now_ms, auto_answer, fake);
 	return call;
@@ -111,6 +113,7 @@ static void call_free(gpointer data)
 	struct fake_call *c = data;
 
 	g_free(c->what);
+	g_free(c->body);
 	g_free(c->servers);
 	g_free(c);
 }
@@ -121,6 +124,18 @@ static void on_job_finished(void *data, const struct lookup *lookup)
 
 	fake->jobs_finished++;
 	fake->last_job_status = lookup->result.status;
+}
+
+static void on_job_alert(void *data, const struct lookup *lookup, const char *queue_id,
+			 const char *message_id)
+{
+	struct fake *fake = data;
+
+	(void)lookup;
+	fake->alerts++;
+	g_strlcpy(fake->last_alert_queue_id, queue_id, sizeof(fake->last_alert_queue_id));
+	g_strlcpy(fake->last_alert_message_id, message_id ? message_id : "",
+		  sizeof(fake->last_alert_message_id));
 }
 
 static struct fake *make(bool threaded,
@@ -141,6 +156,7 @@ static struct fake *make(bool threaded,
 	struct engine_options options = {
 		.breaker_threshold = 5, .breaker_cooldown_ms = 30000,
 		.job_finished = on_job_finished, .job_finished_data = fake,
+		.job_alert = on_job_alert, .job_alert_data = fake,
 		.cache_new = cache_new, .cache_data = fake,
 	};
 
@@ -354,16 +370,18 @@ static enum answer_class session_parse(const struct integration *in, struct look
 	return http_parse(in, &lookup, 1, resp);
 }
 
-static void session_login(const struct integration *in, struct http_request *req)
+static void session_login(const struct integration *in, unsigned form, struct http_request *req)
 {
+	(void)form;
 	g_string_printf(req->url, "%s/login", in->api_url);
 	req->body = g_string_new("user=u&password=p");
 }
 
 static char *session_parse_login(const struct integration *in, const struct http_response *resp,
-				 char *err, size_t errlen)
+				 bool *other_form, char *err, size_t errlen)
 {
 	(void)in;
+	*other_form = false;
 	if (resp->status == 200 && strncmp(resp->body, "token:", 6) == 0)
 		return g_strdup(resp->body + 6);
 	g_snprintf(err, errlen, "HTTP %ld", resp->status);

@@ -18,6 +18,7 @@ struct fake_call {
 	struct transport_call base;
 	bool dns;
 	char *what;		/* HTTP: "METHOD url"; DNS: the name */
+	char *body;		/* HTTP: the request body, or NULL */
 	char *servers;		/* DNS: the integration's DNSServers then */
 	transport_cb cb;
 	void *ctx;
@@ -34,6 +35,8 @@ struct fake {
 	struct loop *engine_loop;
 	unsigned jobs_finished;	/* engine_options.job_finished calls */
 	enum lookup_status last_job_status;
+	unsigned alerts;	/* engine_options.job_alert calls */
+	char last_alert_queue_id[64], last_alert_message_id[128];
 };
 
 /* A manual engine (no thread) on the fake clock and transport. */

@@ -264,8 +264,11 @@ static void test_fault7_active_unimplemented_type_refused(void **state)
 		g_free(expected);
 		refused++;
 	}
-	assert_true(refused >= 3);	/* vmray, anyrun, fortisandbox at least */
+	assert_true(refused == 0);	/* every type is implemented now */
 	integration_free(expect_load("Name x\nType vmray\nStatus inactive\n"));
+	/* FortiSandbox is implemented: active is fine (APIURL required) */
+	integration_free(expect_load("Name x\nType fortisandbox\nAPIURL https://fsa.example\n"
+				     "APIKey apiuser\nAPIPassword pw-0123456789\n"));
 }
 
 /* IRONSCALES has actions only: active is fine, with its CompanyID
@@ -341,7 +344,7 @@ static void test_sandbox_and_apivoid_keys(void **state)
 
 	assert_int_equal(in->sandbox_wait_ms, 0);
 	assert_int_equal(in->job_timeout_ms, 600000);
-	assert_int_equal(in->poll_interval_ms, 15000);
+	assert_int_equal(in->poll_interval_ms, 5000);	/* vmray.md §4 */
 	assert_int_equal(in->max_upload_size, 32 << 20);
 	integration_free(in);
 	in = expect_load("Name s\nType fortisandbox\nStatus inactive\nAPIURL https://fsa/\n"
@@ -349,7 +352,7 @@ static void test_sandbox_and_apivoid_keys(void **state)
 	assert_int_equal(in->sandbox_wait_ms, 20000);	/* a bare number: seconds */
 	assert_int_equal(in->job_timeout_ms, 900000);
 	assert_int_equal(in->poll_interval_ms, 30000);	/* the type's default */
-	assert_int_equal(in->max_upload_size, 20 << 20);
+	assert_int_equal(in->max_upload_size, 19 << 20);	/* under 20 MB, §3.3 */
 	integration_free(in);
 	in = expect_load("Name a\nType apivoid\nStatus inactive\nAPIVersion v2\n"
 			 "MaliciousThreshold 5\n");

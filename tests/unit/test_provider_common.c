@@ -141,14 +141,34 @@ static void test_capability_table(void **state)
 					 (t->capabilities & provider_kind_capability(k)) != 0);
 		if (t->ops == NULL)
 			continue;
+		assert_non_null(provider_action_find(t, "ping"));
+		if (t->ops->job_request != NULL) {
+			/* a job-based type (sandbox): one request per step;
+			 * Test Connection a one-shot lookup (build_request,
+			 * below) or, without a test lookup, its own ping */
+			assert_int_equal(t->transport, PROVIDER_HTTP);
+			assert_non_null(t->ops->job_parse);
+			assert_int_equal(t->ops->max_batch, 1);
+			if (t->test.ok == NULL) {
+				assert_ptr_not_equal(provider_action_find(t, "ping"),
+						     &provider_action_ping);
+				continue;
+			}
+		}
 		assert_non_null(t->test.ok);
 		assert_non_null(t->test.indicator);
 		assert_true(provider_supports(t, t->test.kind));
-		assert_non_null(provider_action_find(t, "ping"));
 		if (t->transport == PROVIDER_DNS) {
 			assert_non_null(t->ops->dns_name);
 			assert_non_null(t->ops->parse_dns);
 			assert_null(t->ops->build_request);
+		} else if (t->ops->job_request != NULL) {
+			/* a job provider (sandboxes): one lookup a request */
+			assert_int_equal(t->transport, PROVIDER_HTTP);
+			assert_non_null(t->ops->job_parse);
+			assert_int_equal(t->ops->max_batch, 1);
+			/* build_request, if any, is its Test Connection call
+			 * (ANY.RUN's history), run by the synchronous runner */
 		} else {
 			assert_int_equal(t->transport, PROVIDER_HTTP);
 			assert_non_null(t->ops->build_request);
@@ -162,7 +182,9 @@ static void test_capability_table(void **state)
 	assert_false(provider_supports_kind("spamhaus", INDICATOR_URL));
 	assert_true(provider_supports_kind("safebrowsing", INDICATOR_DOMAIN));
 	assert_true(provider_supports_kind("xforce", INDICATOR_DOMAIN));
-	assert_false(provider_supports_kind("vmray", INDICATOR_URL));	/* not implemented */
+	assert_true(provider_supports_kind("vmray", INDICATOR_DOMAIN));	/* submits domains */
+	assert_true(provider_uploads(provider_type_find("vmray")));
+	assert_false(provider_supports_kind("ironscales", INDICATOR_URL));	/* actions only */
 	assert_false(provider_supports(NULL, INDICATOR_URL));
 	assert_true(provider_uploads(provider_type_find("virustotal")));
 	assert_false(provider_uploads(provider_type_find("xforce")));

@@ -18,6 +18,8 @@
 #include "analysis/uuencode.h"
 #include "analysis/url_normalize.h"
 #include "analysis/urls.h"
+#include "lookup/sample.h"
+#include "util/log.h"
 
 /* What one message's walk needs; each reported message gets its own. */
 struct analysis {
@@ -25,11 +27,13 @@ struct analysis {
 	struct facts *facts;
 	struct url_set *urls;
 	unsigned reported_depth;	/* 0 for the message itself */
+	const struct analyze_options *keep;	/* NULL: keep no bytes */
 };
 
 static struct facts *analyze_message(GMimeMessage *message,
 				     const struct tm_config *cfg,
-				     unsigned reported_depth);
+				     unsigned reported_depth,
+				     const struct analyze_options *keep);
 
 void analyze_init(void)
 {
@@ -169,6 +173,24 @@ static char *filename_extension(const char *filename)
 	return g_ascii_strdown(dot + 1, -1);
 }
 
+/* The bytes of a file some active integration may upload (the options
+ * say which kinds and sizes); the others are dropped with the part. */
+static void keep_sample(struct analysis *an, struct attachment_fact *att,
+			const GByteArray *bytes)
+{
+	const struct analyze_options *k = an->keep;
+	char err[256];
+
+	if (k == NULL || !(att->pe ? k->keep_pe && att->size <= k->pe_max
+				   : k->keep_other && att->size <= k->other_max))
+		return;
+	att->sample = sample_new_bounded(att->filename, att->sha256, att->pe, bytes->data,
+					 bytes->len, k->memory_limit, k->tmp_dir, err,
+					 sizeof(err));
+	if (att->sample == NULL)
+		log_msg(LOG_WARNING, "attachment %s: not kept for upload: %s", att->sha256, err);
+}
+
 /* content_type: g_malloc'd, taken over. */
 static void add_attachment(struct analysis *an, char *content_type,
 			   const char *filename, const GByteArray *bytes)
@@ -190,6 +212,8 @@ static void add_attachment(struct analysis *an, char *content_type,
 	g_strlcpy(att->sha256, hex, sizeof(att->sha256));
 	g_free(hex);
 	att->executable = filetype_is_executable(bytes->data, bytes->len);
+	att->pe = filetype_is_pe(bytes->data, bytes->len);
+	keep_sample(an, att, bytes);
 	g_ptr_array_add(an->facts->attachments, att);
 }
 
@@ -200,7 +224,7 @@ static void add_reported(struct analysis *an, GMimeMessage *inner)
 		return;
 	}
 	g_ptr_array_add(an->facts->reported,
-			analyze_message(inner, an->cfg, an->reported_depth + 1));
+			analyze_message(inner, an->cfg, an->reported_depth + 1, an->keep));
 }
 
 /* An attached .eml file is a reported message whatever its content type
@@ -365,6 +389,10 @@ static void apply_exclusions(struct facts *facts, const struct exclusions *excl)
 		struct attachment_fact *att = g_ptr_array_index(facts->attachments, i);
 
 		att->excluded = exclusions_match_extension(excl, att->extension);
+		if (att->excluded != NULL) {	/* never uploaded: drop the bytes */
+			sample_unref(att->sample);
+			att->sample = NULL;
+		}
 	}
 }
 
@@ -375,13 +403,15 @@ static char *valid_utf8_or_null(const char *text)
 
 static struct facts *analyze_message(GMimeMessage *message,
 				     const struct tm_config *cfg,
-				     unsigned reported_depth)
+				     unsigned reported_depth,
+				     const struct analyze_options *keep)
 {
 	struct analysis an = {
 		.cfg = cfg,
 		.facts = facts_new(),
 		.urls = url_set_new(cfg->max_urls),
 		.reported_depth = reported_depth,
+		.keep = keep,
 	};
 	GMimeObject *body = g_mime_message_get_mime_part(message);
 
@@ -407,6 +437,12 @@ static struct facts *analyze_message(GMimeMessage *message,
 
 struct facts *analyze_stream(GMimeStream *stream, const struct tm_config *cfg)
 {
+	return analyze_stream_keep(stream, cfg, NULL);
+}
+
+struct facts *analyze_stream_keep(GMimeStream *stream, const struct tm_config *cfg,
+				  const struct analyze_options *keep)
+{
 	gint64 length = g_mime_stream_length(stream);
 	struct facts *facts;
 
@@ -424,7 +460,7 @@ struct facts *analyze_stream(GMimeStream *stream, const struct tm_config *cfg)
 		facts = facts_new();
 		facts->limits |= LIMIT_PARSE_ERROR;
 	} else {
-		facts = analyze_message(message, cfg, 0);
+		facts = analyze_message(message, cfg, 0, keep);
 		g_object_unref(message);
 	}
 	facts->size = length >= 0 ? (size_t)length : 0;

@@ -3,6 +3,7 @@
 #ifndef TM_ANALYZE_H
 #define TM_ANALYZE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <gmime/gmime.h>
 
@@ -20,5 +21,24 @@ void analyze_shutdown(void);
 struct facts *analyze_stream(GMimeStream *stream, const struct tm_config *cfg);
 struct facts *analyze_buffer(const char *data, size_t len,
 			     const struct tm_config *cfg);
+
+/* Which attachments' decoded bytes the analysis keeps (as
+ * attachment_fact.sample, lookup/sample.h) for the integrations that may
+ * upload them (issue 12). Without options nothing is kept. lookup/plan.h's
+ * plan_sample_options() fills them from the active integrations. */
+struct analyze_options {
+	bool keep_pe;		/* keep Windows PE files (filetype_is_pe) ... */
+	size_t pe_max;		/* ... of at most this many bytes */
+	bool keep_other;	/* keep every other file ... */
+	size_t other_max;	/* ... of at most this many bytes */
+	size_t memory_limit;	/* SampleMemoryLimit: larger ones go to tmp_dir */
+	const char *tmp_dir;	/* TmpDir (borrowed) */
+};
+
+/* analyze_stream() keeping the bytes opts asks for (NULL: none). An
+ * excluded attachment (ExcludeExtensions) never keeps its bytes; a file
+ * that cannot be spilled to tmp_dir is logged and kept by hash only. */
+struct facts *analyze_stream_keep(GMimeStream *stream, const struct tm_config *cfg,
+				  const struct analyze_options *opts);
 
 #endif

@@ -1,6 +1,8 @@
 /* facts.c: the facts of a message and their JSON form. */
 #include "analysis/facts.h"
 
+#include "lookup/sample.h"
+
 static void attachment_fact_free(gpointer data)
 {
 	struct attachment_fact *att = data;
@@ -8,6 +10,7 @@ static void attachment_fact_free(gpointer data)
 	g_free(att->filename);
 	g_free(att->extension);
 	g_free(att->content_type);
+	sample_unref(att->sample);
 	g_free(att);
 }
 
@@ -72,23 +75,26 @@ static void add_exclusion(cJSON *list, const char *type, const char *indicator,
 	cJSON_AddItemToArray(list, obj);
 }
 
+const char *facts_limit_name(unsigned bit)
+{
+	switch (bit) {
+	case LIMIT_MAX_URLS: return "max_urls";
+	case LIMIT_MIME_DEPTH: return "max_mime_depth";
+	case LIMIT_REPORTED_DEPTH: return "max_reported_depth";
+	case LIMIT_MESSAGE_SIZE: return "max_message_size";
+	case LIMIT_PARSE_ERROR: return "parse_error";
+	}
+	return NULL;
+}
+
+/* The names of the bits set, lowest bit first. */
 static cJSON *limits_to_json(unsigned limits)
 {
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} names[] = {
-		{ LIMIT_MAX_URLS, "max_urls" },
-		{ LIMIT_MIME_DEPTH, "max_mime_depth" },
-		{ LIMIT_REPORTED_DEPTH, "max_reported_depth" },
-		{ LIMIT_MESSAGE_SIZE, "max_message_size" },
-		{ LIMIT_PARSE_ERROR, "parse_error" },
-	};
 	cJSON *list = cJSON_CreateArray();
 
-	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
-		if (limits & names[i].bit)
-			cJSON_AddItemToArray(list, cJSON_CreateString(names[i].name));
+	for (unsigned bit = 1; bit <= LIMIT_PARSE_ERROR; bit <<= 1)
+		if (limits & bit)
+			cJSON_AddItemToArray(list, cJSON_CreateString(facts_limit_name(bit)));
 	return list;
 }
 

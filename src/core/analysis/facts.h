@@ -11,6 +11,8 @@
 #include <glib.h>
 #include <cjson/cJSON.h>
 
+struct sample;
+
 struct attachment_fact {
 	char *filename;		/* decoded (RFC 2231 / RFC 2047), "" if none */
 	char *extension;	/* after the last dot, lower-case, "" if none */
@@ -20,6 +22,10 @@ struct attachment_fact {
 	char sha1[41];
 	char sha256[65];
 	bool executable;	/* PE or ELF by content */
+	bool pe;		/* Windows PE by content (UploadPEFiles) */
+	/* The decoded bytes, only when an active integration may upload
+	 * this file (analyze_options); a reference, or NULL. */
+	struct sample *sample;
 	const char *excluded;	/* exclusion rule, or NULL */
 };
 
@@ -31,6 +37,10 @@ enum facts_limit {
 	LIMIT_MESSAGE_SIZE = 1 << 3,
 	LIMIT_PARSE_ERROR = 1 << 4,	/* not a message at all */
 };
+
+/* The name of one enum facts_limit bit as the JSON output and the report
+ * header give it ("max_urls"), or NULL for any other value. Static. */
+const char *facts_limit_name(unsigned bit);
 
 struct facts {
 	GPtrArray *urls;		/* char *, sorted, unique */

@@ -30,3 +30,8 @@ bool filetype_is_executable(const unsigned char *data, size_t len)
 {
 	return is_pe(data, len) || is_elf(data, len);
 }
+
+bool filetype_is_pe(const unsigned char *data, size_t len)
+{
+	return is_pe(data, len);
+}

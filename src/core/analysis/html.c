@@ -94,6 +94,21 @@ static void bogus_comment(struct tokenizer *t, const char *from)
 	t->p = gt ? gt + 1 : t->end;
 }
 
+/* Does the comment end at q, with '>' or with `alt` then '>'? If so
+ * t->p moves past it. */
+static bool comment_ends_at(struct tokenizer *t, const char *q, char alt)
+{
+	if (q < t->end && *q == '>') {
+		t->p = q + 1;
+		return true;
+	}
+	if (t->end - q >= 2 && q[0] == alt && q[1] == '>') {
+		t->p = q + 2;
+		return true;
+	}
+	return false;
+}
+
 /* After "<!--" (§13.2.5.43 to §13.2.5.52): "<!-->" and "<!--->" end at
  * once; else the first "--" followed by any '-'s and '>' or "!>" ends it.
  * An Outlook conditional comment "<!--[if ...]>" ends at its "]>" when
@@ -111,14 +126,8 @@ static void comment(struct tokenizer *t, const char *q)
 			return;
 		}
 	}
-	if (q < end && *q == '>') {
-		t->p = q + 1;
-		return;
-	}
-	if (end - q >= 2 && q[0] == '-' && q[1] == '>') {
-		t->p = q + 2;
-		return;
-	}
+	if (comment_ends_at(t, q, '-'))
+		return;		/* "<!-->", "<!--->" */
 	for (;;) {
 		const char *dashes = find_bytes(q, end, "--");
 
@@ -129,14 +138,8 @@ static void comment(struct tokenizer *t, const char *q)
 		q = dashes + 2;
 		while (q < end && *q == '-')
 			q++;
-		if (q < end && *q == '>') {
-			t->p = q + 1;
-			return;
-		}
-		if (end - q >= 2 && q[0] == '!' && q[1] == '>') {
-			t->p = q + 2;
-			return;
-		}
+		if (comment_ends_at(t, q, '!'))
+			return;		/* "-->", "--!>" */
 	}
 }
 
@@ -242,6 +245,12 @@ static void rawtext_both_ways(struct tokenizer *t, const struct tag *tag)
 	region.depth++;
 	run(&region);
 	t->p = stop;
+	/* Foreign content opened in the markup reading stays open for what
+	 * follows (an inner <math> that one </math> does not close): the
+	 * reading that keeps more elements open finds more links. */
+	t->svg = MAX(t->svg, region.svg);
+	t->math = MAX(t->math, region.math);
+	t->in_select = t->in_select || region.in_select;
 }
 
 /* Whether a raw-text start tag switches the tokenizer is the tree

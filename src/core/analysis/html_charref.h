@@ -16,7 +16,8 @@ struct html_entity {
 	const char *value;	/* UTF-8, one or two code points */
 };
 
-/* The generated table (html_entities_table.c), sorted bytewise by name. */
+/* The table generated at build time (html_entities_table.c, made from
+ * html_entities.tsv by html_entities.awk), sorted bytewise by name. */
 extern const struct html_entity html_entities[];
 extern const size_t html_entities_count;
 

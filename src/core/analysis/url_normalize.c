@@ -287,41 +287,139 @@ static bool scheme_is(const char *s, size_t len, const char *name)
 	return len == strlen(name) && g_ascii_strncasecmp(s, name, len) == 0;
 }
 
+/* The browser leniencies before the scheme: "//host" and "www.host"
+ * get "http:"/"http://" in front. False when "www." is a word, not a
+ * host (no dot follows it). */
+static bool add_implied_scheme(GString *s)
+{
+	if (g_str_has_prefix(s->str, "//")) {
+		g_string_prepend(s, "http:");
+	} else if (g_ascii_strncasecmp(s->str, "www.", 4) == 0) {
+		size_t host_len = strcspn(s->str + 4, "/\\?#:");
+
+		if (memchr(s->str + 4, '.', host_len) == NULL)
+			return false;
+		g_string_prepend(s, "http://");
+	}
+	return true;
+}
+
+/* The scheme at the start of p: its length, or 0 when there is none or
+ * it is not one we look up (mailto:, tel:, data:, javascript:, cid:...). */
+static size_t web_scheme_len(const char *p)
+{
+	const char *colon = strchr(p, ':');
+
+	if (colon == NULL || colon == p)
+		return 0;
+	for (const char *q = p; q < colon; q++)
+		if (!g_ascii_isalnum(*q) && *q != '+' && *q != '.' && *q != '-')
+			return 0;
+	size_t len = (size_t)(colon - p);
+	if (!scheme_is(p, len, "http") && !scheme_is(p, len, "https") && !scheme_is(p, len, "ftp"))
+		return 0;
+	return len;
+}
+
+/* The host of hostport..auth_end, normalised: an IPv6 literal in
+ * canonical "[...]" form, anything else by normalize_host(). *port is
+ * set after a ':' that follows the host. NULL when not a valid host. */
+static char *parse_host(const char *hostport, const char *auth_end, const char **port)
+{
+	*port = NULL;
+	if (*hostport != '[') {
+		const char *pc = memchr(hostport, ':', (size_t)(auth_end - hostport));
+		const char *host_end = pc ? pc : auth_end;
+
+		if (pc != NULL)
+			*port = pc + 1;
+		return normalize_host(hostport, (size_t)(host_end - hostport));
+	}
+
+	const char *close = memchr(hostport, ']', (size_t)(auth_end - hostport));
+	char v6[64], text[INET6_ADDRSTRLEN];
+	unsigned char bytes[16];
+	size_t v6len;
+
+	if (close == NULL)
+		return NULL;
+	v6len = (size_t)(close - hostport - 1);
+	if (v6len == 0 || v6len >= sizeof(v6))
+		return NULL;
+	memcpy(v6, hostport + 1, v6len);
+	v6[v6len] = '\0';
+	if (inet_pton(AF_INET6, v6, bytes) != 1 ||
+	    inet_ntop(AF_INET6, bytes, text, sizeof(text)) == NULL)
+		return NULL;
+	if (close + 1 < auth_end) {
+		if (close[1] != ':')
+			return NULL;
+		*port = close + 2;
+	}
+	return g_strdup_printf("[%s]", text);
+}
+
+/* Appends ":port" unless it is the scheme's default. False when port..
+ * auth_end is not a port number (empty, not digits, over 65535). */
+static bool append_port(GString *out, const char *port, const char *auth_end,
+			const char *scheme, size_t scheme_len)
+{
+	size_t plen = (size_t)(auth_end - port);
+	char digits[8];
+	unsigned long n;
+
+	if (plen == 0 || plen > 5 || strspn(port, "0123456789") < plen)
+		return false;
+	memcpy(digits, port, plen);
+	digits[plen] = '\0';
+	n = strtoul(digits, NULL, 10);
+	if (n > 65535)
+		return false;
+	bool is_default = (n == 80 && scheme_is(scheme, scheme_len, "http")) ||
+			  (n == 443 && scheme_is(scheme, scheme_len, "https")) ||
+			  (n == 21 && scheme_is(scheme, scheme_len, "ftp"));
+	if (!is_default)
+		g_string_append_printf(out, ":%lu", n);
+	return true;
+}
+
+/* Appends the path, query and fragment from p: backslashes read as '/'
+ * until the query, as browsers do; spaces as %20; dot segments removed. */
+static void append_path(GString *out, const char *p)
+{
+	size_t path_start = out->len;
+	bool in_query = false;
+
+	if (*p != '/' && *p != '\\')
+		g_string_append_c(out, '/');
+	for (const char *q = p; *q; q++) {
+		if (*q == '?' || *q == '#')
+			in_query = true;
+		if (*q == ' ')
+			g_string_append(out, "%20");
+		else if (*q == '\\' && !in_query)
+			g_string_append_c(out, '/');
+		else
+			g_string_append_c(out, *q);
+	}
+	remove_dot_segments(out, path_start);
+}
+
 char *url_normalize(const char *raw, size_t len)
 {
 	GString *s = clean_copy(raw, len);
 	GString *out = NULL;
 	char *host = NULL;
-	const char *scheme;
 	size_t scheme_len;
 
-	if (g_str_has_prefix(s->str, "//"))
-		g_string_prepend(s, "http:");
-	else if (g_ascii_strncasecmp(s->str, "www.", 4) == 0) {
-		/* "www.nodot" is a word, not a host: a dot must follow "www." */
-		size_t host_len = strcspn(s->str + 4, "/\\?#:");
-		if (memchr(s->str + 4, '.', host_len) == NULL)
-			goto fail;
-		g_string_prepend(s, "http://");
-	}
-
-	const char *p = s->str;
-	const char *colon = strchr(p, ':');
-	if (colon == NULL || colon == p)
+	if (!add_implied_scheme(s) || (scheme_len = web_scheme_len(s->str)) == 0)
 		goto fail;
-	for (const char *q = p; q < colon; q++)
-		if (!g_ascii_isalnum(*q) && *q != '+' && *q != '.' && *q != '-')
-			goto fail;
-	scheme = p;
-	scheme_len = (size_t)(colon - p);
-	if (!scheme_is(scheme, scheme_len, "http") && !scheme_is(scheme, scheme_len, "https") &&
-	    !scheme_is(scheme, scheme_len, "ftp"))
-		goto fail;	/* mailto:, tel:, data:, javascript:, cid:, ... */
 
 	/* "http://", "http:\\\\" and other slash mixtures all mean "//";
 	 * so does none at all ("http:host", WHATWG special authority
 	 * ignore slashes state) */
-	p = colon + 1;
+	const char *scheme = s->str;
+	const char *p = scheme + scheme_len + 1;
 	while (*p == '/' || *p == '\\')
 		p++;
 
@@ -330,43 +428,11 @@ char *url_normalize(const char *raw, size_t len)
 	for (const char *q = p; q < auth_end; q++)
 		if (*q == '@')
 			at = q;
-	const char *hostport = at ? at + 1 : p;
-	const char *port = NULL;
-	const char *host_end;
+	const char *port;
 
-	if (*hostport == '[') {
-		const char *close = memchr(hostport, ']', (size_t)(auth_end - hostport));
-		char v6[64], text[INET6_ADDRSTRLEN];
-		unsigned char bytes[16];
-		size_t v6len;
-
-		if (close == NULL)
-			goto fail;
-		v6len = (size_t)(close - hostport - 1);
-		if (v6len == 0 || v6len >= sizeof(v6))
-			goto fail;
-		memcpy(v6, hostport + 1, v6len);
-		v6[v6len] = '\0';
-		if (inet_pton(AF_INET6, v6, bytes) != 1 ||
-		    inet_ntop(AF_INET6, bytes, text, sizeof(text)) == NULL)
-			goto fail;
-		host = g_strdup_printf("[%s]", text);
-		host_end = close + 1;
-		if (host_end < auth_end) {
-			if (*host_end != ':')
-				goto fail;
-			port = host_end + 1;
-		}
-	} else {
-		const char *pc = memchr(hostport, ':', (size_t)(auth_end - hostport));
-
-		host_end = pc ? pc : auth_end;
-		if (pc != NULL)
-			port = pc + 1;
-		host = normalize_host(hostport, (size_t)(host_end - hostport));
-		if (host == NULL)
-			goto fail;
-	}
+	host = parse_host(at ? at + 1 : p, auth_end, &port);
+	if (host == NULL)
+		goto fail;
 
 	out = g_string_new(NULL);
 	for (size_t i = 0; i < scheme_len; i++)
@@ -381,40 +447,10 @@ char *url_normalize(const char *raw, size_t len)
 		}
 	}
 	g_string_append(out, host);
-	if (port != NULL && port < auth_end) {
-		size_t plen = (size_t)(auth_end - port);
-		char digits[8];
-		unsigned long n;
-
-		if (plen == 0 || plen > 5 || strspn(port, "0123456789") < plen)
-			goto fail;
-		memcpy(digits, port, plen);
-		digits[plen] = '\0';
-		n = strtoul(digits, NULL, 10);
-		if (n > 65535)
-			goto fail;
-		bool is_default = (n == 80 && scheme_is(scheme, scheme_len, "http")) ||
-				  (n == 443 && scheme_is(scheme, scheme_len, "https")) ||
-				  (n == 21 && scheme_is(scheme, scheme_len, "ftp"));
-		if (!is_default)
-			g_string_append_printf(out, ":%lu", n);
-	}
-	size_t path_start = out->len;
-	if (*auth_end != '/' && *auth_end != '\\')
-		g_string_append_c(out, '/');
-	/* the path: backslashes read as '/' until the query, as browsers do */
-	bool in_query = false;
-	for (const char *q = auth_end; *q; q++) {
-		if (*q == '?' || *q == '#')
-			in_query = true;
-		if (*q == ' ')
-			g_string_append(out, "%20");
-		else if (*q == '\\' && !in_query)
-			g_string_append_c(out, '/');
-		else
-			g_string_append_c(out, *q);
-	}
-	remove_dot_segments(out, path_start);
+	if (port != NULL && port < auth_end &&
+	    !append_port(out, port, auth_end, scheme, scheme_len))
+		goto fail;
+	append_path(out, auth_end);
 	g_free(host);
 	g_string_free(s, TRUE);
 	return g_string_free(out, FALSE);

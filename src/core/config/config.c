@@ -17,6 +17,7 @@
 #include "config/integrations.h"
 #include "config/kvfile.h"
 #include "config/values.h"
+#include "metrics/endpoint.h"
 #include "util/sockspec.h"
 
 enum value_type {
@@ -38,6 +39,7 @@ enum value_type {
 	T_STRLIST,	/* ReportRecipients */
 	T_PATH,		/* char *, relative to the config file's directory */
 	T_SOCKET,	/* char *, checked by util/sockspec.h */
+	T_LISTEN,	/* char *, checked by metrics/endpoint.h; NULL: "none", off */
 };
 
 struct key_def {
@@ -54,6 +56,7 @@ static const struct key_def schema[] = {
 	{ "Socket", T_SOCKET, OFF(socket), "inet:8895@127.0.0.1", 0 },
 	{ "SocketMode", T_MODE, OFF(socket_mode), "0660", 0 },
 	{ "SocketGroup", T_STRING, OFF(socket_group), NULL, 0 },
+	{ "MetricsSocket", T_LISTEN, OFF(metrics_socket), NULL, 0 },
 	{ "UserID", T_STRING, OFF(user_id), NULL, 0 },
 	{ "PidFile", T_PATH, OFF(pid_file), NULL, 0 },
 	{ "UMask", T_MODE, OFF(umask), "007", 0 },
@@ -64,6 +67,7 @@ static const struct key_def schema[] = {
 	{ "LogLevel", T_LOG_LEVEL, OFF(log_level), "info", 0 },
 	{ "SoftwareHeader", T_BOOL, OFF(software_header), "no", 0 },
 	{ "TmpDir", T_PATH, OFF(tmp_dir), "/tmp", 0 },
+	{ "SampleMemoryLimit", T_SIZE, OFF(sample_memory_limit), "1M", 0 },
 	{ "IgnoreAuthenticatedClients", T_BOOL, OFF(ignore_authenticated_clients), "no", 0 },
 	{ "MilterTimeout", T_DURATION_S, OFF(milter_timeout_s), "300s", 0 },
 	{ "MaxMessageSize", T_SIZE, OFF(max_message_size), "25M", 0 },
@@ -76,6 +80,8 @@ static const struct key_def schema[] = {
 	{ "ExcludeIPs", T_EXCLUDE_IPS, OFF(exclusions), NULL, 0 },
 	{ "ExcludeExtensions", T_EXCLUDE_EXTENSIONS, OFF(exclusions), NULL, 0 },
 	{ "ScanDeadline", T_DURATION_MS, OFF(scan_deadline_ms), "10s", 0 },
+	{ "ReportSandboxWait", T_DURATION_S, OFF(report_sandbox_wait_s), "0s", 0 },
+	{ "AlertCommand", T_PATH, OFF(alert_command), NULL, 0 },
 	{ "CACertFile", T_PATH, OFF(ca_cert_file), NULL, 0 },
 	{ "IntegrationsDir", T_PATH, OFF(integrations_dir), NULL, 0 },
 	{ "On-Malicious", T_ACTION, 0, "quarantine", EVENT_MALICIOUS },
@@ -222,7 +228,7 @@ static bool set_list(const struct key_def *def, const struct load_state *st,
 }
 
 /* Stores one value; err gets the reason (no file:line) on failure. One
- * case per value type of the schema (a little over 80 lines for it). */
+ * case per value type of the schema (about 95 lines for it). */
 static bool set_value(const struct key_def *def, struct load_state *st, const char *value,
 		      const char *file, unsigned line, char *err, size_t errlen)
 {
@@ -251,6 +257,17 @@ static bool set_value(const struct key_def *def, struct load_state *st, const ch
 			return false;
 		g_free(*slot);
 		*slot = g_strdup(value);
+		return true;
+	}
+	case T_LISTEN: {
+		struct sock_spec spec;
+		char **slot = (char **)(void *)field;
+		bool off = g_ascii_strcasecmp(value, "none") == 0;
+
+		if (!off && !metrics_endpoint_parse(value, &spec, err, errlen))
+			return false;
+		g_free(*slot);
+		*slot = off ? NULL : g_strdup(value);
 		return true;
 	}
 	case T_BOOL:
@@ -451,7 +468,7 @@ void config_unref(struct tm_config *cfg)
 		return;
 	for (size_t i = 0; i < G_N_ELEMENTS(schema); i++) {
 		if (schema[i].type == T_STRING || schema[i].type == T_PATH ||
-		    schema[i].type == T_SOCKET)
+		    schema[i].type == T_SOCKET || schema[i].type == T_LISTEN)
 			g_free(*(char **)(void *)((char *)cfg + schema[i].offset));
 	}
 	g_free(cfg->path);
@@ -476,7 +493,8 @@ bool config_print_value(const struct tm_config *cfg, const char *key, FILE *out)
 	switch (def->type) {
 	case T_STRING:
 	case T_PATH:
-	case T_SOCKET: {
+	case T_SOCKET:
+	case T_LISTEN: {
 		const char *s = *(char *const *)(const void *)field;
 		fprintf(out, "%s\n", s ? s : "none");
 		break;

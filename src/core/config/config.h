@@ -59,6 +59,7 @@ struct tm_config {
 	char *socket;			/* Socket */
 	unsigned socket_mode;		/* SocketMode (octal) */
 	char *socket_group;		/* SocketGroup */
+	char *metrics_socket;		/* MetricsSocket; NULL: no metrics endpoint */
 	char *user_id;			/* UserID user[:group] */
 	char *pid_file;			/* PidFile */
 	unsigned umask;			/* UMask (octal) */
@@ -69,6 +70,7 @@ struct tm_config {
 	int log_level;			/* LogLevel: LOG_ERR..LOG_DEBUG, for log_set_level() */
 	bool software_header;		/* SoftwareHeader */
 	char *tmp_dir;			/* TmpDir */
+	size_t sample_memory_limit;	/* SampleMemoryLimit, bytes: larger uploads spill to TmpDir */
 	bool ignore_authenticated_clients; /* IgnoreAuthenticatedClients */
 	unsigned milter_timeout_s;	/* MilterTimeout (smfi_settimeout) */
 
@@ -83,6 +85,8 @@ struct tm_config {
 
 	/* lookups */
 	unsigned scan_deadline_ms;	/* ScanDeadline */
+	unsigned report_sandbox_wait_s; /* ReportSandboxWait, s: abuse-mailbox messages, 0 = SandboxWait */
+	char *alert_command;		/* AlertCommand: run when a job ends malicious after delivery */
 	char *ca_cert_file;		/* CACertFile: CA bundle for TLS; NULL = system */
 	char *integrations_dir;		/* IntegrationsDir */
 	GPtrArray *integrations;	/* struct integration *, sorted by name */

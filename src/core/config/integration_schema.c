@@ -23,6 +23,12 @@ static const char *const api_version_names[] = {
 	[API_VERSION_AUTO] = "auto", [API_VERSION_V1] = "v1", [API_VERSION_V2] = "v2",
 };
 
+const char *const integration_privacy_names[] = {
+	[PRIVACY_OWNER] = "owner", [PRIVACY_BYTEAM] = "byteam",
+	[PRIVACY_BYLINK] = "bylink", [PRIVACY_PUBLIC] = "public",
+};
+#define PRIVACY_NAMES (PRIVACY_PUBLIC + 1)
+
 /* Keep the order: it is the order of a new file and of the man page. */
 static const struct integration_key schema[] = {
 	{ "Name", IKEY_NAME, OFF(name), NULL, 0, 0, NULL, 0, 0, NULL,
@@ -39,7 +45,8 @@ static const struct integration_key schema[] = {
 	  "type, FortiSandbox has none (the appliance's address)" },
 	{ "APIKey", IKEY_SECRET, OFF(api_key), NULL, 0, 0, NULL, 0, 0, NULL,
 	  IKEY_INSTANCE | IKEY_SECRET_VALUE,
-	  "the API key (FortiSandbox: the user name; Spamhaus: an optional DQS key); "
+	  "the API key (FortiSandbox: the user name, or the login token when APIPassword is not "
+	  "given; Spamhaus: an optional DQS key); "
 	  "required for an active integration of a type that needs one" },
 	{ "APIKeyFile", IKEY_KEY_FILE, OFF(api_key_file), NULL, 0, 0, NULL, 0, 0, NULL,
 	  IKEY_INSTANCE,
@@ -51,6 +58,11 @@ static const struct integration_key schema[] = {
 	{ "APIVersion", IKEY_ENUM, OFF(api_version), "auto", 0, 0, api_version_names,
 	  G_N_ELEMENTS(api_version_names), 0, "apivoid", 0,
 	  "auto, v1 or v2: which API generation to speak; auto chooses by APIURL" },
+	/* ../shared/providers/anyrun.md §3.1: opt_privacy_type */
+	{ "Privacy", IKEY_ENUM, OFF(privacy), "owner", 0, 0, integration_privacy_names,
+	  PRIVACY_NAMES, 0, "anyrun", 0,
+	  "who may see a submitted task: owner (default) or byteam; bylink (anyone with the "
+	  "link) and public publish the customer's mail and are warned about" },
 	/* ../shared/providers/ironscales.md §2: "Company ID", "Is Partner" */
 	{ "CompanyID", IKEY_TEXT, OFF(company_id), NULL, 0, 0, NULL, 0, 0, "ironscales",
 	  IKEY_INSTANCE,
@@ -90,6 +102,10 @@ static const struct integration_key schema[] = {
 	{ "UploadOtherFiles", IKEY_BOOL, OFF(upload_other_files), "no", 0, 0, NULL, 0,
 	  CAP_UPLOAD, NULL, IKEY_TOGGLE,
 	  "upload other attachments the provider does not know (sends message content)" },
+	{ "SubmitURLs", IKEY_BOOL, OFF(submit_urls), "no", 0, 0, NULL, 0, 0, "fortisandbox",
+	  IKEY_TOGGLE,
+	  "submit URLs the appliance has not rated yet for analysis (the message gets pending, "
+	  "a later one the verdict); off: URL ratings only" },
 	{ "Status", IKEY_STATUS, OFF(active), "active", 0, 0, NULL, 0, 0, NULL,
 	  IKEY_INSTANCE | IKEY_ALWAYS_WRITTEN,
 	  "active or inactive; an inactive integration is read and checked but never asked" },
@@ -134,7 +150,7 @@ static const struct integration_key schema[] = {
 	  "OPSWAT 5s" },
 	{ "MaxUploadSize", IKEY_SIZE, OFF(max_upload_size), "32M", 1, 1024 * MIB, NULL, 0,
 	  CAP_UPLOAD, NULL, 0,
-	  "larger attachments are never uploaded (the log says so); FortiSandbox 20M" },
+	  "larger attachments are never uploaded (the log says so); FortiSandbox 19M" },
 	{ "Created", IKEY_TEXT, OFF(created), NULL, 0, 0, NULL, 0, 0, NULL, IKEY_INSTANCE,
 	  "creation date, ISO 8601 (the page's Date Created; threatmilterctl sets it)" },
 };
@@ -144,9 +160,17 @@ static const struct integration_key schema[] = {
 static const struct {
 	const char *type, *key, *value;
 } type_defaults[] = {
-	{ "fortisandbox", "MaxUploadSize", "20M" },	/* fortisandbox.md §3.3: JSON upload < 20 MB */
+	/* fortisandbox.md §3.3: the JSON upload takes files < 20 MB, whether
+	 * MB is 10^6 or 2^20 bytes (fortisandbox.h FSA_JSON_UPLOAD_MAX) */
+	{ "fortisandbox", "MaxUploadSize", "19M" },
 	{ "fortisandbox", "PollInterval", "30s" },	/* fortisandbox.md §4: XSOAR polls every 30 s */
 	{ "metadefender", "PollInterval", "5s" },	/* opswat-metadefender.md §4: every 2-10 s */
+	/* the seed: ANY.RUN's Attachments toggle itself means "upload the
+	 * original file" (it has no hash lookup, anyrun.md §1) and is off by
+	 * default; once turned on, both kinds of file go */
+	{ "anyrun", "UploadPEFiles", "yes" },
+	{ "anyrun", "UploadOtherFiles", "yes" },
+	{ "vmray", "PollInterval", "5s" },		/* vmray.md §4: VMRay's kit polls every 5 s */
 	/* virustotal.md §3.5: POST /files to 32 MB, above through
 	 * /files/upload_url to 650 MB; §4: every poll costs one of a free
 	 * key's 4 requests a minute */

@@ -62,6 +62,11 @@ struct integration_key {
 	const char *doc;		/* meaning, one sentence, for the man page */
 };
 
+/* The values of Privacy (enum integration_privacy order): "owner",
+ * "byteam", "bylink", "public" — as ANY.RUN's opt_privacy_type spells
+ * them (../shared/providers/anyrun.md §3.1). */
+extern const char *const integration_privacy_names[];
+
 /* The rows in file order: for (i = 0; (k = integration_schema_at(i)); i++). */
 const struct integration_key *integration_schema_at(unsigned index);
 /* The row of `name` (case-insensitive), or NULL. */
@@ -84,6 +89,12 @@ char *integration_key_default(const struct integration_key *key,
 bool integration_set_value(struct integration *in, const struct integration_key *key,
 			   const char *value, const char *base_dir,
 			   char *err, size_t errlen);
+/* Frees every value the keys of the schema store in `in` (secrets wiped
+ * first) and leaves those fields NULL; what no key stores (file,
+ * warnings) and the plain values (numbers, flags) are left alone. For
+ * integration_free(): a new key of a text kind is freed without another
+ * line there. */
+void integration_clear_values(struct integration *in);
 /* The value as the file holds it, secrets in clear (for writing); newly
  * allocated, NULL when unset (APIKey when the key comes from APIKeyFile,
  * Description never given...). */

@@ -129,6 +129,38 @@ static void replace_text(char **slot, char *value, bool secret)
 	*slot = value;
 }
 
+void integration_clear_values(struct integration *in)
+{
+	const struct integration_key *key;
+
+	for (unsigned i = 0; (key = integration_schema_at(i)) != NULL; i++) {
+		switch (key->kind) {
+		case IKEY_NAME:
+		case IKEY_TEXT:
+		case IKEY_KEY_FILE:
+		case IKEY_PROXY:
+		case IKEY_RATE_LIMIT:
+		case IKEY_DNS_SERVERS:
+			replace_text(FIELD(in, key, char *), NULL, false);
+			break;
+		case IKEY_SECRET:
+			replace_text(FIELD(in, key, char *), NULL, true);
+			break;
+		case IKEY_TAGS:
+			g_clear_pointer(FIELD(in, key, GPtrArray *), g_ptr_array_unref);
+			break;
+		case IKEY_TYPE:
+		case IKEY_BOOL:
+		case IKEY_STATUS:
+		case IKEY_UINT:
+		case IKEY_DURATION:
+		case IKEY_SIZE:
+		case IKEY_ENUM:
+			break;	/* nothing allocated */
+		}
+	}
+}
+
 static GPtrArray *parse_tags(const char *value)
 {
 	GPtrArray *tags = g_ptr_array_new_with_free_func(g_free);
@@ -143,40 +175,41 @@ static GPtrArray *parse_tags(const char *value)
 	return tags;
 }
 
-/* The number kinds: true when `value` parsed into *n. */
+/* The number kinds: true when `value` parsed into *n; otherwise err
+ * names the key, the kind and its range in the kind's own syntax. */
 static bool parse_number(const struct integration_key *key, const char *value,
 			 unsigned long long *n, char *err, size_t errlen)
 {
-	char *lo = NULL, *hi = NULL;
-	bool ok;
+	static const struct {
+		enum integration_key_kind kind;
+		bool (*parse)(const char *, unsigned long long, unsigned long long,
+			      unsigned long long *);
+		char *(*format)(unsigned long long);
+		const char *what, *syntax;
+	} kinds[] = {
+		{ IKEY_DURATION, value_parse_duration_ms, value_format_duration_ms, "duration",
+		  "e.g. 5s, 800ms, 2m; a bare number is seconds" },
+		{ IKEY_SIZE, value_parse_size, value_format_size, "size", "bytes, or with K, M, G" },
+	};
 
-	switch (key->kind) {
-	case IKEY_DURATION:
-		ok = value_parse_duration_ms(value, key->min, key->max, n);
-		lo = value_format_duration_ms(key->min);
-		hi = value_format_duration_ms(key->max);
-		if (!ok)
-			snprintf(err, errlen, "%s: '%s' is not a duration from %s to %s (e.g. 5s, "
-				 "800ms, 2m; a bare number is seconds)", key->name, value, lo, hi);
-		break;
-	case IKEY_SIZE:
-		ok = value_parse_size(value, key->min, key->max, n);
-		lo = value_format_size(key->min);
-		hi = value_format_size(key->max);
-		if (!ok)
-			snprintf(err, errlen, "%s: '%s' is not a size from %s to %s (bytes, or "
-				 "with K, M, G)", key->name, value, lo, hi);
-		break;
-	default:
-		ok = value_parse_uint(value, key->min, key->max, n);
-		if (!ok)
-			snprintf(err, errlen, "%s: '%s' is not a number from %llu to %llu", key->name,
-				 value, key->min, key->max);
-		break;
+	for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++) {
+		if (kinds[i].kind != key->kind)
+			continue;
+		if (kinds[i].parse(value, key->min, key->max, n))
+			return true;
+		char *lo = kinds[i].format(key->min), *hi = kinds[i].format(key->max);
+
+		snprintf(err, errlen, "%s: '%s' is not a %s from %s to %s (%s)", key->name, value,
+			 kinds[i].what, lo, hi, kinds[i].syntax);
+		g_free(lo);
+		g_free(hi);
+		return false;
 	}
-	g_free(lo);
-	g_free(hi);
-	return ok;
+	if (value_parse_uint(value, key->min, key->max, n))
+		return true;
+	snprintf(err, errlen, "%s: '%s' is not a number from %llu to %llu", key->name, value,
+		 key->min, key->max);
+	return false;
 }
 
 static bool store_type(struct integration *in, const char *value, char *err, size_t errlen)

@@ -43,20 +43,8 @@ void integration_free(struct integration *in)
 {
 	if (in == NULL)
 		return;
+	integration_clear_values(in);	/* every key's value, secrets wiped */
 	g_free(in->file);
-	g_free(in->name);
-	g_free(in->description);
-	g_free(in->api_url);
-	secret_free(in->api_key);
-	g_free(in->api_key_file);
-	secret_free(in->api_password);
-	if (in->tags != NULL)
-		g_ptr_array_unref(in->tags);
-	g_free(in->proxy);
-	g_free(in->rate_limit);
-	g_free(in->dns_servers);
-	g_free(in->created);
-	g_free(in->company_id);
 	if (in->warnings != NULL)
 		g_ptr_array_unref(in->warnings);
 	g_free(in);
@@ -196,6 +184,20 @@ static struct integration *apply_raw(const char *path, struct raw_integration *r
 	return in;
 }
 
+/* ANY.RUN's bylink and public make a submitted mail readable by others
+ * (../shared/providers/anyrun.md §3.1): only when set, and -n says so. */
+static void warn_public_privacy(struct integration *in)
+{
+	if (integration_key_applies(integration_schema_find("Privacy"), in->type) &&
+	    (in->privacy == PRIVACY_BYLINK || in->privacy == PRIVACY_PUBLIC))
+		g_ptr_array_add(in->warnings,
+				g_strdup_printf("integration %s: Privacy %s: submitted mail content "
+						"is visible to %s (owner or byteam keep it private)",
+						in->name, integration_privacy_names[in->privacy],
+						in->privacy == PRIVACY_PUBLIC ? "everyone"
+									      : "anyone with the link"));
+}
+
 struct integration *integration_parse(const char *path, const char *text, size_t len,
 				      char *err, size_t errlen)
 {
@@ -231,6 +233,8 @@ struct integration *integration_parse(const char *path, const char *text, size_t
 		integration_free(in);
 		in = NULL;
 	}
+	if (in != NULL)
+		warn_public_privacy(in);
 out:
 	g_hash_table_unref(raw.values);
 	g_hash_table_unref(raw.lines);

@@ -35,10 +35,12 @@ struct integration {
 	bool attachments;		/* Attachments */
 	bool upload_pe_files;		/* UploadPEFiles */
 	bool upload_other_files;	/* UploadOtherFiles */
+	bool submit_urls;		/* SubmitURLs (FortiSandbox) */
 	bool active;			/* Status active|inactive */
 	unsigned detection_threshold;	/* DetectionThreshold */
 	unsigned malicious_threshold;	/* MaliciousThreshold (APIVoid, Cyber X-Ray), 0 = rule of the type */
 	int api_version;		/* APIVersion (APIVoid): enum integration_api_version */
+	int privacy;			/* Privacy (ANY.RUN): enum integration_privacy */
 	char *company_id;		/* CompanyID (IRONSCALES): digits, NULL = unset */
 	bool is_partner;		/* IsPartner (IRONSCALES): ask for the partner scopes */
 	bool cache;			/* Cache */
@@ -56,6 +58,16 @@ struct integration {
 	size_t max_upload_size;		/* MaxUploadSize, bytes (upload types) */
 	char *created;			/* Created (ISO 8601) */
 	GPtrArray *warnings;		/* char *: what -n should say (unsafe key file...) */
+};
+
+/* Who may see an ANY.RUN task (../shared/providers/anyrun.md §3.1,
+ * opt_privacy_type). A mail's content must not become public: owner by
+ * default; bylink and public only when set, with a warning. */
+enum integration_privacy {
+	PRIVACY_OWNER,
+	PRIVACY_BYTEAM,
+	PRIVACY_BYLINK,
+	PRIVACY_PUBLIC,
 };
 
 enum integration_api_version {

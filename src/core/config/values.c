@@ -58,10 +58,14 @@ bool value_parse_uint(const char *text, unsigned long long min, unsigned long lo
 	return true;
 }
 
-/* Multiplies with an overflow check. */
-static bool scale(unsigned long long n, unsigned long long unit, unsigned long long *out)
+/* *out = n * unit when that neither overflows nor falls outside
+ * [min, max]; otherwise false and *out untouched. */
+static bool scale_in_range(unsigned long long n, unsigned long long unit, unsigned long long min,
+			   unsigned long long max, unsigned long long *out)
 {
 	if (unit != 0 && n > ULLONG_MAX / unit)
+		return false;
+	if (n * unit < min || n * unit > max)
 		return false;
 	*out = n * unit;
 	return true;
@@ -74,19 +78,14 @@ bool value_parse_size(const char *text, unsigned long long min, unsigned long lo
 		{ '\0', 1 }, { 'k', 1024ULL }, { 'm', 1024ULL * 1024 },
 		{ 'g', 1024ULL * 1024 * 1024 },
 	};
-	unsigned long long n, b;
+	unsigned long long n;
 	const char *rest;
 
 	if (!leading_number(text, &n, &rest) || (*rest != '\0' && rest[1] != '\0'))
 		return false;
-	for (size_t i = 0; i < G_N_ELEMENTS(units); i++) {
-		if (g_ascii_tolower(*rest) != units[i].suffix)
-			continue;
-		if (!scale(n, units[i].unit, &b) || b < min || b > max)
-			return false;
-		*bytes = b;
-		return true;
-	}
+	for (size_t i = 0; i < G_N_ELEMENTS(units); i++)
+		if (g_ascii_tolower(*rest) == units[i].suffix)
+			return scale_in_range(n, units[i].unit, min, max, bytes);
 	return false;
 }
 
@@ -110,19 +109,14 @@ static const struct { const char *unit; unsigned long long ms; } duration_units[
 bool value_parse_duration_ms(const char *text, unsigned long long min_ms,
 			     unsigned long long max_ms, unsigned long long *ms)
 {
-	unsigned long long n, v;
+	unsigned long long n;
 	const char *rest;
 
 	if (!leading_number(text, &n, &rest))
 		return false;
-	for (size_t i = 0; i < G_N_ELEMENTS(duration_units); i++) {
-		if (strcmp(rest, duration_units[i].unit) != 0)
-			continue;
-		if (!scale(n, duration_units[i].ms, &v) || v < min_ms || v > max_ms)
-			return false;
-		*ms = v;
-		return true;
-	}
+	for (size_t i = 0; i < G_N_ELEMENTS(duration_units); i++)
+		if (strcmp(rest, duration_units[i].unit) == 0)
+			return scale_in_range(n, duration_units[i].ms, min_ms, max_ms, ms);
 	return false;
 }
 

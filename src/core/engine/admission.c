@@ -68,6 +68,7 @@ struct istate *istate_get(struct engine *engine, const struct integration *in)
 		g_queue_init(&st->lanes);
 		breaker_init(&st->breaker, engine->breaker_threshold,
 			     engine->breaker_cooldown_ms, MAX_COOLDOWN_MS);
+		st->metrics = tm_metrics_integration(engine->metrics, in->name);
 		g_hash_table_insert(engine->states, st->name, st);
 	}
 	refresh_limits(st, in);
@@ -144,7 +145,10 @@ static bool admit(struct engine *engine, struct istate *st, struct flight **flig
 
 	refresh_limits(st, flights[0]->integration);
 	*probe = st->breaker.state != BREAKER_CLOSED;
-	if (!breaker_allow(&st->breaker, now)) {
+	bool allowed = breaker_allow(&st->breaker, now);
+
+	tm_metrics_breaker(st->metrics, st->breaker.state);
+	if (!allowed) {
 		/* status error as before; the details tell a pause after
 		 * the provider's rate limit from a breaker its failures opened */
 		status = LOOKUP_ERROR;
@@ -160,6 +164,8 @@ static bool admit(struct engine *engine, struct istate *st, struct flight **flig
 	if (*probe && st->breaker.state == BREAKER_HALF_OPEN)
 		st->breaker.probe_in_flight = false;	/* given back */
 	*probe = false;
+	if (status == LOOKUP_RATE_LIMITED)
+		tm_metrics_rate_limited(st->metrics, (unsigned)n);
 	for (size_t i = 0; i < n; i++)
 		flight_fail(engine, flights[i], status, error, why);
 	return false;
@@ -207,6 +213,8 @@ void admission_enqueue(struct engine *engine, struct flight *f)
 		return;
 	}
 	lane_push(f->state, f, false);
+	if (f->state->in_flight >= max_in_flight(f->integration))
+		tm_metrics_queue_wait(f->state->metrics);
 	admission_drain(engine, f->state);
 }
 
@@ -248,6 +256,7 @@ void admission_release(struct engine *engine, struct request *req)
 	struct istate *st = req->state;
 
 	st->in_flight--;
+	tm_metrics_in_flight(st->metrics, st->in_flight);
 	if (req->probe && st->breaker.state == BREAKER_HALF_OPEN)
 		st->breaker.probe_in_flight = false;
 	admission_drain(engine, st);

@@ -91,6 +91,7 @@ struct engine *engine_new_custom(const struct engine_options *options,
 	g_queue_init(&engine->submitted);
 	engine->caches = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, cache_slot_free);
 	engine->flights = g_hash_table_new(g_str_hash, g_str_equal);
+	engine->undelivered = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	engine->states = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, istate_free);
 	engine->requests = g_hash_table_new(g_direct_hash, g_direct_equal);
 	engine->breaker_threshold = options && options->breaker_threshold
@@ -100,8 +101,11 @@ struct engine *engine_new_custom(const struct engine_options *options,
 	if (options != NULL) {
 		engine->job_finished = options->job_finished;
 		engine->job_finished_data = options->job_finished_data;
+		engine->job_alert = options->job_alert;
+		engine->job_alert_data = options->job_alert_data;
 		engine->cache_new = options->cache_new;
 		engine->cache_data = options->cache_data;
+		engine->metrics = options->metrics;
 	}
 	engine->loop = loop_new(custom ? custom->clock : NULL, on_wake, engine);
 	if (engine->loop == NULL) {
@@ -171,6 +175,8 @@ void engine_free(struct engine *engine)
 	g_hash_table_destroy(engine->flights);
 	g_hash_table_destroy(engine->requests);
 	g_hash_table_destroy(engine->caches);
+	g_hash_table_destroy(engine->undelivered);
+	g_queue_clear_full(&engine->undelivered_order, g_free);
 	config_unref(engine->latest_cfg);
 	loop_free(engine->loop);
 	g_rw_lock_clear(&engine->caches_lock);
@@ -194,6 +200,8 @@ static bool answer_from_cache(struct engine *engine, struct lookup *lookup)
 	struct cache_slot *slot = g_hash_table_lookup(engine->caches, in->name);
 	if (slot != NULL)
 		hit = cache_try_get(slot->cache, key, loop_wall_s(engine->loop), &answer);
+	if (hit)
+		tm_metrics_cache(slot->metrics, slot->backend, true);
 	g_rw_lock_reader_unlock(&engine->caches_lock);
 	g_free(key);
 	if (!hit)
@@ -208,6 +216,13 @@ static bool answer_from_cache(struct engine *engine, struct lookup *lookup)
 struct batch *engine_submit(struct engine *engine, struct tm_config *cfg,
 			    struct lookup *const *lookups, size_t n, int64_t deadline_ms)
 {
+	return engine_submit_message(engine, cfg, lookups, n, deadline_ms, NULL);
+}
+
+struct batch *engine_submit_message(struct engine *engine, struct tm_config *cfg,
+				    struct lookup *const *lookups, size_t n, int64_t deadline_ms,
+				    const struct engine_message *msg)
+{
 	struct batch *b = g_new0(struct batch, 1);
 	pthread_condattr_t attr;
 
@@ -220,6 +235,12 @@ struct batch *engine_submit(struct engine *engine, struct tm_config *cfg,
 	b->asked = g_new0(bool, n);
 	b->n = n;
 	b->deadline_ms = deadline_ms;
+	if (msg != NULL) {
+		b->report = msg->report;
+		if (msg->queue_id != NULL && *msg->queue_id != '\0')
+			b->queue_id = g_strdup(msg->queue_id);
+		b->message_id = g_strdup(msg->message_id);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct lookup *l = lookups[i];
 
@@ -270,7 +291,14 @@ void engine_turn(struct engine *engine, int max_wait_ms)
 void engine_run(struct engine *engine, struct tm_config *cfg,
 		struct lookup *const *lookups, size_t n, int64_t deadline_ms)
 {
-	struct batch *b = engine_submit(engine, cfg, lookups, n, deadline_ms);
+	engine_run_message(engine, cfg, lookups, n, deadline_ms, NULL);
+}
+
+void engine_run_message(struct engine *engine, struct tm_config *cfg,
+			struct lookup *const *lookups, size_t n, int64_t deadline_ms,
+			const struct engine_message *msg)
+{
+	struct batch *b = engine_submit_message(engine, cfg, lookups, n, deadline_ms, msg);
 	int64_t give_up = deadline_ms + CALLER_GRACE_MS;
 	struct timespec ts = { .tv_sec = give_up / 1000, .tv_nsec = (give_up % 1000) * 1000000 };
 
@@ -280,6 +308,37 @@ void engine_run(struct engine *engine, struct tm_config *cfg,
 			break;
 	pthread_mutex_unlock(&engine->lock);
 	engine_batch_release(engine, b);
+}
+
+struct tm_metrics *engine_metrics(const struct engine *engine)
+{
+	return engine != NULL ? engine->metrics : NULL;
+}
+
+void engine_message_not_delivered(struct engine *engine, const char *queue_id)
+{
+	if (queue_id == NULL || *queue_id == '\0')
+		return;
+	pthread_mutex_lock(&engine->lock);
+	if (g_hash_table_add(engine->undelivered, g_strdup(queue_id))) {
+		g_queue_push_tail(&engine->undelivered_order, g_strdup(queue_id));
+		/* bounded: the oldest are forgotten (their jobs ended long ago) */
+		while (g_queue_get_length(&engine->undelivered_order) > MAX_UNDELIVERED) {
+			char *old = g_queue_pop_head(&engine->undelivered_order);
+
+			g_hash_table_remove(engine->undelivered, old);
+			g_free(old);
+		}
+	}
+	pthread_mutex_unlock(&engine->lock);
+}
+
+bool engine_message_was_delivered(struct engine *engine, const char *queue_id)
+{
+	pthread_mutex_lock(&engine->lock);
+	bool refused = g_hash_table_contains(engine->undelivered, queue_id);
+	pthread_mutex_unlock(&engine->lock);
+	return !refused;
 }
 
 void engine_get_stats(struct engine *engine, struct engine_stats *out)

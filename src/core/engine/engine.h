@@ -79,11 +79,23 @@ struct engine_options {
 	 * (queue the work, return). NULL: none. */
 	void (*job_finished)(void *data, const struct lookup *lookup);
 	void *job_finished_data;
+	/* Called on the engine thread, after the engine's own log line, once
+	 * for every message (engine_run_message() with a queue id) that got
+	 * `pending` from a job which then ended malicious: the message was
+	 * judged without it and may have been delivered. Same rules as
+	 * job_finished (must not block). NULL: the log line only. */
+	void (*job_alert)(void *data, const struct lookup *lookup, const char *queue_id,
+			  const char *message_id);
+	void *job_alert_data;
 	/* Makes the cache of integration name (cache.h; engine thread) with
 	 * room for max_entries (CacheMaxEntries), e.g. a shared backend.
 	 * NULL, or NULL returned: the in-memory LRU. */
 	struct cache *(*cache_new)(void *data, const char *name, size_t max_entries);
 	void *cache_data;
+	/* The daemon's metrics (metrics/catalog.h), updated by the engine
+	 * thread and the cache fast path; must outlive the engine. NULL:
+	 * none. */
+	struct tm_metrics *metrics;
 };
 
 /* Starts the engine thread. NULL with err set on failure. */
@@ -99,8 +111,39 @@ void engine_free(struct engine *engine);
 void engine_run(struct engine *engine, struct tm_config *cfg,
 		struct lookup *const *lookups, size_t n, int64_t deadline_ms);
 
+/* What the engine needs to know about the message a batch is for. */
+struct engine_message {
+	const char *queue_id;	/* the MTA's queue id (copied); NULL or "":
+				 * no after-the-fact alert for this message */
+	const char *message_id;	/* its Message-ID (copied), may be NULL */
+	/* An abuse-mailbox message (Mode report, or every recipient in
+	 * ReportRecipients): its jobs are waited for up to the main
+	 * configuration's ReportSandboxWait instead of each integration's
+	 * SandboxWait, when that is set (not 0). */
+	bool report;
+};
+
+/* engine_run() for one message's lookups: a job's waiter waits for its
+ * verdict up to SandboxWait (or ReportSandboxWait, see above; ms) after
+ * the submission, never past deadline_ms, and gets `pending` then; the
+ * message is remembered by the job for the after-the-fact alert
+ * (job_alert) when it got `pending`. msg NULL: as engine_run(). */
+void engine_run_message(struct engine *engine, struct tm_config *cfg,
+			struct lookup *const *lookups, size_t n, int64_t deadline_ms,
+			const struct engine_message *msg);
+
+/* The message queue_id (judged by engine_run_message()) was not passed
+ * on: rejected, discarded or tempfailed. A job it got `pending` from is
+ * then not reported after the fact for it. Any thread; the last 10,000
+ * such queue ids are remembered. */
+void engine_message_not_delivered(struct engine *engine, const char *queue_id);
+
 /* Monotonic milliseconds. */
 int64_t engine_now_ms(void);
+
+/* options->metrics (NULL without), for the per-message counters of
+ * output/eom.c, which gets the engine but not the daemon. */
+struct tm_metrics *engine_metrics(const struct engine *engine);
 
 struct engine_stats {
 	uint64_t requests;	/* provider requests sent (HTTP + DNS, retries included) */

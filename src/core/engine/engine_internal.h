@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "engine/loop.h"
 #include "engine/transport.h"
+#include "metrics/catalog.h"
 #include "providers/provider.h"
 
 /* A pause asked by a provider (Retry-After, X-RateLimit-Reset-In) is
@@ -24,6 +25,8 @@
 #define AUTH_BACKOFF_MS (300 * 1000LL)
 #define QUOTA_BACKOFF_MS (60 * 1000LL)
 #define MAX_COOLDOWN_MS (600 * 1000LL)
+/* queue ids remembered by engine_message_not_delivered() */
+#define MAX_UNDELIVERED 10000
 
 struct istate;
 struct flight;
@@ -41,6 +44,9 @@ struct batch {
 	size_t n;
 	int64_t deadline_ms;
 	uint64_t lane;			/* fair queuing: one lane per batch */
+	char *queue_id;			/* engine_message, g_malloc'd; NULL: none */
+	char *message_id;
+	bool report;			/* ReportSandboxWait applies */
 	/* engine thread only */
 	GPtrArray *waiters;		/* struct waiter * of this batch */
 	uint64_t deadline_timer;
@@ -50,6 +56,7 @@ struct waiter {
 	struct batch *batch;
 	size_t index;			/* into batch->lookups */
 	struct flight *flight;		/* NULL once answered */
+	int64_t wait_until_ms;		/* a job's waiter: SandboxWait ends (loop clock) */
 };
 
 /* A sandbox job: the flight of a job-based provider (jobs.c). Jobs live
@@ -63,12 +70,22 @@ struct job {
 	bool relogged;			/* this step already caused a new login */
 	char *session;			/* the token copy this job's request used */
 	uint64_t poll_timer;
+	uint64_t wait_timer;		/* the next waiter's SandboxWait ends */
+	GPtrArray *watchers;		/* struct job_watcher *: messages that got pending */
+};
+
+/* A message that got `pending` from a job (after-the-fact alert). */
+struct job_watcher {
+	char *queue_id;
+	char *message_id;		/* may be NULL */
 };
 
 /* An integration's cache and the bound it was made with. */
 struct cache_slot {
 	struct cache *cache;
 	size_t max_entries;
+	struct tm_integration_metrics *metrics;	/* for the fast path's hits */
+	enum tm_cache_backend backend;
 };
 
 enum flight_stage {
@@ -100,6 +117,7 @@ struct request {
 	struct lookup **batch;		/* &flight->work of each */
 	int attempts;
 	int64_t started_ms;
+	int64_t attempt_ms;		/* this attempt's send: the latency metric */
 	bool probe;			/* holds the breaker's half-open probe */
 	struct http_request http;
 	struct transport_call *call;
@@ -122,6 +140,7 @@ struct istate {
 	bool paused;			/* the breaker is open for a provider's pause */
 	struct ratelimit *ratelimit;
 	struct breaker breaker;
+	struct tm_integration_metrics *metrics;
 	unsigned in_flight;		/* requests out */
 	GQueue lanes;			/* struct lane *, round robin */
 	GHashTable *lane_by_id;		/* id -> struct lane * */
@@ -130,6 +149,7 @@ struct istate {
 	uint64_t batch_timer;		/* send to_batch at the end of this turn */
 	char *session;			/* session token (session.c), a secret */
 	struct login *login;		/* the login running, or NULL */
+	unsigned login_form;		/* the body form that last logged in */
 	GPtrArray *session_wait;	/* flights waiting for the login */
 };
 
@@ -138,6 +158,10 @@ struct engine {
 	bool stopping;
 	GQueue submitted;		/* struct batch *, from callers */
 	struct engine_stats stats;
+	/* queue ids of messages that were not delivered (reject, discard,
+	 * tempfail): no after-the-fact alert; the oldest first */
+	GHashTable *undelivered;
+	GQueue undelivered_order;
 	/* the caches by integration name: the engine thread creates and
 	 * replaces them (write lock), callers read them on the fast path */
 	GRWLock caches_lock;
@@ -155,13 +179,20 @@ struct engine {
 	int64_t breaker_cooldown_ms;
 	void (*job_finished)(void *data, const struct lookup *lookup);
 	void *job_finished_data;
+	void (*job_alert)(void *data, const struct lookup *lookup, const char *queue_id,
+			  const char *message_id);
+	void *job_alert_data;
 	struct cache *(*cache_new)(void *data, const char *name, size_t max_entries);
 	void *cache_data;
+	struct tm_metrics *metrics;	/* NULL: none */
 	uint64_t next_lane;
 };
 
 /* engine.c */
 const struct provider_ops *engine_ops_of(const struct integration *in);
+/* False once engine_message_not_delivered(queue_id) was called. Takes
+ * engine->lock. */
+bool engine_message_was_delivered(struct engine *engine, const char *queue_id);
 void engine_count(struct engine *engine, uint64_t *counter);
 char *engine_flight_key(const struct lookup *lookup);
 
@@ -210,7 +241,7 @@ void request_free(struct request *req);
 
 /* jobs.c */
 /* The job of a new flight for lookup, or NULL: a one-shot lookup (no
- * job_request, or build_request too and no sample). */
+ * job_request, or job_only_with_sample and no sample). */
 struct job *job_new_for(struct engine *engine, const struct lookup *lookup);
 void job_build(const struct flight *flight, struct http_request *req);
 enum answer_class job_parse_answer(struct flight *flight, const struct http_response *resp);
@@ -218,7 +249,16 @@ enum answer_class job_parse_answer(struct flight *flight, const struct http_resp
 bool job_after_answer(struct engine *engine, struct flight *flight,
 		      enum answer_class class);
 void job_free(struct engine *engine, struct job *job);
-/* A waiter joined a job between polls: pending at once (SandboxWait 0). */
+/* A waiter joined a job between polls: pending at once, or when its
+ * SandboxWait ends. */
 void job_joined(struct engine *engine, struct flight *flight, struct waiter *w);
+/* How long (ms) a waiter of batch b waits for a job of integration in. */
+int64_t job_wait_ms(const struct batch *b, const struct integration *in);
+/* Remembers the message of w (if it has a queue id) as one that got
+ * pending from the job of flight. */
+void job_watch(struct flight *flight, const struct waiter *w);
+/* The job of flight ended: its log line and job_alert for every message
+ * that got pending, when the verdict is malicious. */
+void job_alert_watchers(struct engine *engine, struct flight *flight);
 
 #endif

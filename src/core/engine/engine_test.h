@@ -25,6 +25,10 @@ struct engine *engine_new_custom(const struct engine_options *options,
  * here), ask whether all are answered, let go (unanswered: "deadline"). */
 struct batch *engine_submit(struct engine *engine, struct tm_config *cfg,
 			    struct lookup *const *lookups, size_t n, int64_t deadline_ms);
+/* engine_submit() for one message (engine_run_message()); msg may be NULL. */
+struct batch *engine_submit_message(struct engine *engine, struct tm_config *cfg,
+				    struct lookup *const *lookups, size_t n, int64_t deadline_ms,
+				    const struct engine_message *msg);
 bool engine_batch_done(struct engine *engine, struct batch *batch);
 void engine_batch_release(struct engine *engine, struct batch *batch);
 /* One turn of the loop of a manual engine (see loop_turn). */

@@ -39,6 +39,8 @@ void batch_unref_locked(struct batch *batch)
 		return;
 	if (batch->waiters != NULL)
 		g_ptr_array_unref(batch->waiters);
+	g_free(batch->queue_id);
+	g_free(batch->message_id);
 	pthread_cond_destroy(&batch->done);
 	config_unref(batch->cfg);
 	g_free(batch->asked);
@@ -81,6 +83,8 @@ void flight_answer_waiter(struct engine *engine, struct waiter *w,
 {
 	struct batch *b = w->batch;
 
+	if (res->status == LOOKUP_PENDING && w->flight->job != NULL)
+		job_watch(w->flight, w);
 	g_ptr_array_remove(w->flight->waiters, w);
 	pthread_mutex_lock(&engine->lock);
 	bool last = answer_locked(w, res);
@@ -136,9 +140,14 @@ void flight_finish(struct engine *engine, struct flight *flight)
 
 	res->latency_ms = (unsigned)(loop_now_ms(engine->loop) - flight->started_ms);
 	cache_store(engine, flight);
-	if (flight->job != NULL && flight->job->submitted && engine->job_finished != NULL &&
-	    !engine->stopping)
-		engine->job_finished(engine->job_finished_data, &flight->work);
+	tm_metrics_lookup_end(flight->state->metrics, res);
+	if (flight->job != NULL && flight->job->submitted)
+		tm_metrics_job_finished(flight->state->metrics, res->status);
+	if (flight->job != NULL && flight->job->submitted && !engine->stopping) {
+		if (engine->job_finished != NULL)
+			engine->job_finished(engine->job_finished_data, &flight->work);
+		job_alert_watchers(engine, flight);
+	}
 	pthread_mutex_lock(&engine->lock);
 	for (guint i = 0; i < flight->waiters->len; i++) {
 		struct waiter *w = g_ptr_array_index(flight->waiters, i);
@@ -223,6 +232,14 @@ static struct flight *flight_new(struct engine *engine, struct batch *b,
 	return f;
 }
 
+/* Which backend answered for a cache stage: for the metrics. */
+static enum tm_cache_backend cache_backend_of(struct engine *engine, const struct integration *in)
+{
+	struct cache_slot *slot = g_hash_table_lookup(engine->caches, in->name);
+
+	return slot != NULL ? slot->backend : TM_CACHE_MEMORY;
+}
+
 /* The cache stage's answer: a hit ends the flight, a miss queues it. */
 static void cache_answered(void *ctx, bool hit, const struct cache_answer *answer)
 {
@@ -233,6 +250,7 @@ static void cache_answered(void *ctx, bool hit, const struct cache_answer *answe
 		flight_fail(engine, f, LOOKUP_ERROR, LOOKUP_ERR_TRANSPORT, "shutdown");
 		return;
 	}
+	tm_metrics_cache(f->state->metrics, cache_backend_of(engine, f->integration), hit);
 	if (!hit) {
 		f->stage = FLIGHT_QUEUED;
 		admission_enqueue(engine, f);
@@ -256,6 +274,8 @@ static struct cache *cache_for(struct engine *engine, const struct integration *
 	slot->max_entries = in->cache_max_entries;
 	if (engine->cache_new != NULL)
 		slot->cache = engine->cache_new(engine->cache_data, in->name, in->cache_max_entries);
+	slot->backend = slot->cache != NULL ? TM_CACHE_SHARED : TM_CACHE_MEMORY;
+	slot->metrics = tm_metrics_integration(engine->metrics, in->name);
 	if (slot->cache == NULL)
 		slot->cache = cache_memory_new(in->cache_max_entries);
 	g_rw_lock_writer_lock(&engine->caches_lock);
@@ -274,12 +294,18 @@ static void take_lookup(struct engine *engine, struct batch *b, size_t i)
 
 	w->batch = b;
 	w->index = i;
+	w->wait_until_ms = loop_now_ms(engine->loop) + job_wait_ms(b, in);
 	g_ptr_array_add(b->waiters, w);
 	if (f != NULL) {
 		g_free(key);
 		engine_count(engine, &engine->stats.joined);
 		w->flight = f;
 		g_ptr_array_add(f->waiters, w);
+		/* a job not submitted yet that came without the bytes: this
+		 * message's copy may upload (the same file, the same policy) */
+		if (f->job != NULL && !f->job->submitted && f->work.sample == NULL &&
+		    lookup->sample != NULL)
+			f->work.sample = sample_ref(lookup->sample);
 		if (f->job != NULL && f->job->submitted)
 			job_joined(engine, f, w);
 		return;

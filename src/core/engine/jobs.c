@@ -5,10 +5,17 @@
  *
  * A job is the flight of its (integration name, kind, indicator): a
  * second message with the same file joins it instead of uploading again.
- * Once submitted, its waiters get `pending` (SandboxWait is 0 for now:
- * nobody waits for a verdict past the submission); the job polls on,
- * with back-off, without waiters, and its final answer goes into the
- * cache under the indicator, so the next message gets it at once. Each
+ * The attachment's bytes (lookup->sample) are held by the flight until
+ * the job is submitted (its first JOB_POLL_LATER), then dropped. Once
+ * submitted, a waiter whose SandboxWait (ReportSandboxWait for an
+ * abuse-mailbox message, engine.h) has ended gets `pending`; the others
+ * stay until it ends (a timer per job: the earliest end) or the verdict
+ * comes, never past their batch's deadline. The job polls on, with
+ * back-off, with or without waiters, and its final answer goes into the
+ * cache under the indicator, so the next message gets it at once. The
+ * messages that got `pending` are remembered (queue id, Message-ID, at
+ * most MAX_WATCHERS): a malicious end is logged naming each of them and
+ * handed to engine_options.job_alert (after the fact). Each
  * poll re-binds the job to the newest configuration's integration of
  * that name, so a job survives a SIGHUP reload; an integration that is
  * gone ends it. A job older than the provider's job_timeout_s ends as
@@ -21,11 +28,23 @@
 #include "config/config.h"
 #include "config/integrations.h"
 #include "engine/engine_internal.h"
+#include "lookup/sample.h"
 #include "util/log.h"
 
 #define DEFAULT_POLL_MIN_S 5
 #define DEFAULT_POLL_MAX_S 60
 #define DEFAULT_JOB_TIMEOUT_S 900
+/* messages remembered per job for the after-the-fact alert */
+#define MAX_WATCHERS 1000
+
+static void watcher_free(gpointer data)
+{
+	struct job_watcher *wt = data;
+
+	g_free(wt->queue_id);
+	g_free(wt->message_id);
+	g_free(wt);
+}
 
 struct job *job_new_for(struct engine *engine, const struct lookup *lookup)
 {
@@ -34,9 +53,8 @@ struct job *job_new_for(struct engine *engine, const struct lookup *lookup)
 
 	if (ops == NULL || ops->job_request == NULL)
 		return NULL;
-	/* a provider with one-shot lookups too (VirusTotal) makes a job
-	 * only of a lookup that carries the file */
-	if (ops->build_request != NULL && lookup->sample == NULL)
+	/* the rest of such a provider's lookups are one-shot */
+	if (ops->job_only_with_sample && lookup->sample == NULL)
 		return NULL;
 	job = g_new0(struct job, 1);
 	job->created_ms = loop_now_ms(engine->loop);
@@ -47,6 +65,9 @@ struct job *job_new_for(struct engine *engine, const struct lookup *lookup)
 void job_free(struct engine *engine, struct job *job)
 {
 	loop_timer_cancel(engine->loop, job->poll_timer);
+	loop_timer_cancel(engine->loop, job->wait_timer);
+	if (job->watchers != NULL)
+		g_ptr_array_unref(job->watchers);
 	if (job->session != NULL)
 		memset(job->session, 0, strlen(job->session));
 	g_free(job->session);
@@ -66,10 +87,13 @@ enum answer_class job_parse_answer(struct flight *f, const struct http_response 
 							  &f->job->pj, resp);
 }
 
+/* The integration's JobTimeout when set, else the provider's default. */
 static int64_t timeout_ms(const struct flight *f)
 {
 	const struct provider_ops *ops = engine_ops_of(f->integration);
 
+	if (f->integration->job_timeout_ms > 0)
+		return f->integration->job_timeout_ms;
 	return (int64_t)(ops->job_timeout_s ? ops->job_timeout_s : DEFAULT_JOB_TIMEOUT_S) * 1000;
 }
 
@@ -90,12 +114,90 @@ static const struct lookup_result pending_result = {
 	.details = "analysis pending",
 };
 
+int64_t job_wait_ms(const struct batch *b, const struct integration *in)
+{
+	if (b->report && b->cfg != NULL && b->cfg->report_sandbox_wait_s > 0)
+		return (int64_t)b->cfg->report_sandbox_wait_s * 1000;
+	return in->sandbox_wait_ms;
+}
+
+void job_watch(struct flight *f, const struct waiter *w)
+{
+	struct job *job = f->job;
+	struct job_watcher *wt;
+
+	if (w->batch->queue_id == NULL)
+		return;
+	if (job->watchers == NULL)
+		job->watchers = g_ptr_array_new_with_free_func(watcher_free);
+	if (job->watchers->len >= MAX_WATCHERS)
+		return;
+	wt = g_new0(struct job_watcher, 1);
+	wt->queue_id = g_strdup(w->batch->queue_id);
+	wt->message_id = g_strdup(w->batch->message_id);
+	g_ptr_array_add(job->watchers, wt);
+}
+
+void job_alert_watchers(struct engine *engine, struct flight *f)
+{
+	const struct lookup *l = &f->work;
+
+	if (f->job->watchers == NULL || l->result.status != LOOKUP_MALICIOUS)
+		return;
+	for (guint i = 0; i < f->job->watchers->len; i++) {
+		const struct job_watcher *wt = g_ptr_array_index(f->job->watchers, i);
+
+		if (!engine_message_was_delivered(engine, wt->queue_id))
+			continue;	/* rejected: nothing was delivered */
+		/* log_msg sanitises: the Message-ID comes from the message */
+		log_msg(LOG_WARNING, "%s: after delivery: Message-ID %s: %s %s %s: %s (%s)",
+			wt->queue_id, wt->message_id ? wt->message_id : "-",
+			f->integration->name, indicator_kind_name(l->kind), l->indicator,
+			lookup_status_name(l->result.status),
+			l->result.details ? l->result.details : "");
+		if (engine->job_alert != NULL)
+			engine->job_alert(engine->job_alert_data, l, wt->queue_id, wt->message_id);
+	}
+}
+
+static void answer_expired(struct engine *engine, struct flight *f);
+
+static void wait_timer_fired(void *data)
+{
+	struct flight *f = data;
+
+	f->job->wait_timer = 0;
+	answer_expired(f->state->engine, f);
+}
+
+/* Every waiter whose SandboxWait has ended gets pending; the timer is
+ * set for the next one to end. */
+static void answer_expired(struct engine *engine, struct flight *f)
+{
+	int64_t now = loop_now_ms(engine->loop), next = INT64_MAX;
+
+	for (guint i = 0; i < f->waiters->len;) {
+		struct waiter *w = g_ptr_array_index(f->waiters, i);
+
+		if (w->wait_until_ms > now) {
+			next = MIN(next, w->wait_until_ms);
+			i++;
+			continue;
+		}
+		struct lookup_result res = pending_result;
+
+		res.latency_ms = (unsigned)(now - f->started_ms);
+		flight_answer_waiter(engine, w, &res);	/* removes w from f->waiters */
+	}
+	loop_timer_cancel(engine->loop, f->job->wait_timer);
+	f->job->wait_timer = next == INT64_MAX ? 0 :
+			     loop_timer_add(engine->loop, next, wait_timer_fired, f);
+}
+
 void job_joined(struct engine *engine, struct flight *f, struct waiter *w)
 {
-	struct lookup_result res = pending_result;
-
-	res.latency_ms = (unsigned)(loop_now_ms(engine->loop) - f->started_ms);
-	flight_answer_waiter(engine, w, &res);
+	(void)w;
+	answer_expired(engine, f);
 }
 
 /* The newest snapshot's integration of the job's name, or NULL. */
@@ -138,7 +240,8 @@ static void poll_now(void *data)
 	admission_enqueue_job_step(engine, f);
 }
 
-/* Submitted: every waiter gets pending now, the poll comes later. */
+/* Submitted: the waiters whose SandboxWait ended get pending now, the
+ * poll comes later. */
 static void wait_for_poll(struct engine *engine, struct flight *f)
 {
 	const struct provider_ops *ops = engine_ops_of(f->integration);
@@ -146,14 +249,14 @@ static void wait_for_poll(struct engine *engine, struct flight *f)
 	unsigned max_s = ops->job_poll_max_s ? ops->job_poll_max_s : DEFAULT_POLL_MAX_S;
 	int64_t delay_ms;
 
+	if (!job->submitted)
+		tm_metrics_job_submitted(f->state->metrics);
 	job->submitted = true;
 	f->stage = FLIGHT_JOB_WAIT;
-	while (f->waiters->len > 0) {
-		struct lookup_result res = pending_result;
-
-		res.latency_ms = (unsigned)(loop_now_ms(engine->loop) - f->started_ms);
-		flight_answer_waiter(engine, g_ptr_array_index(f->waiters, 0), &res);
-	}
+	/* uploaded: the job needs the bytes no more */
+	sample_unref(f->work.sample);
+	f->work.sample = NULL;
+	answer_expired(engine, f);
 	if (job->pj.poll_after_s > 0) {
 		delay_ms = (int64_t)MIN(job->pj.poll_after_s, max_s) * 1000;
 	} else {

@@ -108,6 +108,8 @@ static bool send_attempt(struct request *req)
 	}
 	if (req->call == NULL)
 		return false;
+	req->attempt_ms = now;
+	tm_metrics_upload(req->state->metrics, dns ? NULL : &req->http);
 	engine_count(engine, &engine->stats.requests);
 	loop_timer_cancel(engine->loop, req->timeout_timer);
 	req->timeout_timer = loop_timer_add(engine->loop, now + budget + (dns ? 0 : HTTP_BACKSTOP_MS),
@@ -250,6 +252,7 @@ static void breaker_account(struct request *req, enum answer_class class, long r
 		}
 		break;
 	}
+	tm_metrics_breaker(st->metrics, st->breaker.state);
 }
 
 static void on_answer(void *ctx, const struct transport_answer *a)
@@ -266,6 +269,7 @@ static void on_answer(void *ctx, const struct transport_answer *a)
 	if (job_wants_login(req))
 		class = ANSWER_DECIDED;		/* the provider answered; jobs.c logs in again */
 	set_error_kinds(req, class, a);
+	tm_metrics_request(req->state->metrics, class, loop_now_ms(engine->loop) - req->attempt_ms);
 	if (retry(req, class, a->http.retry_after_s))
 		return;
 	breaker_account(req, class, a->http.retry_after_s, indicator_fault);
@@ -297,6 +301,7 @@ void request_start_for(struct engine *engine, struct istate *st,
 		req->batch[i] = &flights[i]->work;
 	}
 	st->in_flight++;
+	tm_metrics_in_flight(st->metrics, st->in_flight);
 	g_hash_table_add(engine->requests, req);
 	if (send_attempt(req))
 		return;

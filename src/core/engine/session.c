@@ -19,6 +19,8 @@ struct login {
 	const struct integration *in;
 	struct http_request http;
 	struct transport_call *call;
+	unsigned form;			/* the body form sent (provider.h) */
+	bool other_tried;		/* the second form was sent already */
 };
 
 static void wipe_free(char *secret)
@@ -45,6 +47,23 @@ bool session_needed(const struct istate *st, const struct flight *f)
 	return f->job != NULL && ops->session_login != NULL && st->session == NULL;
 }
 
+static bool login_send(struct login *login);
+
+/* A login refused in one body form, with another to try: sends it and
+ * returns true (login is then the new attempt's, or freed when it could
+ * not start). */
+static bool other_form(struct login *login, bool may)
+{
+	unsigned forms = engine_ops_of(login->in)->session_login_forms;
+
+	if (!may || forms < 2 || login->other_tried)
+		return false;
+	login->other_tried = true;
+	login->form = (login->form + 1) % forms;
+	login_send(login);
+	return true;
+}
+
 /* The login's outcome: the waiting flights go on, or end. */
 static void on_login(void *ctx, const struct transport_answer *a)
 {
@@ -54,12 +73,15 @@ static void on_login(void *ctx, const struct transport_answer *a)
 	const struct provider_ops *ops = engine_ops_of(login->in);
 	char err[256] = "no answer";
 	char *token = NULL;
+	bool may_other = false;
 
 	login->call = NULL;
 	if (a->http.status != 0)
-		token = ops->session_parse_login(login->in, &a->http, err, sizeof(err));
+		token = ops->session_parse_login(login->in, &a->http, &may_other, err, sizeof(err));
 	else if (a->http.transport_error != NULL)
 		g_strlcpy(err, a->http.transport_error, sizeof(err));
+	if (token == NULL && other_form(login, may_other))
+		return;
 	st->login = NULL;
 	GPtrArray *parked = st->session_wait;
 
@@ -67,6 +89,7 @@ static void on_login(void *ctx, const struct transport_answer *a)
 	if (token != NULL) {
 		wipe_free(st->session);
 		st->session = token;
+		st->login_form = login->form;
 	} else {
 		admission_pause(engine, st, ANSWER_AUTH, -1, login->in->name, "login refused");
 	}
@@ -87,6 +110,30 @@ static void on_login(void *ctx, const struct transport_answer *a)
 	session_login_free(login);
 }
 
+/* Sends the login in login->form; false when it could not start (the
+ * waiting flights have then been failed and login freed). */
+static bool login_send(struct login *login)
+{
+	struct engine *engine = login->engine;
+
+	request_http_clear(&login->http);
+	http_request_init(&login->http);
+	login->http.method = "POST";
+	engine_ops_of(login->in)->session_login(login->in, login->form, &login->http);
+	login->call = engine->transport->ops->http(engine->transport, login->in, &login->http,
+						   login->in->timeout_ms, on_login, login);
+	if (login->call == NULL) {
+		struct transport_answer a = {
+			.http = { .transport_error = "login failed to start", .retry_after_s = -1 },
+		};
+		login->other_tried = true;
+		on_login(login, &a);
+		return false;
+	}
+	engine_count(engine, &engine->stats.requests);
+	return true;
+}
+
 static void login_start(struct engine *engine, struct istate *st, const struct flight *f)
 {
 	struct login *login = g_new0(struct login, 1);
@@ -95,20 +142,10 @@ static void login_start(struct engine *engine, struct istate *st, const struct f
 	login->st = st;
 	login->cfg = config_ref(f->cfg);
 	login->in = f->integration;
+	login->form = engine_ops_of(f->integration)->session_login_forms > 1 ? st->login_form : 0;
 	http_request_init(&login->http);
-	login->http.method = "POST";
-	engine_ops_of(f->integration)->session_login(f->integration, &login->http);
 	st->login = login;
-	login->call = engine->transport->ops->http(engine->transport, f->integration, &login->http,
-						   f->integration->timeout_ms, on_login, login);
-	if (login->call == NULL) {
-		struct transport_answer a = {
-			.http = { .transport_error = "login failed to start", .retry_after_s = -1 },
-		};
-		on_login(login, &a);
-		return;
-	}
-	engine_count(engine, &engine->stats.requests);
+	login_send(login);
 }
 
 void session_park(struct engine *engine, struct istate *st, struct flight *f)

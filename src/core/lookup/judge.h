@@ -34,6 +34,14 @@ struct judgement {
  * NULL (no lookups: verdict unknown). */
 void judge_message(struct engine *engine, struct tm_config *cfg, const struct facts *facts,
 		   bool report_mode, struct judgement *out);
+/* judge_message() for a message the MTA queued as queue_id (NULL or "":
+ * none): the engine remembers it for the after-the-fact alert when a
+ * job gives it `pending` (engine.h, engine_run_message), with the facts'
+ * Message-ID. In report_mode the lookups may run until ReportSandboxWait
+ * when that is longer than ScanDeadline. */
+void judge_message_queued(struct engine *engine, struct tm_config *cfg,
+			  const struct facts *facts, bool report_mode, const char *queue_id,
+			  struct judgement *out);
 void judgement_clear(struct judgement *judgement);
 
 #endif

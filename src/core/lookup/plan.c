@@ -10,7 +10,9 @@
 #include "util/netaddr.h"
 #include "providers/provider.h"
 #include "providers/registry.h"
+#include "analysis/analyze.h"
 #include "analysis/url_normalize.h"
+#include "util/log.h"
 
 void lookup_free(struct lookup *lookup)
 {
@@ -86,6 +88,52 @@ char *plan_domain_of(const char *host)
 	return domain;
 }
 
+/* ------------------------------------------------------------- uploads */
+
+bool plan_may_upload(const struct integration *in, const struct attachment_fact *att,
+		     const char **why)
+{
+	const char *no = NULL;
+
+	if (!provider_uploads(in->type))
+		no = "the type takes no files";
+	else if (!in->attachments)
+		no = "Attachments is off";
+	else if (att->excluded != NULL)
+		no = "excluded extension";
+	else if (att->pe && !in->upload_pe_files)
+		no = "UploadPEFiles is off";
+	else if (!att->pe && !in->upload_other_files)
+		no = "UploadOtherFiles is off";
+	else if (att->size > in->max_upload_size)
+		no = "larger than MaxUploadSize";
+	if (why != NULL)
+		*why = no;
+	return no == NULL;
+}
+
+bool plan_sample_options(const struct tm_config *cfg, struct analyze_options *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->memory_limit = cfg->sample_memory_limit;
+	out->tmp_dir = cfg->tmp_dir;
+	for (guint i = 0; i < cfg->integrations->len; i++) {
+		const struct integration *in = g_ptr_array_index(cfg->integrations, i);
+
+		if (!in->active || !in->attachments || !provider_uploads(in->type))
+			continue;
+		if (in->upload_pe_files) {
+			out->keep_pe = true;
+			out->pe_max = MAX(out->pe_max, in->max_upload_size);
+		}
+		if (in->upload_other_files) {
+			out->keep_other = true;
+			out->other_max = MAX(out->other_max, in->max_upload_size);
+		}
+	}
+	return out->keep_pe || out->keep_other;
+}
+
 /* ---------------------------------------------- the message's indicators */
 
 struct candidate {
@@ -101,6 +149,7 @@ struct collector {
 	GHashTable *seen;		/* "kind\x1fvalue" */
 	GHashTable *per_domain;		/* domain -> URLs so far */
 	GArray *candidates;		/* struct candidate */
+	GHashTable *files;		/* sha256 -> struct attachment_fact * (borrowed) */
 	unsigned limits;
 };
 
@@ -132,8 +181,12 @@ static void collect_message(struct collector *c, const struct facts *facts)
 	for (guint i = 0; i < facts->attachments->len; i++) {
 		const struct attachment_fact *att = g_ptr_array_index(facts->attachments, i);
 
-		if (att->excluded == NULL)
-			collect_one(c, INDICATOR_HASH, att->sha256);
+		if (att->excluded != NULL)
+			continue;
+		collect_one(c, INDICATOR_HASH, att->sha256);
+		/* the same file twice: the copy whose bytes were kept */
+		if (att->sample != NULL || !g_hash_table_contains(c->files, att->sha256))
+			g_hash_table_insert(c->files, (gpointer)att->sha256, (gpointer)att);
 	}
 	for (guint i = 0; i < facts->urls->len; i++) {
 		const char *url = g_ptr_array_index(facts->urls, i);
@@ -188,8 +241,46 @@ static void which_kinds(const struct tm_config *cfg, bool takes[INDICATOR_KINDS]
 struct planner {
 	const struct integration *in;
 	GHashTable *made;	/* "kind\x1findicator" -> struct lookup * of in */
+	GHashTable *files;	/* the collector's */
 	struct plan *plan;
 };
+
+/* A new hash lookup: the file itself too when this integration may
+ * upload it (plan_may_upload). */
+static void attach_sample(struct planner *p, struct lookup *lookup)
+{
+	const struct attachment_fact *att = g_hash_table_lookup(p->files, lookup->indicator);
+	const char *why;
+
+	if (att == NULL || !provider_uploads(p->in->type) || !p->in->attachments)
+		return;
+	if (!plan_may_upload(p->in, att, &why)) {
+		if (att->size > p->in->max_upload_size &&
+		    (att->pe ? p->in->upload_pe_files : p->in->upload_other_files))
+			log_msg(LOG_INFO, "integration %s: attachment %s (%zu bytes) not uploaded: "
+				"larger than MaxUploadSize (%zu bytes)", p->in->name, att->sha256,
+				att->size, p->in->max_upload_size);
+		return;
+	}
+	if (att->sample == NULL) {
+		log_msg(LOG_INFO, "integration %s: attachment %s not uploaded: its bytes were "
+			"not kept", p->in->name, att->sha256);
+		return;
+	}
+	lookup->sample = sample_ref(att->sample);
+}
+
+/* A type that takes files but has no hash lookup (ANY.RUN's sandbox API)
+ * is asked about an attachment only when it would get the file itself:
+ * a "hash" lookup there is the upload. */
+static bool upload_only_takes(const struct planner *p, const char *sha256)
+{
+	const struct attachment_fact *att = g_hash_table_lookup(p->files, sha256);
+	const char *why;
+
+	return provider_uploads(p->in->type) && att != NULL && att->sample != NULL &&
+	       plan_may_upload(p->in, att, &why);
+}
 
 static void ask(struct planner *p, struct plan_indicator *ind, enum indicator_kind kind,
 		const char *value)
@@ -208,6 +299,8 @@ static void ask(struct planner *p, struct plan_indicator *ind, enum indicator_ki
 		if (!askable(p->in, kind, value, &why)) {
 			lookup->result.status = LOOKUP_INVALID;
 			lookup->result.details = g_strdup(why);
+		} else if (kind == INDICATOR_HASH) {
+			attach_sample(p, lookup);
 		}
 		g_ptr_array_add(p->plan->lookups, lookup);
 		g_hash_table_insert(p->made, key, lookup);
@@ -260,7 +353,8 @@ static void ask_indicator(struct planner *p, struct plan_indicator *ind)
 			ask(p, ind, INDICATOR_IP, ind->value);
 		break;
 	case INDICATOR_HASH:
-		if (p->in->attachments && provider_supports(p->in->type, INDICATOR_HASH))
+		if (p->in->attachments && (provider_supports(p->in->type, INDICATOR_HASH) ||
+					   upload_only_takes(p, ind->value)))
 			ask(p, ind, INDICATOR_HASH, ind->value);
 		break;
 	case INDICATOR_EMAIL:
@@ -280,6 +374,7 @@ void plan_build(const struct facts *const *roots, size_t n, const struct tm_conf
 		.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
 		.per_domain = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
 		.candidates = g_array_new(FALSE, FALSE, sizeof(struct candidate)),
+		.files = g_hash_table_new(g_str_hash, g_str_equal),
 	};
 
 	memset(out, 0, sizeof(*out));
@@ -305,7 +400,8 @@ void plan_build(const struct facts *const *roots, size_t n, const struct tm_conf
 		g_ptr_array_add(out->indicators, ind);
 	}
 	for (guint i = 0; i < cfg->integrations->len; i++) {
-		struct planner p = { .in = g_ptr_array_index(cfg->integrations, i), .plan = out };
+		struct planner p = { .in = g_ptr_array_index(cfg->integrations, i), .plan = out,
+				     .files = c.files };
 
 		if (!active(p.in))
 			continue;
@@ -315,6 +411,7 @@ void plan_build(const struct facts *const *roots, size_t n, const struct tm_conf
 		g_hash_table_destroy(p.made);
 	}
 	g_array_unref(c.candidates);
+	g_hash_table_destroy(c.files);
 	g_hash_table_destroy(c.per_domain);
 	g_hash_table_destroy(c.seen);
 }

@@ -53,6 +53,27 @@ struct plan {
 	unsigned dropped;	/* indicators over MaxIndicators, not asked */
 };
 
+/* Uploads (issue 12). Integration in may upload attachment att when all
+ * of these hold, else why (a static text for the log) says which failed:
+ *   - its type takes files (CAP_UPLOAD) and its Attachments toggle is on;
+ *   - a Windows PE file by content (att->pe, analysis/filetype.h, whatever
+ *     its name): UploadPEFiles; any other file (documents, archives,
+ *     scripts, ELF, images...): UploadOtherFiles;
+ *   - att->size <= its MaxUploadSize (bytes);
+ *   - its extension is not excluded (ExcludeExtensions).
+ * A hash lookup gets lookup->sample (a reference to att->sample) only
+ * then; a file over MaxUploadSize is logged once per message and
+ * integration. */
+bool plan_may_upload(const struct integration *in, const struct attachment_fact *att,
+		     const char **why);
+/* The analysis options that keep exactly the bytes some active
+ * integration may upload (analyze.h): which kinds, the largest
+ * MaxUploadSize among the integrations taking each kind,
+ * SampleMemoryLimit and TmpDir from cfg (borrowed: cfg must outlive
+ * out). Returns whether anything is to be kept. */
+struct analyze_options;
+bool plan_sample_options(const struct tm_config *cfg, struct analyze_options *out);
+
 /* Plans the messages roots[0..n-1] and, recursively, their reported
  * messages, together (one MaxIndicators budget), into a zeroed plan.
  * Lookups start as LOOKUP_SKIPPED (or LOOKUP_INVALID, details saying

@@ -1,19 +1,28 @@
-/* sample.c: an attachment's bytes for uploads (see sample.h). In memory;
- * spilling to TmpDir beyond a bound is the next step of issue 12. */
+/* sample.c: an attachment's bytes for uploads (see sample.h). In memory
+ * up to a bound, beyond it in an unlinked file of TmpDir. */
+#include <autoconfig.h>
+
 #include "lookup/sample.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "providers/provider_http.h"
 
 #define SAMPLE_NAME_MAX 200
+#define SPILL_ATTEMPTS 8
 
 struct sample {
 	gint refs;
 	char *name;
 	char *sha256;
 	bool is_pe;
-	GBytes *bytes;
+	size_t size;
+	GBytes *bytes;		/* in memory, or NULL when spilled */
+	int fd;			/* the unlinked TmpDir file, or -1 */
 };
 
 /* Printable ASCII, no path separators or quotes: the name goes into a
@@ -33,8 +42,7 @@ static char *safe_name(const char *name)
 	return g_string_free(out, FALSE);
 }
 
-struct sample *sample_new(const char *name, const char *sha256, bool is_pe,
-			  const void *data, size_t len)
+static struct sample *sample_alloc(const char *name, const char *sha256, bool is_pe, size_t len)
 {
 	struct sample *s = g_new0(struct sample, 1);
 
@@ -42,7 +50,84 @@ struct sample *sample_new(const char *name, const char *sha256, bool is_pe,
 	s->name = safe_name(name);
 	s->sha256 = g_ascii_strdown(sha256 ? sha256 : "", -1);
 	s->is_pe = is_pe;
+	s->size = len;
+	s->fd = -1;
+	return s;
+}
+
+struct sample *sample_new(const char *name, const char *sha256, bool is_pe,
+			  const void *data, size_t len)
+{
+	struct sample *s = sample_alloc(name, sha256, is_pe, len);
+
 	s->bytes = g_bytes_new(data, len);
+	return s;
+}
+
+/* A new file of dir no one else can have opened: a random name created
+ * O_EXCL (never an existing file, O_NOFOLLOW: never through a link),
+ * mode 0600, unlinked before anything is written. -1 and errno. */
+static int spill_open(const char *dir)
+{
+	for (int i = 0; i < SPILL_ATTEMPTS; i++) {
+		char *path = g_strdup_printf("%s/threatmilter-sample-%08x%08x", dir,
+					     g_random_int(), g_random_int());
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		int saved = errno;
+
+		if (fd >= 0 && unlink(path) != 0) {
+			saved = errno;
+			close(fd);
+			fd = -1;
+			i = SPILL_ATTEMPTS;	/* cannot unlink: do not leave files behind */
+		}
+		g_free(path);
+		if (fd >= 0)
+			return fd;
+		errno = saved;
+		if (saved != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
+static bool write_all(int fd, const unsigned char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		data += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+struct sample *sample_new_bounded(const char *name, const char *sha256, bool is_pe,
+				  const void *data, size_t len, size_t memory_limit,
+				  const char *tmp_dir, char *err, size_t errlen)
+{
+	if (len <= memory_limit)
+		return sample_new(name, sha256, is_pe, data, len);
+
+	int fd = spill_open(tmp_dir != NULL && *tmp_dir != '\0' ? tmp_dir : "/tmp");
+
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create a file in TmpDir: %s", g_strerror(errno));
+		return NULL;
+	}
+	if (!write_all(fd, data, len)) {
+		snprintf(err, errlen, "cannot write %zu bytes to TmpDir: %s", len,
+			 g_strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	struct sample *s = sample_alloc(name, sha256, is_pe, len);
+
+	s->fd = fd;
 	return s;
 }
 
@@ -56,7 +141,10 @@ void sample_unref(struct sample *s)
 {
 	if (s == NULL || !g_atomic_int_dec_and_test(&s->refs))
 		return;
-	g_bytes_unref(s->bytes);
+	if (s->bytes != NULL)
+		g_bytes_unref(s->bytes);
+	if (s->fd >= 0)
+		close(s->fd);
 	g_free(s->name);
 	g_free(s->sha256);
 	g_free(s);
@@ -64,18 +152,60 @@ void sample_unref(struct sample *s)
 
 const char *sample_name(const struct sample *s) { return s->name; }
 const char *sample_sha256(const struct sample *s) { return s->sha256; }
-size_t sample_size(const struct sample *s) { return g_bytes_get_size(s->bytes); }
+size_t sample_size(const struct sample *s) { return s->size; }
 bool sample_is_pe(const struct sample *s) { return s->is_pe; }
+bool sample_spilled(const struct sample *s) { return s->fd >= 0; }
 
 void sample_add_part(const struct sample *s, struct http_request *req, const char *field)
 {
+	if (s->fd >= 0) {
+		/* curl opens the path: the unlinked file through our descriptor */
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", s->fd);
+		http_request_add_file_part(req, field, s->name, "application/octet-stream", path);
+		return;
+	}
 	gsize len;
 	const void *data = g_bytes_get_data(s->bytes, &len);
 
 	http_request_add_part(req, field, s->name, "application/octet-stream", data, len);
 }
 
+/* The file read into memory: the fallback when it cannot be mapped. */
+static GBytes *read_back(const struct sample *s)
+{
+	unsigned char *buf = g_malloc(s->size);
+	size_t got = 0;
+
+	while (got < s->size) {
+		ssize_t n = pread(s->fd, buf + got, s->size - got, (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			g_free(buf);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	return g_bytes_new_take(buf, s->size);
+}
+
 GBytes *sample_bytes(const struct sample *s)
 {
-	return g_bytes_ref(s->bytes);
+	if (s->fd < 0)
+		return g_bytes_ref(s->bytes);
+	if (s->size == 0)
+		return g_bytes_new(NULL, 0);
+
+	/* a private read-only mapping of the file: no copy on the heap */
+	GMappedFile *map = g_mapped_file_new_from_fd(s->fd, FALSE, NULL);
+
+	if (map == NULL)
+		return read_back(s);
+	GBytes *bytes = g_mapped_file_get_bytes(map);
+
+	g_mapped_file_unref(map);
+	return bytes;
 }

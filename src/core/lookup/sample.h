@@ -42,7 +42,23 @@ bool sample_is_pe(const struct sample *s);
  * The request copies what it needs. */
 void sample_add_part(const struct sample *s, struct http_request *req, const char *field);
 /* The bytes as a GBytes (a new reference), for providers that send the
- * file as a raw body (MetaDefender POST /file). */
+ * file as a raw body (MetaDefender POST /file); a spilled sample's file
+ * is mapped (read back if it cannot be). NULL only when a spilled file
+ * cannot be read. */
 GBytes *sample_bytes(const struct sample *s);
+
+/* A sample as sample_new(), kept in memory when len <= memory_limit
+ * (bytes; SampleMemoryLimit), else written to an unlinked file of
+ * tmp_dir: created O_EXCL|O_NOFOLLOW with mode 0600, unlinked at once,
+ * kept open (its descriptor is close-on-exec) and read back through
+ * /proc/self/fd/N (curl reads the multipart part from there;
+ * sample_bytes() maps it). The file disappears with the last reference.
+ * NULL with the reason in err when the file cannot be made or written
+ * (the caller then uploads nothing). */
+struct sample *sample_new_bounded(const char *name, const char *sha256, bool is_pe,
+				  const void *data, size_t len, size_t memory_limit,
+				  const char *tmp_dir, char *err, size_t errlen);
+/* Whether the bytes are in a TmpDir file rather than in memory. */
+bool sample_spilled(const struct sample *s);
 
 #endif

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include "analysis/analyze.h"
+#include "lookup/plan.h"
 #include "engine/engine.h"
+#include "metrics/catalog.h"
 #include "analysis/exclude.h"
 #include "output/headers.h"
 #include "config/integrations.h"
@@ -190,12 +192,16 @@ void eom_process(const struct eom_input *in, const struct eom_ops *ops, void *op
 	remove_own_headers(in, ops, ops_ctx);
 
 	if (in->skip_analysis) {
-		/* Our forged headers are gone; nothing else to do. */
+		/* Our forged headers are gone; nothing else to do. The summary
+		 * says unknown (a zeroed one would read "malicious"). */
 		out->judgement.lookups = g_ptr_array_new();
+		verdict_compute(NULL, 0, &out->judgement.summary);
 		out->event = EVENT_UNKNOWN;
 		out->action = ACTION_ACCEPT;
 		out->reason = g_strdup("authenticated client, not scanned");
 		out->elapsed_ms = engine_now_ms() - start;
+		tm_metrics_message(engine_metrics(in->engine), false, NULL, out->action,
+				   out->elapsed_ms);
 		return;
 	}
 	if (in->too_large || in->message == NULL) {
@@ -203,19 +209,28 @@ void eom_process(const struct eom_input *in, const struct eom_ops *ops, void *op
 		verdict_compute(NULL, 0, &out->judgement.summary);
 		out->event = in->too_large ? EVENT_TOO_LARGE : EVENT_INTERNAL_ERROR;
 	} else {
-		out->facts = analyze_stream(in->message, in->cfg);
+		struct analyze_options keep;
+		bool uploads = plan_sample_options(in->cfg, &keep);
+
+		out->facts = analyze_stream_keep(in->message, in->cfg, uploads ? &keep : NULL);
 		apply_client_ip(in, out->facts);
-		judge_message(in->engine, in->cfg, out->facts, report_mode, &out->judgement);
+		judge_message_queued(in->engine, in->cfg, out->facts, report_mode, in->queue_id,
+				     &out->judgement);
 		out->scanned = true;
 		out->event = decide_event(&out->judgement);
 	}
 	out->action = in->cfg->on[out->event];
+	if (in->engine != NULL && (out->action == ACTION_REJECT || out->action == ACTION_TEMPFAIL ||
+				   out->action == ACTION_DISCARD))
+		engine_message_not_delivered(in->engine, in->queue_id);
 	out->reason = decision_reason(in, out);
 	if (out->action != ACTION_REJECT && out->action != ACTION_TEMPFAIL &&
 	    out->action != ACTION_DISCARD)
 		add_headers(in, out, ops, ops_ctx);
 	act(in, out, ops, ops_ctx);
 	out->elapsed_ms = engine_now_ms() - start;
+	tm_metrics_message(engine_metrics(in->engine), out->scanned,
+			   verdict_name(out->judgement.summary.verdict), out->action, out->elapsed_ms);
 }
 
 void eom_outcome_clear(struct eom_outcome *out)

@@ -150,21 +150,16 @@ static char *report_entry(const struct lookup *lookup)
 
 char *verdict_limits_text(unsigned limits)
 {
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} names[] = {
-		{ LIMIT_MAX_URLS, "max_urls" },
-		{ LIMIT_MIME_DEPTH, "max_mime_depth" },
-		{ LIMIT_REPORTED_DEPTH, "max_reported_depth" },
-		{ LIMIT_MESSAGE_SIZE, "max_message_size" },
-		{ PLAN_LIMIT_MAX_INDICATORS, "max_indicators" },
-	};
 	GString *text = g_string_new(NULL);
 
-	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
-		if (limits & names[i].bit)
-			g_string_append_printf(text, "%s%s", text->len ? "," : "", names[i].name);
+	limits &= VERDICT_LIMITS;
+	for (unsigned bit = 1; bit != 0 && bit <= limits; bit <<= 1) {
+		if (!(limits & bit))
+			continue;
+		g_string_append_printf(text, "%s%s", text->len ? "," : "",
+				       bit == PLAN_LIMIT_MAX_INDICATORS ? "max_indicators"
+								       : facts_limit_name(bit));
+	}
 	return g_string_free(text, FALSE);
 }
 

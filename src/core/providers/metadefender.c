@@ -2,9 +2,21 @@
  * (../shared/providers/opswat-metadefender.md).
  *
  * Lookups: GET /hash/{hash}, /ip/{ip}, /url/{URL, wholly percent-encoded},
- * /domain/{fqdn}; the key in an `apikey` header. Uploads (POST /file, then
- * polling) are not made: an inline milter cannot wait minutes, and the
- * submit-and-poll job interface they need does not exist yet.
+ * /domain/{fqdn}; the key in an `apikey` header. Every lookup is a job
+ * (provider.h "jobs"; §4 of the document):
+ *   step 0  the lookup above (for a file: GET /hash/{sha256});
+ *   step 1  only for a hash the service has never seen (404, or Core's
+ *           200 {"<HASH>":"Not Found"}) and only when the lookup carries
+ *           the file (lookup->sample: plan.c allowed the upload):
+ *           POST /file, the raw bytes as an application/octet-stream
+ *           body with the headers apikey and filename (URL-encoded;
+ *           §2, §3.5) -> {"data_id": ...}; the waiters get `pending`;
+ *   step 2  GET /file/{data_id} (§3.6), polled from 5 s doubling to 30 s,
+ *           until scan_results.progress_percentage is 100, then the
+ *           verdict as for a hash; a missing or negative progress, or a
+ *           404 for the data_id, ends the job as error. 10 minutes
+ *           without an end: error/timeout (the engine), never clean.
+ * A Core (on-premise) root takes the same paths (§7).
  *
  * How an answer becomes a verdict:
  *   hash: scan_results.scan_all_result_i, OPSWAT's code table:
@@ -28,10 +40,16 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
+#include "lookup/sample.h"
+
 /* The cut-off OPSWAT's documentation and TheHive's analyzer use. */
 #define DEFAULT_THRESHOLD 3
 /* lookup_results.sources[].status: the source has no entry for it */
 #define SOURCE_NO_ENTRY 5
+/* the details of a hash the service has never seen (the upload cue) */
+#define NOT_FOUND "not found"
+
+enum md_step { STEP_LOOKUP, STEP_UPLOAD, STEP_RESULT };
 
 static void metadefender_build_request(const struct integration *in,
 				       struct lookup *const *batch, size_t n,
@@ -62,7 +80,7 @@ static enum answer_class metadefender_error(const struct integration *in,
 	(void)in;
 	switch (resp->status) {
 	case 404:
-		provider_set_result(lookup, LOOKUP_UNKNOWN, "not found");
+		provider_set_result(lookup, LOOKUP_UNKNOWN, NOT_FOUND);
 		return ANSWER_DECIDED;
 	case 403:
 		/* the endpoint is not in this key's licence: a fact about the
@@ -117,7 +135,7 @@ static enum answer_class hash_verdict(struct lookup *lookup, const cJSON *json)
 
 		if (only != NULL && only->next == NULL && cJSON_IsString(only) &&
 		    g_ascii_strcasecmp(only->valuestring, "Not Found") == 0) {
-			provider_set_result(lookup, LOOKUP_UNKNOWN, "not found");
+			provider_set_result(lookup, LOOKUP_UNKNOWN, NOT_FOUND);
 			return ANSWER_DECIDED;
 		}
 		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
@@ -179,10 +197,164 @@ static enum answer_class metadefender_verdict(const struct integration *in,
 	return reputation_verdict(in, batch[0], json);
 }
 
+/* ---------------------------------------------------------- uploads */
+
+static void upload_request(const struct integration *in, const struct lookup *lookup,
+			   struct http_request *req)
+{
+	GBytes *bytes = sample_bytes(lookup->sample);
+	gsize len = 0;
+	const char *data = bytes ? g_bytes_get_data(bytes, &len) : NULL;
+	char *name = provider_uri_escape(sample_name(lookup->sample));
+
+	char root[1024];
+
+	req->method = "POST";
+	g_string_printf(req->url, "%s/file", provider_api_root(in, root, sizeof(root)));
+	http_request_json_headers(req, "apikey", in->api_key);
+	g_ptr_array_add(req->headers, g_strdup("Content-Type: application/octet-stream"));
+	g_ptr_array_add(req->headers, g_strdup_printf("filename: %s", name));
+	/* the raw bytes (§3.5: not multipart), copied for this one request */
+	req->body = g_string_new_len(data != NULL ? data : "", (gssize)len);
+	g_free(name);
+	if (bytes != NULL)
+		g_bytes_unref(bytes);
+}
+
+static void metadefender_job_request(const struct integration *in, const struct lookup *lookup,
+				     const struct provider_job *job, struct http_request *req)
+{
+	struct lookup *const batch[] = { (struct lookup *)lookup };
+
+	switch (job->step) {
+	case STEP_UPLOAD:
+		upload_request(in, lookup, req);
+		break;
+	case STEP_RESULT: {
+		char *id = provider_uri_escape(job->id);
+
+		provider_set_url(req, in, "file", id);
+		http_request_json_headers(req, "apikey", in->api_key);
+		g_free(id);
+		break;
+	}
+	default:
+		metadefender_build_request(in, batch, 1, req);
+	}
+}
+
+static enum answer_class upload_answer(const struct integration *in, struct lookup *lookup,
+				       struct provider_job *job, const struct http_response *resp)
+{
+	struct lookup *const batch[] = { lookup };
+	cJSON *json;
+
+	if (resp->status != 200) {
+		enum answer_class class = metadefender_error(in, batch, 1, resp);
+
+		if (resp->status == 404)	/* not a hash answer: the endpoint is gone */
+			provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "upload: HTTP 404");
+		return resp->status == 404 ? ANSWER_PERMANENT : class;
+	}
+	json = provider_parse_json(batch, 1, resp);
+	if (json == NULL)
+		return ANSWER_TRANSIENT;
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(json, "data_id");
+
+	if (!cJSON_IsString(id) || id->valuestring[0] == '\0') {
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "upload: no data_id");
+		cJSON_Delete(json);
+		return ANSWER_TRANSIENT;
+	}
+	job->id = g_strdup(id->valuestring);
+	job->step = STEP_RESULT;
+	job->next = JOB_POLL_LATER;
+	job->poll_after_s = 0;		/* the engine's back-off: 5 s doubling */
+	provider_set_result(lookup, LOOKUP_PENDING, "analysis pending");
+	cJSON_Delete(json);
+	return ANSWER_DECIDED;
+}
+
+/* §3.6: finished at progress_percentage 100 (scan_results, else
+ * process_info); missing or negative: the job failed. */
+static enum answer_class result_answer(const struct integration *in, struct lookup *lookup,
+				       struct provider_job *job, const struct http_response *resp)
+{
+	struct lookup *const batch[] = { lookup };
+	cJSON *json;
+
+	if (resp->status != 200) {
+		enum answer_class class = metadefender_error(in, batch, 1, resp);
+
+		if (resp->status == 404) {	/* the data_id is gone: not "unknown" */
+			provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER,
+				      "analysis not found (HTTP 404)");
+			return ANSWER_PERMANENT;
+		}
+		return class;
+	}
+	json = provider_parse_json(batch, 1, resp);
+	if (json == NULL)
+		return ANSWER_TRANSIENT;
+	const cJSON *scan = cJSON_GetObjectItemCaseSensitive(json, "scan_results");
+	const cJSON *proc = cJSON_GetObjectItemCaseSensitive(json, "process_info");
+	int progress = int_item(scan, "progress_percentage", int_item(proc, "progress_percentage",
+								       -1));
+	enum answer_class class = ANSWER_DECIDED;
+
+	if (progress < 0) {
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "analysis failed");
+	} else if (progress < 100) {
+		job->next = JOB_POLL_LATER;
+		job->poll_after_s = 0;
+		provider_set_result(lookup, LOOKUP_PENDING, "analysis %d%%", progress);
+	} else {
+		class = hash_verdict(lookup, json);
+		if (lookup->result.status == LOOKUP_UNKNOWN &&
+		    g_strcmp0(lookup->result.details, NOT_FOUND) == 0)
+			provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
+	}
+	cJSON_Delete(json);
+	return class;
+}
+
+static enum answer_class metadefender_job_parse(const struct integration *in,
+						struct lookup *lookup, struct provider_job *job,
+						const struct http_response *resp)
+{
+	struct lookup *const batch[] = { lookup };
+	enum answer_class class;
+
+	switch (job->step) {
+	case STEP_UPLOAD:
+		return upload_answer(in, lookup, job, resp);
+	case STEP_RESULT:
+		return result_answer(in, lookup, job, resp);
+	default:
+		break;
+	}
+	class = provider_json_response(in, batch, 1, resp);
+	/* §4.1: hash first; only a file never seen is uploaded, and only
+	 * when the lookup carries it (the integration allows the upload) */
+	if (class == ANSWER_DECIDED && lookup->kind == INDICATOR_HASH && lookup->sample != NULL &&
+	    lookup->result.status == LOOKUP_UNKNOWN &&
+	    g_strcmp0(lookup->result.details, NOT_FOUND) == 0) {
+		job->step = STEP_UPLOAD;
+		job->next = JOB_STEP_NOW;
+	}
+	return class;
+}
+
 const struct provider_ops metadefender_ops = {
 	.max_batch = 1,
 	.build_request = metadefender_build_request,
 	.parse_response = provider_json_response,
 	.error_response = metadefender_error,
 	.json_verdict = metadefender_verdict,
+	.job_request = metadefender_job_request,
+	.job_parse = metadefender_job_parse,
+	/* §4.3: OPSWAT's CLI polls every 2 s, TheHive every 10 s */
+	.job_poll_min_s = 5,
+	.job_poll_max_s = 30,
+	.job_timeout_s = 600,
 };

@@ -62,9 +62,9 @@ struct provider_ops {
 	/* ---- jobs (sandboxes): a lookup of several requests over time ----
 	 * Owned by the engine helper; see struct provider_job below and
 	 * engine.h "Jobs". A provider with job_request set is asked through
-	 * it instead of build_request/parse_response; one that has both
-	 * (VirusTotal) only for a lookup that carries the file (sample):
-	 * the rest stay one-shot. The engine calls
+	 * it instead of build_request/parse_response (with
+	 * job_only_with_sample, only a lookup that carries the file is; the
+	 * rest stay one-shot). The engine calls
 	 * job_request for job->step (0 first: e.g. the hash lookup), sends
 	 * the request, and hands the answer to job_parse, which sets the
 	 * lookup's result and job->next:
@@ -88,6 +88,11 @@ struct provider_ops {
 	unsigned job_poll_min_s;	/* first poll interval; 0: 5 s */
 	unsigned job_poll_max_s;	/* back-off cap; 0: 60 s */
 	unsigned job_timeout_s;		/* give up; 0: 900 s */
+	/* Only a lookup with a sample (an upload may follow) is a job; the
+	 * others go through build_request/parse_response, one-shot, and are
+	 * dropped unsent when every waiter has gone (VirusTotal: URLs,
+	 * domains, IPs, hashes it may not upload). */
+	bool job_only_with_sample;
 
 	/* ---- sessions (FortiSandbox): log in once, reuse the token ----
 	 * For job-based providers. With session_login set, the engine logs
@@ -98,13 +103,21 @@ struct provider_ops {
 	 * engine logs in again, once, and sends the same step again; a
 	 * second refusal ends the lookup as error/auth. A refused login ends
 	 * the waiting lookups as error/auth and pauses the integration as
-	 * for ANSWER_AUTH. The login takes no RateLimit token. */
-	void (*session_login)(const struct integration *in, struct http_request *req);
+	 * for ANSWER_AUTH. The login takes no RateLimit token.
+	 * A provider whose login has several body forms (FortiSandbox by
+	 * firmware version) sets session_login_forms: the engine sends form
+	 * `form` (0 first, then the one that last worked for this
+	 * integration name); a refused login whose *other_form the parser
+	 * set is tried once more in the next form. */
+	void (*session_login)(const struct integration *in, unsigned form,
+			      struct http_request *req);
 	/* The token of a login answer (g_malloc'd), or NULL when the login
-	 * failed, with the reason (never the password) in err. */
+	 * failed, with the reason (never the password) in err and
+	 * *other_form true when another body form may work. */
 	char *(*session_parse_login)(const struct integration *in,
-				     const struct http_response *resp,
+				     const struct http_response *resp, bool *other_form,
 				     char *err, size_t errlen);
+	unsigned session_login_forms;	/* 0 or 1: one form */
 };
 
 /* ---- jobs: the state of one multi-step lookup (see provider_ops) ---- */
@@ -224,9 +237,16 @@ extern const struct provider_ops xforce_ops;
 extern const struct provider_ops metadefender_ops;
 extern const struct provider_ops apivoid_ops;
 extern const struct provider_ops cyberxray_ops;
+extern const struct provider_ops anyrun_ops;
+extern const struct provider_ops fortisandbox_ops;
+extern const struct provider_ops vmray_ops;
 /* threatmilterctl apivoid: ip, domain, url, email, screenshot, ping
  * (apivoid_actions.c), NULL-terminated. */
 extern const struct provider_action *const apivoid_actions[];
+/* FortiSandbox: its own ping, login and logout (fortisandbox_rpc.c). */
+extern const struct provider_action *const fortisandbox_actions[];
+/* VMRay: its Test Connection, GET /rest/analysis?_limit=1 (vmray.c). */
+extern const struct provider_action *const vmray_actions[];
 /* IRONSCALES: admin actions only, no lookups (ironscales.c, ironscales.h). */
 extern const struct provider_action *const ironscales_actions[];
 

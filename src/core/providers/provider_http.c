@@ -52,8 +52,10 @@ void http_request_clear(struct http_request *req)
 		}
 		g_ptr_array_unref(req->headers);
 	}
-	if (req->body != NULL)
+	if (req->body != NULL) {
+		wipe_string(req->body);	/* FortiSandbox: a session, a password */
 		g_string_free(req->body, TRUE);
+	}
 	if (req->basic_auth != NULL) {
 		memset(req->basic_auth, 0, strlen(req->basic_auth));
 		g_free(req->basic_auth);

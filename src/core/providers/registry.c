@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <glib.h>
 
+#include "providers/anyrun.h"
 #include "providers/provider.h"
 
 /* Every implemented type answers the generic "ping" action (its Test
@@ -115,26 +116,45 @@ static const struct provider_type provider_types[] = {
 	{
 		.name = "vmray", .display_name = "VMRay",
 		.default_api_url = "https://cloud.vmray.com",
-		.capabilities = CAP_URL | CAP_HASH | CAP_UPLOAD,
+		/* hash lookups; URLs (or their domains, HideURLParameters)
+		 * and unknown files are submitted as analyses (vmray.md §1) */
+		.capabilities = CAP_URL | CAP_DOMAIN | CAP_HASH | CAP_UPLOAD,
 		.needs_key = true,
 		.default_urls = true, .default_attachments = true,
 		.transport = PROVIDER_HTTP,
+		/* no lookup: its own ping, GET /rest/analysis?_limit=1 (§6) */
+		.actions = vmray_actions,
+		.ops = &vmray_ops,
 	},
 	{
 		.name = "anyrun", .display_name = "ANY.RUN",
+		/* the seed's form; the API root is it without "/analysis" */
 		.default_api_url = "https://api.any.run/v1/analysis",
-		.capabilities = CAP_URL | CAP_UPLOAD,
+		/* URLs (a domain, HideURLParameters, as http://domain/) and
+		 * the file itself; no hash lookup in the sandbox API
+		 * (anyrun.md §1): Attachments means "upload", off by default */
+		.capabilities = CAP_URL | CAP_DOMAIN | CAP_UPLOAD,
 		.needs_key = true,
 		.default_urls = true,
 		.transport = PROVIDER_HTTP,
+		/* the task history (anyrun.md §6): costs no analysis */
+		.test = { INDICATOR_URL, ANYRUN_TEST_INDICATOR, provider_test_decided },
+		.actions = ping_only,
+		.ops = &anyrun_ops,
 	},
 	{
 		.name = "fortisandbox", .display_name = "FortiSandbox",
 		.default_api_url = NULL,	/* the admin's appliance */
-		.capabilities = CAP_URL | CAP_HASH | CAP_UPLOAD,
-		.needs_key = true, .needs_password = true,
+		/* a domain (HideURLParameters) is rated as http://domain/ */
+		.capabilities = CAP_URL | CAP_DOMAIN | CAP_HASH | CAP_UPLOAD,
+		/* APIKey: the user name, or the login token without
+		 * APIPassword (fortisandbox.md §2) */
+		.needs_key = true,
 		.default_urls = true, .default_attachments = true,
 		.transport = PROVIDER_HTTP,
+		/* login and logout, no analysis (fortisandbox.md §6) */
+		.actions = fortisandbox_actions,
+		.ops = &fortisandbox_ops,
 	},
 	{
 		.name = "cyberxray", .display_name = "Cyber X-Ray",

@@ -146,7 +146,9 @@ static void dns_wait(ares_channel channel, struct dns_answer *answer, int64_t de
 	while (!answer->done) {
 		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
 		struct pollfd pfd[ARES_GETSOCK_MAXNUM];
-		int bits = ares_getsock(channel, socks, ARES_GETSOCK_MAXNUM);
+		/* c-ares's ARES_GETSOCK_WRITABLE shifts a signed 1 by up to 31
+		 * places (undefined behaviour): test the bits unsigned */
+		unsigned bits = (unsigned)ares_getsock(channel, socks, ARES_GETSOCK_MAXNUM);
 		nfds_t n = 0;
 		int64_t left = deadline - now_ms();
 
@@ -158,11 +160,13 @@ static void dns_wait(ares_channel channel, struct dns_answer *answer, int64_t de
 			return;
 		}
 		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			if (!ARES_GETSOCK_READABLE(bits, i) && !ARES_GETSOCK_WRITABLE(bits, i))
+			bool readable = bits & (1u << i);
+			bool writable = bits & (1u << (i + ARES_GETSOCK_MAXNUM));
+
+			if (!readable && !writable)
 				continue;
 			pfd[n].fd = socks[i];
-			pfd[n].events = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-						(ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+			pfd[n].events = (short)((readable ? POLLIN : 0) | (writable ? POLLOUT : 0));
 			pfd[n].revents = 0;
 			n++;
 		}
@@ -234,6 +238,12 @@ enum answer_class provider_run_lookup(const struct provider_run *run, struct loo
 
 	if (type == NULL || type->ops == NULL || type->transport == PROVIDER_NONE) {
 		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "not implemented");
+		return ANSWER_PERMANENT;
+	}
+	/* a job-based provider (sandbox) needs the engine's polling */
+	if (type->transport == PROVIDER_HTTP && type->ops->build_request == NULL) {
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER,
+			      "a submission: not one request");
 		return ANSWER_PERMANENT;
 	}
 	for (int attempt = 0;; attempt++) {

@@ -57,7 +57,8 @@ void provider_http_answer_clear(struct provider_http_answer *ans);
  * HTTP or DNS as its type says: sets lookup->result (status, error,
  * details, latency_ms) and returns the answer's class. Retries once on a
  * transient failure while at least half the Timeout is left, like the
- * engine. A type without lookups: error/provider "not implemented". */
+ * engine. A type without lookups: error/provider "not implemented"; a
+ * job-based type (sandbox, provider.h "jobs"): error/provider. */
 enum answer_class provider_run_lookup(const struct provider_run *run, struct lookup *lookup);
 
 /* Runs the action (provider.h) of run->in's type: args is a JSON object

@@ -178,4 +178,5 @@ const struct provider_ops virustotal_ops = {
 	/* an upload the analysis of which takes longer than the JobTimeout
 	 * default is not waited for */
 	.job_timeout_s = 600,
+	.job_only_with_sample = true,
 };

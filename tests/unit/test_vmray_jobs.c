@@ -1,0 +1,314 @@
+/* test_vmray_jobs.c: VMRay jobs through the engine on the fake transport
+ * and clock (engine_fake.h, as test_engine_jobs.c): a URL submission gets
+ * pending, polls with the document's back-off (5 s, then 10 s), its verdict
+ * goes into the cache; a hash without a sample costs one request and no
+ * upload; a job that never finishes ends as error/timeout after 10 min;
+ * a refused key, 429 on submit, 5xx while polling and a failed analysis
+ * are errors, never clean. Answers are the fixtures of
+ * tests/mock/fixtures/vmray.json. */
+#include <autoconfig.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+#include <glib.h>
+
+#include "engine_fake.h"
+#include "engine/engine_internal.h"
+#include "provider_test_util.h"
+
+#define ROOT "http://stub.example"
+#define H_MAL "8fb5c7a88058fad398dfe290f3821a3983a608abe6b3aa11bb22cc33dd44ee55"
+#define H_NEW "4040000000000000000000000000000000000000000000000000000000000000"
+#define URL "http://phish.example.net/login"
+#define SUBMIT "POST " ROOT "/rest/sample/submit"
+#define POLL "GET " ROOT "/rest/submission/5551001"
+
+static int vmray_env(void **state)
+{
+	env_up(state, "stubjob", "vmray");
+	struct env *e = *state;
+
+	e->in->type = provider_type_find("vmray");
+	e->in->api_key = g_strdup("test-vmray-key");
+	return 0;
+}
+
+/* Answers call index with the fixture ref (its status and body). */
+static void answer(struct fake *f, unsigned index, const char *ref, long retry_after_s)
+{
+	long status;
+	char *body = pt_fixture("vmray", ref, NULL, &status);
+
+	fake_answer_http(f, index, status, body, retry_after_s);
+	g_free(body);
+	fake_settle(f);
+}
+
+static unsigned count_calls(struct fake *f, const char *what)
+{
+	unsigned n = 0;
+
+	for (guint i = 0; i < f->calls->len; i++)
+		n += strcmp(call_what(f, i), what) == 0;
+	return n;
+}
+
+/* A message with URL: submitted, pending; the job polls on. */
+static struct lookup *submit_url(struct env *e)
+{
+	struct fake *f = e->f;
+	struct lookup *l = stub_lookup(e->in, INDICATOR_URL, URL);
+	unsigned first = f->calls->len;
+	struct batch *b = fake_submit(f, e->cfg, &l, 1, 5000);
+
+	assert_string_equal(call_what(f, first), SUBMIT);
+	answer(f, first, "bodies.submit_url", -1);
+	assert_true(engine_batch_done(f->engine, b));
+	assert_int_equal(l->result.status, LOOKUP_PENDING);
+	engine_batch_release(f->engine, b);
+	return l;
+}
+
+static void test_url_submission_pending_polls_then_cache(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct lookup *l = submit_url(e);
+
+	/* the first poll after 5 s (vmray.md §4) */
+	fake_advance(f, 4999);
+	assert_int_equal(f->calls->len, 1);
+	fake_advance(f, 1);
+	assert_int_equal(f->calls->len, 2);
+	assert_string_equal(call_what(f, 1), POLL);
+	answer(f, 1, "bodies.pending", -1);
+	/* then 10 s (the back-off's cap) */
+	fake_advance(f, 9999);
+	assert_int_equal(f->calls->len, 2);
+	fake_advance(f, 1);
+	assert_int_equal(f->calls->len, 3);
+	answer(f, 2, "bodies.finished", -1);
+	/* finished: the sample's verdict at once */
+	assert_int_equal(f->calls->len, 4);
+	assert_string_equal(call_what(f, 3), "GET " ROOT "/rest/sample/7297001");
+	answer(f, 3, "bodies.sample_url_suspicious", -1);
+	assert_int_equal(f->jobs_finished, 1);
+	assert_int_equal(f->last_job_status, LOOKUP_SUSPICIOUS);
+
+	/* the next message with the URL: the cache, no request */
+	struct lookup *again = stub_lookup(e->in, INDICATOR_URL, URL);
+	struct batch *b = fake_submit(f, e->cfg, &again, 1, 5000);
+	assert_true(engine_batch_done(f->engine, b));
+	assert_int_equal(again->result.status, LOOKUP_SUSPICIOUS);
+	assert_true(again->result.cached);
+	assert_string_equal(again->result.details, "suspicious, score 46");
+	engine_batch_release(f->engine, b);
+	assert_int_equal(f->calls->len, 4);
+	assert_int_equal(count_calls(f, SUBMIT), 1);
+	stub_lookup_free(l);
+	stub_lookup_free(again);
+}
+
+/* Two messages with the same URL while it runs: one submission. */
+static void test_identical_submissions_joined(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct lookup *l = submit_url(e);
+	struct lookup *b2 = stub_lookup(e->in, INDICATOR_URL, URL);
+	struct batch *b = fake_submit(f, e->cfg, &b2, 1, 5000);
+
+	assert_true(engine_batch_done(f->engine, b));
+	assert_int_equal(b2->result.status, LOOKUP_PENDING);
+	assert_int_equal(count_calls(f, SUBMIT), 1);
+	engine_batch_release(f->engine, b);
+	stub_lookup_free(l);
+	stub_lookup_free(b2);
+}
+
+/* A hash without a sample (upload not allowed): the hash lookup only. */
+static void test_hash_without_sample_never_uploads(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct lookup *l = stub_lookup(e->in, INDICATOR_HASH, H_NEW);
+	struct batch *b = fake_submit(f, e->cfg, &l, 1, 5000);
+
+	assert_int_equal(f->calls->len, 1);
+	assert_string_equal(call_what(f, 0), "GET " ROOT "/rest/sample/sha256/" H_NEW);
+	answer(f, 0, "bodies.search_unknown", -1);
+	fake_advance(f, 60000);
+	assert_true(engine_batch_done(f->engine, b));
+	assert_int_equal(l->result.status, LOOKUP_UNKNOWN);
+	assert_int_equal(f->calls->len, 1);
+	assert_int_equal(count_calls(f, SUBMIT), 0);
+	engine_batch_release(f->engine, b);
+	stub_lookup_free(l);
+}
+
+static void test_hash_malicious_one_request(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct lookup *l = stub_lookup(e->in, INDICATOR_HASH, H_MAL);
+	struct batch *b = fake_submit(f, e->cfg, &l, 1, 5000);
+
+	answer(f, 0, "bodies.search_malicious", -1);
+	assert_true(engine_batch_done(f->engine, b));
+	assert_int_equal(l->result.status, LOOKUP_MALICIOUS);
+	assert_string_equal(l->result.details, "malicious, score 80, Trojan.Generic");
+	assert_int_equal(f->calls->len, 1);
+	engine_batch_release(f->engine, b);
+	stub_lookup_free(l);
+}
+
+/* A submission that never finishes: error/timeout after 10 minutes,
+ * polled every 10 s meanwhile, not cached (the next message asks again). */
+static void test_job_timeout_is_an_error(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct lookup *l = submit_url(e);
+
+	for (int s = 0; s < 700 && g_hash_table_size(f->engine->flights) > 0; s++) {
+		fake_advance(f, 1000);
+		if (fake_open_calls(f) > 0)
+			answer(f, f->calls->len - 1, "bodies.pending", -1);
+	}
+	assert_int_equal(g_hash_table_size(f->engine->flights), 0);
+	assert_int_equal(f->jobs_finished, 1);
+	assert_int_equal(f->last_job_status, LOOKUP_ERROR);
+	unsigned polls = count_calls(f, POLL);
+	assert_in_range(polls, 55, 62);		/* 5 s, then every 10 s, for 600 s */
+	struct lookup *again = stub_lookup(e->in, INDICATOR_URL, URL);
+	struct batch *b = fake_submit(f, e->cfg, &again, 1, 5000);
+	assert_string_equal(call_what(f, f->calls->len - 1), SUBMIT);
+	engine_batch_release(f->engine, b);
+	stub_lookup_free(again);
+	stub_lookup_free(l);
+}
+
+/* Ends the one lookup of URL with the answer ref to its submission. */
+static struct lookup *submit_answered(struct env *e, const char *ref, long retry_after_s)
+{
+	struct lookup *l = stub_lookup(e->in, INDICATOR_URL, URL);
+	struct batch *b = fake_submit(e->f, e->cfg, &l, 1, 5000);
+
+	answer(e->f, 0, ref, retry_after_s);
+	assert_true(engine_batch_done(e->f->engine, b));
+	engine_batch_release(e->f->engine, b);
+	return l;
+}
+
+static void test_bad_key_is_an_auth_error(void **state)
+{
+	struct env *e = *state;
+	struct lookup *l = submit_answered(e, "errors.wrong_key", -1);
+
+	assert_int_equal(l->result.status, LOOKUP_ERROR);
+	assert_int_equal(l->result.error, LOOKUP_ERR_AUTH);
+	assert_non_null(strstr(l->result.details, "HTTP 401"));
+	fake_advance(e->f, 60000);
+	assert_int_equal(e->f->calls->len, 1);		/* no poll, no retry */
+	stub_lookup_free(l);
+}
+
+static void test_429_on_submit_is_rate_limited(void **state)
+{
+	struct env *e = *state;
+	struct lookup *l = submit_answered(e, "errors.ratelimit", 30);
+
+	assert_int_equal(l->result.status, LOOKUP_RATE_LIMITED);
+	assert_int_equal(l->result.error, LOOKUP_ERR_QUOTA);
+	fake_advance(e->f, 60000);
+	assert_int_equal(e->f->calls->len, 1);
+	stub_lookup_free(l);
+}
+
+static void test_quota_on_submit_is_rate_limited(void **state)
+{
+	struct env *e = *state;
+	struct lookup *l = submit_answered(e, "bodies.submit_quota_errors", -1);
+
+	assert_int_equal(l->result.status, LOOKUP_RATE_LIMITED);
+	assert_int_equal(l->result.error, LOOKUP_ERR_QUOTA);
+	stub_lookup_free(l);
+}
+
+/* A submit answer without a submission id is not sent again: the file
+ * (or URL) may have been taken, a retry would submit it twice. */
+static void test_submit_without_id_is_sent_once(void **state)
+{
+	struct env *e = *state;
+	struct lookup *l = submit_answered(e, "bodies.submit_no_id", -1);
+
+	assert_int_equal(l->result.status, LOOKUP_ERROR);
+	assert_int_equal(l->result.error, LOOKUP_ERR_MALFORMED);
+	fake_advance(e->f, 60000);
+	assert_int_equal(count_calls(e->f, SUBMIT), 1);
+	assert_int_equal(e->f->calls->len, 1);
+	stub_lookup_free(l);
+}
+
+/* 5xx while polling: the engine's one retry, then error (never clean). */
+static void test_5xx_while_polling_is_an_error(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct lookup *l = submit_url(e);
+
+	fake_advance(f, 5000);
+	answer(f, 1, "errors.503", -1);
+	assert_int_equal(f->calls->len, 3);		/* the retry */
+	assert_string_equal(call_what(f, 2), POLL);
+	answer(f, 2, "errors.503", -1);
+	assert_int_equal(f->jobs_finished, 1);
+	assert_int_equal(f->last_job_status, LOOKUP_ERROR);
+	assert_int_equal(g_hash_table_size(f->engine->flights), 0);
+	stub_lookup_free(l);
+}
+
+/* A failed analysis: finished with errors and no verdict. */
+static void test_failed_analysis_is_an_error(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct lookup *l = submit_url(e);
+
+	fake_advance(f, 5000);
+	answer(f, 1, "bodies.finished_errors", -1);
+	assert_string_equal(call_what(f, 2), "GET " ROOT "/rest/sample/7297001");
+	answer(f, 2, "bodies.sample_not_available", -1);
+	assert_int_equal(f->jobs_finished, 1);
+	assert_int_equal(f->last_job_status, LOOKUP_ERROR);
+	struct lookup *again = stub_lookup(e->in, INDICATOR_URL, URL);
+	struct batch *b = fake_submit(f, e->cfg, &again, 1, 5000);
+	assert_string_equal(call_what(f, f->calls->len - 1), SUBMIT);	/* not cached */
+	engine_batch_release(f->engine, b);
+	stub_lookup_free(again);
+	stub_lookup_free(l);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, vmray_env, env_down)
+	const struct CMUnitTest tests[] = {
+		T(test_url_submission_pending_polls_then_cache),
+		T(test_identical_submissions_joined),
+		T(test_hash_without_sample_never_uploads),
+		T(test_hash_malicious_one_request),
+		T(test_job_timeout_is_an_error),
+		T(test_bad_key_is_an_auth_error),
+		T(test_429_on_submit_is_rate_limited),
+		T(test_quota_on_submit_is_rate_limited),
+		T(test_submit_without_id_is_sent_once),
+		T(test_5xx_while_polling_is_an_error),
+		T(test_failed_analysis_is_an_error),
+	};
+#undef T
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
