@@ -5,9 +5,12 @@ against the mock: the hash is always asked first (GET /files/{sha256});
 a known file is judged by its hash and never uploaded, whatever the
 upload toggles; with the toggles off not one upload request (nor a byte
 of the attachment) reaches the mock; errors of the hash lookup (429
-quota, 5xx, refused key) are never clean. The upload itself and its
-analysis polls are covered by tests/unit/test_provider_virustotal_jobs.c
-until the lookup planner hands the attachment to the engine.
+quota, 5xx, refused key) are never clean. An unknown PE with
+UploadPEFiles: one POST /files (multipart "file"), /analyses/{id} polled
+every PollInterval, the verdict within SandboxWait, else `pending` and
+the next run judged by the hash without a second upload; above 32 MB the
+one-time upload URL; the mock's per-file upload faults (429 on the
+upload, an analysis that fails or never completes) are never clean.
 
 Run by `make check` (TM_BINARY, TM_SRCDIR)."""
 import base64
@@ -89,6 +92,104 @@ class VirusTotalUploadScan(unittest.TestCase):
         return [r for r in self.mocks.requests("virustotal")
                 if r["method"] == "POST" or "/upload" in r["path"]]
 
+    def assert_nothing_uploaded(self):
+        self.assertEqual(self.uploads(), [])
+        self.assertEqual(sum(r["body_bytes"] for r in self.mocks.requests("virustotal")), 0)
+
+    # ------------------------------------------------------------ uploads
+
+    WAIT = {"PollInterval": "1s", "SandboxWait": "20s"}
+    MAIN_WAIT = {"ScanDeadline": "30s"}
+
+    def scan_main(self, data, main, **fields):
+        settings = {"Attachments": "yes", "URLs": "no", "SenderIP": "no"}
+        settings.update(fields)
+        conf = tmtest.write_config(self.dir, self.mocks, integrations=["virustotal"],
+                                   main=main, overrides={"virustotal": settings})
+        self.n += 1
+        path = os.path.join(self.dir, "m%d.eml" % self.n)
+        with open(path, "wb") as f:
+            f.write(data)
+        objs, proc = tmtest.scan(conf, path, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertNotIn(tmtest.VT_KEY.encode(), proc.stdout + proc.stderr)
+        return objs[0]
+
+    def test_unknown_pe_uploaded_and_judged_within_sandbox_wait(self):
+        pe = pe_file(b"this one is malicious")
+        digest = hashlib.sha256(pe).hexdigest()
+        self.mocks.indicators("virustotal", {digest: "unknown"})
+        obj = self.scan_main(message("invoice.pdf", pe), self.MAIN_WAIT,
+                             UploadPEFiles="yes", **self.WAIT)
+        look = self.hash_lookup(obj, digest)
+        self.assertEqual(look["result"], "malicious", look)
+        self.assertEqual(obj["verdict"], "malicious")
+        reqs = self.mocks.requests("virustotal")
+        self.assertEqual((reqs[0]["method"], reqs[0]["path"]), ("GET", "/api/v3/files/" + digest))
+        ups = self.uploads()
+        self.assertEqual([(r["method"], r["path"]) for r in ups], [("POST", "/api/v3/files")])
+        self.assertGreater(ups[0]["body_bytes"], len(pe))       # multipart around the bytes
+        self.assertTrue(ups[0]["headers"]["content-type"].startswith("multipart/form-data"))
+        self.assertEqual(ups[0]["headers"]["x-apikey"], "<redacted>")
+        polls = [r["path"] for r in reqs[2:]]
+        self.assertTrue(polls and all(p.startswith("/api/v3/analyses/") for p in polls), polls)
+
+    def test_pending_then_next_message_by_hash_without_upload(self):
+        pe = pe_file(b"malicious, pending first")
+        digest = hashlib.sha256(pe).hexdigest()
+        self.mocks.indicators("virustotal", {digest: "unknown"})
+        obj = self.scan_main(message("a.exe", pe), None, UploadPEFiles="yes")
+        self.assertEqual(self.hash_lookup(obj, digest)["result"], "pending")
+        self.assertEqual(obj["verdict"], "unknown")         # a pending alone
+        self.assertEqual(len(self.uploads()), 1)
+        # VirusTotal knows it now: the next message, one hash request, no upload
+        before = len(self.mocks.requests("virustotal"))
+        obj = self.scan_main(message("a.exe", pe), None, UploadPEFiles="yes")
+        self.assertEqual(self.hash_lookup(obj, digest)["result"], "malicious")
+        self.assertEqual(len(self.mocks.requests("virustotal")), before + 1)
+        self.assertEqual(len(self.uploads()), 1)
+
+    def test_pe_refused_by_toggle_not_one_byte(self):
+        pe = pe_file(b"other files only")
+        digest = hashlib.sha256(pe).hexdigest()
+        self.mocks.indicators("virustotal", {digest: "unknown"})
+        # a PE is no "other" file whatever its name
+        obj = self.scan_main(message("notes.txt", pe), None, UploadPEFiles="no",
+                             UploadOtherFiles="yes")
+        self.assertEqual(self.hash_lookup(obj, digest)["result"], "unknown")
+        self.assert_nothing_uploaded()
+
+    def test_upload_faults_never_clean(self):
+        for fault, want in (("upload-quota", "rate_limited"), ("upload-5xx", "error"),
+                            ("upload-failed", "unknown"), ("upload-stuck", "pending")):
+            with self.subTest(fault=fault):
+                self.mocks.reset()
+                pe = pe_file(fault.encode())
+                digest = hashlib.sha256(pe).hexdigest()
+                self.mocks.indicators("virustotal", {digest: fault})
+                obj = self.scan_main(message("a.exe", pe), {"ScanDeadline": "12s"},
+                                     UploadPEFiles="yes", PollInterval="1s", SandboxWait="6s")
+                look = self.hash_lookup(obj, digest)
+                self.assertEqual(look["result"], want, look)
+                self.assertNotEqual(obj["verdict"], "clean")
+                posts = [r for r in self.uploads() if r["method"] == "POST"]
+                # a 503 is retried once by the engine; nothing else is sent twice
+                self.assertEqual(len(posts), 2 if fault == "upload-5xx" else 1, posts)
+
+    def test_large_file_goes_to_the_upload_url(self):
+        big = pe_file(b"malicious") + b"\0" * (32 * 1024 * 1024)
+        digest = hashlib.sha256(big).hexdigest()
+        self.mocks.indicators("virustotal", {digest: "unknown"})
+        obj = self.scan_main(message("big.exe", big),
+                             {"ScanDeadline": "60s", "MaxMessageSize": "64M"},
+                             UploadPEFiles="yes", Timeout="30s", **self.WAIT)
+        self.assertEqual(self.hash_lookup(obj, digest)["result"], "malicious")
+        paths = [(r["method"], r["path"].split("/_ah/upload/")[0])
+                 for r in self.mocks.requests("virustotal")][:3]
+        self.assertEqual(paths, [("GET", "/api/v3/files/" + digest),
+                                 ("GET", "/api/v3/files/upload_url"), ("POST", "")])
+        self.assertEqual([r for r in self.uploads() if r["path"] == "/api/v3/files"], [])
+
     def test_known_file_judged_by_hash_not_uploaded(self):
         objs = self.scan(message("eicar.com", EICAR), UploadPEFiles="yes",
                          UploadOtherFiles="yes")
@@ -109,7 +210,7 @@ class VirusTotalUploadScan(unittest.TestCase):
             look = self.hash_lookup(obj, digest)
             self.assertEqual(look["result"], "unknown")
             self.assertNotEqual(obj["verdict"], "clean")
-        self.assertEqual(self.uploads(), [])
+        self.assert_nothing_uploaded()
         # asked once: the second message's answer came from the cache
         self.assertEqual([r["path"] for r in self.mocks.requests("virustotal")],
                          ["/api/v3/files/" + digest])
