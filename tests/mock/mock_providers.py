@@ -11,8 +11,11 @@ answering on the real paths of the real services, as documented in
                          GET  /api/v3/ip_addresses/{ip}
                          GET  /api/v3/files/{md5|sha1|sha256}
                          POST /api/v3/urls (url=...), POST /api/v3/files
+                         (multipart "file" with a filename, <= 32 MB)
                          GET  /api/v3/files/upload_url, POST <that url>
-                         GET  /api/v3/analyses/{id}   (queued, then completed)
+                         (once; <= 650 MB)
+                         GET  /api/v3/analyses/{id}   (queued, in-progress,
+                                                   then completed)
                          GET  /api/v3/users/{apikey}
                          auth: header x-apikey
   Google Safe Browsing   POST /v4/threatMatches:find?key=K   (<= 500 URLs)
@@ -122,6 +125,8 @@ DEFAULT_CONFIG = {
     "fixtures_dir": os.path.join(HERE, "fixtures"),
     "delay_ms": 0,              # added to every provider request
     "analysis_queued_polls": 1,  # VirusTotal analyses answer "queued" this often
+    "analysis_in_progress_polls": 0,    # ... then "in-progress" this often
+    "vt_direct_upload_max": 32 * 1024 * 1024,   # POST /files; above: /files/upload_url
     "expire_seconds": 300,      # Web Risk expireTime = now + this
     "max_recorded": 100000,
 }
@@ -500,10 +505,25 @@ class Provider:
 
 
 class VirusTotal(Provider):
+    """VirusTotal API v3 (virustotal.md). Besides the verdicts, a file hash
+    may be set (POST /__mock/indicators) to an upload fault of its own:
+    it is unknown (404) until uploaded, then
+      upload-stuck   its analysis never completes (queued, in-progress)
+      upload-failed  completes with every engine failed or unsupported
+      upload-quota   POST /files answers 429 QuotaExceededError
+      upload-5xx     POST /files answers 503 TransientError
+    """
     name = "virustotal"
     ROOT = "/api/v3"
     KIND_LABEL = {"url": "URL", "domain": "Domain", "ip_address": "IP address",
                   "file": "File", "analysis": "Analysis", "user": "User"}
+    UPLOAD_FAULTS = ("upload-stuck", "upload-failed", "upload-quota", "upload-5xx")
+    FAILED_STATS = {"harmless": 0, "malicious": 0, "suspicious": 0, "undetected": 0,
+                    "timeout": 3, "confirmed-timeout": 2, "failure": 60, "type-unsupported": 5}
+    UPLOAD_URL_MAX = 650 * 1024 * 1024
+
+    def valid_name(self, name):
+        return super().valid_name(name) or name in self.UPLOAD_FAULTS
 
     def __init__(self, app):
         super().__init__(app)
@@ -552,7 +572,7 @@ class VirusTotal(Provider):
         name = self.lookup(indicator)
         if name in self.fx.get("bodies", {}):
             return self.body(name)
-        if name == "unknown":
+        if name == "unknown" or name in self.UPLOAD_FAULTS:
             return self.not_found(kind, ident)
         values = dict(self.fx["verdicts"][name], indicator=indicator, **values)
         return self.json(200, render(self.fx["templates"][kind], values))
@@ -634,30 +654,47 @@ class VirusTotal(Provider):
         return Call(run)
 
     def upload(self, req, match):
-        content = multipart_file(req)
+        content, filename = multipart_file(req)
         token = match.group(1) if match and match.groups() else None
         digest = hashlib.sha256(content).hexdigest() if content is not None else None
 
         def run():
             if token is not None:
-                with self.state.lock:
+                with self.state.lock:       # each upload URL works once
                     known = token in self.state.upload_tokens
+                    self.state.upload_tokens.discard(token)
                 if not known:
                     return self.error("no_route")
-            if content is None:
-                return self.error("bad_request", message='multipart/form-data part "file" is required')
-            ident = {"md5": hashlib.md5(content).hexdigest(), "sha1": hashlib.sha1(content).hexdigest(),
-                     "sha256": digest, "size": len(content), "name": "upload.bin"}
-            name = self.table.get(digest) or self.table.get(ident["md5"]) or content_verdict(content)
-            with self.state.lock:
-                for h in (ident["md5"], ident["sha1"], digest):
-                    self.state.files[h] = ident
-            for h in (ident["md5"], ident["sha1"], digest):
-                self.state.set_override(self.name, h, name)
-            analysis_id = base64.b64encode(f"{ident['md5']}:{int(time.time())}".encode()).decode()
-            meta = {"file_info": {k: ident[k] for k in ("sha256", "md5", "sha1", "size")}}
-            return self.new_analysis(analysis_id, digest, meta)
+            if content is None or not filename:
+                return self.error("bad_request",
+                                  message='multipart/form-data part "file" with a filename is required')
+            limit = self.UPLOAD_URL_MAX if token else self.app.config["vt_direct_upload_max"]
+            if len(content) > limit:
+                return self.error("bad_request", message=f"file larger than {limit} bytes"
+                                  + ("" if token else ": use /files/upload_url"))
+            fault = self.lookup(digest)
+            if fault == "upload-quota":
+                return self.error("quota")
+            if fault == "upload-5xx":
+                return self.error("503")
+            return self.accept_upload(content, digest, fault)
         return Call(run, [digest])
+
+    def accept_upload(self, content, digest, fault):
+        ident = {"md5": hashlib.md5(content).hexdigest(), "sha1": hashlib.sha1(content).hexdigest(),
+                 "sha256": digest, "size": len(content), "name": "upload.bin"}
+        if fault in self.UPLOAD_FAULTS:
+            name = fault
+        else:
+            name = self.table.get(digest) or self.table.get(ident["md5"]) or content_verdict(content)
+        with self.state.lock:
+            for h in (ident["md5"], ident["sha1"], digest):
+                self.state.files[h] = ident
+        for h in (ident["md5"], ident["sha1"], digest):
+            self.state.set_override(self.name, h, name)
+        analysis_id = base64.b64encode(f"{ident['md5']}:{int(time.time())}".encode()).decode()
+        meta = {"file_info": {k: ident[k] for k in ("sha256", "md5", "sha1", "size")}}
+        return self.new_analysis(analysis_id, digest, meta)
 
     def new_analysis(self, analysis_id, indicator, meta):
         with self.state.lock:
@@ -679,12 +716,18 @@ class VirusTotal(Provider):
                     analysis["polls"] += 1
             if analysis is None:
                 return self.not_found("analysis", analysis_id)
-            if polls < self.app.config["analysis_queued_polls"]:
+            name = self.lookup(analysis["indicator"])
+            queued = self.app.config["analysis_queued_polls"]
+            if polls < queued:
                 status, verdict = "queued", None
+            elif polls < queued + self.app.config["analysis_in_progress_polls"] or name == "upload-stuck":
+                status, verdict = "in-progress", None
             else:
                 status = "completed"
-                verdict = self.verdict_of(self.lookup(analysis["indicator"]))
-            if verdict in (None, "unknown", "unscanned"):
+                verdict = self.verdict_of(name)
+            if verdict == "upload-failed":
+                stats = self.FAILED_STATS
+            elif verdict in (None, "unknown", "unscanned"):
                 stats = self.fx["verdicts"]["unscanned"]["stats"]
             else:
                 stats = self.fx["verdicts"][verdict]["stats"]
@@ -717,19 +760,21 @@ def decode_url_id(ident):
 
 
 def multipart_file(req):
-    """Content of the multipart/form-data part named "file", None if absent."""
+    """(content, filename) of the multipart/form-data part named "file";
+    (None, None) if absent, filename None when the part has none."""
     ctype = req.headers.get("Content-Type", "")
     match = re.search(r'boundary=(?:"([^"]+)"|([^;\s]+))', ctype)
     if not ctype.lower().startswith("multipart/form-data") or not match:
-        return None
+        return None, None
     delimiter = b"--" + (match.group(1) or match.group(2)).encode("latin-1")
     for part in req.body.split(delimiter)[1:]:
         if part.startswith(b"--"):
             break
         head, _, data = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
         if re.search(rb'content-disposition:[^\r\n]*;\s*name="?file"?(;|\s|$)', head, re.I):
-            return data.removesuffix(b"\r\n")
-    return None
+            name = re.search(rb'filename="([^"]*)"', head, re.I)
+            return data.removesuffix(b"\r\n"), (name.group(1).decode("latin-1") if name else None)
+    return None, None
 
 
 def content_verdict(content):

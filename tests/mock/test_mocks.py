@@ -474,6 +474,52 @@ class VirusTotalTest(Bounded):
         self.assertEqual(call("POST", "/_ah/upload/forged/", body=body,
                               headers={"Content-Type": headers["Content-Type"]}).status, 404)
 
+    @staticmethod
+    def vt_upload(content, path="/api/v3/files", filename="a.exe", key=True):
+        boundary = "tmBoundary43"
+        disposition = 'form-data; name="file"' + (f'; filename="{filename}"' if filename else "")
+        body = (f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+                f"Content-Type: application/octet-stream\r\n\r\n").encode() + content + \
+            f"\r\n--{boundary}--\r\n".encode()
+        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        if key:
+            headers.update(VT_KEY)
+        return call("POST", path, body=body, headers=headers, timeout=30)
+
+    def test_upload_as_the_document_says(self):
+        # a part "file" with a filename; <= 32 MB on /files
+        self.assertVtError(self.vt_upload(b"MZ x", filename=None), 400, "BadRequestError")
+        big = b"MZ" + b"\0" * (32 * 1024 * 1024 - 1)
+        self.assertVtError(self.vt_upload(big), 400, "BadRequestError")
+        # above 32 MB: a one-time upload URL, which takes it once
+        path = vt("/files/upload_url").json()["data"].split(str(Env.providers["http"]), 1)[1]
+        resp = self.vt_upload(big, path=path, key=False)
+        self.assertEqual(resp.status, 200, resp.body)
+        self.assertEqual(resp.json()["data"]["type"], "analysis")
+        self.assertEqual(self.vt_upload(b"MZ again", path=path, key=False).status, 404)
+        self.assertVtError(vt("/files/upload_url", headers={}), 401, "AuthenticationRequiredError")
+
+    def test_upload_faults_by_file(self):
+        samples = {mode: f"MZ sample for {mode}".encode() for mode in
+                   ("upload-stuck", "upload-failed", "upload-quota", "upload-5xx")}
+        control("POST", "indicators", {"provider": "virustotal", "indicators":
+                                       {hashlib.sha256(c).hexdigest(): m for m, c in samples.items()}})
+        for mode, content in samples.items():
+            self.assertVtError(vt("/files/" + hashlib.sha256(content).hexdigest()), 404, "NotFoundError")
+        self.assertVtError(self.vt_upload(samples["upload-quota"]), 429, "QuotaExceededError")
+        self.assertVtError(self.vt_upload(samples["upload-5xx"]), 503, "TransientError")
+        stuck = self.vt_upload(samples["upload-stuck"]).json()["data"]["id"]
+        states = [vt("/analyses/" + quote(stuck, safe="")).json()["data"]["attributes"]["status"]
+                  for _ in range(4)]
+        self.assertEqual(states, ["queued", "in-progress", "in-progress", "in-progress"])
+        failed = self.vt_upload(samples["upload-failed"]).json()["data"]["id"]
+        vt("/analyses/" + failed)
+        done = vt("/analyses/" + failed).json()["data"]["attributes"]
+        self.assertEqual(done["status"], "completed")
+        self.assertEqual((done["stats"]["malicious"], done["stats"]["harmless"],
+                          done["stats"]["undetected"]), (0, 0, 0))
+        self.assertGreater(done["stats"]["failure"], 0)
+
     def test_user_quota_and_key_scrubbing(self):
         resp = vt("/users/test-vt-key")
         self.assertEqual(resp.status, 200)

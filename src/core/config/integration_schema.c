@@ -171,6 +171,11 @@ static const struct {
 	{ "anyrun", "UploadPEFiles", "yes" },
 	{ "anyrun", "UploadOtherFiles", "yes" },
 	{ "vmray", "PollInterval", "5s" },		/* vmray.md §4: VMRay's kit polls every 5 s */
+	/* virustotal.md §3.5: POST /files to 32 MB, above through
+	 * /files/upload_url to 650 MB; §4: every poll costs one of a free
+	 * key's 4 requests a minute */
+	{ "virustotal", "MaxUploadSize", "650M" },
+	{ "virustotal", "PollInterval", "1m" },
 	/* spamhaus-zen.md, answers: "TTLs are short (60 s to some minutes);
 	 * cache <= TTL". A day-old "not listed" misses a fresh listing. */
 	{ "spamhaus", "CacheHours", "1" },

@@ -247,7 +247,9 @@ void request_start_for(struct engine *engine, struct istate *st,
 void request_free(struct request *req);
 
 /* jobs.c */
-struct job *job_new_for(struct engine *engine, const struct integration *in);
+/* The job of a new flight for lookup, or NULL: a one-shot lookup (no
+ * job_request, or job_only_with_sample and no sample). */
+struct job *job_new_for(struct engine *engine, const struct lookup *lookup);
 void job_build(const struct flight *flight, struct http_request *req);
 enum answer_class job_parse_answer(struct flight *flight, const struct http_response *resp);
 /* After a job request's answer; returns true when the flight goes on. */

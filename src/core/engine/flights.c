@@ -229,7 +229,7 @@ static struct flight *flight_new(struct engine *engine, struct batch *b,
 	f->started_ms = loop_now_ms(engine->loop);
 	f->lane = b->lane;
 	f->stage = FLIGHT_CACHE;
-	f->job = job_new_for(engine, lookup->integration);
+	f->job = job_new_for(engine, lookup);
 	/* the bytes, for a job's upload step only (dropped once submitted) */
 	if (f->job != NULL && lookup->sample != NULL)
 		f->work.sample = sample_ref(lookup->sample);

@@ -46,12 +46,15 @@ static void watcher_free(gpointer data)
 	g_free(wt);
 }
 
-struct job *job_new_for(struct engine *engine, const struct integration *in)
+struct job *job_new_for(struct engine *engine, const struct lookup *lookup)
 {
-	const struct provider_ops *ops = engine_ops_of(in);
+	const struct provider_ops *ops = engine_ops_of(lookup->integration);
 	struct job *job;
 
 	if (ops == NULL || ops->job_request == NULL)
+		return NULL;
+	/* the rest of such a provider's lookups are one-shot */
+	if (ops->job_only_with_sample && lookup->sample == NULL)
 		return NULL;
 	job = g_new0(struct job, 1);
 	job->created_ms = loop_now_ms(engine->loop);

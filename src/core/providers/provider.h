@@ -62,7 +62,9 @@ struct provider_ops {
 	/* ---- jobs (sandboxes): a lookup of several requests over time ----
 	 * Owned by the engine helper; see struct provider_job below and
 	 * engine.h "Jobs". A provider with job_request set is asked through
-	 * it instead of build_request/parse_response: the engine calls
+	 * it instead of build_request/parse_response (with
+	 * job_only_with_sample, only a lookup that carries the file is; the
+	 * rest stay one-shot). The engine calls
 	 * job_request for job->step (0 first: e.g. the hash lookup), sends
 	 * the request, and hands the answer to job_parse, which sets the
 	 * lookup's result and job->next:
@@ -86,6 +88,11 @@ struct provider_ops {
 	unsigned job_poll_min_s;	/* first poll interval; 0: 5 s */
 	unsigned job_poll_max_s;	/* back-off cap; 0: 60 s */
 	unsigned job_timeout_s;		/* give up; 0: 900 s */
+	/* Only a lookup with a sample (an upload may follow) is a job; the
+	 * others go through build_request/parse_response, one-shot, and are
+	 * dropped unsent when every waiter has gone (VirusTotal: URLs,
+	 * domains, IPs, hashes it may not upload). */
+	bool job_only_with_sample;
 
 	/* ---- sessions (FortiSandbox): log in once, reuse the token ----
 	 * For job-based providers. With session_login set, the engine logs

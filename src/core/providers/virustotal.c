@@ -2,15 +2,19 @@
  *
  * Lookups: GET /urls/{id} (id = unpadded base64url of the URL),
  * /domains/{domain}, /ip_addresses/{ip}, /files/{hash}; key in the
- * x-apikey header.
+ * x-apikey header. A hash lookup that carries the file itself is a job
+ * instead (upload and analysis polls): virustotal_upload.c.
  *
- * How an answer becomes a verdict, from data.attributes.last_analysis_stats:
+ * How an answer becomes a verdict, from data.attributes.last_analysis_stats
+ * (and an upload's analysis stats, the same way):
  *   malicious engines >= DetectionThreshold          -> malicious
  *   0 < malicious engines < threshold, or suspicious -> suspicious
- *   scanned (last_analysis_date) and nothing flagged -> clean
- *   404 NotFoundError, or never scanned              -> unknown
+ *   scanned (last_analysis_date) and an engine said
+ *   harmless or undetected, nothing flagged          -> clean
+ *   404 NotFoundError, never scanned, or only
+ *   timeouts/failures/unsupported type               -> unknown
  * Details are "malicious/total" over every counter (e.g. "12/93"). */
-#include "providers/provider.h"
+#include "providers/virustotal.h"
 
 #include <limits.h>
 #include <string.h>
@@ -35,27 +39,31 @@ static char *url_identifier(const char *url)
 	return id;
 }
 
-static void virustotal_build_request(const struct integration *in, struct lookup *const *batch,
-				     size_t n, struct http_request *req)
+void virustotal_object_request(const struct integration *in, const struct lookup *lookup,
+			       struct http_request *req)
 {
 	static const char *const collection[INDICATOR_KINDS] = {
 		[INDICATOR_URL] = "urls", [INDICATOR_DOMAIN] = "domains",
 		[INDICATOR_IP] = "ip_addresses", [INDICATOR_HASH] = "files",
 	};
-	const struct lookup *lookup = batch[0];
 	char *id = lookup->kind == INDICATOR_URL ? url_identifier(lookup->indicator)
 						 : g_strdup(lookup->indicator);
 
-	(void)n;
 	provider_set_url(req, in, collection[lookup->kind], id);
 	g_free(id);
 	http_request_json_headers(req, "x-apikey", in->api_key);
 }
 
+static void virustotal_build_request(const struct integration *in, struct lookup *const *batch,
+				     size_t n, struct http_request *req)
+{
+	(void)n;
+	virustotal_object_request(in, batch[0], req);
+}
+
 /* Errors as the v3 error table says (§4 of the reference). */
-static enum answer_class virustotal_error(const struct integration *in,
-					  struct lookup *const *batch, size_t n,
-					  const struct http_response *resp)
+enum answer_class virustotal_error(const struct integration *in, struct lookup *const *batch,
+				   size_t n, const struct http_response *resp)
 {
 	struct lookup *lookup = batch[0];
 	char *envelope_code = NULL, *message = NULL;
@@ -107,16 +115,9 @@ static unsigned counter_or_zero(const cJSON *obj, const char *name)
 	return item->valuedouble >= UINT_MAX ? UINT_MAX : (unsigned)item->valuedouble;
 }
 
-static enum answer_class virustotal_verdict(const struct integration *in,
-					    struct lookup *const *batch, size_t n,
-					    const cJSON *json)
+enum answer_class virustotal_stats_verdict(const struct integration *in, struct lookup *lookup,
+					   const cJSON *stats, bool analysed)
 {
-	struct lookup *lookup = batch[0];
-
-	(void)n;
-	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(json, "data"), "attributes");
-	const cJSON *stats = cJSON_GetObjectItemCaseSensitive(attrs, "last_analysis_stats");
 	if (!cJSON_IsObject(stats)) {
 		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
 		return ANSWER_TRANSIENT;
@@ -129,20 +130,36 @@ static enum answer_class virustotal_verdict(const struct integration *in,
 			total += counter->valuedouble;
 	unsigned malicious = counter_or_zero(stats, "malicious");
 	unsigned suspicious = counter_or_zero(stats, "suspicious");
+	/* engines that looked and found nothing; timeouts, failures and
+	 * unsupported types are no clean bill */
+	bool looked = counter_or_zero(stats, "harmless") > 0 ||
+		      counter_or_zero(stats, "undetected") > 0;
 	unsigned threshold = in->detection_threshold > 0 ? in->detection_threshold : 1;
-	bool scanned = cJSON_GetObjectItemCaseSensitive(attrs, "last_analysis_date") != NULL;
 	enum lookup_status status;
 
 	if (malicious >= threshold)
 		status = LOOKUP_MALICIOUS;
 	else if (malicious > 0 || suspicious > 0)
 		status = LOOKUP_SUSPICIOUS;
-	else if (scanned && total > 0)
+	else if (analysed && looked)
 		status = LOOKUP_CLEAN;
 	else
 		status = LOOKUP_UNKNOWN;
 	provider_set_result(lookup, status, "%u/%.0f", malicious, total);
 	return ANSWER_DECIDED;
+}
+
+static enum answer_class virustotal_verdict(const struct integration *in,
+					    struct lookup *const *batch, size_t n,
+					    const cJSON *json)
+{
+	(void)n;
+	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(json, "data"), "attributes");
+
+	return virustotal_stats_verdict(in, batch[0],
+					cJSON_GetObjectItemCaseSensitive(attrs, "last_analysis_stats"),
+					cJSON_GetObjectItemCaseSensitive(attrs, "last_analysis_date") != NULL);
 }
 
 const struct provider_ops virustotal_ops = {
@@ -151,4 +168,15 @@ const struct provider_ops virustotal_ops = {
 	.parse_response = provider_json_response,
 	.error_response = virustotal_error,
 	.json_verdict = virustotal_verdict,
+	/* a hash lookup with the file (lookup->sample): hash, upload, polls */
+	.job_request = virustotal_job_request,
+	.job_parse = virustotal_job_parse,
+	/* §4: 4 requests a minute on a free key, every poll costs one; the
+	 * integration's PollInterval (60 s for this type) sets each poll */
+	.job_poll_min_s = 60,
+	.job_poll_max_s = 300,
+	/* an upload the analysis of which takes longer than the JobTimeout
+	 * default is not waited for */
+	.job_timeout_s = 600,
+	.job_only_with_sample = true,
 };
