@@ -332,6 +332,27 @@ static void test_exclusions_applied_after_extraction(void **state)
 	g_free(msg);
 }
 
+/* A multipart in which no part was found (no boundary parameter, or a
+ * boundary that never occurs): GMime keeps the whole body as its
+ * prologue and finds no part, and mail clients show that body as text.
+ * Its URLs are indicators; before, the message had none and a phishing
+ * link in it was judged clean by the sender IP alone. */
+static void test_multipart_without_parts_scans_its_body(void **state)
+{
+	(void)state;
+	struct facts *f = analyze_text(HEADERS "MIME-Version: 1.0\r\n"
+				       "Content-Type: multipart/mixed\r\n\r\n"
+				       "--zz\r\nContent-Type: text/plain\r\n\r\n"
+				       "see https://nobound.badhost.example/a now\r\n--zz--\r\n");
+	assert_true(has_url(f, "https://nobound.badhost.example/a"));
+	facts_free(f);
+	f = analyze_text(HEADERS "MIME-Version: 1.0\r\n"
+			 "Content-Type: multipart/alternative; boundary=\"abc\"\r\n\r\n"
+			 "<a href=\"http://wrongbound.badhost.example/\">x</a>\r\n");
+	assert_true(has_url(f, "http://wrongbound.badhost.example/"));
+	facts_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_garbage_input_does_not_crash),
 		cmocka_unit_test(test_exclusions_applied_after_extraction),
 		cmocka_unit_test(test_empty_text_part_with_charset),
+		cmocka_unit_test(test_multipart_without_parts_scans_its_body),
 	};
 	analyze_init();
 	cfg = config_defaults();

@@ -322,6 +322,28 @@ static void analyze_leaf(struct analysis *an, GMimePart *part)
 	g_byte_array_unref(bytes);
 }
 
+/* A multipart in which GMime found no part (no boundary parameter, or a
+ * boundary that never occurs) keeps its whole body as the prologue; mail
+ * clients show that body as text, so its links count, searched both as
+ * HTML and as plain text (the content type says nothing about it). */
+static void analyze_partless_body(struct analysis *an, GMimeMultipart *multipart)
+{
+	const char *body = g_mime_multipart_get_prologue(multipart);
+
+	if (body == NULL || *body == '\0')
+		return;
+	GByteArray *bytes = g_byte_array_new();
+	gsize len;
+	char *text;
+
+	g_byte_array_append(bytes, (const guint8 *)body, strlen(body));
+	text = text_to_utf8(bytes, NULL, &len);
+	urls_from_html(text, len, an->urls);
+	urls_from_text(text, len, an->urls);
+	g_free(text);
+	g_byte_array_unref(bytes);
+}
+
 /* Recursive over the MIME tree, bounded by MaxMimeDepth: GMime already
  * parsed the whole tree, so the bound protects this walk's stack and
  * makes the limit visible in the output. */
@@ -339,6 +361,8 @@ static void analyze_object(struct analysis *an, GMimeObject *object,
 		for (int i = 0; i < count; i++)
 			analyze_object(an, g_mime_multipart_get_part(multipart, i),
 				       depth + 1);
+		if (count == 0)
+			analyze_partless_body(an, multipart);
 	} else if (GMIME_IS_MESSAGE_PART(object)) {
 		GMimeMessage *inner = g_mime_message_part_get_message(
 			GMIME_MESSAGE_PART(object));
