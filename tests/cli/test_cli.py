@@ -210,6 +210,15 @@ class CliTest(unittest.TestCase):
                      b"embedded defaults"):
             self.assertIn(word, result.stdout)
 
+    def test_test_connection_without_integrations_says_so(self):
+        """`threatmilter test` on a configuration without integrations
+        printed nothing and exited 0: the administrator could read that
+        as every connection OK."""
+        result = run("test", "-c", self.conf("MaxURLs 10\n"))
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(b"no integration to test", result.stderr)
+        self.assertIn(b"integrations.d", result.stderr)
+
     def test_fault18_8_wrong_arguments_say_what_is_wrong(self):
         result = run("bogus")
         self.assertEqual(result.returncode, 2)
