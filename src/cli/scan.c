@@ -44,8 +44,14 @@ struct scan_context {
 static void scan_usage(FILE *out)
 {
 	fputs("usage: threatmilter scan [--no-lookups] [--pretty] [-c FILE] FILE.eml... | -\n"
-	      "  Prints the facts of each message (URLs, sender IP, attachments,\n"
-	      "  reported messages) as one JSON object per line. '-' reads standard input.\n"
+	      "  Analyses each message (URLs, sender IP, attachments, reported messages),\n"
+	      "  asks the configuration's integrations and prints the facts, the lookups,\n"
+	      "  the verdict and what the daemon would do, one JSON object per line.\n"
+	      "  '-' reads standard input.\n"
+	      "  --no-lookups  the facts only: no integration is asked\n"
+	      "  --pretty      indented JSON\n"
+	      "  -c FILE       configuration (default: the daemon's; without one, the\n"
+	      "                embedded defaults: Spamhaus through this host's resolver)\n"
 	      "  Exit status: 0 all scanned, 1 a file could not be read, 2 usage or\n"
 	      "  configuration error.\n", out);
 }

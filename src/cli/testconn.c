@@ -173,6 +173,14 @@ int testconn_main(int argc, char **argv)
 	if (optind >= argc)
 		for (guint i = 0; i < cfg->integrations->len; i++)
 			g_ptr_array_add(chosen, g_ptr_array_index(cfg->integrations, i));
+	if (chosen->len == 0) {
+		/* silence and 0 would read as "every connection OK" */
+		fprintf(stderr, "threatmilter test: no integration to test: add one under %s\n",
+			cfg->integrations_dir ? cfg->integrations_dir : "integrations.d");
+		g_ptr_array_unref(chosen);
+		config_unref(cfg);
+		return 1;
+	}
 
 	if (!provider_runner_init()) {
 		fprintf(stderr, "threatmilter test: cannot initialise libcurl or c-ares\n");

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "ctl/ctl.h"
@@ -32,6 +33,16 @@ static void usage(FILE *out)
 		"  -V, --version      print the version and exit\n"
 		"exit status: 0 done, 1 failed, 2 usage or configuration error\n",
 		cli_default_config_path());
+}
+
+/* `COMMAND --help` or `COMMAND VERB --help`: what the subcommands answer
+ * before they read the configuration. */
+static bool asks_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && i <= 2; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
 }
 
 /* --no-reload is taken anywhere on the line; the rest stays in order. */
@@ -105,9 +116,18 @@ int main(int argc, char **argv)
 		return CTL_USAGE;
 	}
 	if (!ctl_open(&ctl, config_path, err, sizeof(err))) {
-		ctl_error("%s", err);
-		ctl_clear(&ctl);
-		return CTL_USAGE;
+		if (asks_help(sub_argc, sub_argv)) {
+			/* the help needs no configuration: the subcommands
+			 * print it before they read anything */
+			if (ctl.integrations_dir == NULL)
+				ctl.integrations_dir = g_build_filename(ctl.conf_dir,
+									"integrations.d", NULL);
+		} else {
+			ctl_error("%s%s", err, access(config_path, F_OK) != 0
+				  ? " (name the configuration with -c FILE)" : "");
+			ctl_clear(&ctl);
+			return CTL_USAGE;
+		}
 	}
 	ctl.no_reload = no_reload;
 	rc = run(&ctl, sub_argc, sub_argv);

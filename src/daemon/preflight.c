@@ -118,6 +118,11 @@ static void check_socket(const struct tm_config *cfg, GPtrArray *errors, GPtrArr
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		add(errors, "Socket: directory %s does not exist", dir);
 	g_free(dir);
+	/* only a stale socket is removed at start; anything else stays */
+	if (lstat(spec.path, &st) == 0 && !S_ISSOCK(st.st_mode))
+		add(errors, "Socket %s exists and is not a socket (%s): remove it or choose "
+		    "another path", spec.path, S_ISLNK(st.st_mode) ? "a symbolic link"
+		    : S_ISDIR(st.st_mode) ? "a directory" : "a file");
 	bool group_ok = cfg->socket_group != NULL && *cfg->socket_group != '\0' &&
 			(cfg->socket_mode & 0020) != 0;
 	if ((cfg->socket_mode & 0002) == 0 && !group_ok)

@@ -200,6 +200,25 @@ class CliTest(unittest.TestCase):
         result = run("--config", conf, "--print", "MaxURLs")
         self.assertEqual(result.stdout, b"10\n")
 
+    def test_scan_help_says_what_scan_does(self):
+        """scan --help described only --no-lookups: it said 'Prints the
+        facts' although scan asks the integrations and prints the
+        verdict, and named neither option."""
+        result = run("scan", "--help")
+        self.assertEqual(result.returncode, 0)
+        for word in (b"--no-lookups", b"--pretty", b"-c FILE", b"verdict",
+                     b"embedded defaults"):
+            self.assertIn(word, result.stdout)
+
+    def test_test_connection_without_integrations_says_so(self):
+        """`threatmilter test` on a configuration without integrations
+        printed nothing and exited 0: the administrator could read that
+        as every connection OK."""
+        result = run("test", "-c", self.conf("MaxURLs 10\n"))
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(b"no integration to test", result.stderr)
+        self.assertIn(b"integrations.d", result.stderr)
+
     def test_fault18_8_wrong_arguments_say_what_is_wrong(self):
         result = run("bogus")
         self.assertEqual(result.returncode, 2)

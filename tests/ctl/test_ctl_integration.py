@@ -9,7 +9,7 @@ import os
 import re
 import stat
 
-from ctlcase import CtlCase, LONG_KEY, tmtest
+from ctlcase import CTL, CtlCase, LONG_KEY, tmtest
 
 ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 
@@ -237,6 +237,23 @@ class Integrations(CtlCase):
             out, _ = self.ctl("integration", sub, "--help")
             self.assertIn("usage: threatmilterctl", out)
         self.assertIn("exit status", self.ctl("--help")[0])
+
+    def test_help_needs_no_configuration_file(self):
+        """A new administrator reads `COMMAND --help` before there is a
+        configuration: the help is printed, and a command that needs the
+        file says how to name it."""
+        import subprocess
+        missing = os.path.join(self.dir, "nowhere", "threatmilter.conf")
+        for args in (["integration", "--help"], ["integration", "add", "--help"],
+                     ["integration", "list", "--help"], ["exclude", "--help"],
+                     ["reload", "--help"]):
+            proc = subprocess.run([CTL, "-c", missing] + args, capture_output=True, timeout=30)
+            self.assertEqual(proc.returncode, 0, (args, proc.stderr))
+            self.assertIn(b"usage: threatmilterctl", proc.stdout, args)
+        proc = subprocess.run([CTL, "-c", missing, "integration", "list"], capture_output=True,
+                              timeout=30)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn(b"-c FILE", proc.stderr)
 
 
 if __name__ == "__main__":

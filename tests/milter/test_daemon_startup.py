@@ -284,6 +284,26 @@ class Startup(unittest.TestCase):
         self.assertEqual(out.returncode, 1)
         self.assertIn(b"not a regular file", out.stderr)
 
+    def test_socket_path_that_is_not_a_socket_is_named(self):
+        """A link or a file where the unix socket goes: -n and the start
+        say so (before: -n passed and the start said 'Connection
+        refused'), and the file is left alone."""
+        victim = os.path.join(self.dir, "victim")
+        with open(victim, "w") as f:
+            f.write("precious\n")
+        os.symlink(victim, self.sock)
+        config = self.conf("")
+        out = tmtest.run("-n", "-c", config)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn(b"exists and is not a socket (a symbolic link)", out.stderr)
+        out = subprocess.run([tmtest.BINARY, "-f", "-c", config], capture_output=True,
+                             timeout=30)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn(b"not a socket", out.stderr)
+        self.assertNotIn(b"Connection refused", out.stderr)
+        self.assertEqual(open(victim).read(), "precious\n")
+        self.assertTrue(os.path.islink(self.sock))
+
     def test_issue17_7_socket_mode_is_set_at_bind(self):
         p = self.start(self.conf("SocketMode 0600"))
         self.wait_socket(p)

@@ -332,6 +332,47 @@ static void test_exclusions_applied_after_extraction(void **state)
 	g_free(msg);
 }
 
+/* A multipart in which no part was found (no boundary parameter, or a
+ * boundary that never occurs): GMime keeps the whole body as its
+ * prologue and finds no part, and mail clients show that body as text.
+ * Its URLs are indicators; before, the message had none and a phishing
+ * link in it was judged clean by the sender IP alone. */
+static void test_multipart_without_parts_scans_its_body(void **state)
+{
+	(void)state;
+	struct facts *f = analyze_text(HEADERS "MIME-Version: 1.0\r\n"
+				       "Content-Type: multipart/mixed\r\n\r\n"
+				       "--zz\r\nContent-Type: text/plain\r\n\r\n"
+				       "see https://nobound.badhost.example/a now\r\n--zz--\r\n");
+	assert_true(has_url(f, "https://nobound.badhost.example/a"));
+	facts_free(f);
+	f = analyze_text(HEADERS "MIME-Version: 1.0\r\n"
+			 "Content-Type: multipart/alternative; boundary=\"abc\"\r\n\r\n"
+			 "<a href=\"http://wrongbound.badhost.example/\">x</a>\r\n");
+	assert_true(has_url(f, "http://wrongbound.badhost.example/"));
+	facts_free(f);
+}
+
+/* An HTML page attached under any content type (application/octet-stream
+ * is the usual one for phishing pages): a browser opens it by its name,
+ * so its links count, read as HTML; it stays an attachment. */
+static void test_html_attachment_by_name_whatever_its_type(void **state)
+{
+	(void)state;
+	struct facts *f = analyze_text(HEADERS "MIME-Version: 1.0\r\n"
+				       "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+				       "--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+				       "--b\r\nContent-Type: application/octet-stream\r\n"
+				       "Content-Disposition: attachment; filename=\"invoice.HTM\"\r\n\r\n"
+				       "<a href=\"&#104;ttps://octet.badhost.example/\">x</a>\r\n"
+				       "--b\r\nContent-Type: application/octet-stream; name=\"p.xhtml\"\r\n\r\n"
+				       "<a href=\"https://xhtml.badhost.example/\">x</a>\r\n--b--\r\n");
+	assert_true(has_url(f, "https://octet.badhost.example/"));
+	assert_true(has_url(f, "https://xhtml.badhost.example/"));
+	assert_int_equal(f->attachments->len, 2);
+	facts_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +390,8 @@ int main(void)
 		cmocka_unit_test(test_garbage_input_does_not_crash),
 		cmocka_unit_test(test_exclusions_applied_after_extraction),
 		cmocka_unit_test(test_empty_text_part_with_charset),
+		cmocka_unit_test(test_multipart_without_parts_scans_its_body),
+		cmocka_unit_test(test_html_attachment_by_name_whatever_its_type),
 	};
 	analyze_init();
 	cfg = config_defaults();

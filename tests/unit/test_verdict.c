@@ -330,6 +330,32 @@ static void test_17_4_analysis_limit_never_clean(void **state)
 	config_unref(cfg);
 }
 
+/* A message with URLs that no active integration takes (a fresh install,
+ * every integration inactive) was reported as "no indicators to look
+ * up": the administrator read that the mail had none. */
+static void test_report_without_lookups_does_not_deny_indicators(void **state)
+{
+	(void)state;
+	struct integration *in = dbl_integration();
+	struct tm_config *cfg;
+	struct facts *f = padded_message("harmless.example", 2, NULL);
+	struct judgement j;
+	struct verdict_headers h;
+
+	in->active = false;
+	cfg = config_with(in);
+	judge_message(NULL, cfg, f, false, &j);
+	assert_int_equal(j.lookups->len, 0);
+	verdict_headers_build(&j, cfg, "mx", &h);
+	assert_string_equal(h.verdict, "unknown");
+	assert_null(strstr(h.report, "no indicators"));
+	assert_non_null(strstr(h.report, "nothing looked up"));
+	verdict_headers_clear(&h);
+	judgement_clear(&j);
+	facts_free(f);
+	config_unref(cfg);
+}
+
 static void test_17_4_registrable_domain(void **state)
 {
 	(void)state;
@@ -420,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_17_2_max_indicators_over_all_messages),
 		cmocka_unit_test(test_17_4_analysis_limit_never_clean),
 		cmocka_unit_test(test_17_4_registrable_domain),
+		cmocka_unit_test(test_report_without_lookups_does_not_deny_indicators),
 		cmocka_unit_test(test_17_8_internal_error_reports_itself),
 	};
 

@@ -294,6 +294,31 @@ static void analyze_plain_body(struct analysis *an, GMimePart *part, GByteArray 
 	g_ptr_array_unref(files);
 }
 
+/* A page a browser opens by its name: .html, .htm, .shtml, .xhtml. */
+static bool has_html_extension(const char *filename)
+{
+	const char *dot = filename ? strrchr(filename, '.') : NULL;
+
+	return dot != NULL && (g_ascii_strcasecmp(dot, ".html") == 0 ||
+			       g_ascii_strcasecmp(dot, ".htm") == 0 ||
+			       g_ascii_strcasecmp(dot, ".shtml") == 0 ||
+			       g_ascii_strcasecmp(dot, ".xhtml") == 0);
+}
+
+/* An HTML page attached under a type that is not text (usually
+ * application/octet-stream, as phishing pages are sent): its links are
+ * read as HTML, in its declared charset if any. */
+static void extract_attached_page_urls(struct analysis *an, GMimePart *part,
+				       const GByteArray *bytes)
+{
+	GMimeContentType *type = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	gsize len;
+	char *text = text_to_utf8(bytes, g_mime_content_type_get_parameter(type, "charset"), &len);
+
+	urls_from_html(text, len, an->urls);
+	g_free(text);
+}
+
 static void analyze_leaf(struct analysis *an, GMimePart *part)
 {
 	GMimeContentType *type = g_mime_object_get_content_type(GMIME_OBJECT(part));
@@ -315,10 +340,34 @@ static void analyze_leaf(struct analysis *an, GMimePart *part)
 		analyze_plain_body(an, part, bytes);
 	else if (text && !reported)
 		extract_text_urls(an, part, bytes);
+	else if (!text && has_html_extension(filename))
+		extract_attached_page_urls(an, part, bytes);
 	if (!body_text)
 		add_attachment(an, g_mime_content_type_get_mime_type(type), filename, bytes);
 	if (reported)
 		add_reported_from_bytes(an, bytes);
+	g_byte_array_unref(bytes);
+}
+
+/* A multipart in which GMime found no part (no boundary parameter, or a
+ * boundary that never occurs) keeps its whole body as the prologue; mail
+ * clients show that body as text, so its links count, searched both as
+ * HTML and as plain text (the content type says nothing about it). */
+static void analyze_partless_body(struct analysis *an, GMimeMultipart *multipart)
+{
+	const char *body = g_mime_multipart_get_prologue(multipart);
+
+	if (body == NULL || *body == '\0')
+		return;
+	GByteArray *bytes = g_byte_array_new();
+	gsize len;
+	char *text;
+
+	g_byte_array_append(bytes, (const guint8 *)body, strlen(body));
+	text = text_to_utf8(bytes, NULL, &len);
+	urls_from_html(text, len, an->urls);
+	urls_from_text(text, len, an->urls);
+	g_free(text);
 	g_byte_array_unref(bytes);
 }
 
@@ -339,6 +388,8 @@ static void analyze_object(struct analysis *an, GMimeObject *object,
 		for (int i = 0; i < count; i++)
 			analyze_object(an, g_mime_multipart_get_part(multipart, i),
 				       depth + 1);
+		if (count == 0)
+			analyze_partless_body(an, multipart);
 	} else if (GMIME_IS_MESSAGE_PART(object)) {
 		GMimeMessage *inner = g_mime_message_part_get_message(
 			GMIME_MESSAGE_PART(object));

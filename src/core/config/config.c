@@ -147,6 +147,23 @@ const char *event_key(enum tm_event event)
 
 /* ------------------------------------------------------------ parsing */
 
+/* What a value of this type looks like, for the error that refuses one:
+ * the administrator must see what to write. */
+static const char *expected_form(enum value_type type)
+{
+	switch (type) {
+	case T_BOOL: return "yes or no";
+	case T_UNSIGNED: return "a whole number, 0 or more";
+	case T_SIZE: return "bytes, or a number with K, M or G: 25M";
+	case T_DURATION_S: return "whole seconds: 30, 30s, 5m or 1h";
+	case T_DURATION_MS: return "more than 0: 500ms, 10s, 1m; a bare number is seconds";
+	case T_MODE: return "an octal mode: 0660";
+	case T_FACILITY: return "mail, daemon, user or local0 to local7";
+	case T_MODE_NAME: return "inline or report";
+	default: return "see threatmilter.conf(5)";
+	}
+}
+
 static bool parse_mode(const char *v, unsigned *out)
 {
 	char *end;
@@ -336,7 +353,7 @@ static bool set_value(const struct key_def *def, struct load_state *st, const ch
 	case T_STRLIST:
 		return set_list(def, st, value, file, line, err, errlen);
 	}
-	snprintf(err, errlen, "%s: bad value '%s'", def->name, value);
+	snprintf(err, errlen, "%s: bad value '%s' (%s)", def->name, value, expected_form(def->type));
 	return false;
 }
 

@@ -197,9 +197,11 @@ static char *build_report(const struct judgement *judgement, const char *name)
 		g_ptr_array_add(items, g_strdup_printf("%u of %u indicators not judged",
 						       judgement->summary.unjudged,
 						       judgement->summary.indicators));
+	/* without lookups the message may still have indicators that no
+	 * active integration takes (a fresh install): do not deny them */
 	if (items->len == 0)
 		g_ptr_array_add(items, g_strdup(judgement->lookups->len > 0 ? "no findings"
-							: "no indicators to look up"));
+				: "nothing looked up: no indicator that an active integration takes"));
 	char *value = header_fold(name, items, ";");
 	g_ptr_array_unref(items);
 	return value;
