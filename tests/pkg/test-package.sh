@@ -197,7 +197,7 @@ for _ in $(seq 100); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; d
 check "SIGTERM stops the daemon" sh -c "! kill -0 $daemon_pid 2>/dev/null"
 daemon_pid=
 pf_cleanup
-rm -f "$integration"	# the administrator's file, not the package's
+# the administrator's integration file (an API key) is left for purge
 
 # ------------------------------------------------------------ purge
 t=$(now)
@@ -218,6 +218,8 @@ done
 left="$left $(find /var/lib/systemd/deb-systemd-helper-enabled -name 'threatmilter*' 2>/dev/null)"
 left=$(echo $left)
 check "nothing left after purge${left:+:$left}" test -z "$left"
+check "purge removed the administrator's integration file (its API key)" \
+	test ! -e "$integration"
 if getent passwd threatmilter >/dev/null; then
 	echo "     the system user threatmilter stays (Debian Policy does not require removing it; files it owned may remain)"
 fi
