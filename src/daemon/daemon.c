@@ -66,12 +66,14 @@ struct daemon_state {
 	ino_t socket_ino;
 };
 
-static void log_integrations(const struct tm_config *cfg)
+/* The active integrations, a notice; none active is a warning unless the
+ * start-up checks (preflight.c) already gave it (warn_if_none false). */
+static void log_integrations(const struct tm_config *cfg, bool warn_if_none)
 {
 	unsigned active;
 	char *line = preflight_integrations_summary(cfg, &active);
 
-	if (active == 0)
+	if (active == 0 && warn_if_none)
 		log_msg(LOG_WARNING, "%s: every message will be 'unknown'", line);
 	else
 		log_msg(LOG_NOTICE, "%s", line);
@@ -98,7 +100,7 @@ static void on_reload(void *arg)
 		cfg->path ? cfg->path : "embedded defaults", summary);
 	g_free(summary);
 	if (active == 0)
-		log_integrations(cfg);
+		log_integrations(cfg, true);
 	/* read by serve() only after this thread was joined */
 	st->drain_deadline_ms = MAX(st->drain_deadline_ms, cfg->scan_deadline_ms);
 	milter_set_config(cfg);
@@ -408,7 +410,7 @@ static int serve(struct tm_config *cfg, struct daemon_state *st, bool *drained,
 		log_msg(LOG_NOTICE, "metrics on %s (GET /metrics)",
 			metrics_endpoint_address(st->metrics_endpoint));
 	}
-	log_integrations(cfg);
+	log_integrations(cfg, false);	/* preflight warned if none is active */
 	milter_set_config(cfg);
 	if (!signals_start(&handlers, err, errlen)) {
 		milter_set_config(NULL);

@@ -197,6 +197,16 @@ class Startup(unittest.TestCase):
                         "the warning")
         self.assertEqual(self.stop(p), 0)
 
+    def test_no_active_integration_is_warned_once_at_start(self):
+        config = self.conf("", integrations={})
+        p = self.start(config)
+        self.wait_socket(p)
+        tmtest.wait_for(lambda: b"warning: no active integration" in self.log(), 10,
+                        "the warning")
+        time.sleep(0.3)
+        self.assertEqual(self.log().count(b"warning: no active integration"), 1)
+        self.assertEqual(self.stop(p), 0)
+
     def test_report_sandbox_wait_near_milter_timeout_warns(self):
         # issue 12: a reported message may wait ReportSandboxWait at end of
         # message; the MTA's own timeout must be longer
