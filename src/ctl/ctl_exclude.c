@@ -344,10 +344,12 @@ int ctl_exclude_main(struct ctl *ctl, int argc, char **argv)
 	const char *verb = argc > 1 ? argv[1] : NULL;
 	const struct exclusion_kind *kind = argc > 2 ? find_kind(argv[2]) : NULL;
 
-	if (verb != NULL && (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0)) {
-		exclude_usage(stdout);
-		return CTL_OK;
-	}
+	/* --help anywhere (exclude add --help): no entry starts with '-' */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			exclude_usage(stdout);
+			return CTL_OK;
+		}
 	if (verb != NULL && strcmp(verb, "list") == 0 && argc <= 3 && (argc == 2 || kind))
 		return cmd_list(ctl, kind);
 	if (verb != NULL && (strcmp(verb, "add") == 0 || strcmp(verb, "remove") == 0) &&

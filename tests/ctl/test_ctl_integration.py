@@ -245,7 +245,7 @@ class Integrations(CtlCase):
         import subprocess
         missing = os.path.join(self.dir, "nowhere", "threatmilter.conf")
         for args in (["integration", "--help"], ["integration", "add", "--help"],
-                     ["integration", "list", "--help"], ["exclude", "--help"],
+                     ["integration", "list", "--help"], ["exclude", "--help"], ["exclude", "add", "--help"],
                      ["reload", "--help"]):
             proc = subprocess.run([CTL, "-c", missing] + args, capture_output=True, timeout=30)
             self.assertEqual(proc.returncode, 0, (args, proc.stderr))
