@@ -30,7 +30,8 @@ static void usage(FILE *out)
 		"           domain|ip|url|email|screenshot|ping [ENTITY...]\n"
 		"           [--threshold N] [--json] [--output-dir DIR]\n"
 		"  --integration NAME  the APIVoid integration (default: the first one, active first)\n"
-		"  --threshold N       suspicious at or above N (default: its DetectionThreshold)\n"
+		"  --threshold N       suspicious at or above N (default: its DetectionThreshold;\n"
+		"                      url: risk score 70, the milter's suspicious band)\n"
 		"  --json              print the JSON result [{\"Entity\", \"EntityResult\"}]\n"
 		"  --output-dir DIR    where screenshots are written (default: .)\n");
 }

@@ -88,6 +88,14 @@ class CtlAPIVoid(unittest.TestCase):
         out = self.ctl("url")
         self.assertEqual(out, "APIVoid: No URLs found.\n")
 
+    def test_url_default_threshold_is_the_risk_band(self):
+        # without --threshold, a 0-100 risk score is not compared with
+        # DetectionThreshold (an engine count, default 1)
+        out = self.ctl("url", "https://clean.example/")
+        self.assertIn("APIVoid_risk_score=10", out)
+        self.assertNotIn("(suspicious)", out)
+        self.assertIn("(suspicious)", self.ctl("url", "http://suspicious.example/x"))
+
     def test_verify_email_v2(self):
         out = self.ctl("--integration", "apivoid-v2", "email", "bob@mailinator.com", "nobody",
                        "--threshold", "5")

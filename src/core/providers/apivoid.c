@@ -23,8 +23,6 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
-#define URL_RISK_SUSPICIOUS 70
-#define URL_RISK_MALICIOUS 90
 #define MALICIOUS_DETECTIONS 3	/* MaliciousThreshold 0 */
 
 static enum apivoid_call call_of(const struct lookup *lookup)
@@ -87,8 +85,8 @@ static void url_verdict(const struct integration *in, struct lookup *lookup, con
 	enum lookup_status status = LOOKUP_UNKNOWN, by_list;
 
 	if (risk >= 0)
-		status = risk >= URL_RISK_MALICIOUS ? LOOKUP_MALICIOUS
-		       : risk >= URL_RISK_SUSPICIOUS ? LOOKUP_SUSPICIOUS : LOOKUP_CLEAN;
+		status = risk >= APIVOID_URL_RISK_MALICIOUS ? LOOKUP_MALICIOUS
+		       : risk >= APIVOID_URL_RISK_SUSPICIOUS ? LOOKUP_SUSPICIOUS : LOOKUP_CLEAN;
 	if (detections >= 0) {
 		by_list = by_detections(in, detections);
 		if (by_list < status)	/* enum order: worst first */

@@ -26,6 +26,12 @@ enum apivoid_call {
 	APIVOID_STATS,		/* §5 v1 "?stats" (v2: ip-reputation of 8.8.8.8) */
 };
 
+/* The URL risk score (0-100, §3.3) at which the milter calls a URL
+ * suspicious / malicious, and the ctl's url action's default threshold
+ * (DetectionThreshold counts engines, not a 0-100 score). */
+#define APIVOID_URL_RISK_SUSPICIOUS 70
+#define APIVOID_URL_RISK_MALICIOUS 90
+
 /* The indicator of the Test Connection lookup (registry.c): never an IP
  * a message can give, it makes the lookup the cheap call of §5. */
 #define APIVOID_TEST_INDICATOR "stats"

@@ -385,12 +385,16 @@ static void add_messages(struct action_state *st)
 }
 
 /* The threshold argument (a whole number, as the seed casts it). */
-static bool read_threshold(const struct provider_run *run, const cJSON *args, long *out)
+static bool read_threshold(const struct provider_run *run, const cJSON *args,
+			   enum apivoid_call call, long *out)
 {
 	const cJSON *arg = get(args, "threshold");
 	char *end;
 
-	*out = run->in->detection_threshold;
+	/* the seed makes it a required argument; without one, what the
+	 * milter uses: a URL's 0-100 risk score has its own band */
+	*out = call == APIVOID_URL ? APIVOID_URL_RISK_SUSPICIOUS
+				   : (long)run->in->detection_threshold;
 	if (cJSON_IsString(arg)) {
 		*out = strtol(arg->valuestring, &end, 10);
 		if (end == arg->valuestring || *end != '\0')
@@ -438,7 +442,7 @@ static cJSON *run_action(const struct provider_run *run, const cJSON *args,
 	struct action_state st = { .run = run, .def = &defs[call] };
 	GPtrArray *entities;
 
-	if (!read_threshold(run, args, &st.threshold)) {
+	if (!read_threshold(run, args, call, &st.threshold)) {
 		snprintf(err, errlen, "Error executing action \"APIVoid - %s\". Reason: "
 			 "the threshold must be a whole number", st.def->title);
 		return NULL;
@@ -511,7 +515,7 @@ static cJSON *run_ping(const struct provider_run *run, const cJSON *args, char *
 
 static const struct provider_action_arg entity_args[] = {
 	{ "entities", "the entities (a JSON array of strings)", true },
-	{ "threshold", "suspicious at or above this number (default: DetectionThreshold)", false },
+	{ "threshold", "suspicious at or above this number (default: DetectionThreshold; url: 70)", false },
 	{ NULL, NULL, false },
 };
 static const struct provider_action_arg screenshot_args[] = {
