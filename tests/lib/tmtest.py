@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -180,6 +181,18 @@ def scan(config, *files, stdin=None, timeout=60):
     return objs, proc
 
 
+def _accepts_unix(path):
+    """Whether a unix socket takes a connection now (closed at once)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 class Daemon:
     """threatmilter -f on a unix socket (or the Socket of its config)."""
 
@@ -196,6 +209,11 @@ class Daemon:
             path = socket_spec.split(":", 1)[1]
             wait_for(lambda: os.path.exists(path) or self.proc.poll() is not None, 20,
                      "the milter socket")
+            # the file exists from bind(); connections are taken only once
+            # libmilter listens: wait for that too (a refused connect here
+            # made tests flaky on a loaded machine)
+            wait_for(lambda: self.proc.poll() is not None or _accepts_unix(path), 20,
+                     "the milter socket to accept")
         else:
             time.sleep(0.3)
         if self.proc.poll() is not None:
