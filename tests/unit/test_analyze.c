@@ -373,6 +373,34 @@ static void test_html_attachment_by_name_whatever_its_type(void **state)
 	facts_free(f);
 }
 
+/* An SVG image opens in the browser, which follows its links: an
+ * image/svg+xml part (named or not, inline or attached) and a part
+ * named .svg under any type are read as markup; each stays an
+ * attachment. */
+static void test_svg_part_links(void **state)
+{
+	(void)state;
+	struct facts *f = analyze_text(HEADERS "MIME-Version: 1.0\r\n"
+				       "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+				       "--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+				       "--b\r\nContent-Type: image/svg+xml\r\n\r\n"
+				       "<svg><a xlink:href=\"https://inline.badhost.example/\">"
+				       "<rect/></a></svg>\r\n"
+				       "--b\r\nContent-Type: IMAGE/SVG+XML; name=\"s.svg\"\r\n"
+				       "Content-Transfer-Encoding: base64\r\n\r\n"
+				       "PHN2Zz48YSBocmVmPSJodHRwczovL2I2NC5iYWRob3N0LmV4YW1wbGUvIj54PC9hPjwvc3ZnPg==\r\n"
+				       "--b\r\nContent-Type: application/octet-stream\r\n"
+				       "Content-Disposition: attachment; filename=\"map.SVG\"\r\n\r\n"
+				       "<svg><a href=\"https://octet.badhost.example/\">x</a></svg>\r\n"
+				       "--b--\r\n");
+	assert_true(has_url(f, "https://inline.badhost.example/"));
+	assert_true(has_url(f, "https://b64.badhost.example/"));
+	assert_true(has_url(f, "https://octet.badhost.example/"));
+	assert_int_equal(f->urls->len, 3);
+	assert_int_equal(f->attachments->len, 3);
+	facts_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_empty_text_part_with_charset),
 		cmocka_unit_test(test_multipart_without_parts_scans_its_body),
 		cmocka_unit_test(test_html_attachment_by_name_whatever_its_type),
+		cmocka_unit_test(test_svg_part_links),
 	};
 	analyze_init();
 	cfg = config_defaults();

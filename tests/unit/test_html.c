@@ -197,6 +197,63 @@ static void test_resolve(void **state)
 	assert_false(url_is_absolute_web("mailto:x@y.example"));
 }
 
+/* Links a browser follows that are neither href nor src (issue 16,
+ * class B): refresh, srcset and media attributes. */
+static void test_meta_refresh(void **state)
+{
+	(void)state;
+	expect_html("<meta http-equiv=\"refresh\" content=\"0; URL=https://a.example/x\">",
+		    "https://a.example/x", NULL);
+	expect_html("<META HTTP-EQUIV=Refresh CONTENT=\"5;url='https://b.example/y'\">",
+		    "https://b.example/y", NULL);
+	expect_html("<meta content=\"0 , url = &quot;https://c.example/z&quot; x\" "
+		    "http-equiv=\"REFRESH\">", "https://c.example/z", NULL);
+	expect_html("<meta http-equiv=refresh content=\"1.5;https://d.example/\">",
+		    "https://d.example/", NULL);
+	expect_html("<base href=\"https://e.example/a/\">"
+		    "<meta http-equiv=refresh content=\"0;URL=next.html\">",
+		    "https://e.example/a/", "https://e.example/a/next.html", NULL);
+	/* not a refresh, or no time: no link */
+	expect_html("<meta name=description content=\"https-less text\">", NULL);
+	expect_html("<meta http-equiv=refresh content=\"url=https://f.example/\">", NULL);
+}
+
+static void test_srcset(void **state)
+{
+	(void)state;
+	expect_html("<img srcset=\"https://a.example/1.png 1x, https://b.example/2.png 2x\">",
+		    "https://a.example/1.png", "https://b.example/2.png", NULL);
+	expect_html("<picture><source srcset=\"https://c.example/a.webp\"></picture>",
+		    "https://c.example/a.webp", NULL);
+	expect_html("<img srcset=\"https://d.example/x,y.png 100w,https://e.example/z.png\">",
+		    "https://d.example/x,y.png", "https://e.example/z.png", NULL);
+	expect_html("<img srcset=\"https://f.example/a.png,, https://g.example/b.png "
+		    "(x, y) 2x , https://h.example/c.png\">",
+		    "https://f.example/a.png", "https://g.example/b.png", "https://h.example/c.png",
+		    NULL);
+	expect_html("<base href=\"https://i.example/\"><img srcset=\"p.png 1x\">",
+		    "https://i.example/", "https://i.example/p.png", NULL);
+}
+
+static void test_media_attributes(void **state)
+{
+	(void)state;
+	expect_html("<svg><a xlink:href=\"https://a.example/x\"><text>t</text></a></svg>",
+		    "https://a.example/x", NULL);
+	expect_html("<video poster=\"https://b.example/p.jpg\"></video>",
+		    "https://b.example/p.jpg", NULL);
+	expect_html("<body background=\"https://c.example/bg.gif\"><table background="
+		    "https://d.example/t.gif><tr><td BACKGROUND='https://e.example/c.gif'>",
+		    "https://c.example/bg.gif", "https://d.example/t.gif", "https://e.example/c.gif",
+		    NULL);
+	expect_html("<object data=\"https://f.example/doc.pdf\"></object>",
+		    "https://f.example/doc.pdf", NULL);
+	expect_html("<base href=\"https://g.example/\"><svg><image xlink:href=\"i.png\"/></svg>",
+		    "https://g.example/", "https://g.example/i.png", NULL);
+	/* data on other elements, and data-* attributes, are not links */
+	expect_html("<div data=\"https://h.example/\" data-url=\"https://i.example/\">", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +264,9 @@ int main(void)
 		cmocka_unit_test(test_ambiguous_rawtext),
 		cmocka_unit_test(test_base_href),
 		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_meta_refresh),
+		cmocka_unit_test(test_srcset),
+		cmocka_unit_test(test_media_attributes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

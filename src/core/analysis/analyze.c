@@ -305,6 +305,16 @@ static bool has_html_extension(const char *filename)
 			       g_ascii_strcasecmp(dot, ".xhtml") == 0);
 }
 
+/* An SVG image (image/svg+xml, or named .svg): a browser opening it
+ * follows its <a href>/xlink:href links, so it is read as markup. */
+static bool is_svg(GMimeContentType *type, const char *filename)
+{
+	const char *dot = filename ? strrchr(filename, '.') : NULL;
+
+	return g_mime_content_type_is_type(type, "image", "svg+xml") ||
+	       (dot != NULL && g_ascii_strcasecmp(dot, ".svg") == 0);
+}
+
 /* An HTML page attached under a type that is not text (usually
  * application/octet-stream, as phishing pages are sent): its links are
  * read as HTML, in its declared charset if any. */
@@ -340,7 +350,7 @@ static void analyze_leaf(struct analysis *an, GMimePart *part)
 		analyze_plain_body(an, part, bytes);
 	else if (text && !reported)
 		extract_text_urls(an, part, bytes);
-	else if (!text && has_html_extension(filename))
+	else if (!text && (has_html_extension(filename) || is_svg(type, filename)))
 		extract_attached_page_urls(an, part, bytes);
 	if (!body_text)
 		add_attachment(an, g_mime_content_type_get_mime_type(type), filename, bytes);

@@ -31,12 +31,27 @@ struct tokenizer {
 
 static void run(struct tokenizer *t);
 
-/* One tag as read: its name and the first href and src attribute. */
+/* The attributes read from a tag: those whose value a browser or mail
+ * client follows as a URL (or a list of them), and those that say
+ * whether <meta content> is one. */
+enum attr {
+	ATTR_HREF, ATTR_SRC, ATTR_XLINK_HREF,
+	ATTR_POSTER, ATTR_BACKGROUND, ATTR_DATA, ATTR_SRCSET,
+	ATTR_HTTP_EQUIV, ATTR_CONTENT, ATTR_COUNT
+};
+
+static const char *const attr_names[ATTR_COUNT] = {
+	[ATTR_HREF] = "href", [ATTR_SRC] = "src", [ATTR_XLINK_HREF] = "xlink:href",
+	[ATTR_POSTER] = "poster", [ATTR_BACKGROUND] = "background", [ATTR_DATA] = "data",
+	[ATTR_SRCSET] = "srcset", [ATTR_HTTP_EQUIV] = "http-equiv", [ATTR_CONTENT] = "content",
+};
+
+/* One tag as read: its name and the first of each attribute it keeps. */
 struct tag {
 	char name[16];		/* lower-case, truncated; name_len is the full length */
 	size_t name_len;
-	const char *attr[2];	/* href, src raw values (NULL if absent) */
-	size_t attr_len[2];
+	const char *attr[ATTR_COUNT];	/* raw values (NULL if absent) */
+	size_t attr_len[ATTR_COUNT];
 	bool self_closing;	/* "/>" */
 };
 
@@ -143,14 +158,17 @@ static void comment(struct tokenizer *t, const char *q)
 	}
 }
 
-/* Keeps the first href and src of a tag (a repeated attribute is dropped,
- * §13.2.5.33). */
+/* Keeps the first of each attribute in enum attr (a repeated attribute
+ * is dropped, §13.2.5.33). */
 static void keep_attribute(struct tag *tag, const char *name, size_t name_len,
 			   const char *value, size_t value_len)
 {
-	int slot = name_len == 4 && g_ascii_strncasecmp(name, "href", 4) == 0 ? 0
-		 : name_len == 3 && g_ascii_strncasecmp(name, "src", 3) == 0 ? 1 : -1;
+	int slot = -1;
 
+	for (int i = 0; i < ATTR_COUNT && slot < 0; i++)
+		if (strlen(attr_names[i]) == name_len &&
+		    g_ascii_strncasecmp(name, attr_names[i], name_len) == 0)
+			slot = i;
 	if (slot < 0 || tag->attr[slot] != NULL)
 		return;
 	tag->attr[slot] = value;
@@ -220,18 +238,136 @@ static const char *rawtext_end(const char *p, const char *end, const struct tag 
 	return end;
 }
 
-static void add_link(struct tokenizer *t, const struct tag *tag, const char *value, size_t len)
+/* Adds value (decoded, owned) as a link of tag. */
+static void add_decoded_link(struct tokenizer *t, const struct tag *tag, char *value)
 {
 	struct html_link *link = g_new0(struct html_link, 1);
+
+	g_strlcpy(link->tag, tag->name, sizeof(link->tag));
+	link->value = value;
+	g_ptr_array_add(t->out->links, link);
+}
+
+static char *decode_attribute(const char *value, size_t len)
+{
 	GString *decoded = g_string_sized_new(len);
 
 	html_decode_append(decoded, value, len, true);
-	g_strlcpy(link->tag, tag->name, sizeof(link->tag));
-	link->value = g_string_free(decoded, FALSE);
-	g_ptr_array_add(t->out->links, link);
-	if (tag_is(tag, "base") && value == tag->attr[0] && t->out->base == NULL &&
-	    url_is_absolute_web(link->value))
-		t->out->base = url_resolve(link->value, NULL);
+	return g_string_free(decoded, FALSE);
+}
+
+static const char *skip_ws(const char *p)
+{
+	while (is_ws(*p))
+		p++;
+	return p;
+}
+
+/* The URLs of a srcset value (decoded, NUL terminated), as WHATWG "parse
+ * a srcset attribute" (§4.8.4.3.10) collects them: candidates separated
+ * by commas, each a URL then descriptors; commas ending a URL are not
+ * part of it; a comma inside parentheses in the descriptors does not end
+ * the candidate. */
+static void add_srcset_links(struct tokenizer *t, const struct tag *tag, const char *s)
+{
+	for (;;) {
+		while (is_ws(*s) || *s == ',')
+			s++;
+		if (*s == '\0')
+			return;
+		const char *url = s;
+
+		while (*s != '\0' && !is_ws(*s))
+			s++;
+		const char *url_end = s;
+
+		while (url_end > url && url_end[-1] == ',')
+			url_end--;
+		add_decoded_link(t, tag, g_strndup(url, (size_t)(url_end - url)));
+		if (url_end < s)
+			continue;	/* "url," has no descriptors */
+		for (int paren = 0; *s != '\0' && (*s != ',' || paren); s++)
+			paren = *s == '(' ? 1 : *s == ')' ? 0 : paren;
+	}
+}
+
+/* The URL of a <meta http-equiv=refresh> content value (decoded, NUL
+ * terminated), by the "shared declarative refresh steps" of WHATWG HTML
+ * §4.2.5.3: a time, then optionally ';' or ',', "url" and '=' (any case,
+ * blanks around), then the URL, optionally quoted. NULL when the value
+ * has no time or no URL. */
+static char *refresh_url(const char *s)
+{
+	s = skip_ws(s);
+	if (!g_ascii_isdigit(*s) && *s != '.')
+		return NULL;
+	while (g_ascii_isdigit(*s) || *s == '.')
+		s++;
+	if (*s != '\0' && !is_ws(*s) && *s != ';' && *s != ',')
+		return NULL;
+	s = skip_ws(s);
+	if (*s == ';' || *s == ',')
+		s = skip_ws(s + 1);
+	const char *url = s;
+
+	if (g_ascii_strncasecmp(s, "url", 3) == 0) {
+		const char *q = skip_ws(s + 3);
+
+		if (*q == '=')
+			url = skip_ws(q + 1);
+	}
+	const char *url_end = url + strlen(url);
+
+	if (*url == '"' || *url == '\'') {
+		const char *close = strchr(url + 1, *url);
+
+		url_end = close ? close : url_end;
+		url++;
+	}
+	while (url < url_end && is_ws(*url))
+		url++;
+	while (url_end > url && is_ws(url_end[-1]))
+		url_end--;
+	return url_end > url ? g_strndup(url, (size_t)(url_end - url)) : NULL;
+}
+
+/* The links of one attribute of tag, in the way that attribute holds a URL. */
+static void add_attribute_links(struct tokenizer *t, const struct tag *tag, enum attr a)
+{
+	char *value;
+
+	if (tag->attr[a] == NULL)
+		return;
+	if (a == ATTR_DATA && !tag_is(tag, "object"))
+		return;		/* data="" is a URL on <object> only */
+	value = decode_attribute(tag->attr[a], tag->attr_len[a]);
+	if (a == ATTR_SRCSET) {
+		add_srcset_links(t, tag, value);
+		g_free(value);
+		return;
+	}
+	add_decoded_link(t, tag, value);
+	if (a == ATTR_HREF && tag_is(tag, "base") && t->out->base == NULL &&
+	    url_is_absolute_web(value))
+		t->out->base = url_resolve(value, NULL);
+}
+
+/* <meta http-equiv=refresh content="N; url=...">: a browser loads the URL. */
+static void add_refresh_link(struct tokenizer *t, const struct tag *tag)
+{
+	if (!tag_is(tag, "meta") || tag->attr[ATTR_HTTP_EQUIV] == NULL ||
+	    tag->attr[ATTR_CONTENT] == NULL)
+		return;
+	char *equiv = decode_attribute(tag->attr[ATTR_HTTP_EQUIV], tag->attr_len[ATTR_HTTP_EQUIV]);
+	char *content = g_ascii_strcasecmp(equiv, "refresh") == 0
+			? decode_attribute(tag->attr[ATTR_CONTENT], tag->attr_len[ATTR_CONTENT])
+			: NULL;
+	char *url = content ? refresh_url(content) : NULL;
+
+	if (url != NULL)
+		add_decoded_link(t, tag, url);
+	g_free(content);
+	g_free(equiv);
 }
 
 /* Reads a raw-text element's content up to its end tag as markup in a
@@ -281,9 +417,9 @@ static bool rawtext_ambiguous(struct tokenizer *t, const struct tag *tag)
  * content model of raw-text elements. */
 static void start_tag(struct tokenizer *t, const struct tag *tag)
 {
-	for (int i = 0; i < 2; i++)
-		if (tag->attr[i] != NULL)
-			add_link(t, tag, tag->attr[i], tag->attr_len[i]);
+	for (int a = 0; a <= ATTR_SRCSET; a++)
+		add_attribute_links(t, tag, (enum attr)a);
+	add_refresh_link(t, tag);
 	if (!name_in(tag, inline_tags, G_N_ELEMENTS(inline_tags)))
 		g_string_append_c(t->out->text, ' ');
 	if (tag_is(tag, "svg") && !tag->self_closing)

@@ -1,8 +1,11 @@
 /* html.h: URLs from an HTML part, with the HTML read as a browser
  * tokenizes it (WHATWG HTML §13.2.5) and as Outlook renders it
  * (../shared/corpus/README.md, "HTML"):
- *   - href and src attributes of any start tag, character references
- *     decoded (html_charref.h); the first of a duplicated attribute;
+ *   - href, src, xlink:href, poster, background attributes of any
+ *     start tag, data of <object>, every URL of a
+ *     srcset (WHATWG §4.8.4.3.10) and the URL of <meta http-equiv=refresh
+ *     content="N; url=..."> (§4.2.5.3); character references decoded
+ *     (html_charref.h); the first of a duplicated attribute;
  *   - bare URLs in the visible text: outside tags, comments, <script>,
  *     <style>, <title> and the other raw-text elements; inline tags such
  *     as <span> or <wbr> do not split a URL;
@@ -26,7 +29,7 @@
 
 struct url_set;
 
-/* One href/src value as the tokenizer saw it. */
+/* One link value as the tokenizer saw it (one srcset candidate). */
 struct html_link {
 	char tag[16];		/* element name, lower-case, truncated */
 	char *value;		/* attribute value, references decoded (owned) */
