@@ -399,6 +399,53 @@ static void test_svg_part_links(void **state)
 	assert_int_equal(f->urls->len, 3);
 	assert_int_equal(f->attachments->len, 3);
 	facts_free(f);
+/* Issue 19: the milter path asks for SHA-256 only (MD5 and SHA-1 are not
+ * computed, left ""); without options or with sha256_only clear (scan)
+ * all three digests are there, computed in one pass over 64 KiB chunks:
+ * a 150,000-byte file spans three. */
+static void expect_digests(const struct analyze_options *opts, const guchar *data,
+			   gsize len, bool all)
+{
+	char *b64 = g_base64_encode(data, len);
+	char *msg = g_strdup_printf(HEADERS "Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n"
+				    "--m\r\nContent-Type: application/octet-stream; name=\"d.bin\"\r\n"
+				    "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--m--\r\n", b64);
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(msg, strlen(msg));
+	struct facts *f = analyze_stream_keep(stream, cfg, opts);
+	const struct attachment_fact *a = attachment(f, 0);
+	char *sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len);
+	char *md5 = g_compute_checksum_for_data(G_CHECKSUM_MD5, data, len);
+	char *sha1 = g_compute_checksum_for_data(G_CHECKSUM_SHA1, data, len);
+
+	assert_int_equal(a->size, len);
+	assert_string_equal(a->sha256, sha256);
+	assert_string_equal(a->md5, all ? md5 : "");
+	assert_string_equal(a->sha1, all ? sha1 : "");
+	g_free(sha256);
+	g_free(md5);
+	g_free(sha1);
+	facts_free(f);
+	g_object_unref(stream);
+	g_free(msg);
+	g_free(b64);
+}
+
+static void test_digests_sha256_only_in_milter_path(void **state)
+{
+	(void)state;
+	gsize len = 150000;
+	guchar *data = g_malloc(len);
+	struct analyze_options opts = { 0 };
+
+	for (gsize i = 0; i < len; i++)
+		data[i] = (guchar)(i * 7 + i / 251);
+	expect_digests(NULL, data, len, true);
+	expect_digests(&opts, data, len, true);
+	expect_digests(&opts, data, 3, true);
+	opts.sha256_only = true;
+	expect_digests(&opts, data, len, false);
+	expect_digests(&opts, data, 3, false);
+	g_free(data);
 }
 
 int main(void)
@@ -421,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_multipart_without_parts_scans_its_body),
 		cmocka_unit_test(test_html_attachment_by_name_whatever_its_type),
 		cmocka_unit_test(test_svg_part_links),
+		cmocka_unit_test(test_digests_sha256_only_in_milter_path),
 	};
 	analyze_init();
 	cfg = config_defaults();

@@ -27,7 +27,7 @@ struct analysis {
 	struct facts *facts;
 	struct url_set *urls;
 	unsigned reported_depth;	/* 0 for the message itself */
-	const struct analyze_options *keep;	/* NULL: keep no bytes */
+	const struct analyze_options *keep;	/* NULL: keep no bytes, all digests */
 };
 
 static struct facts *analyze_message(GMimeMessage *message,
@@ -159,9 +159,28 @@ static void extract_text_urls(struct analysis *an, GMimePart *part,
 	g_free(text);
 }
 
-static char *checksum_hex(GChecksumType kind, const GByteArray *bytes)
+/* The attachment's digests in one pass over its bytes: SHA-256 always,
+ * MD5 and SHA-1 unless the options say only SHA-256 is used (left ""). */
+static void attachment_digests(struct attachment_fact *att, const GByteArray *bytes,
+			       bool sha256_only)
 {
-	return g_compute_checksum_for_data(kind, bytes->data, bytes->len);
+	static const GChecksumType kinds[] = { G_CHECKSUM_SHA256, G_CHECKSUM_MD5,
+					       G_CHECKSUM_SHA1 };
+	char *out[] = { att->sha256, att->md5, att->sha1 };
+	const size_t out_size[] = { sizeof(att->sha256), sizeof(att->md5), sizeof(att->sha1) };
+	const guint n = sha256_only ? 1 : G_N_ELEMENTS(kinds);
+	GChecksum *sums[G_N_ELEMENTS(kinds)];
+	const gsize chunk = 64 * 1024;	/* stays in cache for the next digest */
+
+	for (guint i = 0; i < n; i++)
+		sums[i] = g_checksum_new(kinds[i]);
+	for (gsize off = 0; off < bytes->len; off += chunk)
+		for (guint i = 0; i < n; i++)
+			g_checksum_update(sums[i], bytes->data + off, MIN(chunk, bytes->len - off));
+	for (guint i = 0; i < n; i++) {
+		g_strlcpy(out[i], g_checksum_get_string(sums[i]), out_size[i]);
+		g_checksum_free(sums[i]);
+	}
 }
 
 static char *filename_extension(const char *filename)
@@ -196,21 +215,12 @@ static void add_attachment(struct analysis *an, char *content_type,
 			   const char *filename, const GByteArray *bytes)
 {
 	struct attachment_fact *att = g_new0(struct attachment_fact, 1);
-	char *hex;
 
 	att->filename = filename ? g_utf8_make_valid(filename, -1) : g_strdup("");
 	att->extension = filename_extension(att->filename);
 	att->content_type = content_type;
 	att->size = bytes->len;
-	hex = checksum_hex(G_CHECKSUM_MD5, bytes);
-	g_strlcpy(att->md5, hex, sizeof(att->md5));
-	g_free(hex);
-	hex = checksum_hex(G_CHECKSUM_SHA1, bytes);
-	g_strlcpy(att->sha1, hex, sizeof(att->sha1));
-	g_free(hex);
-	hex = checksum_hex(G_CHECKSUM_SHA256, bytes);
-	g_strlcpy(att->sha256, hex, sizeof(att->sha256));
-	g_free(hex);
+	attachment_digests(att, bytes, an->keep != NULL && an->keep->sha256_only);
 	att->executable = filetype_is_executable(bytes->data, bytes->len);
 	att->pe = filetype_is_pe(bytes->data, bytes->len);
 	keep_sample(an, att, bytes);

@@ -24,9 +24,13 @@ struct facts *analyze_buffer(const char *data, size_t len,
 
 /* Which attachments' decoded bytes the analysis keeps (as
  * attachment_fact.sample, lookup/sample.h) for the integrations that may
- * upload them (issue 12). Without options nothing is kept. lookup/plan.h's
- * plan_sample_options() fills them from the active integrations. */
+ * upload them (issue 12), and which digests it computes. Without options
+ * nothing is kept and all three digests are computed. lookup/plan.h's
+ * plan_sample_options() fills the sample fields from the active
+ * integrations and clears sha256_only. */
 struct analyze_options {
+	bool sha256_only;	/* attachment_fact.md5/.sha1 left "": the milter
+				 * path, whose plan looks up SHA-256 only (issue 19) */
 	bool keep_pe;		/* keep Windows PE files (filetype_is_pe) ... */
 	size_t pe_max;		/* ... of at most this many bytes */
 	bool keep_other;	/* keep every other file ... */

@@ -46,8 +46,8 @@ void engine_count(struct engine *engine, uint64_t *counter)
 
 char *engine_flight_key(const struct lookup *lookup)
 {
-	return g_strdup_printf("%s\x1f%s\x1f%s", lookup->integration->name,
-			       indicator_kind_name(lookup->kind), lookup->indicator);
+	return g_strconcat(lookup->integration->name, "\x1f", indicator_kind_name(lookup->kind),
+			   "\x1f", lookup->indicator, NULL);
 }
 
 /* Engine thread: batches handed over since the last wake-up. */

@@ -70,7 +70,8 @@ bool plan_may_upload(const struct integration *in, const struct attachment_fact 
  * integration may upload (analyze.h): which kinds, the largest
  * MaxUploadSize among the integrations taking each kind,
  * SampleMemoryLimit and TmpDir from cfg (borrowed: cfg must outlive
- * out). Returns whether anything is to be kept. */
+ * out), all digests (sha256_only false). Returns whether anything is to
+ * be kept. */
 struct analyze_options;
 bool plan_sample_options(const struct tm_config *cfg, struct analyze_options *out);
 

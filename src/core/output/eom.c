@@ -209,10 +209,12 @@ void eom_process(const struct eom_input *in, const struct eom_ops *ops, void *op
 		verdict_compute(NULL, 0, &out->judgement.summary);
 		out->event = in->too_large ? EVENT_TOO_LARGE : EVENT_INTERNAL_ERROR;
 	} else {
-		struct analyze_options keep;
-		bool uploads = plan_sample_options(in->cfg, &keep);
+		struct analyze_options opts;
 
-		out->facts = analyze_stream_keep(in->message, in->cfg, uploads ? &keep : NULL);
+		plan_sample_options(in->cfg, &opts);
+		/* the plan looks attachments up by SHA-256 only (plan.c collect) */
+		opts.sha256_only = true;
+		out->facts = analyze_stream_keep(in->message, in->cfg, &opts);
 		apply_client_ip(in, out->facts);
 		judge_message_queued(in->engine, in->cfg, out->facts, report_mode, in->queue_id,
 				     &out->judgement);
