@@ -399,6 +399,8 @@ static void test_svg_part_links(void **state)
 	assert_int_equal(f->urls->len, 3);
 	assert_int_equal(f->attachments->len, 3);
 	facts_free(f);
+}
+
 /* Issue 19: the milter path asks for SHA-256 only (MD5 and SHA-1 are not
  * computed, left ""); without options or with sha256_only clear (scan)
  * all three digests are there, computed in one pass over 64 KiB chunks:
