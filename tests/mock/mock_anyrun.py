@@ -58,24 +58,8 @@ SPECIAL = ("failed", "endless", "report_forbidden")
 
 
 def form_fields(req):
-    """The multipart/form-data parts: {name: (filename or None, bytes)}."""
-    ctype = req.headers.get("Content-Type", "")
-    match = re.search(r'boundary=(?:"([^"]+)"|([^;\s]+))', ctype)
-    if not ctype.lower().startswith("multipart/form-data") or not match:
-        return None
-    delimiter = b"--" + (match.group(1) or match.group(2)).encode("latin-1")
-    fields = {}
-    for part in req.body.split(delimiter)[1:]:
-        if part.startswith(b"--"):
-            break
-        head, _, data = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
-        name = re.search(rb'content-disposition:[^\r\n]*;\s*name="([^"]*)"', head, re.I)
-        filename = re.search(rb'content-disposition:[^\r\n]*;\s*filename="([^"]*)"', head, re.I)
-        if name:
-            fields[name.group(1).decode("utf-8", "replace")] = (
-                filename.group(1).decode("utf-8", "replace") if filename else None,
-                data.removesuffix(b"\r\n"))
-    return fields
+    """The multipart/form-data parts (mock_providers.form_fields)."""
+    return mp.form_fields(req)
 
 
 class AnyRun(mp.Provider):

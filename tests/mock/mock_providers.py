@@ -759,22 +759,34 @@ def decode_url_id(ident):
         return None
 
 
-def multipart_file(req):
-    """(content, filename) of the multipart/form-data part named "file";
-    (None, None) if absent, filename None when the part has none."""
+def form_fields(req):
+    """The multipart/form-data parts of a request: {name: (filename or
+    None, bytes)}; None when the body is not multipart/form-data. The one
+    parser the provider mocks share."""
     ctype = req.headers.get("Content-Type", "")
     match = re.search(r'boundary=(?:"([^"]+)"|([^;\s]+))', ctype)
     if not ctype.lower().startswith("multipart/form-data") or not match:
-        return None, None
+        return None
     delimiter = b"--" + (match.group(1) or match.group(2)).encode("latin-1")
+    fields = {}
     for part in req.body.split(delimiter)[1:]:
         if part.startswith(b"--"):
             break
         head, _, data = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
-        if re.search(rb'content-disposition:[^\r\n]*;\s*name="?file"?(;|\s|$)', head, re.I):
-            name = re.search(rb'filename="([^"]*)"', head, re.I)
-            return data.removesuffix(b"\r\n"), (name.group(1).decode("latin-1") if name else None)
-    return None, None
+        name = re.search(rb'content-disposition:[^\r\n]*;\s*name="?([^";\r\n]*)"?', head, re.I)
+        filename = re.search(rb'content-disposition:[^\r\n]*;\s*filename="([^"]*)"', head, re.I)
+        if name:
+            fields.setdefault(name.group(1).decode("utf-8", "replace"), (
+                filename.group(1).decode("utf-8", "replace") if filename else None,
+                data.removesuffix(b"\r\n")))
+    return fields
+
+
+def multipart_file(req):
+    """(content, filename) of the multipart/form-data part named "file";
+    (None, None) if absent, filename None when the part has none."""
+    filename, content = (form_fields(req) or {}).get("file", (None, None))
+    return content, filename
 
 
 def content_verdict(content):

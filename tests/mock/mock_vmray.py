@@ -41,24 +41,8 @@ HASH_LEN = {"md5": 32, "sha1": 40, "sha256": 64}
 
 
 def multipart_fields(req):
-    """{name: (filename or None, bytes)} of a multipart/form-data body."""
-    ctype = req.headers.get("Content-Type", "")
-    match = re.search(r'boundary=(?:"([^"]+)"|([^;\s]+))', ctype)
-    if not ctype.lower().startswith("multipart/form-data") or not match:
-        return {}
-    delimiter = b"--" + (match.group(1) or match.group(2)).encode("latin-1")
-    fields = {}
-    for part in req.body.split(delimiter)[1:]:
-        if part.startswith(b"--"):
-            break
-        head, _, data = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
-        name = re.search(rb'content-disposition:[^\r\n]*;\s*name="([^"]*)"', head, re.I)
-        filename = re.search(rb'content-disposition:[^\r\n]*;\s*filename="([^"]*)"', head, re.I)
-        if name:
-            fields[name.group(1).decode("utf-8", "replace")] = (
-                filename.group(1).decode("utf-8", "replace") if filename else None,
-                data.removesuffix(b"\r\n"))
-    return fields
+    """The multipart/form-data parts (mock_providers.form_fields), {} if none."""
+    return mp.form_fields(req) or {}
 
 
 class VMRay(mp.Provider):
