@@ -100,7 +100,7 @@ def header_values(text, name):
 
 
 @unittest.skipUnless(have_postfix(), "needs root and postfix")
-class AmplificationThroughPostfix(unittest.TestCase):
+class AmplificationThroughPostfix(tmtest.PostfixHarnessMixin, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tmtest.tmpdir()
@@ -152,15 +152,6 @@ class AmplificationThroughPostfix(unittest.TestCase):
         cls.mocks.stop()
         if os.environ.get("TM_KEEP") != "1":
             shutil.rmtree(cls.dir, ignore_errors=True)
-
-    @classmethod
-    def pf(cls, script):
-        out = subprocess.run(["bash", "-c", '. "$1"; pf_load_state "$2" >/dev/null || exit 1; '
-                              + script, "pf", HARNESS, cls.pf_dir],
-                             capture_output=True, timeout=120)
-        if out.returncode != 0:
-            raise RuntimeError("%s: %s" % (script, out.stderr.decode()))
-        return out.stdout.decode()
 
     # ------------------------------------------------------------ clients
 

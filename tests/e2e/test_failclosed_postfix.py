@@ -27,14 +27,13 @@ def phishing_with_harmless_attachment():
 
 
 @unittest.skipUnless(tp.have_postfix(), "needs root, postfix and swaks")
-class AbuseMailboxThroughPostfix(unittest.TestCase):
+class AbuseMailboxThroughPostfix(tmtest.PostfixHarnessMixin, unittest.TestCase):
     # the same private Postfix and daemon as test_postfix.py (not a
     # subclass, so that its tests do not run twice)
     P = tp.PostfixEndToEnd
     setUpClass = classmethod(P.setUpClass.__func__)
     tearDownClass = classmethod(P.tearDownClass.__func__)
     write_config = classmethod(P.write_config.__func__)
-    pf = classmethod(P.pf.__func__)
     reload = P.reload
     swaks = P.swaks
     sink_messages = P.sink_messages

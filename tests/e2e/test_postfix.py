@@ -35,7 +35,7 @@ def mail(subject, body, extra_headers="", received_ip="192.0.2.10"):
 
 
 @unittest.skipUnless(have_postfix(), "needs root, postfix and swaks")
-class PostfixEndToEnd(unittest.TestCase):
+class PostfixEndToEnd(tmtest.PostfixHarnessMixin, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tmtest.tmpdir()
@@ -84,15 +84,6 @@ class PostfixEndToEnd(unittest.TestCase):
             for f in files:
                 os.chmod(os.path.join(root, f), 0o644)
         os.chmod(os.path.dirname(cls.config), 0o755)
-
-    @classmethod
-    def pf(cls, script):
-        out = subprocess.run(["bash", "-c", '. "$1"; pf_load_state "$2" >/dev/null || exit 1; '
-                              + script, "pf", HARNESS, cls.pf_dir],
-                             capture_output=True, timeout=120)
-        if out.returncode != 0:
-            raise RuntimeError("%s: %s" % (script, out.stderr.decode()))
-        return out.stdout.decode()
 
     def reload(self, main):
         """New configuration + SIGHUP; waits until the log says so."""

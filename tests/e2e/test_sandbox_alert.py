@@ -49,7 +49,7 @@ def mail(pe):
 
 
 @unittest.skipUnless(have_postfix(), "needs root, postfix and swaks")
-class SandboxAlertThroughPostfix(unittest.TestCase):
+class SandboxAlertThroughPostfix(tmtest.PostfixHarnessMixin, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tmtest.tmpdir()
@@ -89,15 +89,6 @@ class SandboxAlertThroughPostfix(unittest.TestCase):
         cls.mocks.stop()
         if os.environ.get("TM_KEEP") != "1":
             shutil.rmtree(cls.dir, ignore_errors=True)
-
-    @classmethod
-    def pf(cls, script):
-        out = subprocess.run(["bash", "-c", '. "$1"; pf_load_state "$2" >/dev/null || exit 1; '
-                              + script, "pf", HARNESS, cls.pf_dir],
-                             capture_output=True, timeout=120)
-        if out.returncode != 0:
-            raise RuntimeError("%s: %s" % (script, out.stderr.decode()))
-        return out.stdout.decode()
 
     def log_text(self):
         with open(self.log, "rb") as f:

@@ -181,6 +181,24 @@ def scan(config, *files, stdin=None, timeout=60):
     return objs, proc
 
 
+class PostfixHarnessMixin:
+    """For tests that run a private Postfix with tests/e2e/postfix-harness.sh:
+    cls.pf(script) runs a shell snippet with the instance in cls.pf_dir
+    loaded (its TM_PF_* variables) and returns its standard output."""
+
+    HARNESS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                           "e2e", "postfix-harness.sh")
+
+    @classmethod
+    def pf(cls, script):
+        out = subprocess.run(["bash", "-c", '. "$1"; pf_load_state "$2" >/dev/null || exit 1; '
+                              + script, "pf", cls.HARNESS, cls.pf_dir],
+                             capture_output=True, timeout=120)
+        if out.returncode != 0:
+            raise RuntimeError("%s: %s" % (script, out.stderr.decode()))
+        return out.stdout.decode()
+
+
 def _accepts_unix(path):
     """Whether a unix socket takes a connection now (closed at once)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
