@@ -17,7 +17,7 @@ export DEBIAN_FRONTEND=noninteractive
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get install -y --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
-	libmilter-dev libgmime-3.0-dev libcurl4-openssl-dev libc-ares-dev libcjson-dev libhiredis-dev \
+	libmilter-dev libgmime-3.0-dev libcurl4-openssl-dev libc-ares-dev libcjson-dev libhiredis-dev libssl-dev \
 	libcmocka-dev clang libclang-rt-14-dev libgumbo-dev \
 	postfix swaks redis-server python3 python3-prometheus-client openssl ca-certificates procps iproute2 \
 	debhelper dpkg-dev fakeroot lintian adduser systemd

@@ -9,7 +9,7 @@ out=${FUZZ_BUILD_DIR:-$srcdir/build-fuzz}
 mkdir -p "$out"
 CC=${FUZZ_CC:-clang}
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-pkgs="gmime-3.0 libcurl libcares libcjson hiredis"
+pkgs="gmime-3.0 libcurl libcares libcjson hiredis libcrypto"
 cflags="$(pkg-config --cflags $pkgs) -D_GNU_SOURCE -I$builddir -I$srcdir/src/core -I$srcdir/src -DSYSCONFDIR=\"/etc\""
 libs="$(pkg-config --libs $pkgs) -lpthread"
 # Every core source except the daemon's own files (main, libmilter glue):

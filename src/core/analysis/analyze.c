@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "config/config.h"
 #include "analysis/addresses.h"
 #include "analysis/exclude.h"
@@ -160,26 +162,46 @@ static void extract_text_urls(struct analysis *an, GMimePart *part,
 }
 
 /* The attachment's digests in one pass over its bytes: SHA-256 always,
- * MD5 and SHA-1 unless the options say only SHA-256 is used (left ""). */
+ * MD5 and SHA-1 unless the options say only SHA-256 is used (left "").
+ * libcrypto, not GChecksum: GLib's portable C SHA-256 was 15.7 % of the
+ * instructions of a cached message (issue 19's profile); libcrypto picks
+ * the CPU's SHA extensions or vector code, and libcurl already loads it. */
 static void attachment_digests(struct attachment_fact *att, const GByteArray *bytes,
 			       bool sha256_only)
 {
-	static const GChecksumType kinds[] = { G_CHECKSUM_SHA256, G_CHECKSUM_MD5,
-					       G_CHECKSUM_SHA1 };
+	const EVP_MD *kinds[] = { EVP_sha256(), EVP_md5(), EVP_sha1() };
 	char *out[] = { att->sha256, att->md5, att->sha1 };
-	const size_t out_size[] = { sizeof(att->sha256), sizeof(att->md5), sizeof(att->sha1) };
 	const guint n = sha256_only ? 1 : G_N_ELEMENTS(kinds);
-	GChecksum *sums[G_N_ELEMENTS(kinds)];
+	EVP_MD_CTX *sums[G_N_ELEMENTS(kinds)] = { NULL };
 	const gsize chunk = 64 * 1024;	/* stays in cache for the next digest */
+	bool ok = true;
 
-	for (guint i = 0; i < n; i++)
-		sums[i] = g_checksum_new(kinds[i]);
-	for (gsize off = 0; off < bytes->len; off += chunk)
-		for (guint i = 0; i < n; i++)
-			g_checksum_update(sums[i], bytes->data + off, MIN(chunk, bytes->len - off));
 	for (guint i = 0; i < n; i++) {
-		g_strlcpy(out[i], g_checksum_get_string(sums[i]), out_size[i]);
-		g_checksum_free(sums[i]);
+		sums[i] = EVP_MD_CTX_new();
+		ok = ok && sums[i] != NULL && EVP_DigestInit_ex(sums[i], kinds[i], NULL) == 1;
+	}
+	for (gsize off = 0; ok && off < bytes->len; off += chunk)
+		for (guint i = 0; i < n; i++)
+			ok = ok && EVP_DigestUpdate(sums[i], bytes->data + off,
+						    MIN(chunk, bytes->len - off)) == 1;
+	for (guint i = 0; i < n; i++) {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int md_len = 0;
+
+		/* a digest libcrypto cannot make (out of memory) stays "" and
+		 * is logged: never a wrong hash */
+		out[i][0] = '\0';
+		if (ok && EVP_DigestFinal_ex(sums[i], md, &md_len) == 1) {
+			static const char hex[] = "0123456789abcdef";
+
+			for (unsigned int b = 0; b < md_len; b++) {
+				out[i][2 * b] = hex[md[b] >> 4];
+				out[i][2 * b + 1] = hex[md[b] & 0x0f];
+			}
+			out[i][2 * md_len] = '\0';
+		} else
+			log_msg(LOG_ERR, "attachment digest: libcrypto failed");
+		EVP_MD_CTX_free(sums[i]);
 	}
 }
 
