@@ -199,10 +199,10 @@ int ctl_apivoid_main(int argc, char **argv, const char *config_path)
 	static const struct option longopts[] = {
 		{ "integration", required_argument, NULL, 'i' },
 		{ "threshold", required_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },
+		CLI_OPTION_JSON,
 		{ "output-dir", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTION_HELP,
+		CLI_OPTION_END,
 	};
 	const char *name = NULL, *threshold = NULL, *outdir = ".";
 	bool json = false;

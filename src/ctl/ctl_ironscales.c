@@ -55,9 +55,9 @@ static cJSON *parse(int argc, char **argv, struct options *o, const char **actio
 		{ "by", required_argument, NULL, 'b' },
 		{ "period", required_argument, NULL, 'p' },
 		{ "max-pages", required_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTION_JSON,
+		CLI_OPTION_HELP,
+		CLI_OPTION_END,
 	};
 	int c;
 
