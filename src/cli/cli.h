@@ -23,6 +23,8 @@ struct tm_config *cli_load_config(const char *path, char *err, size_t errlen);
 #define CLI_OPTION_HELP		{ "help", no_argument, NULL, 'h' }
 #define CLI_OPTION_VERSION	{ "version", no_argument, NULL, 'V' }
 #define CLI_OPTION_JSON		{ "json", no_argument, NULL, 'j' }
+/* threatmilterctl's provider actions: which integration of the type runs */
+#define CLI_OPTION_INTEGRATION	{ "integration", required_argument, NULL, 'i' }
 #define CLI_OPTION_END		{ NULL, 0, NULL, 0 }
 
 #endif

@@ -197,7 +197,7 @@ static int run(const struct integration *in, const char *ca_file, const char *ac
 int ctl_apivoid_main(int argc, char **argv, const char *config_path)
 {
 	static const struct option longopts[] = {
-		{ "integration", required_argument, NULL, 'i' },
+		CLI_OPTION_INTEGRATION,
 		{ "threshold", required_argument, NULL, 't' },
 		CLI_OPTION_JSON,
 		{ "output-dir", required_argument, NULL, 'o' },

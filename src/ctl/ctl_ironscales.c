@@ -50,7 +50,7 @@ struct options {
 static cJSON *parse(int argc, char **argv, struct options *o, const char **action)
 {
 	static const struct option longopts[] = {
-		{ "integration", required_argument, NULL, 'i' },
+		CLI_OPTION_INTEGRATION,
 		{ "as", required_argument, NULL, 'a' },
 		{ "by", required_argument, NULL, 'b' },
 		{ "period", required_argument, NULL, 'p' },
