@@ -1,7 +1,9 @@
-/* cli.h: what the daemon and the scan command share on the command line. */
+/* cli.h: what the daemon, its subcommands and threatmilterctl share on
+ * the command line. */
 #ifndef TM_CLI_H
 #define TM_CLI_H
 
+#include <getopt.h>
 #include <stddef.h>
 
 struct tm_config;
@@ -13,5 +15,16 @@ const char *cli_default_config_path(void);
  * it exists, else the embedded defaults (Spamhaus ZEN only, in-memory
  * cache), so that a fresh install works before anything is configured. */
 struct tm_config *cli_load_config(const char *path, char *err, size_t errlen);
+
+/* The options every program and subcommand that has them spells the same
+ * way: getopt_long entries, the long name with its short letter (the
+ * short-option string names the same letters). */
+#define CLI_OPTION_CONFIG	{ "config", required_argument, NULL, 'c' }
+#define CLI_OPTION_HELP		{ "help", no_argument, NULL, 'h' }
+#define CLI_OPTION_VERSION	{ "version", no_argument, NULL, 'V' }
+#define CLI_OPTION_JSON		{ "json", no_argument, NULL, 'j' }
+/* threatmilterctl's provider actions: which integration of the type runs */
+#define CLI_OPTION_INTEGRATION	{ "integration", required_argument, NULL, 'i' }
+#define CLI_OPTION_END		{ NULL, 0, NULL, 0 }
 
 #endif

@@ -359,9 +359,9 @@ int scan_main(int argc, char **argv)
 	static const struct option long_options[] = {
 		{ "no-lookups", no_argument, NULL, 'L' },
 		{ "pretty", no_argument, NULL, 'P' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTION_CONFIG,
+		CLI_OPTION_HELP,
+		CLI_OPTION_END,
 	};
 	struct scan_options opts = { .lookups = true };
 	int c;

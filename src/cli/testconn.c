@@ -136,9 +136,9 @@ static bool print_outcome(const struct integration *in, const struct lookup *loo
 int testconn_main(int argc, char **argv)
 {
 	static const struct option long_options[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTION_CONFIG,
+		CLI_OPTION_HELP,
+		CLI_OPTION_END,
 	};
 	const char *config_path = NULL;
 	char err[1024];

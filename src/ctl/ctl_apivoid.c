@@ -197,12 +197,12 @@ static int run(const struct integration *in, const char *ca_file, const char *ac
 int ctl_apivoid_main(int argc, char **argv, const char *config_path)
 {
 	static const struct option longopts[] = {
-		{ "integration", required_argument, NULL, 'i' },
+		CLI_OPTION_INTEGRATION,
 		{ "threshold", required_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },
+		CLI_OPTION_JSON,
 		{ "output-dir", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTION_HELP,
+		CLI_OPTION_END,
 	};
 	const char *name = NULL, *threshold = NULL, *outdir = ".";
 	bool json = false;

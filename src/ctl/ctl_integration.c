@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
+#include "cli/cli.h"
 #include "cli/testconn.h"
 #include "config/integration_schema.h"
 #include "config/integration_write.h"
@@ -117,9 +118,9 @@ static int cmd_list(struct ctl *ctl, int argc, char **argv)
 		{ "tag", required_argument, NULL, 't' },
 		{ "type", required_argument, NULL, 'T' },
 		{ "status", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTION_JSON,
+		CLI_OPTION_HELP,
+		CLI_OPTION_END,
 	};
 	const char *tag = NULL, *type = NULL, *status = NULL;
 	bool json = false;

@@ -50,14 +50,14 @@ struct options {
 static cJSON *parse(int argc, char **argv, struct options *o, const char **action)
 {
 	static const struct option longopts[] = {
-		{ "integration", required_argument, NULL, 'i' },
+		CLI_OPTION_INTEGRATION,
 		{ "as", required_argument, NULL, 'a' },
 		{ "by", required_argument, NULL, 'b' },
 		{ "period", required_argument, NULL, 'p' },
 		{ "max-pages", required_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTION_JSON,
+		CLI_OPTION_HELP,
+		CLI_OPTION_END,
 	};
 	int c;
 

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "config/config.h"
 
 #define RELOAD_WAIT_MS 5000
@@ -204,8 +205,8 @@ int ctl_reload(const struct ctl *ctl)
 int ctl_reload_main(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTION_HELP,
+		CLI_OPTION_END,
 	};
 	int c;
 

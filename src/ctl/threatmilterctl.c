@@ -63,11 +63,11 @@ static int take_no_reload(int argc, char **argv, bool *no_reload)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
+		CLI_OPTION_CONFIG,
 		{ "no-reload", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTION_HELP,
+		CLI_OPTION_VERSION,
+		CLI_OPTION_END,
 	};
 	const char *config_path = cli_default_config_path();
 	struct ctl ctl = { 0 };

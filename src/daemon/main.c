@@ -112,13 +112,13 @@ static int print_value(const char *path, const char *key)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' },
+		CLI_OPTION_CONFIG,
 		{ "check", no_argument, NULL, 'n' },
 		{ "print", required_argument, NULL, 'e' },
-		{ "version", no_argument, NULL, 'V' },
+		CLI_OPTION_VERSION,
 		{ "foreground", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTION_HELP,
+		CLI_OPTION_END,
 	};
 	const char *config_path = NULL;
 	const char *print_key = NULL;

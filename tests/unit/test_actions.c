@@ -202,13 +202,13 @@ static void test_verdict_headers(void **state)
 	judged(&j, l);
 	j.elapsed_ms = 182;
 	verdict_headers_build(&j, cfg, "mx1", &h);
-	assert_string_equal(h.verdict_name, "X-Threat-Verdict");
-	assert_string_equal(h.verdict, "malicious");
-	assert_non_null(strstr(h.report, "vt-main url=hxxps://login[.]evil[.]example/"));
-	assert_non_null(strstr(h.report, "12/93"));
-	assert_null(strstr(h.report, "\r"));
-	assert_null(strstr(h.report, "203.0.113.7"));	/* clean results are not findings */
-	assert_non_null(strstr(h.scanned, "on mx1; 2 lookups, 0 cached, 182 ms"));
+	assert_string_equal(h.verdict.name, "X-Threat-Verdict");
+	assert_string_equal(h.verdict.value, "malicious");
+	assert_non_null(strstr(h.report.value, "vt-main url=hxxps://login[.]evil[.]example/"));
+	assert_non_null(strstr(h.report.value, "12/93"));
+	assert_null(strstr(h.report.value, "\r"));
+	assert_null(strstr(h.report.value, "203.0.113.7"));	/* clean results are not findings */
+	assert_non_null(strstr(h.scanned.value, "on mx1; 2 lookups, 0 cached, 182 ms"));
 	assert_true(header_is_ours(cfg, "x-threat-VERDICT"));
 	assert_false(header_is_ours(cfg, "X-Threat-Verdicts"));
 	verdict_headers_clear(&h);

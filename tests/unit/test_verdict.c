@@ -292,9 +292,9 @@ static void test_17_2_max_indicators_over_all_messages(void **state)
 
 	struct verdict_headers h;
 	verdict_headers_build(&j, cfg, "mx", &h);
-	assert_string_equal(h.verdict, "unknown");
-	assert_non_null(strstr(h.report, "limit hit: max_indicators"));
-	assert_non_null(strstr(h.report, "751 indicators not asked"));
+	assert_string_equal(h.verdict.value, "unknown");
+	assert_non_null(strstr(h.report.value, "limit hit: max_indicators"));
+	assert_non_null(strstr(h.report.value, "751 indicators not asked"));
 	verdict_headers_clear(&h);
 	judgement_clear(&j);
 	facts_free(top);
@@ -323,7 +323,7 @@ static void test_17_4_analysis_limit_never_clean(void **state)
 	assert_int_equal(decide_event(&j), EVENT_LIMIT);
 	struct verdict_headers h;
 	verdict_headers_build(&j, cfg, "mx", &h);
-	assert_non_null(strstr(h.report, "limit hit: max_urls"));
+	assert_non_null(strstr(h.report.value, "limit hit: max_urls"));
 	verdict_headers_clear(&h);
 	judgement_clear(&j);
 	facts_free(f);
@@ -347,9 +347,9 @@ static void test_report_without_lookups_does_not_deny_indicators(void **state)
 	judge_message(NULL, cfg, f, false, &j);
 	assert_int_equal(j.lookups->len, 0);
 	verdict_headers_build(&j, cfg, "mx", &h);
-	assert_string_equal(h.verdict, "unknown");
-	assert_null(strstr(h.report, "no indicators"));
-	assert_non_null(strstr(h.report, "nothing looked up"));
+	assert_string_equal(h.verdict.value, "unknown");
+	assert_null(strstr(h.report.value, "no indicators"));
+	assert_non_null(strstr(h.report.value, "nothing looked up"));
 	verdict_headers_clear(&h);
 	judgement_clear(&j);
 	facts_free(f);

@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "config/config.h"
+#include "util/fileio.h"
 
 #define DEFAULT_PORT 6379
 #define DEFAULT_PREFIX "threatmilter:"
@@ -95,15 +96,13 @@ static bool parse_address(const char *a, struct redis_settings *out, char *err, 
 
 static bool read_password(const char *path, struct redis_settings *out, char *err, size_t errlen)
 {
-	gchar *text = NULL;
+	char *what = g_strconcat("RedisServer: password-file ", path, NULL);
 	gsize len = 0;
-	GError *gerr = NULL;
+	char *text = fileio_read_all(path, &len, what, err, errlen);
 
-	if (!g_file_get_contents(path, &text, &len, &gerr)) {
-		snprintf(err, errlen, "RedisServer: password-file %s: %s", path, gerr->message);
-		g_error_free(gerr);
+	g_free(what);
+	if (text == NULL)
 		return false;
-	}
 	/* one line; the trailing newline is not part of it */
 	char *nl = strpbrk(text, "\r\n");
 	if (nl != NULL)

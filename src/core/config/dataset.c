@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config/kvfile.h"
+#include "util/fileio.h"
 
 static void entry_free(gpointer data)
 {
@@ -34,15 +35,11 @@ static void add_entry(GPtrArray *out, const char *start, size_t len, const char 
 
 static bool load_file(const char *path, GPtrArray *out, char *err, size_t errlen)
 {
-	gchar *contents = NULL;
 	gsize len = 0;
-	GError *error = NULL;
+	char *contents = fileio_read_all(path, &len, "list file", err, errlen);
 
-	if (!g_file_get_contents(path, &contents, &len, &error)) {
-		snprintf(err, errlen, "list file: %s", error->message);
-		g_error_free(error);
+	if (contents == NULL)
 		return false;
-	}
 	const char *p = contents, *end = contents + len;
 	unsigned n = 0;
 	while (p < end) {

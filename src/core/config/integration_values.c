@@ -12,6 +12,7 @@
 #include "config/values.h"
 #include "engine/ratelimit.h"
 #include "providers/registry.h"
+#include "util/fileio.h"
 #include "util/netaddr.h"
 
 #define OFF(field) offsetof(struct integration, field)
@@ -95,12 +96,9 @@ static char *read_key_file(struct integration *in, const char *path, const char 
 {
 	char *full = path[0] == '/' || base_dir == NULL ? g_strdup(path)
 							 : g_build_filename(base_dir, path, NULL);
-	gchar *contents = NULL;
-	GError *error = NULL;
+	char *contents = fileio_read_all(full, NULL, "APIKeyFile", err, errlen);
 
-	if (!g_file_get_contents(full, &contents, NULL, &error)) {
-		snprintf(err, errlen, "APIKeyFile: %s", error->message);
-		g_error_free(error);
+	if (contents == NULL) {
 		g_free(full);
 		return NULL;
 	}

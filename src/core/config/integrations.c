@@ -9,6 +9,7 @@
 #include "config/integration_schema.h"
 #include "config/kvfile.h"
 #include "providers/registry.h"
+#include "util/fileio.h"
 #include "util/log.h"
 
 /* Values are kept as text first: their meaning depends on Type, which
@@ -243,16 +244,12 @@ out:
 
 struct integration *integration_load_file(const char *path, char *err, size_t errlen)
 {
-	gchar *text = NULL;
 	gsize len = 0;
-	GError *error = NULL;
+	char *text = fileio_read_all(path, &len, path, err, errlen);
 	struct integration *in;
 
-	if (!g_file_get_contents(path, &text, &len, &error)) {
-		snprintf(err, errlen, "%s: %s", path, error->message);
-		g_error_free(error);
+	if (text == NULL)
 		return NULL;
-	}
 	in = integration_parse(path, text, len, err, errlen);
 	secret_free(text);
 	if (in == NULL)

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <glib.h>
 
+#include "util/fileio.h"
+
 static bool is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r';
@@ -89,15 +91,11 @@ bool kvfile_parse(const char *name, const char *buf, size_t len, kv_setting_fn f
 
 bool kvfile_read(const char *path, kv_setting_fn fn, void *userdata, char *err, size_t errlen)
 {
-	gchar *contents = NULL;
 	gsize len = 0;
-	GError *error = NULL;
+	char *contents = fileio_read_all(path, &len, path, err, errlen);
 
-	if (!g_file_get_contents(path, &contents, &len, &error)) {
-		snprintf(err, errlen, "%s: %s", path, error->message);
-		g_error_free(error);
+	if (contents == NULL)
 		return false;
-	}
 	bool ok = kvfile_parse(path, contents, len, fn, userdata, err, errlen);
 	g_free(contents);
 	return ok;

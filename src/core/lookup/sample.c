@@ -5,15 +5,14 @@
 #include "lookup/sample.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "providers/provider_http.h"
+#include "util/fileio.h"
 
 #define SAMPLE_NAME_MAX 200
-#define SPILL_ATTEMPTS 8
 
 struct sample {
 	gint refs;
@@ -64,48 +63,6 @@ struct sample *sample_new(const char *name, const char *sha256, bool is_pe,
 	return s;
 }
 
-/* A new file of dir no one else can have opened: a random name created
- * O_EXCL (never an existing file, O_NOFOLLOW: never through a link),
- * mode 0600, unlinked before anything is written. -1 and errno. */
-static int spill_open(const char *dir)
-{
-	for (int i = 0; i < SPILL_ATTEMPTS; i++) {
-		char *path = g_strdup_printf("%s/threatmilter-sample-%08x%08x", dir,
-					     g_random_int(), g_random_int());
-		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		int saved = errno;
-
-		if (fd >= 0 && unlink(path) != 0) {
-			saved = errno;
-			close(fd);
-			fd = -1;
-			i = SPILL_ATTEMPTS;	/* cannot unlink: do not leave files behind */
-		}
-		g_free(path);
-		if (fd >= 0)
-			return fd;
-		errno = saved;
-		if (saved != EEXIST)
-			return -1;
-	}
-	return -1;
-}
-
-static bool write_all(int fd, const unsigned char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		data += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 struct sample *sample_new_bounded(const char *name, const char *sha256, bool is_pe,
 				  const void *data, size_t len, size_t memory_limit,
 				  const char *tmp_dir, char *err, size_t errlen)
@@ -113,13 +70,14 @@ struct sample *sample_new_bounded(const char *name, const char *sha256, bool is_
 	if (len <= memory_limit)
 		return sample_new(name, sha256, is_pe, data, len);
 
-	int fd = spill_open(tmp_dir != NULL && *tmp_dir != '\0' ? tmp_dir : "/tmp");
+	int fd = fileio_open_unlinked(tmp_dir != NULL && *tmp_dir != '\0' ? tmp_dir : "/tmp",
+				      "threatmilter-sample-");
 
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create a file in TmpDir: %s", g_strerror(errno));
 		return NULL;
 	}
-	if (!write_all(fd, data, len)) {
+	if (!fileio_write_all(fd, data, len)) {
 		snprintf(err, errlen, "cannot write %zu bytes to TmpDir: %s", len,
 			 g_strerror(errno));
 		close(fd);

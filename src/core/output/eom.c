@@ -81,8 +81,8 @@ static void add_headers(const struct eom_input *in, const struct eom_outcome *ou
 
 	verdict_headers_build(&out->judgement, in->cfg, in->cfg->report_hostname, &h);
 	if (!out->scanned) {
-		g_free(h.report);
-		h.report = g_strdup(not_scanned_text(out->event));
+		g_free(h.report.value);
+		h.report.value = g_strdup(not_scanned_text(out->event));
 	}
 	/* Inserted at the top in reverse, so they read Verdict, Report, Scanned. */
 	if (in->cfg->software_header) {
@@ -99,9 +99,9 @@ static void add_headers(const struct eom_input *in, const struct eom_outcome *ou
 		g_free(id);
 		g_free(value);
 	}
-	ops->insert_header(ctx, 0, h.scanned_name, h.scanned);
-	ops->insert_header(ctx, 0, h.report_name, h.report);
-	ops->insert_header(ctx, 0, h.verdict_name, h.verdict);
+	ops->insert_header(ctx, 0, h.scanned.name, h.scanned.value);
+	ops->insert_header(ctx, 0, h.report.name, h.report.value);
+	ops->insert_header(ctx, 0, h.verdict.name, h.verdict.value);
 	verdict_headers_clear(&h);
 }
 

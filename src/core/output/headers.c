@@ -214,26 +214,29 @@ void verdict_headers_build(const struct judgement *judgement, const struct tm_co
 	const char *prefix = cfg->header_prefix ? cfg->header_prefix : "X-Threat-";
 	char *host = header_sanitize(hostname ? hostname : "localhost", 200);
 
-	out->verdict_name = g_strconcat(prefix, header_suffixes[0], NULL);
-	out->report_name = g_strconcat(prefix, header_suffixes[1], NULL);
-	out->scanned_name = g_strconcat(prefix, header_suffixes[2], NULL);
-	out->verdict = g_strdup(verdict_name(s->verdict));
-	out->report = build_report(judgement, out->report_name);
-	out->scanned = g_strdup_printf("%s %s on %s;%s %u lookups, %u cached, %" G_GINT64_FORMAT " ms",
+	out->verdict.name = g_strconcat(prefix, header_suffixes[0], NULL);
+	out->report.name = g_strconcat(prefix, header_suffixes[1], NULL);
+	out->scanned.name = g_strconcat(prefix, header_suffixes[2], NULL);
+	out->verdict.value = g_strdup(verdict_name(s->verdict));
+	out->report.value = build_report(judgement, out->report.name);
+	out->scanned.value = g_strdup_printf("%s %s on %s;%s %u lookups, %u cached, %" G_GINT64_FORMAT " ms",
 				       PACKAGE_NAME, PACKAGE_VERSION, host,
 				       judgement->reported ? " reported message;" : "",
 				       s->lookups, s->cached, judgement->elapsed_ms);
 	g_free(host);
 }
 
+static void header_field_clear(struct header_field *field)
+{
+	g_free(field->name);
+	g_free(field->value);
+}
+
 void verdict_headers_clear(struct verdict_headers *headers)
 {
-	g_free(headers->verdict_name);
-	g_free(headers->verdict);
-	g_free(headers->report_name);
-	g_free(headers->report);
-	g_free(headers->scanned_name);
-	g_free(headers->scanned);
+	header_field_clear(&headers->verdict);
+	header_field_clear(&headers->report);
+	header_field_clear(&headers->scanned);
 	memset(headers, 0, sizeof(*headers));
 }
 

@@ -23,10 +23,14 @@ struct tm_config;
 #define HEADER_VALUE_MAX 2000
 #define HEADER_REPORT_MAX_ENTRIES 10
 
+/* One header as it is inserted: name and value, both g_malloc'd. */
+struct header_field {
+	char *name;	/* "X-Threat-Verdict" */
+	char *value;	/* "malicious" */
+};
+
 struct verdict_headers {
-	char *verdict_name, *verdict;	/* "X-Threat-Verdict", "malicious" */
-	char *report_name, *report;
-	char *scanned_name, *scanned;
+	struct header_field verdict, report, scanned;
 };
 
 /* Printable ASCII only (anything else becomes '?'), whitespace runs

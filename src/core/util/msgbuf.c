@@ -2,11 +2,11 @@
 #include "util/msgbuf.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "util/fileio.h"
 
 struct msgbuf {
 	GByteArray *memory;
@@ -32,47 +32,25 @@ void msgbuf_free(struct msgbuf *buf)
 {
 	if (buf == NULL)
 		return;
-	if (buf->memory != NULL)
-		g_byte_array_unref(buf->memory);
+	g_byte_array_unref(buf->memory);
 	if (buf->fd >= 0)
 		close(buf->fd);
 	g_free(buf->tmp_dir);
 	g_free(buf);
 }
 
-static bool write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* The file is unlinked at once: nothing is left behind if we crash, and
  * the message never lies readable in TmpDir. */
 static bool spill(struct msgbuf *buf, char *err, size_t errlen)
 {
-	char *path = g_build_filename(buf->tmp_dir, "threatmilter.XXXXXX", NULL);
-	int fd = mkostemp(path, O_CLOEXEC);
+	int fd = fileio_open_unlinked(buf->tmp_dir, "threatmilter.");
 
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create a temporary file in %s: %s", buf->tmp_dir,
 			 strerror(errno));
-		g_free(path);
 		return false;
 	}
-	unlink(path);
-	g_free(path);
-	if (!write_all(fd, buf->memory->data, buf->memory->len)) {
+	if (!fileio_write_all(fd, buf->memory->data, buf->memory->len)) {
 		snprintf(err, errlen, "cannot write a temporary file in %s: %s", buf->tmp_dir,
 			 strerror(errno));
 		close(fd);
@@ -97,7 +75,7 @@ bool msgbuf_append(struct msgbuf *buf, const void *data, size_t len, char *err, 
 	if (buf->fd < 0 && buf->memory->len + len > buf->spill_at && !spill(buf, err, errlen))
 		return false;
 	if (buf->fd >= 0) {
-		if (!write_all(buf->fd, data, len)) {
+		if (!fileio_write_all(buf->fd, data, len)) {
 			snprintf(err, errlen, "cannot write a temporary file: %s", strerror(errno));
 			return false;
 		}
