@@ -35,7 +35,7 @@ int64_t engine_now_ms(void)
 
 const struct provider_ops *engine_ops_of(const struct integration *in)
 {
-	return in->type ? in->type->ops : NULL;
+	return in->type ? &in->type->ops : NULL;
 }
 
 void engine_count(struct engine *engine, uint64_t *counter)

@@ -267,9 +267,12 @@ void job_watch(struct flight *flight, const struct waiter *w);
 /* The job of flight ended: its log line and job_alert for every message
  * that got pending, when the verdict is malicious. */
 void job_alert_watchers(struct engine *engine, struct flight *flight);
-/* The provider's job timeout (ms): the integration's JobTimeout, else
- * the provider's default. */
+/* The job timeout (ms): the integration's JobTimeout, else its default
+ * (10 min). */
 int64_t job_timeout_ms(const struct flight *flight);
+/* The provider's poll back-off cap (s; the engine's 60 s when it gives
+ * none). */
+unsigned job_poll_max_s(const struct flight *flight);
 
 /* shared.c: a shared backend's budget and job registry (cache.h). Both
  * return false when the integration's cache has none (local only). */

@@ -218,7 +218,7 @@ static gint by_round_then_order(gconstpointer a, gconstpointer b)
 
 static bool active(const struct integration *in)
 {
-	return in->active && in->type != NULL && in->type->ops != NULL;
+	return in->active && provider_asks(in->type);
 }
 
 static void which_kinds(const struct tm_config *cfg, bool takes[INDICATOR_KINDS])

@@ -199,6 +199,12 @@ static enum answer_class metadefender_verdict(const struct integration *in,
 
 /* ---------------------------------------------------------- uploads */
 
+const struct provider_http_ops metadefender_http = {
+	.build_request = metadefender_build_request,
+	.error_response = metadefender_error,
+	.json_verdict = metadefender_verdict,
+};
+
 static void upload_request(const struct integration *in, const struct lookup *lookup,
 			   struct http_request *req)
 {
@@ -345,16 +351,9 @@ static enum answer_class metadefender_job_parse(const struct integration *in,
 	return class;
 }
 
-const struct provider_ops metadefender_ops = {
-	.max_batch = 1,
-	.build_request = metadefender_build_request,
-	.parse_response = provider_json_response,
-	.error_response = metadefender_error,
-	.json_verdict = metadefender_verdict,
-	.job_request = metadefender_job_request,
-	.job_parse = metadefender_job_parse,
+const struct provider_job_ops metadefender_job = {
+	.request = metadefender_job_request,
+	.parse = metadefender_job_parse,
 	/* §4.3: OPSWAT's CLI polls every 2 s, TheHive every 10 s */
-	.job_poll_min_s = 5,
-	.job_poll_max_s = 30,
-	.job_timeout_s = 600,
+	.poll = { .first_s = 5, .max_s = 30 },
 };

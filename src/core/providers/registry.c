@@ -37,7 +37,7 @@ static const struct provider_type provider_types[] = {
 		/* 127.0.0.2 is Spamhaus's permanent test point: it must be listed */
 		.test = { INDICATOR_IP, "127.0.0.2", provider_test_listed },
 		.actions = ping_only,
-		.ops = &spamhaus_ops,
+		.ops = { .dns = &spamhaus_dns },
 	},
 	{
 		.name = "virustotal", .display_name = "VirusTotal",
@@ -50,7 +50,7 @@ static const struct provider_type provider_types[] = {
 		.transport = PROVIDER_HTTP,
 		.test = TEST_IP_ANY,
 		.actions = ping_only,
-		.ops = &virustotal_ops,
+		.ops = { .http = &virustotal_http, .job = &virustotal_job },
 	},
 	{
 		.name = "safebrowsing", .display_name = "Google Safe Browsing",
@@ -65,7 +65,7 @@ static const struct provider_type provider_types[] = {
 			  "http://testsafebrowsing.appspot.com/apiv4/ANY_PLATFORM/MALWARE/URL/",
 			  provider_test_listed },
 		.actions = ping_only,
-		.ops = &safebrowsing_ops,
+		.ops = { .http = &safebrowsing_http },
 	},
 	{
 		.name = "webrisk", .display_name = "Google Web Risk",
@@ -79,7 +79,7 @@ static const struct provider_type provider_types[] = {
 		.test = { INDICATOR_URL, "http://testsafebrowsing.appspot.com/s/malware.html",
 			  provider_test_listed },
 		.actions = ping_only,
-		.ops = &webrisk_ops,
+		.ops = { .http = &webrisk_http },
 	},
 	{
 		.name = "xforce", .display_name = "IBM X-Force",
@@ -94,7 +94,7 @@ static const struct provider_type provider_types[] = {
 		/* 8.8.8.8 always has a report (score 1) */
 		.test = TEST_IP_ANY,
 		.actions = ping_only,
-		.ops = &xforce_ops,
+		.ops = { .http = &xforce_http },
 	},
 	{
 		.name = "metadefender", .display_name = "OPSWAT MetaDefender",
@@ -111,7 +111,7 @@ static const struct provider_type provider_types[] = {
 		/* costs one reputation lookup */
 		.test = TEST_IP_ANY,
 		.actions = ping_only,
-		.ops = &metadefender_ops,
+		.ops = { .http = &metadefender_http, .job = &metadefender_job },
 	},
 	{
 		.name = "vmray", .display_name = "VMRay",
@@ -124,7 +124,7 @@ static const struct provider_type provider_types[] = {
 		.transport = PROVIDER_HTTP,
 		/* no lookup: its own ping, GET /rest/analysis?_limit=1 (§6) */
 		.actions = vmray_actions,
-		.ops = &vmray_ops,
+		.ops = { .job = &vmray_job },
 	},
 	{
 		.name = "anyrun", .display_name = "ANY.RUN",
@@ -140,7 +140,7 @@ static const struct provider_type provider_types[] = {
 		/* the task history (anyrun.md §6): costs no analysis */
 		.test = { INDICATOR_URL, ANYRUN_TEST_INDICATOR, provider_test_decided },
 		.actions = ping_only,
-		.ops = &anyrun_ops,
+		.ops = { .http = &anyrun_http, .job = &anyrun_job },
 	},
 	{
 		.name = "fortisandbox", .display_name = "FortiSandbox",
@@ -154,7 +154,7 @@ static const struct provider_type provider_types[] = {
 		.transport = PROVIDER_HTTP,
 		/* login and logout, no analysis (fortisandbox.md §6) */
 		.actions = fortisandbox_actions,
-		.ops = &fortisandbox_ops,
+		.ops = { .job = &fortisandbox_job, .session = &fortisandbox_session },
 	},
 	{
 		.name = "cyberxray", .display_name = "Cyber X-Ray",
@@ -167,7 +167,7 @@ static const struct provider_type provider_types[] = {
 		/* the document's Test Connection: GET <root>example.com (§6) */
 		.test = { INDICATOR_DOMAIN, "example.com", provider_test_decided },
 		.actions = ping_only,
-		.ops = &cyberxray_ops,
+		.ops = { .http = &cyberxray_http, .job = &cyberxray_job },
 	},
 	{
 		.name = "apivoid", .display_name = "APIVoid",
@@ -184,7 +184,7 @@ static const struct provider_type provider_types[] = {
 		/* v1: "?stats", free; v2: one IP lookup (apivoid.md §5) */
 		.test = { INDICATOR_IP, "stats", provider_test_decided },
 		.actions = apivoid_actions,
-		.ops = &apivoid_ops,
+		.ops = { .http = &apivoid_http },
 	},
 	{
 		.name = "ironscales", .display_name = "IRONSCALES",
@@ -228,19 +228,24 @@ unsigned provider_kind_capability(enum indicator_kind kind)
 	return 0;
 }
 
+bool provider_asks(const struct provider_type *t)
+{
+	return t != NULL && (t->ops.http != NULL || t->ops.dns != NULL || t->ops.job != NULL);
+}
+
 bool provider_implemented(const struct provider_type *t)
 {
-	return t != NULL && (t->ops != NULL || t->actions != NULL);
+	return provider_asks(t) || (t != NULL && t->actions != NULL);
 }
 
 bool provider_supports(const struct provider_type *t, enum indicator_kind kind)
 {
-	return t != NULL && t->ops != NULL && (t->capabilities & provider_kind_capability(kind)) != 0;
+	return provider_asks(t) && (t->capabilities & provider_kind_capability(kind)) != 0;
 }
 
 bool provider_uploads(const struct provider_type *t)
 {
-	return t != NULL && t->ops != NULL && (t->capabilities & CAP_UPLOAD) != 0;
+	return provider_asks(t) && (t->capabilities & CAP_UPLOAD) != 0;
 }
 
 const struct provider_type *provider_type_default(void)

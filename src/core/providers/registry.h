@@ -17,8 +17,21 @@
 
 #include "lookup/lookup.h"
 
-struct provider_ops;
+struct provider_http_ops;
+struct provider_dns_ops;
+struct provider_job_ops;
+struct provider_session_ops;
 struct provider_action;
+
+/* How a type is asked: its tables by concern (provider.h), NULL where it
+ * has none: http or dns for one-shot lookups, job for sandboxes (with a
+ * session beside it for FortiSandbox). All NULL: no lookups. */
+struct provider_ops {
+	const struct provider_http_ops *http;
+	const struct provider_dns_ops *dns;
+	const struct provider_job_ops *job;
+	const struct provider_session_ops *session;
+};
 
 /* What a type can take. The integration loader refuses a toggle a type
  * cannot serve (URLs: CAP_URL or CAP_DOMAIN; SenderIP: CAP_IP;
@@ -71,8 +84,8 @@ struct provider_type {
 	struct provider_test test;
 	/* Admin operations (threatmilterctl), NULL-terminated; NULL: none. */
 	const struct provider_action *const *actions;
-	/* How to ask it (providers/<name>.c); NULL: not implemented yet. */
-	const struct provider_ops *ops;
+	/* How to ask it (providers/<name>.c); all NULL: no lookups. */
+	struct provider_ops ops;
 };
 
 /* The type named name (case-insensitive), or NULL. */
@@ -82,10 +95,13 @@ const struct provider_type *provider_type_at(unsigned index);
 /* The capability bit of an indicator kind (CAP_URL for INDICATOR_URL...). */
 unsigned provider_kind_capability(enum indicator_kind kind);
 /* Whether integrations of type t can look up indicators of this kind:
- * the type is implemented (has ops) and its table lists the kind. False
+ * the type has lookups (provider_asks) and its table lists the kind. False
  * for a NULL type. The lookup planner's only question. */
 bool provider_supports(const struct provider_type *t, enum indicator_kind kind);
-/* Whether this version implements the type: it has lookups (ops) or admin
+/* Whether t has lookups: a table to ask it by (ops.http, .dns or .job).
+ * False for a NULL type. */
+bool provider_asks(const struct provider_type *t);
+/* Whether this version implements the type: it has lookups or admin
  * actions (IRONSCALES). An integration of a type that is not implemented
  * may exist only with Status inactive (the daemon's loader and the ctl). */
 bool provider_implemented(const struct provider_type *t);

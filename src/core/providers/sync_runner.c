@@ -107,7 +107,7 @@ static enum answer_class http_lookup(const struct provider_run *run, struct look
 	enum answer_class class;
 
 	http_request_init(&req);
-	in->type->ops->build_request(in, batch, 1, &req);
+	in->type->ops.http->build_request(in, batch, 1, &req);
 	provider_run_http(run, &req, &ans);
 	class = provider_parse_http(in, batch, 1, &ans.resp);
 	provider_http_answer_clear(&ans);
@@ -214,9 +214,9 @@ static void dns_query(const struct provider_run *run, const char *name, struct d
 
 static enum answer_class dns_lookup(const struct provider_run *run, struct lookup *lookup)
 {
-	const struct provider_ops *ops = run->in->type->ops;
+	const struct provider_dns_ops *dns = run->in->type->ops.dns;
 	struct dns_answer answer = { 0 };
-	char *name = ops->dns_name(run->in, lookup);
+	char *name = dns->name(run->in, lookup);
 
 	if (name == NULL) {
 		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "cannot be asked over DNS");
@@ -225,7 +225,7 @@ static enum answer_class dns_lookup(const struct provider_run *run, struct looku
 	dns_query(run, name, &answer);
 	memset(name, 0, strlen(name));	/* may hold a DQS key */
 	g_free(name);
-	return ops->parse_dns(run->in, lookup, answer.status, answer.addrs, answer.naddrs);
+	return dns->parse(run->in, lookup, answer.status, answer.addrs, answer.naddrs);
 }
 
 /* -------------------------------------------------------------- lookups */
@@ -236,12 +236,12 @@ enum answer_class provider_run_lookup(const struct provider_run *run, struct loo
 	int64_t started = now_ms();
 	enum answer_class class;
 
-	if (type == NULL || type->ops == NULL || type->transport == PROVIDER_NONE) {
+	if (!provider_asks(type) || type->transport == PROVIDER_NONE) {
 		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "not implemented");
 		return ANSWER_PERMANENT;
 	}
 	/* a job-based provider (sandbox) needs the engine's polling */
-	if (type->transport == PROVIDER_HTTP && type->ops->build_request == NULL) {
+	if (type->transport == PROVIDER_HTTP && type->ops.http == NULL) {
 		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER,
 			      "a submission: not one request");
 		return ANSWER_PERMANENT;
@@ -284,7 +284,7 @@ static cJSON *ping_run(const struct provider_run *run, const cJSON *args, char *
 	cJSON *out;
 
 	(void)args;
-	if (test->ok == NULL || run->in->type->ops == NULL) {
+	if (test->ok == NULL || !provider_asks(run->in->type)) {
 		snprintf(err, errlen, "%s cannot be tested: not implemented yet",
 			 run->in->type->display_name);
 		return NULL;

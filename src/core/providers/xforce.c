@@ -207,10 +207,8 @@ static enum answer_class xforce_verdict(const struct integration *in,
 	return class;
 }
 
-const struct provider_ops xforce_ops = {
-	.max_batch = 1,
+const struct provider_http_ops xforce_http = {
 	.build_request = xforce_build_request,
-	.parse_response = provider_json_response,
 	.error_response = xforce_error,
 	.json_verdict = xforce_verdict,
 };
