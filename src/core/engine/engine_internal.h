@@ -248,7 +248,7 @@ void request_free(struct request *req);
 
 /* jobs.c */
 /* The job of a new flight for lookup, or NULL: a one-shot lookup (no
- * job_request, or job_only_with_sample and no sample). */
+ * job table, or only_with_sample and no sample). */
 struct job *job_new_for(struct engine *engine, const struct lookup *lookup);
 void job_build(const struct flight *flight, struct http_request *req);
 enum answer_class job_parse_answer(struct flight *flight, const struct http_response *resp);

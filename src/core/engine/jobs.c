@@ -1,6 +1,6 @@
 /* jobs.c: lookups of job-based providers (sandboxes): several requests
  * over minutes (hash lookup, upload, polls), driven by the provider's
- * job_request/job_parse (provider.h) and the loop's timers. Engine
+ * job table (struct provider_job_ops, provider.h) and the loop's timers. Engine
  * thread only.
  *
  * A job is the flight of its (integration name, kind, indicator): a

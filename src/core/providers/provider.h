@@ -143,14 +143,14 @@ enum job_next {
 
 struct provider_job {
 	unsigned step;		/* the request to build: 0 first, then what
-				 * job_parse sets (provider-defined numbers) */
+				 * the job table's parse sets (provider-defined numbers) */
 	char *id;		/* the provider's job/submission id, g_malloc'd
-				 * by job_parse (g_free'd by the engine) */
+				 * by its parse (g_free'd by the engine) */
 	unsigned poll_after_s;	/* hint for JOB_POLL_LATER; 0: engine back-off */
-	enum job_next next;	/* set by every job_parse */
+	enum job_next next;	/* set by every parse */
 	unsigned polls;		/* polls so far (engine-maintained) */
 	const char *session;	/* the integration's session token (providers
-				 * with session_login), set by the engine; a
+				 * with a session table), set by the engine; a
 				 * secret: never logged */
 };
 
