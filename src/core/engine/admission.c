@@ -68,7 +68,7 @@ struct istate *istate_get(struct engine *engine, const struct integration *in)
 		g_queue_init(&st->lanes);
 		breaker_init(&st->breaker, engine->breaker_threshold,
 			     engine->breaker_cooldown_ms, MAX_COOLDOWN_MS);
-		st->metrics = tm_metrics_integration(engine->metrics, in->name);
+		st->metrics = tm_metrics_integration(engine->options.metrics, in->name);
 		g_hash_table_insert(engine->states, st->name, st);
 	}
 	refresh_limits(st, in);

@@ -179,15 +179,9 @@ struct engine {
 	struct tm_config *latest_cfg;	/* the newest snapshot seen: jobs re-bind to it */
 	unsigned breaker_threshold;
 	int64_t breaker_cooldown_ms;
-	void (*job_finished)(void *data, const struct lookup *lookup);
-	void *job_finished_data;
-	void (*job_alert)(void *data, const struct lookup *lookup, const char *queue_id,
-			  const char *message_id);
-	void *job_alert_data;
-	struct cache *(*cache_new)(void *data, struct loop *loop, const char *name,
-				   size_t max_entries);
-	void *cache_data;
-	struct tm_metrics *metrics;	/* NULL: none */
+	/* the caller's hooks (job_finished, job_alert, cache_new) and
+	 * metrics, as given to engine_new(); ca_file is not kept */
+	struct engine_options options;
 	uint64_t next_lane;
 };
 

@@ -161,8 +161,9 @@ void job_alert_watchers(struct engine *engine, struct flight *f)
 			f->integration->name, indicator_kind_name(l->kind), l->indicator,
 			lookup_status_name(l->result.status),
 			l->result.details ? l->result.details : "");
-		if (engine->job_alert != NULL)
-			engine->job_alert(engine->job_alert_data, l, wt->queue_id, wt->message_id);
+		if (engine->options.job_alert != NULL)
+			engine->options.job_alert(engine->options.job_alert_data, l, wt->queue_id,
+						  wt->message_id);
 	}
 }
 
