@@ -249,27 +249,37 @@ static void metadefender_job_request(const struct integration *in, const struct 
 	}
 }
 
-static enum answer_class upload_answer(const struct integration *in, struct lookup *lookup,
-				       struct provider_job *job, const struct http_response *resp)
+/* The JSON object of a 200 answer to a job step, or NULL with the
+ * lookup's result set and *class: a 404 is no hash answer here but what
+ * was asked being gone (details `gone`, error/provider, permanent); any
+ * other status as metadefender_error() reads it; a 200 that is no JSON
+ * object error/malformed. */
+static cJSON *step_answer(const struct integration *in, struct lookup *lookup,
+			  const struct http_response *resp, const char *gone,
+			  enum answer_class *class)
 {
 	struct lookup *const batch[] = { lookup };
-	cJSON *json;
+	cJSON *json = NULL;
 
-	if (resp->status != 200) {
-		enum answer_class class = metadefender_error(in, batch, 1, resp);
-
-		if (resp->status == 404)	/* not a hash answer: the endpoint is gone */
-			provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "upload: HTTP 404");
-		return resp->status == 404 ? ANSWER_PERMANENT : class;
+	if (resp->status == 404) {
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "%s", gone);
+		*class = ANSWER_PERMANENT;
+	} else if (resp->status != 200) {
+		*class = metadefender_error(in, batch, 1, resp);
+	} else if ((json = provider_parse_json(batch, 1, resp)) == NULL) {
+		*class = ANSWER_TRANSIENT;
 	}
-	json = provider_parse_json(batch, 1, resp);
-	if (json == NULL)
-		return ANSWER_TRANSIENT;
+	return json;
+}
+
+/* The upload's answer: its data_id, polled from now on. */
+static enum answer_class uploaded(struct lookup *lookup, struct provider_job *job,
+				  const cJSON *json)
+{
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(json, "data_id");
 
 	if (!cJSON_IsString(id) || id->valuestring[0] == '\0') {
 		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "upload: no data_id");
-		cJSON_Delete(json);
 		return ANSWER_TRANSIENT;
 	}
 	job->id = g_strdup(id->valuestring);
@@ -277,31 +287,14 @@ static enum answer_class upload_answer(const struct integration *in, struct look
 	job->next = JOB_POLL_LATER;
 	job->poll_after_s = 0;		/* the engine's back-off: 5 s doubling */
 	provider_set_result(lookup, LOOKUP_PENDING, "analysis pending");
-	cJSON_Delete(json);
 	return ANSWER_DECIDED;
 }
 
 /* §3.6: finished at progress_percentage 100 (scan_results, else
  * process_info); missing or negative: the job failed. */
-static enum answer_class result_answer(const struct integration *in, struct lookup *lookup,
-				       struct provider_job *job, const struct http_response *resp)
+static enum answer_class result_answer(struct lookup *lookup, struct provider_job *job,
+				       const cJSON *json)
 {
-	struct lookup *const batch[] = { lookup };
-	cJSON *json;
-
-	if (resp->status != 200) {
-		enum answer_class class = metadefender_error(in, batch, 1, resp);
-
-		if (resp->status == 404) {	/* the data_id is gone: not "unknown" */
-			provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER,
-				      "analysis not found (HTTP 404)");
-			return ANSWER_PERMANENT;
-		}
-		return class;
-	}
-	json = provider_parse_json(batch, 1, resp);
-	if (json == NULL)
-		return ANSWER_TRANSIENT;
 	const cJSON *scan = cJSON_GetObjectItemCaseSensitive(json, "scan_results");
 	const cJSON *proc = cJSON_GetObjectItemCaseSensitive(json, "process_info");
 	int progress = int_item(scan, "progress_percentage", int_item(proc, "progress_percentage",
@@ -320,7 +313,24 @@ static enum answer_class result_answer(const struct integration *in, struct look
 		    g_strcmp0(lookup->result.details, NOT_FOUND) == 0)
 			provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
 	}
-	cJSON_Delete(json);
+	return class;
+}
+
+/* Step 0, the hash lookup: §4.1, hash first; only a file never seen is
+ * uploaded, and only when the lookup carries it (the integration allows
+ * the upload). */
+static enum answer_class hash_answer(const struct integration *in, struct lookup *lookup,
+				     struct provider_job *job, const struct http_response *resp)
+{
+	struct lookup *const batch[] = { lookup };
+	enum answer_class class = provider_json_response(in, batch, 1, resp);
+
+	if (class == ANSWER_DECIDED && lookup->kind == INDICATOR_HASH && lookup->sample != NULL &&
+	    lookup->result.status == LOOKUP_UNKNOWN &&
+	    g_strcmp0(lookup->result.details, NOT_FOUND) == 0) {
+		job->step = STEP_UPLOAD;
+		job->next = JOB_STEP_NOW;
+	}
 	return class;
 }
 
@@ -328,26 +338,19 @@ static enum answer_class metadefender_job_parse(const struct integration *in,
 						struct lookup *lookup, struct provider_job *job,
 						const struct http_response *resp)
 {
-	struct lookup *const batch[] = { lookup };
+	bool upload = job->step == STEP_UPLOAD;
 	enum answer_class class;
+	cJSON *json;
 
-	switch (job->step) {
-	case STEP_UPLOAD:
-		return upload_answer(in, lookup, job, resp);
-	case STEP_RESULT:
-		return result_answer(in, lookup, job, resp);
-	default:
-		break;
-	}
-	class = provider_json_response(in, batch, 1, resp);
-	/* §4.1: hash first; only a file never seen is uploaded, and only
-	 * when the lookup carries it (the integration allows the upload) */
-	if (class == ANSWER_DECIDED && lookup->kind == INDICATOR_HASH && lookup->sample != NULL &&
-	    lookup->result.status == LOOKUP_UNKNOWN &&
-	    g_strcmp0(lookup->result.details, NOT_FOUND) == 0) {
-		job->step = STEP_UPLOAD;
-		job->next = JOB_STEP_NOW;
-	}
+	if (job->step == STEP_LOOKUP)
+		return hash_answer(in, lookup, job, resp);
+	/* a 404: the upload endpoint, or the data_id, is gone (not "unknown") */
+	json = step_answer(in, lookup, resp,
+			   upload ? "upload: HTTP 404" : "analysis not found (HTTP 404)", &class);
+	if (json == NULL)
+		return class;
+	class = upload ? uploaded(lookup, job, json) : result_answer(lookup, job, json);
+	cJSON_Delete(json);
 	return class;
 }
 
