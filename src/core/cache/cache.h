@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <glib.h>
 
 #include "lookup/lookup.h"
 
@@ -55,7 +56,9 @@ struct cache_backend_ops {
 	 * thread; never blocks beyond the backend's own short lock. */
 	bool (*try_get)(struct cache *cache, const char *key, int64_t now_s,
 			struct cache_answer *out);
-	/* Engine loop: cb(ctx, hit, answer) exactly once. */
+	/* Engine loop: cb(ctx, hit, answer) exactly once. NULL: a backend
+	 * that answers from its own memory: its try_get (then not NULL),
+	 * answered at once. */
 	void (*get)(struct cache *cache, const char *key, int64_t now_s,
 		    cache_get_cb cb, void *ctx);
 	/* Keeps answer until expires_s (wall clock) or max_hits reads.
@@ -98,10 +101,21 @@ static inline bool cache_try_get(struct cache *cache, const char *key, int64_t n
 	return cache->ops->try_get != NULL && cache->ops->try_get(cache, key, now_s, out);
 }
 
+/* The engine loop's read: the backend's get, or its try_get answered at
+ * once. */
 static inline void cache_get(struct cache *cache, const char *key, int64_t now_s,
 			     cache_get_cb cb, void *ctx)
 {
-	cache->ops->get(cache, key, now_s, cb, ctx);
+	struct cache_answer answer = { 0 };
+	bool hit;
+
+	if (cache->ops->get != NULL) {
+		cache->ops->get(cache, key, now_s, cb, ctx);
+		return;
+	}
+	hit = cache->ops->try_get(cache, key, now_s, &answer);
+	cb(ctx, hit, hit ? &answer : NULL);
+	g_free(answer.details);
 }
 
 static inline void cache_put(struct cache *cache, const char *key,

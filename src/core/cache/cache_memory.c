@@ -71,16 +71,6 @@ static bool memory_try_get(struct cache *cache, const char *key, int64_t now_s,
 }
 
 /* The memory backend answers at once, inside get(). */
-static void memory_get(struct cache *cache, const char *key, int64_t now_s,
-		       cache_get_cb cb, void *ctx)
-{
-	struct cache_answer answer = { 0 };
-	bool hit = memory_try_get(cache, key, now_s, &answer);
-
-	cb(ctx, hit, hit ? &answer : NULL);
-	g_free(answer.details);
-}
-
 static void memory_put(struct cache *cache, const char *key, const struct cache_answer *answer,
 		       int64_t expires_s, unsigned max_hits)
 {
@@ -129,7 +119,6 @@ static void memory_destroy(struct cache *cache)
 
 static const struct cache_backend_ops memory_ops = {
 	.try_get = memory_try_get,
-	.get = memory_get,
 	.put = memory_put,
 	.count = memory_count,
 	.destroy = memory_destroy,
