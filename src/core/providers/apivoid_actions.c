@@ -521,7 +521,6 @@ static const struct provider_action_arg screenshot_args[] = {
 	{ "entities", "the URLs (a JSON array of strings)", true },
 	{ NULL, NULL, false },
 };
-static const struct provider_action_arg no_args[] = { { NULL, NULL, false } };
 
 static const struct provider_action ip_action = {
 	"ip", "Get IP Reputation: blacklist detections of IP addresses", entity_args, run_ip };
@@ -536,7 +535,7 @@ static const struct provider_action email_action = {
 static const struct provider_action screenshot_action = {
 	"screenshot", "Get Screenshot: a PNG/JPG of each URL", screenshot_args, run_screenshot };
 static const struct provider_action ping_action = {
-	"ping", "Test Connection: the account's credits (v1 ?stats; v2 one IP lookup)", no_args,
+	"ping", "Test Connection: the account's credits (v1 ?stats; v2 one IP lookup)", NULL,
 	run_ping };
 
 const struct provider_action *const apivoid_actions[] = {

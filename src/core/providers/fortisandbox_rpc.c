@@ -323,11 +323,8 @@ static cJSON *ping_run(const struct provider_run *run, const cJSON *args, char *
 	return out;
 }
 
-static const struct provider_action_arg no_args[] = { { NULL, NULL, false } };
-
 const struct provider_action fortisandbox_ping = {
 	.name = "ping",
 	.help = "Test Connection: log in and out (no analysis)",
-	.args = no_args,
 	.run = ping_run,
 };

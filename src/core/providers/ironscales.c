@@ -538,7 +538,6 @@ static cJSON *mailbox_run(const struct provider_run *run, const cJSON *args, cha
 
 /* ------------------------------------------------------------ the table */
 
-static const struct provider_action_arg no_args[] = { { NULL, NULL, false } };
 static const struct provider_action_arg classify_args[] = {
 	{ "ids", "Incidents IDs, comma separated", true },
 	{ "classification", "New Classification: attack, false-positive or spam", true },
@@ -560,7 +559,7 @@ static const struct provider_action_arg mailbox_args[] = {
 
 static const struct provider_action ping = {
 	"ping", "Test connectivity: token exchange and the company's open incidents",
-	no_args, ping_run,
+	NULL, ping_run,
 };
 static const struct provider_action classify = {
 	"classify", "Change incidents classification", classify_args, classify_run,

@@ -171,7 +171,7 @@ struct provider_action_arg {
 struct provider_action {
 	const char *name;		/* "ping", "domain", "classify" */
 	const char *help;		/* one line for --help */
-	const struct provider_action_arg *args;	/* { NULL } terminated */
+	const struct provider_action_arg *args;	/* { NULL } terminated; NULL: none */
 	struct cJSON *(*run)(const struct provider_run *run, const struct cJSON *args,
 			     char *err, size_t errlen);
 };

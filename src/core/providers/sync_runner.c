@@ -302,11 +302,8 @@ static cJSON *ping_run(const struct provider_run *run, const cJSON *args, char *
 	return out;
 }
 
-static const struct provider_action_arg no_args[] = { { NULL, NULL, false } };
-
 const struct provider_action provider_action_ping = {
 	.name = "ping",
 	.help = "Test Connection: the type's cheapest lookup with this integration's key",
-	.args = no_args,
 	.run = ping_run,
 };

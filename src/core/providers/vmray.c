@@ -524,12 +524,9 @@ static cJSON *vmray_ping(const struct provider_run *run, const cJSON *args, char
 	return out;
 }
 
-static const struct provider_action_arg no_args[] = { { NULL, NULL, false } };
-
 static const struct provider_action vmray_ping_action = {
 	.name = "ping",
 	.help = "Test Connection: GET /rest/analysis?_limit=1 (submits nothing)",
-	.args = no_args,
 	.run = vmray_ping,
 };
 
