@@ -73,34 +73,17 @@ static enum answer_class metadefender_error(const struct integration *in,
 					    struct lookup *const *batch, size_t n,
 					    const struct http_response *resp)
 {
-	struct lookup *lookup = batch[0];
-	enum answer_class class;
-	char *code = NULL, *text = NULL;
-
-	(void)in;
-	switch (resp->status) {
-	case 404:
-		provider_set_result(lookup, LOOKUP_UNKNOWN, NOT_FOUND);
-		return ANSWER_DECIDED;
-	case 403:
+	static const struct provider_status_rule rules[] = {
+		{ 404, LOOKUP_UNKNOWN, NOT_FOUND, ANSWER_DECIDED },
 		/* the endpoint is not in this key's licence: a fact about the
 		 * request, not a refused key */
-		provider_set_result(lookup, LOOKUP_ERROR, "HTTP 403: not in the licence");
-		return ANSWER_PERMANENT;
-	case 429:
-		provider_set_result(lookup, LOOKUP_RATE_LIMITED, "HTTP 429: API limit reached");
-		return ANSWER_QUOTA;
-	default:
-		break;
-	}
-	class = provider_http_failure(batch, n, resp);
-	/* {"error":{"code":..,"messages":["..."]}}: the first message */
-	if (resp->status == 400 && provider_error_envelope(resp, &code, &text) && text != NULL)
-		provider_fail(lookup, lookup->result.status, lookup->result.error, "HTTP 400: %.120s",
-			      text);
-	g_free(code);
-	g_free(text);
-	return class;
+		{ 403, LOOKUP_ERROR, "HTTP 403: not in the licence", ANSWER_PERMANENT },
+		{ 429, LOOKUP_RATE_LIMITED, "HTTP 429: API limit reached", ANSWER_QUOTA },
+	};
+
+	(void)in;
+	/* a 400's {"error":{"code":..,"messages":["..."]}}: the first message */
+	return provider_http_error(batch, n, resp, rules, G_N_ELEMENTS(rules));
 }
 
 static enum lookup_status file_status(int code)

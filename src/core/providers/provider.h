@@ -231,6 +231,22 @@ char *provider_printable(const char *text, size_t max);
 bool provider_test_decided(const struct lookup *lookup);
 bool provider_test_listed(const struct lookup *lookup);
 
+/* A provider's own reading of one HTTP error status (X-Force's 402,
+ * OPSWAT's 403 "not in the licence"...), ahead of the common ladder. */
+struct provider_status_rule {
+	long status;
+	enum lookup_status result;	/* its error kind as provider_set_result() */
+	const char *details;
+	enum answer_class class;
+};
+/* A JSON API's error answer: the rule of rules[0..nrules-1] for its
+ * status, else provider_http_failure(); a 400's details then carry the
+ * provider's error envelope message ("HTTP 400: <message>"). Sets every
+ * lookup of the batch; returns the answer class. */
+enum answer_class provider_http_error(struct lookup *const *batch, size_t n,
+				      const struct http_response *resp,
+				      const struct provider_status_rule *rules, size_t nrules);
+
 /* Google APIs (Safe Browsing, Web Risk) share threat types and errors. */
 /* MALWARE and SOCIAL_ENGINEERING (and its extended coverage) are
  * malicious; UNWANTED_SOFTWARE, POTENTIALLY_HARMFUL_APPLICATION and any

@@ -57,6 +57,31 @@ enum lookup_error provider_class_error(enum answer_class class)
 	return LOOKUP_ERR_PROVIDER;
 }
 
+enum answer_class provider_http_error(struct lookup *const *batch, size_t n,
+				      const struct http_response *resp,
+				      const struct provider_status_rule *rules, size_t nrules)
+{
+	enum answer_class class;
+	char *code = NULL, *text = NULL;
+
+	for (size_t r = 0; r < nrules; r++) {
+		if (rules[r].status != resp->status)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			provider_set_result(batch[i], rules[r].result, "%s", rules[r].details);
+		return rules[r].class;
+	}
+	class = provider_http_failure(batch, n, resp);
+	if (resp->status == 400 && provider_error_envelope(resp, &code, &text) && text != NULL) {
+		for (size_t i = 0; i < n; i++)
+			provider_fail(batch[i], batch[i]->result.status, batch[i]->result.error,
+				      "HTTP 400: %.120s", text);
+	}
+	g_free(code);
+	g_free(text);
+	return class;
+}
+
 enum answer_class provider_parse_answer(const struct integration *in,
 					struct lookup *const *batch, size_t n,
 					const struct http_response *resp)
