@@ -405,13 +405,13 @@ static const struct provider_session_ops stubsession_session = {
 #define STUB_CAPS (CAP_URL | CAP_DOMAIN | CAP_IP | CAP_HASH | CAP_EMAIL)
 static const struct provider_type stub_types[] = {
 	{ .name = "stubsession", .display_name = "Stub session", .capabilities = STUB_CAPS,
-	  .transport = PROVIDER_HTTP, .ops = { .job = &stubsession_job, .session = &stubsession_session } },
+	  .ops = { .job = &stubsession_job, .session = &stubsession_session } },
 	{ .name = "stubhttp", .display_name = "Stub HTTP", .capabilities = STUB_CAPS,
-	  .transport = PROVIDER_HTTP, .ops = { .http = &stubhttp_http } },
+	  .ops = { .http = &stubhttp_http } },
 	{ .name = "stubdns", .display_name = "Stub DNS", .capabilities = STUB_CAPS,
-	  .transport = PROVIDER_DNS, .ops = { .dns = &stubdns_dns } },
+	  .ops = { .dns = &stubdns_dns } },
 	{ .name = "stubjob", .display_name = "Stub sandbox", .capabilities = STUB_CAPS | CAP_UPLOAD,
-	  .transport = PROVIDER_HTTP, .ops = { .job = &stubjob_job } },
+	  .ops = { .job = &stubjob_job } },
 };
 
 struct integration *stub_integration(const char *type, const char *name)

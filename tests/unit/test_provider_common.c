@@ -146,7 +146,7 @@ static void test_capability_table(void **state)
 			/* a job-based type (sandbox): one request per step;
 			 * Test Connection a one-shot lookup (build_request,
 			 * below) or, without a test lookup, its own ping */
-			assert_int_equal(t->transport, PROVIDER_HTTP);
+			assert_null(t->ops.dns);
 			assert_non_null(t->ops.job->request);
 			assert_non_null(t->ops.job->parse);
 			assert_true(t->ops.http == NULL || t->ops.http->max_batch <= 1);
@@ -159,7 +159,7 @@ static void test_capability_table(void **state)
 		assert_non_null(t->test.ok);
 		assert_non_null(t->test.indicator);
 		assert_true(provider_supports(t, t->test.kind));
-		if (t->transport == PROVIDER_DNS) {
+		if (t->ops.dns != NULL) {
 			assert_non_null(t->ops.dns->name);
 			assert_non_null(t->ops.dns->parse);
 			assert_null(t->ops.http);
@@ -168,8 +168,6 @@ static void test_capability_table(void **state)
 			/* HTTP: the job's table, if any, is asked first; the
 			 * HTTP table is the Test Connection call (ANY.RUN's
 			 * history), run by the synchronous runner */
-			assert_int_equal(t->transport, PROVIDER_HTTP);
-			assert_null(t->ops.dns);
 			assert_non_null(t->ops.http);
 			assert_non_null(t->ops.http->build_request);
 			/* its own reading, or a JSON API's two halves */
@@ -211,7 +209,7 @@ static void test_declared_by_the_table(void **state)
 	assert_non_null(def);
 	assert_string_equal(def->name, "spamhaus");
 	assert_string_equal(def->default_integration_name, "spamhaus-zen");
-	assert_int_equal(def->transport, PROVIDER_DNS);
+	assert_non_null(def->ops.dns);
 	for (unsigned i = 0; (t = provider_type_at(i)) != NULL; i++)
 		if (strcmp(t->name, "metadefender") == 0)
 			assert_string_equal(t->rate_limit_reset_header, "X-RateLimit-Reset-In");

@@ -15,8 +15,8 @@
 #include "providers/anyrun.h"
 #include "providers/provider.h"
 
-/* Every implemented type answers the generic "ping" action (its Test
- * Connection call run synchronously, sync_runner.c). */
+/* A type with lookups and no actions of its own answers the generic
+ * "ping" (its Test Connection call run synchronously, sync_runner.c). */
 static const struct provider_action *const ping_only[] = { &provider_action_ping, NULL };
 
 /* The Test Connection calls (a verdict proves the key; for the permanent
@@ -29,14 +29,12 @@ static const struct provider_type provider_types[] = {
 		.default_api_url = "zen.spamhaus.org",
 		/* URLs are asked as their domains (DBL) */
 		.capabilities = CAP_IP | CAP_DOMAIN,
-		.transport = PROVIDER_DNS,
 		.default_urls = true, .default_sender_ip = true,
 		.default_integration_name = "spamhaus-zen",
 		.default_integration_description =
 			"Spamhaus ZEN and DBL, public mirror (embedded default)",
 		/* 127.0.0.2 is Spamhaus's permanent test point: it must be listed */
 		.test = { INDICATOR_IP, "127.0.0.2", provider_test_listed },
-		.actions = ping_only,
 		.ops = { .dns = &spamhaus_dns },
 	},
 	{
@@ -47,9 +45,7 @@ static const struct provider_type provider_types[] = {
 		.default_urls = true, .default_attachments = true,
 		.default_detection_threshold = 1,
 		.default_rate_limit = "4/minute,500/day",	/* a free public key */
-		.transport = PROVIDER_HTTP,
 		.test = TEST_IP_ANY,
-		.actions = ping_only,
 		.ops = { .http = &virustotal_http, .job = &virustotal_job },
 	},
 	{
@@ -59,12 +55,10 @@ static const struct provider_type provider_types[] = {
 		.capabilities = CAP_URL | CAP_DOMAIN,
 		.needs_key = true,
 		.default_urls = true,
-		.transport = PROVIDER_HTTP,
 		/* Google keeps the test URL listed: a working key must see it */
 		.test = { INDICATOR_URL,
 			  "http://testsafebrowsing.appspot.com/apiv4/ANY_PLATFORM/MALWARE/URL/",
 			  provider_test_listed },
-		.actions = ping_only,
 		.ops = { .http = &safebrowsing_http },
 	},
 	{
@@ -74,11 +68,9 @@ static const struct provider_type provider_types[] = {
 		.capabilities = CAP_URL | CAP_DOMAIN,
 		.needs_key = true,
 		.default_urls = true,
-		.transport = PROVIDER_HTTP,
 		/* Google's own example URL is kept listed as MALWARE */
 		.test = { INDICATOR_URL, "http://testsafebrowsing.appspot.com/s/malware.html",
 			  provider_test_listed },
-		.actions = ping_only,
 		.ops = { .http = &webrisk_http },
 	},
 	{
@@ -90,10 +82,8 @@ static const struct provider_type provider_types[] = {
 		.default_urls = true, .default_sender_ip = true, .default_attachments = true,
 		/* scores 1..10; the document's (and XSOAR's) line for "malicious" */
 		.default_detection_threshold = 7,
-		.transport = PROVIDER_HTTP,
 		/* 8.8.8.8 always has a report (score 1) */
 		.test = TEST_IP_ANY,
-		.actions = ping_only,
 		.ops = { .http = &xforce_http },
 	},
 	{
@@ -105,12 +95,10 @@ static const struct provider_type provider_types[] = {
 		/* reputation sources that must list an IP/URL/domain for
 		 * "malicious" (fewer: suspicious); the document's cut-off */
 		.default_detection_threshold = 3,
-		.transport = PROVIDER_HTTP,
 		/* without Retry-After, OPSWAT says when the quota returns here */
 		.rate_limit_reset_header = "X-RateLimit-Reset-In",
 		/* costs one reputation lookup */
 		.test = TEST_IP_ANY,
-		.actions = ping_only,
 		.ops = { .http = &metadefender_http, .job = &metadefender_job },
 	},
 	{
@@ -121,7 +109,6 @@ static const struct provider_type provider_types[] = {
 		.capabilities = CAP_URL | CAP_DOMAIN | CAP_HASH | CAP_UPLOAD,
 		.needs_key = true,
 		.default_urls = true, .default_attachments = true,
-		.transport = PROVIDER_HTTP,
 		/* no lookup: its own ping, GET /rest/analysis?_limit=1 (§6) */
 		.actions = vmray_actions,
 		.ops = { .job = &vmray_job },
@@ -136,10 +123,8 @@ static const struct provider_type provider_types[] = {
 		.capabilities = CAP_URL | CAP_DOMAIN | CAP_UPLOAD,
 		.needs_key = true,
 		.default_urls = true,
-		.transport = PROVIDER_HTTP,
 		/* the task history (anyrun.md §6): costs no analysis */
 		.test = { INDICATOR_URL, ANYRUN_TEST_INDICATOR, provider_test_decided },
-		.actions = ping_only,
 		.ops = { .http = &anyrun_http, .job = &anyrun_job },
 	},
 	{
@@ -151,7 +136,6 @@ static const struct provider_type provider_types[] = {
 		 * APIPassword (fortisandbox.md §2) */
 		.needs_key = true,
 		.default_urls = true, .default_attachments = true,
-		.transport = PROVIDER_HTTP,
 		/* login and logout, no analysis (fortisandbox.md §6) */
 		.actions = fortisandbox_actions,
 		.ops = { .job = &fortisandbox_job, .session = &fortisandbox_session },
@@ -163,10 +147,8 @@ static const struct provider_type provider_types[] = {
 		.capabilities = CAP_DOMAIN | CAP_URL,
 		.needs_key = true,
 		.default_urls = true,
-		.transport = PROVIDER_HTTP,
 		/* the document's Test Connection: GET <root>example.com (§6) */
 		.test = { INDICATOR_DOMAIN, "example.com", provider_test_decided },
-		.actions = ping_only,
 		.ops = { .http = &cyberxray_http, .job = &cyberxray_job },
 	},
 	{
@@ -180,7 +162,6 @@ static const struct provider_type provider_types[] = {
 		.default_sender_ip = true,
 		/* blacklist detections at or above it: suspicious (apivoid.c) */
 		.default_detection_threshold = 1,
-		.transport = PROVIDER_HTTP,
 		/* v1: "?stats", free; v2: one IP lookup (apivoid.md §5) */
 		.test = { INDICATOR_IP, "stats", provider_test_decided },
 		.actions = apivoid_actions,
@@ -192,7 +173,6 @@ static const struct provider_type provider_types[] = {
 		.capabilities = 0,	/* admin actions only, no indicator lookups */
 		.needs_key = true,	/* the seed's "API Token" */
 		.needs_company_id = true,
-		.transport = PROVIDER_NONE,
 		/* its own ping (token exchange + open incidents), not a lookup */
 		.actions = ironscales_actions,
 	},
@@ -259,10 +239,13 @@ const struct provider_type *provider_type_default(void)
 const struct provider_action *provider_action_find(const struct provider_type *t,
 						   const char *name)
 {
-	if (t == NULL || t->actions == NULL || name == NULL)
+	const struct provider_action *const *actions;
+
+	if (t == NULL || name == NULL)
 		return NULL;
-	for (size_t i = 0; t->actions[i] != NULL; i++)
-		if (strcmp(t->actions[i]->name, name) == 0)
-			return t->actions[i];
+	actions = t->actions != NULL ? t->actions : provider_asks(t) ? ping_only : NULL;
+	for (size_t i = 0; actions != NULL && actions[i] != NULL; i++)
+		if (strcmp(actions[i]->name, name) == 0)
+			return actions[i];
 	return NULL;
 }

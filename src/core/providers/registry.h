@@ -3,7 +3,7 @@
  *
  * Everything the rest of threatmilter may ask about a type is in its
  * struct provider_type: which indicator kinds it answers, whether it takes
- * the file itself, its admin actions, DNS or HTTP, its default API root,
+ * the file itself, its admin actions, how it is asked, its default API root,
  * the rate-limit header it sends, the Test Connection call, the seed's
  * form defaults. The lookup planner (lookup/plan.c), the integration
  * loader (config/integrations.c), `threatmilter test` and the ctl read this
@@ -45,13 +45,6 @@ enum provider_capability {
 	CAP_EMAIL = 1 << 5,	/* INDICATOR_EMAIL (From:, Reply-To:) */
 };
 
-/* How a type is asked. */
-enum provider_transport {
-	PROVIDER_NONE,		/* no lookups (IRONSCALES: actions only) */
-	PROVIDER_HTTP,		/* an HTTP(S) API; APIURL is its root */
-	PROVIDER_DNS,		/* DNS zones; APIURL is a zone, DNSServers apply */
-};
-
 /* Test Connection (the form's button, `threatmilter test`): one cheap
  * lookup that proves the key, and which answers to it count as success. */
 struct provider_test {
@@ -65,7 +58,6 @@ struct provider_type {
 	const char *display_name;	/* "VirusTotal" */
 	const char *default_api_url;	/* NULL: the admin must give one */
 	unsigned capabilities;		/* CAP_* */
-	enum provider_transport transport;
 	bool needs_key;
 	bool needs_password;
 	bool needs_company_id;		/* CompanyID (IRONSCALES) */
@@ -82,9 +74,12 @@ struct provider_type {
 	const char *default_integration_name;
 	const char *default_integration_description;
 	struct provider_test test;
-	/* Admin operations (threatmilterctl), NULL-terminated; NULL: none. */
+	/* Admin operations (threatmilterctl), NULL-terminated; NULL: the
+	 * generic "ping" for a type with lookups, else none. */
 	const struct provider_action *const *actions;
-	/* How to ask it (providers/<name>.c); all NULL: no lookups. */
+	/* How to ask it (providers/<name>.c): a DNS table (APIURL is a zone,
+	 * DNSServers apply), else an HTTP(S) API (APIURL is its root) with
+	 * an HTTP or job table; all NULL: no lookups (IRONSCALES). */
 	struct provider_ops ops;
 };
 

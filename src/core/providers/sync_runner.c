@@ -236,19 +236,18 @@ enum answer_class provider_run_lookup(const struct provider_run *run, struct loo
 	int64_t started = now_ms();
 	enum answer_class class;
 
-	if (!provider_asks(type) || type->transport == PROVIDER_NONE) {
+	if (!provider_asks(type)) {
 		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "not implemented");
 		return ANSWER_PERMANENT;
 	}
 	/* a job-based provider (sandbox) needs the engine's polling */
-	if (type->transport == PROVIDER_HTTP && type->ops.http == NULL) {
+	if (type->ops.http == NULL && type->ops.dns == NULL) {
 		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER,
 			      "a submission: not one request");
 		return ANSWER_PERMANENT;
 	}
 	for (int attempt = 0;; attempt++) {
-		class = type->transport == PROVIDER_DNS ? dns_lookup(run, lookup)
-							: http_lookup(run, lookup);
+		class = type->ops.dns != NULL ? dns_lookup(run, lookup) : http_lookup(run, lookup);
 		if (class != ANSWER_TRANSIENT || attempt > 0 ||
 		    now_ms() - started >= timeout_of(run->in) / 2)
 			break;
