@@ -66,7 +66,6 @@ struct cache_backend_ops {
 	 * answer); a shared backend lets go of its single-flight lock. */
 	void (*put)(struct cache *cache, const char *key, const struct cache_answer *answer,
 		    int64_t expires_s, unsigned max_hits);
-	size_t (*count)(struct cache *cache);
 	/* Frees the cache; get()s still pending are first answered as
 	 * misses (the engine replaces a cache when CacheMaxEntries changes
 	 * and must not lose the flights waiting for it). */
@@ -92,6 +91,9 @@ struct cache {
 /* The embedded default: an in-process LRU of at most max_entries,
  * thread-safe under a lock of its own (never the engine's). */
 struct cache *cache_memory_new(size_t max_entries);
+/* The entries a cache of cache_memory_new() holds now (an expired one
+ * goes when it is read or evicted). */
+size_t cache_memory_count(struct cache *cache);
 
 /* Non-blocking read, any thread: false on a miss or when the backend
  * has no fast path. */
@@ -123,11 +125,6 @@ static inline void cache_put(struct cache *cache, const char *key,
 			     unsigned max_hits)
 {
 	cache->ops->put(cache, key, answer, expires_s, max_hits);
-}
-
-static inline size_t cache_count(struct cache *cache)
-{
-	return cache->ops->count(cache);
 }
 
 static inline void cache_free(struct cache *cache)

@@ -98,7 +98,7 @@ static void memory_put(struct cache *cache, const char *key, const struct cache_
 	pthread_mutex_unlock(&mc->lock);
 }
 
-static size_t memory_count(struct cache *cache)
+size_t cache_memory_count(struct cache *cache)
 {
 	struct memory_cache *mc = (struct memory_cache *)cache;
 
@@ -120,7 +120,6 @@ static void memory_destroy(struct cache *cache)
 static const struct cache_backend_ops memory_ops = {
 	.try_get = memory_try_get,
 	.put = memory_put,
-	.count = memory_count,
 	.destroy = memory_destroy,
 };
 
