@@ -25,9 +25,9 @@ struct provider_job;	/* the jobs block, after struct provider_job_ops */
 
 /* How a type is asked, one table per concern; each provider file keeps a
  * table next to the functions it names, and the type's row (registry.c)
- * points at the ones it has (struct provider_ops, registry.h). The indicator kinds,
- * uploads, actions and the Test Connection call are in that row too, not
- * here. */
+ * points at the ones it has (struct provider_ops, registry.h). The
+ * indicator kinds, uploads, actions and the Test Connection call are in
+ * that row too, not here. */
 
 /* HTTP providers: one request for a batch of lookups. */
 struct provider_http_ops {
