@@ -70,7 +70,6 @@ static bool memory_try_get(struct cache *cache, const char *key, int64_t now_s,
 	return hit;
 }
 
-/* The memory backend answers at once, inside get(). */
 static void memory_put(struct cache *cache, const char *key, const struct cache_answer *answer,
 		       int64_t expires_s, unsigned max_hits)
 {

@@ -1,7 +1,7 @@
 /* jobs.c: lookups of job-based providers (sandboxes): several requests
  * over minutes (hash lookup, upload, polls), driven by the provider's
- * job table (struct provider_job_ops, provider.h) and the loop's timers. Engine
- * thread only.
+ * job table (struct provider_job_ops, provider.h) and the loop's timers.
+ * Engine thread only.
  *
  * A job is the flight of its (integration name, kind, indicator): a
  * second message with the same file joins it instead of uploading again.
