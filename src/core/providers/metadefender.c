@@ -180,13 +180,13 @@ static enum answer_class metadefender_verdict(const struct integration *in,
 	return reputation_verdict(in, batch[0], json);
 }
 
-/* ---------------------------------------------------------- uploads */
-
 const struct provider_http_ops metadefender_http = {
 	.build_request = metadefender_build_request,
 	.error_response = metadefender_error,
 	.json_verdict = metadefender_verdict,
 };
+
+/* ---------------------------------------------------------- uploads */
 
 static void upload_request(const struct integration *in, const struct lookup *lookup,
 			   struct http_request *req)
