@@ -285,7 +285,7 @@ static char *probe_embedded_default(const struct tm_config *cfg, struct engine *
 		const struct integration *in = g_ptr_array_index(cfg->integrations, i);
 		const struct provider_type *type = in->type;
 
-		if (!in->active || type == NULL || type->ops == NULL || type->test.ok == NULL)
+		if (!in->active || !provider_asks(type) || type->test.ok == NULL)
 			continue;
 		struct lookup *probe = g_new0(struct lookup, 1);
 		probe->integration = in;

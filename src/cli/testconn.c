@@ -59,7 +59,7 @@ static const struct provider_action *own_ping(const struct integration *in)
 
 static bool testable(const struct integration *in)
 {
-	return (in->type->ops != NULL && in->type->test.ok != NULL) || own_ping(in) != NULL;
+	return (provider_asks(in->type) && in->type->test.ok != NULL) || own_ping(in) != NULL;
 }
 
 /* The outcome of an own "ping": its first message or its failure. */

@@ -382,7 +382,7 @@ static int cmd_add(struct ctl *ctl, const char *name, int argc, char **argv)
 	} else if (ctl_find(list, name) != NULL || access(path, F_OK) == 0) {
 		ctl_error("an integration named '%s' exists already (%s)", name,
 			  ctl_find(list, name) ? ctl_find(list, name)->file : path);
-	} else if (type->ops == NULL && !asks_inactive(argc, argv, first)) {
+	} else if (!provider_asks(type) && !asks_inactive(argc, argv, first)) {
 		in->active = true;
 		refuse_unimplemented(in);
 	} else {

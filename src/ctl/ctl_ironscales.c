@@ -109,7 +109,7 @@ static bool check_args(const struct provider_action *action, const cJSON *args)
 	cJSON_ArrayForEach(item, args) {
 		bool known = false;
 
-		for (const struct provider_action_arg *a = action->args; a->name; a++)
+		for (const struct provider_action_arg *a = action->args; a && a->name; a++)
 			known = known || strcmp(a->name, item->string) == 0;
 		if (!known) {
 			fprintf(stderr, "%s %s: %s is not an argument of this action (see --help)\n",
@@ -118,7 +118,7 @@ static bool check_args(const struct provider_action *action, const cJSON *args)
 			return false;
 		}
 	}
-	for (const struct provider_action_arg *a = action->args; a->name; a++) {
+	for (const struct provider_action_arg *a = action->args; a && a->name; a++) {
 		if (a->required && cJSON_GetObjectItemCaseSensitive(args, a->name) == NULL) {
 			fprintf(stderr, "%s %s: missing %s\n", PROG, action->name, a->help);
 			return false;

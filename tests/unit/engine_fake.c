@@ -388,33 +388,30 @@ static char *session_parse_login(const struct integration *in, const struct http
 	return NULL;
 }
 
-static const struct provider_ops stubhttp_ops = {
-	.max_batch = 1,
+static const struct provider_http_ops stubhttp_http = {
 	.build_request = http_build, .parse_response = http_parse,
 };
-static const struct provider_ops stubdns_ops = {
-	.max_batch = 1, .dns_name = dns_name, .parse_dns = dns_parse,
+static const struct provider_dns_ops stubdns_dns = { .name = dns_name, .parse = dns_parse };
+static const struct provider_job_ops stubjob_job = {
+	.request = job_request, .parse = job_parse,
+	.poll = { .first_s = 5, .max_s = 40 },
 };
-static const struct provider_ops stubjob_ops = {
-	.max_batch = 1,
-	.job_request = job_request, .job_parse = job_parse,
-	.job_poll_min_s = 5, .job_poll_max_s = 40, .job_timeout_s = 600,
+static const struct provider_job_ops stubsession_job = {
+	.request = session_request, .parse = session_parse,
 };
-static const struct provider_ops stubsession_ops = {
-	.max_batch = 1,
-	.job_request = session_request, .job_parse = session_parse,
-	.session_login = session_login, .session_parse_login = session_parse_login,
+static const struct provider_session_ops stubsession_session = {
+	.login = session_login, .parse_login = session_parse_login,
 };
 #define STUB_CAPS (CAP_URL | CAP_DOMAIN | CAP_IP | CAP_HASH | CAP_EMAIL)
 static const struct provider_type stub_types[] = {
 	{ .name = "stubsession", .display_name = "Stub session", .capabilities = STUB_CAPS,
-	  .transport = PROVIDER_HTTP, .ops = &stubsession_ops },
+	  .ops = { .job = &stubsession_job, .session = &stubsession_session } },
 	{ .name = "stubhttp", .display_name = "Stub HTTP", .capabilities = STUB_CAPS,
-	  .transport = PROVIDER_HTTP, .ops = &stubhttp_ops },
+	  .ops = { .http = &stubhttp_http } },
 	{ .name = "stubdns", .display_name = "Stub DNS", .capabilities = STUB_CAPS,
-	  .transport = PROVIDER_DNS, .ops = &stubdns_ops },
+	  .ops = { .dns = &stubdns_dns } },
 	{ .name = "stubjob", .display_name = "Stub sandbox", .capabilities = STUB_CAPS | CAP_UPLOAD,
-	  .transport = PROVIDER_HTTP, .ops = &stubjob_ops },
+	  .ops = { .job = &stubjob_job } },
 };
 
 struct integration *stub_integration(const char *type, const char *name)

@@ -59,8 +59,8 @@ void pt_build(const struct integration *in, struct lookup *const *batch, size_t 
 	      struct http_request *req)
 {
 	http_request_init(req);
-	assert_true(n <= in->type->ops->max_batch);
-	in->type->ops->build_request(in, batch, n, req);
+	assert_true(n <= MAX(in->type->ops.http->max_batch, 1));
+	in->type->ops.http->build_request(in, batch, n, req);
 }
 
 bool pt_has_header(const struct http_request *req, const char *header)
@@ -125,7 +125,7 @@ enum answer_class pt_parse_batch(const struct integration *in, struct lookup *co
 
 	if (status == 0)
 		return provider_http_failure(batch, n, &resp);
-	return in->type->ops->parse_response(in, batch, n, &resp);
+	return provider_parse_answer(in, batch, n, &resp);
 }
 
 enum answer_class pt_parse(const struct integration *in, struct lookup *lookup, long status,
@@ -483,7 +483,7 @@ size_t pt_run_dns_cases(const char *provider, const char *type_name, const char 
 		struct ares_addrttl addrs[16];
 		int naddrs = G_N_ELEMENTS(addrs);
 		int status = dns_answer(fx, c, addrs, &naddrs);
-		int class = in.type->ops->parse_dns(&in, l, status, addrs, naddrs);
+		int class = in.type->ops.dns->parse(&in, l, status, addrs, naddrs);
 
 		check_case(provider, row++, c, class, l);
 		pt_lookup_del(l);

@@ -473,11 +473,6 @@ static void slow_put(struct cache *cache, const char *key, const struct cache_an
 			     GINT_TO_POINTER(a->status));
 }
 
-static size_t slow_count(struct cache *cache)
-{
-	return g_hash_table_size(((struct slow_cache *)cache)->entries);
-}
-
 static void slow_destroy(struct cache *cache)
 {
 	g_hash_table_destroy(((struct slow_cache *)cache)->entries);
@@ -485,7 +480,7 @@ static void slow_destroy(struct cache *cache)
 }
 
 static const struct cache_backend_ops slow_ops = {
-	.get = slow_get, .put = slow_put, .count = slow_count, .destroy = slow_destroy,
+	.get = slow_get, .put = slow_put, .destroy = slow_destroy,
 };
 
 static struct cache *slow_cache_new(void *data, struct loop *loop, const char *name,

@@ -23,7 +23,7 @@ static struct tm_metrics *with_metrics(struct env *e)
 {
 	struct tm_metrics *m = tm_metrics_new("test");
 
-	e->f->engine->metrics = m;
+	e->f->engine->options.metrics = m;
 	return m;
 }
 

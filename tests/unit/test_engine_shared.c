@@ -57,12 +57,6 @@ static void store_put(struct cache *cache, const char *key, const struct cache_a
 	g_hash_table_replace(store.answers, g_strdup(key), GINT_TO_POINTER(a->status));
 }
 
-static size_t store_count(struct cache *cache)
-{
-	(void)cache;
-	return g_hash_table_size(store.answers);
-}
-
 static void store_destroy(struct cache *cache)
 {
 	g_free(cache);
@@ -101,7 +95,7 @@ static void store_job_claim(struct cache *cache, const char *key, const char *jo
 }
 
 static const struct cache_backend_ops store_ops = {
-	.get = store_get, .put = store_put, .count = store_count, .destroy = store_destroy,
+	.get = store_get, .put = store_put, .destroy = store_destroy,
 	.rate_take = store_rate_take, .job_claim = store_job_claim,
 };
 

@@ -253,7 +253,7 @@ static void test_fault7_active_unimplemented_type_refused(void **state)
 	unsigned refused = 0;
 
 	for (unsigned i = 0; (t = provider_type_at(i)) != NULL; i++) {
-		if (t->ops != NULL || t->actions != NULL)
+		if (provider_implemented(t))
 			continue;
 		char *text = g_strdup_printf("# x\nName x\nType %s\nAPIURL https://h.example/\n"
 					     "APIKey SECRETKEY-0123456789\n%s", t->name,

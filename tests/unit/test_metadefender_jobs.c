@@ -41,7 +41,7 @@ static enum answer_class step(const struct integration *in, struct lookup *l,
 				      .retry_after_s = -1 };
 
 	job->next = JOB_FINISHED;
-	return metadefender_ops.job_parse(in, l, job, &resp);
+	return metadefender_job.parse(in, l, job, &resp);
 }
 
 static const char *header_value(const struct http_request *req, const char *name)
@@ -68,7 +68,7 @@ static void test_upload_request(void **state)
 	(void)state;
 	l->sample = sample_new("r\xc3\xa9sum\xc3\xa9+(1).exe", H, true, bytes, sizeof(bytes) - 1);
 	http_request_init(&req);
-	metadefender_ops.job_request(&md, l, &job, &req);
+	metadefender_job.request(&md, l, &job, &req);
 	assert_string_equal(req.method, "POST");
 	assert_string_equal(req.url->str, ROOT "/file");
 	assert_string_equal(header_value(&req, "apikey"), MD_KEY);
@@ -83,7 +83,7 @@ static void test_upload_request(void **state)
 	job.step = 2;
 	job.id = g_strdup("ZDIw/x");
 	http_request_init(&req);
-	metadefender_ops.job_request(&md, l, &job, &req);
+	metadefender_job.request(&md, l, &job, &req);
 	assert_string_equal(req.method, "GET");
 	assert_string_equal(req.url->str, ROOT "/file/ZDIw%2Fx");
 	assert_string_equal(header_value(&req, "apikey"), MD_KEY);

@@ -32,7 +32,7 @@ static void build_step(const struct integration *in, struct lookup *l, unsigned 
 	struct provider_job job = { .step = step, .id = (char *)id };
 
 	http_request_init(req);
-	anyrun_ops.job_request(in, l, &job, req);
+	anyrun_job.request(in, l, &job, req);
 	assert_true(pt_has_header(req, "Authorization: API-Key " AR_KEY));
 	assert_true(pt_has_header(req, "Accept: application/json"));
 	assert_null(strstr(req->url->str, AR_KEY));
@@ -258,7 +258,7 @@ static void run_case(const struct integration *in, const cJSON *c, int row)
 		g_free(job.id);
 		job.id = NULL;
 	}
-	enum answer_class class = anyrun_ops.job_parse(in, l, &job, &resp);
+	enum answer_class class = anyrun_job.parse(in, l, &job, &resp);
 	const char *details = str(expect, "details");
 	bool failed = l->result.status == LOOKUP_ERROR || l->result.status == LOOKUP_RATE_LIMITED;
 

@@ -137,18 +137,19 @@ static void test_capability_table(void **state)
 	for (unsigned i = 0; (t = provider_type_at(i)) != NULL; i++) {
 		for (int k = 0; k < INDICATOR_KINDS; k++)
 			assert_int_equal(provider_supports(t, (enum indicator_kind)k),
-					 t->ops != NULL &&
+					 provider_asks(t) &&
 					 (t->capabilities & provider_kind_capability(k)) != 0);
-		if (t->ops == NULL)
+		if (!provider_asks(t))
 			continue;
 		assert_non_null(provider_action_find(t, "ping"));
-		if (t->ops->job_request != NULL) {
+		if (t->ops.job != NULL) {
 			/* a job-based type (sandbox): one request per step;
 			 * Test Connection a one-shot lookup (build_request,
 			 * below) or, without a test lookup, its own ping */
-			assert_int_equal(t->transport, PROVIDER_HTTP);
-			assert_non_null(t->ops->job_parse);
-			assert_int_equal(t->ops->max_batch, 1);
+			assert_null(t->ops.dns);
+			assert_non_null(t->ops.job->request);
+			assert_non_null(t->ops.job->parse);
+			assert_true(t->ops.http == NULL || t->ops.http->max_batch <= 1);
 			if (t->test.ok == NULL) {
 				assert_ptr_not_equal(provider_action_find(t, "ping"),
 						     &provider_action_ping);
@@ -158,23 +159,24 @@ static void test_capability_table(void **state)
 		assert_non_null(t->test.ok);
 		assert_non_null(t->test.indicator);
 		assert_true(provider_supports(t, t->test.kind));
-		if (t->transport == PROVIDER_DNS) {
-			assert_non_null(t->ops->dns_name);
-			assert_non_null(t->ops->parse_dns);
-			assert_null(t->ops->build_request);
-		} else if (t->ops->job_request != NULL) {
-			/* a job provider (sandboxes): one lookup a request */
-			assert_int_equal(t->transport, PROVIDER_HTTP);
-			assert_non_null(t->ops->job_parse);
-			assert_int_equal(t->ops->max_batch, 1);
-			/* build_request, if any, is its Test Connection call
-			 * (ANY.RUN's history), run by the synchronous runner */
+		if (t->ops.dns != NULL) {
+			assert_non_null(t->ops.dns->name);
+			assert_non_null(t->ops.dns->parse);
+			assert_null(t->ops.http);
+			assert_null(t->ops.job);
 		} else {
-			assert_int_equal(t->transport, PROVIDER_HTTP);
-			assert_non_null(t->ops->build_request);
-			assert_non_null(t->ops->parse_response);
-			assert_null(t->ops->dns_name);
+			/* HTTP: the job's table, if any, is asked first; the
+			 * HTTP table is the Test Connection call (ANY.RUN's
+			 * history), run by the synchronous runner */
+			assert_non_null(t->ops.http);
+			assert_non_null(t->ops.http->build_request);
+			/* its own reading, or a JSON API's two halves */
+			assert_true(t->ops.http->parse_response != NULL ||
+				    (t->ops.http->error_response != NULL &&
+				     t->ops.http->json_verdict != NULL));
 		}
+		/* a session only beside a job */
+		assert_true(t->ops.session == NULL || t->ops.job != NULL);
 		/* only APIVoid asks e-mail addresses */
 		assert_int_equal(provider_supports(t, INDICATOR_EMAIL),
 				 strcmp(t->name, "apivoid") == 0);
@@ -192,7 +194,7 @@ static void test_capability_table(void **state)
 	/* IRONSCALES: no lookups, its own ping (token exchange), not the
 	 * generic Test Connection lookup */
 	const struct provider_type *iron = provider_type_find("ironscales");
-	assert_null(iron->ops);
+	assert_false(provider_asks(iron));
 	assert_non_null(provider_action_find(iron, "ping"));
 	assert_ptr_not_equal(provider_action_find(iron, "ping"), &provider_action_ping);
 	assert_non_null(provider_action_find(iron, "mailbox-mitigations"));
@@ -207,7 +209,7 @@ static void test_declared_by_the_table(void **state)
 	assert_non_null(def);
 	assert_string_equal(def->name, "spamhaus");
 	assert_string_equal(def->default_integration_name, "spamhaus-zen");
-	assert_int_equal(def->transport, PROVIDER_DNS);
+	assert_non_null(def->ops.dns);
 	for (unsigned i = 0; (t = provider_type_at(i)) != NULL; i++)
 		if (strcmp(t->name, "metadefender") == 0)
 			assert_string_equal(t->rate_limit_reset_header, "X-RateLimit-Reset-In");
@@ -229,15 +231,14 @@ static enum answer_class sloppy_parse(const struct integration *in, struct looku
 
 static void test_parse_http_fills_error_kinds(void **state)
 {
-	static const struct provider_ops sloppy_ops = { .max_batch = 1,
-							.parse_response = sloppy_parse };
+	static const struct provider_http_ops sloppy_http = { .parse_response = sloppy_parse };
 	struct provider_type sloppy = *provider_type_find("virustotal");
 	struct integration in = pt_integration("virustotal", "http://x", VT_KEY, NULL, 0);
 	struct lookup *l = pt_lookup_new(&in, INDICATOR_IP, "192.0.2.1");
 	struct http_response resp = { .status = 200, .body = "{}", .body_len = 2 };
 
 	(void)state;
-	sloppy.ops = &sloppy_ops;
+	sloppy.ops.http = &sloppy_http;
 	in.type = &sloppy;
 	assert_int_equal(provider_parse_http(&in, &l, 1, &resp), ANSWER_AUTH);
 	assert_int_equal(l->result.error, LOOKUP_ERR_AUTH);

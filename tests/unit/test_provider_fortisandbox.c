@@ -109,7 +109,7 @@ static void run_case(int index, const cJSON *c)
 	}
 	struct http_response resp = { .status = status, .body = body, .body_len = strlen(body),
 				      .retry_after_s = -1 };
-	enum answer_class class = fortisandbox_ops.job_parse(&in, l, &job, &resp);
+	enum answer_class class = fortisandbox_job.parse(&in, l, &job, &resp);
 
 	print_message("case %d: %s\n", index,
 		      cJSON_GetStringValue(cJSON_GetObjectItem(c, "why")));
@@ -281,7 +281,7 @@ static cJSON *job_body(const struct integration *in, struct lookup *l, unsigned 
 	cJSON *doc;
 
 	http_request_init(&req);
-	fortisandbox_ops.job_request(in, l, &job, &req);
+	fortisandbox_job.request(in, l, &job, &req);
 	doc = body_of(&req, params);
 	assert_string_equal(str(doc, "session"), "S3551ON");
 	/* re-parse: params points into doc */
@@ -387,10 +387,10 @@ static void test_two_jobs_worst(void **state)
 	struct http_response r2 = { .status = 200, .body = clean, .body_len = strlen(clean) };
 
 	l->result.status = LOOKUP_PENDING;
-	fortisandbox_ops.job_parse(&in, l, &job, &r1);
+	fortisandbox_job.parse(&in, l, &job, &r1);
 	assert_int_equal(job.next, JOB_STEP_NOW);
 	assert_int_equal(job.step, 4);
-	fortisandbox_ops.job_parse(&in, l, &job, &r2);
+	fortisandbox_job.parse(&in, l, &job, &r2);
 	assert_int_equal(job.next, JOB_FINISHED);
 	assert_int_equal(l->result.status, LOOKUP_MALICIOUS);
 	g_free(job.id);

@@ -64,7 +64,7 @@ static void test_safebrowsing_supports(void **state)
 	assert_true(provider_supports_kind("safebrowsing", INDICATOR_DOMAIN));
 	assert_false(provider_supports_kind("safebrowsing", INDICATOR_IP));
 	assert_false(provider_supports_kind("safebrowsing", INDICATOR_HASH));
-	assert_int_equal(safebrowsing_ops.max_batch, 500);
+	assert_int_equal(safebrowsing_http.max_batch, 500);
 }
 
 static const cJSON *path(const cJSON *json, const char *a, const char *b)

@@ -31,14 +31,14 @@ static enum answer_class parse_dns(const struct integration *in, struct lookup *
 		naddrs++;
 	}
 	va_end(ap);
-	return spamhaus_ops.parse_dns(in, lookup, ares_status, addrs, naddrs);
+	return spamhaus_dns.parse(in, lookup, ares_status, addrs, naddrs);
 }
 
 static char *dns_name(const struct integration *in, enum indicator_kind kind,
 		      const char *indicator)
 {
 	struct lookup *lookup = pt_lookup_new(in, kind, indicator);
-	char *name = spamhaus_ops.dns_name(in, lookup);
+	char *name = spamhaus_dns.name(in, lookup);
 
 	pt_lookup_del(lookup);
 	return name;
@@ -62,8 +62,8 @@ static void test_spamhaus_supports(void **state)
 	assert_true(provider_supports_kind("spamhaus", INDICATOR_DOMAIN));
 	assert_false(provider_supports_kind("spamhaus", INDICATOR_URL));
 	assert_false(provider_supports_kind("spamhaus", INDICATOR_HASH));
-	assert_non_null(spamhaus_ops.dns_name);
-	assert_null(spamhaus_ops.build_request);
+	assert_non_null(spamhaus_dns.name);
+	assert_null(provider_type_find("spamhaus")->ops.http);
 }
 
 static void test_spamhaus_query_names(void **state)

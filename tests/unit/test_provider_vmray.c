@@ -53,7 +53,7 @@ static void build(const struct integration *in, const struct lookup *l,
 		  const struct provider_job *job, struct http_request *req)
 {
 	http_request_init(req);
-	in->type->ops->job_request(in, l, job, req);
+	in->type->ops.job->request(in, l, job, req);
 	assert_true(pt_has_header(req, AUTH));
 	assert_true(pt_has_header(req, "Accept: application/json"));
 	assert_null(strstr(req->url->str, VM_KEY));
@@ -203,7 +203,7 @@ static void run_case(const struct integration *in, const cJSON *c, int row)
 					    string_of(prior, "status"));
 		l->result.details = g_strdup(string_of(prior, "details"));
 	}
-	enum answer_class class = in->type->ops->job_parse(in, l, &job, &resp);
+	enum answer_class class = in->type->ops.job->parse(in, l, &job, &resp);
 	const char *details = string_of(expect, "details");
 	const char *next = string_of(expect, "next");
 	const char *next_step = string_of(expect, "next_step");
@@ -281,7 +281,7 @@ static enum answer_class drive(const struct integration *in, struct lookup *l,
 	g_free(got);
 	http_request_clear(&req);
 	job->next = JOB_FINISHED;
-	enum answer_class class = in->type->ops->job_parse(in, l, job, &resp);
+	enum answer_class class = in->type->ops.job->parse(in, l, job, &resp);
 	g_free(body);
 	return class;
 }

@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <glib.h>
 
 #include "lookup/lookup.h"
 
@@ -55,7 +56,9 @@ struct cache_backend_ops {
 	 * thread; never blocks beyond the backend's own short lock. */
 	bool (*try_get)(struct cache *cache, const char *key, int64_t now_s,
 			struct cache_answer *out);
-	/* Engine loop: cb(ctx, hit, answer) exactly once. */
+	/* Engine loop: cb(ctx, hit, answer) exactly once. NULL: a backend
+	 * that answers from its own memory: its try_get (then not NULL),
+	 * answered at once. */
 	void (*get)(struct cache *cache, const char *key, int64_t now_s,
 		    cache_get_cb cb, void *ctx);
 	/* Keeps answer until expires_s (wall clock) or max_hits reads.
@@ -63,7 +66,6 @@ struct cache_backend_ops {
 	 * answer); a shared backend lets go of its single-flight lock. */
 	void (*put)(struct cache *cache, const char *key, const struct cache_answer *answer,
 		    int64_t expires_s, unsigned max_hits);
-	size_t (*count)(struct cache *cache);
 	/* Frees the cache; get()s still pending are first answered as
 	 * misses (the engine replaces a cache when CacheMaxEntries changes
 	 * and must not lose the flights waiting for it). */
@@ -89,6 +91,9 @@ struct cache {
 /* The embedded default: an in-process LRU of at most max_entries,
  * thread-safe under a lock of its own (never the engine's). */
 struct cache *cache_memory_new(size_t max_entries);
+/* The entries a cache of cache_memory_new() holds now (an expired one
+ * goes when it is read or evicted). */
+size_t cache_memory_count(struct cache *cache);
 
 /* Non-blocking read, any thread: false on a miss or when the backend
  * has no fast path. */
@@ -98,10 +103,21 @@ static inline bool cache_try_get(struct cache *cache, const char *key, int64_t n
 	return cache->ops->try_get != NULL && cache->ops->try_get(cache, key, now_s, out);
 }
 
+/* The engine loop's read: the backend's get, or its try_get answered at
+ * once. */
 static inline void cache_get(struct cache *cache, const char *key, int64_t now_s,
 			     cache_get_cb cb, void *ctx)
 {
-	cache->ops->get(cache, key, now_s, cb, ctx);
+	struct cache_answer answer = { 0 };
+	bool hit;
+
+	if (cache->ops->get != NULL) {
+		cache->ops->get(cache, key, now_s, cb, ctx);
+		return;
+	}
+	hit = cache->ops->try_get(cache, key, now_s, &answer);
+	cb(ctx, hit, hit ? &answer : NULL);
+	g_free(answer.details);
 }
 
 static inline void cache_put(struct cache *cache, const char *key,
@@ -109,11 +125,6 @@ static inline void cache_put(struct cache *cache, const char *key,
 			     unsigned max_hits)
 {
 	cache->ops->put(cache, key, answer, expires_s, max_hits);
-}
-
-static inline size_t cache_count(struct cache *cache)
-{
-	return cache->ops->count(cache);
 }
 
 static inline void cache_free(struct cache *cache)

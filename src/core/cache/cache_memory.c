@@ -70,17 +70,6 @@ static bool memory_try_get(struct cache *cache, const char *key, int64_t now_s,
 	return hit;
 }
 
-/* The memory backend answers at once, inside get(). */
-static void memory_get(struct cache *cache, const char *key, int64_t now_s,
-		       cache_get_cb cb, void *ctx)
-{
-	struct cache_answer answer = { 0 };
-	bool hit = memory_try_get(cache, key, now_s, &answer);
-
-	cb(ctx, hit, hit ? &answer : NULL);
-	g_free(answer.details);
-}
-
 static void memory_put(struct cache *cache, const char *key, const struct cache_answer *answer,
 		       int64_t expires_s, unsigned max_hits)
 {
@@ -108,7 +97,7 @@ static void memory_put(struct cache *cache, const char *key, const struct cache_
 	pthread_mutex_unlock(&mc->lock);
 }
 
-static size_t memory_count(struct cache *cache)
+size_t cache_memory_count(struct cache *cache)
 {
 	struct memory_cache *mc = (struct memory_cache *)cache;
 
@@ -129,9 +118,7 @@ static void memory_destroy(struct cache *cache)
 
 static const struct cache_backend_ops memory_ops = {
 	.try_get = memory_try_get,
-	.get = memory_get,
 	.put = memory_put,
-	.count = memory_count,
 	.destroy = memory_destroy,
 };
 

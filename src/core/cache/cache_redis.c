@@ -414,11 +414,6 @@ static void redis_job_claim(struct cache *cache, const char *key, const char *jo
 
 /* ------------------------------------------------------------ lifecycle */
 
-static size_t redis_count(struct cache *cache)
-{
-	return cache_count(((struct redis_cache *)cache)->local);
-}
-
 /* Ops still waiting keep answering their callers (from Redis or as
  * misses) without this cache: they must not be lost, nor answered from
  * inside the engine's replacement of the cache (under its write lock). */
@@ -455,7 +450,6 @@ static const struct cache_backend_ops redis_ops = {
 	.try_get = redis_try_get,
 	.get = redis_get,
 	.put = redis_put,
-	.count = redis_count,
 	.destroy = redis_destroy,
 	.rate_take = redis_rate_take,
 	.job_claim = redis_job_claim,

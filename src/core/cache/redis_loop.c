@@ -38,44 +38,42 @@ static void update(struct redis_watch *w)
 		log_msg(LOG_ERR, "redis: cannot watch its socket");
 }
 
+/* One direction's interest (w->reading or w->writing) set to on; the
+ * loop hears of it only when it changes. */
+static void want(struct redis_watch *w, bool *direction, bool on)
+{
+	if (*direction != on) {
+		*direction = on;
+		update(w);
+	}
+}
+
 static void add_read(void *data)
 {
 	struct redis_watch *w = data;
 
-	if (!w->reading) {
-		w->reading = true;
-		update(w);
-	}
+	want(w, &w->reading, true);
 }
 
 static void del_read(void *data)
 {
 	struct redis_watch *w = data;
 
-	if (w->reading) {
-		w->reading = false;
-		update(w);
-	}
+	want(w, &w->reading, false);
 }
 
 static void add_write(void *data)
 {
 	struct redis_watch *w = data;
 
-	if (!w->writing) {
-		w->writing = true;
-		update(w);
-	}
+	want(w, &w->writing, true);
 }
 
 static void del_write(void *data)
 {
 	struct redis_watch *w = data;
 
-	if (w->writing) {
-		w->writing = false;
-		update(w);
-	}
+	want(w, &w->writing, false);
 }
 
 static void cleanup(void *data)

@@ -68,7 +68,7 @@ struct istate *istate_get(struct engine *engine, const struct integration *in)
 		g_queue_init(&st->lanes);
 		breaker_init(&st->breaker, engine->breaker_threshold,
 			     engine->breaker_cooldown_ms, MAX_COOLDOWN_MS);
-		st->metrics = tm_metrics_integration(engine->metrics, in->name);
+		st->metrics = tm_metrics_integration(engine->options.metrics, in->name);
 		g_hash_table_insert(engine->states, st->name, st);
 	}
 	refresh_limits(st, in);
@@ -201,12 +201,18 @@ void admission_drain(struct engine *engine, struct istate *st)
 
 static void flush_batch(void *data);
 
+/* Lookups in one request: the HTTP table's max_batch; 1 for the rest. */
+static unsigned max_batch(const struct integration *in)
+{
+	const struct provider_http_ops *http = engine_ops_of(in)->http;
+
+	return http != NULL && http->max_batch > 1 ? http->max_batch : 1;
+}
+
 void admission_enqueue(struct engine *engine, struct flight *f)
 {
-	const struct provider_ops *ops = engine_ops_of(f->integration);
-
 	f->stage = FLIGHT_QUEUED;
-	if (ops->max_batch > 1) {
+	if (max_batch(f->integration) > 1) {
 		/* gathered until the end of this turn of the loop */
 		if (f->state->batch_timer == 0)
 			f->state->batch_timer = loop_timer_add(engine->loop, loop_now_ms(engine->loop),
@@ -240,7 +246,7 @@ static void flush_batch(void *data)
 	if (all->len == 0)
 		return;
 	st->to_batch = g_ptr_array_new();
-	unsigned max = engine_ops_of(((struct flight *)all->pdata[0])->integration)->max_batch;
+	unsigned max = max_batch(((struct flight *)all->pdata[0])->integration);
 	for (guint start = 0; start < all->len; start += max) {
 		guint n = MIN(max, all->len - start);
 		struct flight **group = (struct flight **)&all->pdata[start];

@@ -35,7 +35,7 @@ int64_t engine_now_ms(void)
 
 const struct provider_ops *engine_ops_of(const struct integration *in)
 {
-	return in->type ? in->type->ops : NULL;
+	return in->type ? &in->type->ops : NULL;
 }
 
 void engine_count(struct engine *engine, uint64_t *counter)
@@ -99,13 +99,8 @@ struct engine *engine_new_custom(const struct engine_options *options,
 	engine->breaker_cooldown_ms = options && options->breaker_cooldown_ms
 				      ? options->breaker_cooldown_ms : 30000;
 	if (options != NULL) {
-		engine->job_finished = options->job_finished;
-		engine->job_finished_data = options->job_finished_data;
-		engine->job_alert = options->job_alert;
-		engine->job_alert_data = options->job_alert_data;
-		engine->cache_new = options->cache_new;
-		engine->cache_data = options->cache_data;
-		engine->metrics = options->metrics;
+		engine->options = *options;
+		engine->options.ca_file = NULL;	/* the caller's: read here only */
 	}
 	engine->loop = loop_new(custom ? custom->clock : NULL, on_wake, engine);
 	if (engine->loop == NULL) {
@@ -312,7 +307,7 @@ void engine_run_message(struct engine *engine, struct tm_config *cfg,
 
 struct tm_metrics *engine_metrics(const struct engine *engine)
 {
-	return engine != NULL ? engine->metrics : NULL;
+	return engine != NULL ? engine->options.metrics : NULL;
 }
 
 void engine_message_not_delivered(struct engine *engine, const char *queue_id)

@@ -179,15 +179,9 @@ struct engine {
 	struct tm_config *latest_cfg;	/* the newest snapshot seen: jobs re-bind to it */
 	unsigned breaker_threshold;
 	int64_t breaker_cooldown_ms;
-	void (*job_finished)(void *data, const struct lookup *lookup);
-	void *job_finished_data;
-	void (*job_alert)(void *data, const struct lookup *lookup, const char *queue_id,
-			  const char *message_id);
-	void *job_alert_data;
-	struct cache *(*cache_new)(void *data, struct loop *loop, const char *name,
-				   size_t max_entries);
-	void *cache_data;
-	struct tm_metrics *metrics;	/* NULL: none */
+	/* the caller's hooks (job_finished, job_alert, cache_new) and
+	 * metrics, as given to engine_new(); ca_file is not kept */
+	struct engine_options options;
 	uint64_t next_lane;
 };
 
@@ -248,7 +242,7 @@ void request_free(struct request *req);
 
 /* jobs.c */
 /* The job of a new flight for lookup, or NULL: a one-shot lookup (no
- * job_request, or job_only_with_sample and no sample). */
+ * job table, or only_with_sample and no sample). */
 struct job *job_new_for(struct engine *engine, const struct lookup *lookup);
 void job_build(const struct flight *flight, struct http_request *req);
 enum answer_class job_parse_answer(struct flight *flight, const struct http_response *resp);
@@ -267,9 +261,12 @@ void job_watch(struct flight *flight, const struct waiter *w);
 /* The job of flight ended: its log line and job_alert for every message
  * that got pending, when the verdict is malicious. */
 void job_alert_watchers(struct engine *engine, struct flight *flight);
-/* The provider's job timeout (ms): the integration's JobTimeout, else
- * the provider's default. */
+/* The job timeout (ms): the integration's JobTimeout, else its default
+ * (10 min). */
 int64_t job_timeout_ms(const struct flight *flight);
+/* The provider's poll back-off cap (s; the engine's 60 s when it gives
+ * none). */
+unsigned job_poll_max_s(const struct flight *flight);
 
 /* shared.c: a shared backend's budget and job registry (cache.h). Both
  * return false when the integration's cache has none (local only). */

@@ -149,8 +149,9 @@ void flight_finish(struct engine *engine, struct flight *flight)
 	if (flight->job != NULL && flight->job->submitted)
 		tm_metrics_job_finished(flight->state->metrics, res->status);
 	if (flight->job != NULL && flight->job->submitted && !engine->stopping) {
-		if (engine->job_finished != NULL)
-			engine->job_finished(engine->job_finished_data, &flight->work);
+		if (engine->options.job_finished != NULL)
+			engine->options.job_finished(engine->options.job_finished_data,
+						     &flight->work);
 		job_alert_watchers(engine, flight);
 	}
 	pthread_mutex_lock(&engine->lock);
@@ -279,11 +280,11 @@ struct cache *engine_cache_for(struct engine *engine, const struct integration *
 		return slot->cache;
 	slot = g_new0(struct cache_slot, 1);
 	slot->max_entries = in->cache_max_entries;
-	if (engine->cache_new != NULL)
-		slot->cache = engine->cache_new(engine->cache_data, engine->loop, in->name,
-						in->cache_max_entries);
+	if (engine->options.cache_new != NULL)
+		slot->cache = engine->options.cache_new(engine->options.cache_data, engine->loop,
+							in->name, in->cache_max_entries);
 	slot->backend = slot->cache != NULL ? TM_CACHE_SHARED : TM_CACHE_MEMORY;
-	slot->metrics = tm_metrics_integration(engine->metrics, in->name);
+	slot->metrics = tm_metrics_integration(engine->options.metrics, in->name);
 	if (slot->cache == NULL)
 		slot->cache = cache_memory_new(in->cache_max_entries);
 	g_rw_lock_writer_lock(&engine->caches_lock);

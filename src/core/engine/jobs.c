@@ -1,7 +1,7 @@
 /* jobs.c: lookups of job-based providers (sandboxes): several requests
  * over minutes (hash lookup, upload, polls), driven by the provider's
- * job_request/job_parse (provider.h) and the loop's timers. Engine
- * thread only.
+ * job table (struct provider_job_ops, provider.h) and the loop's timers.
+ * Engine thread only.
  *
  * A job is the flight of its (integration name, kind, indicator): a
  * second message with the same file joins it instead of uploading again.
@@ -18,7 +18,7 @@
  * handed to engine_options.job_alert (after the fact). Each
  * poll re-binds the job to the newest configuration's integration of
  * that name, so a job survives a SIGHUP reload; an integration that is
- * gone ends it. A job older than the provider's job_timeout_s ends as
+ * gone ends it. A job older than the integration's JobTimeout ends as
  * error/timeout, never clean. */
 #include <autoconfig.h>
 
@@ -33,7 +33,9 @@
 
 #define DEFAULT_POLL_MIN_S 5
 #define DEFAULT_POLL_MAX_S 60
-#define DEFAULT_JOB_TIMEOUT_S 900
+/* JobTimeout's default (integration_schema.c): an integration not read
+ * from a file (tests) has none */
+#define DEFAULT_JOB_TIMEOUT_S 600
 /* messages remembered per job for the after-the-fact alert */
 #define MAX_WATCHERS 1000
 
@@ -51,14 +53,14 @@ struct job *job_new_for(struct engine *engine, const struct lookup *lookup)
 	const struct provider_ops *ops = engine_ops_of(lookup->integration);
 	struct job *job;
 
-	if (ops == NULL || ops->job_request == NULL)
+	if (ops == NULL || ops->job == NULL)
 		return NULL;
 	/* the rest of such a provider's lookups are one-shot */
-	if (ops->job_only_with_sample && lookup->sample == NULL)
+	if (ops->job->only_with_sample && lookup->sample == NULL)
 		return NULL;
 	job = g_new0(struct job, 1);
 	job->created_ms = loop_now_ms(engine->loop);
-	job->backoff_s = ops->job_poll_min_s ? ops->job_poll_min_s : DEFAULT_POLL_MIN_S;
+	job->backoff_s = ops->job->poll.first_s ? ops->job->poll.first_s : DEFAULT_POLL_MIN_S;
 	return job;
 }
 
@@ -77,24 +79,28 @@ void job_free(struct engine *engine, struct job *job)
 
 void job_build(const struct flight *f, struct http_request *req)
 {
-	engine_ops_of(f->integration)->job_request(f->integration, &f->work, &f->job->pj, req);
+	engine_ops_of(f->integration)->job->request(f->integration, &f->work, &f->job->pj, req);
 }
 
 enum answer_class job_parse_answer(struct flight *f, const struct http_response *resp)
 {
 	f->job->pj.next = JOB_FINISHED;
-	return engine_ops_of(f->integration)->job_parse(f->integration, &f->work,
+	return engine_ops_of(f->integration)->job->parse(f->integration, &f->work,
 							  &f->job->pj, resp);
 }
 
-/* The integration's JobTimeout when set, else the provider's default. */
 int64_t job_timeout_ms(const struct flight *f)
 {
-	const struct provider_ops *ops = engine_ops_of(f->integration);
-
 	if (f->integration->job_timeout_ms > 0)
 		return f->integration->job_timeout_ms;
-	return (int64_t)(ops->job_timeout_s ? ops->job_timeout_s : DEFAULT_JOB_TIMEOUT_S) * 1000;
+	return (int64_t)DEFAULT_JOB_TIMEOUT_S * 1000;
+}
+
+unsigned job_poll_max_s(const struct flight *f)
+{
+	unsigned max_s = engine_ops_of(f->integration)->job->poll.max_s;
+
+	return max_s ? max_s : DEFAULT_POLL_MAX_S;
 }
 
 static bool timed_out(struct engine *engine, struct flight *f)
@@ -155,8 +161,9 @@ void job_alert_watchers(struct engine *engine, struct flight *f)
 			f->integration->name, indicator_kind_name(l->kind), l->indicator,
 			lookup_status_name(l->result.status),
 			l->result.details ? l->result.details : "");
-		if (engine->job_alert != NULL)
-			engine->job_alert(engine->job_alert_data, l, wt->queue_id, wt->message_id);
+		if (engine->options.job_alert != NULL)
+			engine->options.job_alert(engine->options.job_alert_data, l, wt->queue_id,
+						  wt->message_id);
 	}
 }
 
@@ -244,9 +251,8 @@ static void poll_now(void *data)
  * poll comes later. */
 static void wait_for_poll(struct engine *engine, struct flight *f)
 {
-	const struct provider_ops *ops = engine_ops_of(f->integration);
 	struct job *job = f->job;
-	unsigned max_s = ops->job_poll_max_s ? ops->job_poll_max_s : DEFAULT_POLL_MAX_S;
+	unsigned max_s = job_poll_max_s(f);
 	int64_t delay_ms;
 
 	if (!job->submitted)

@@ -62,7 +62,7 @@ static struct transport_call *send_dns(struct request *req, const struct integra
 				       int64_t budget_ms)
 {
 	struct flight *first = g_ptr_array_index(req->flights, 0);
-	char *name = engine_ops_of(in)->dns_name(in, &first->work);
+	char *name = engine_ops_of(in)->dns->name(in, &first->work);
 	struct transport_call *call;
 
 	if (name == NULL)
@@ -84,7 +84,7 @@ static bool send_attempt(struct request *req)
 	const struct provider_ops *ops = engine_ops_of(in);
 	int64_t now = loop_now_ms(engine->loop);
 	int64_t budget = (int64_t)in->timeout_ms - (now - req->started_ms);
-	bool dns = ops->dns_name != NULL;
+	bool dns = ops->dns != NULL;
 
 	if (budget < 1)
 		budget = 1;
@@ -101,7 +101,7 @@ static bool send_attempt(struct request *req)
 				job_build(first, &req->http);
 			}
 			else
-				ops->build_request(in, req->batch, req->flights->len, &req->http);
+				ops->http->build_request(in, req->batch, req->flights->len, &req->http);
 		}
 		req->call = engine->transport->ops->http(engine->transport, in, &req->http,
 							 budget, on_answer, req);
@@ -130,7 +130,7 @@ static bool local_name_error(int status)
 static void set_error_kinds(struct request *req, enum answer_class class,
 			    const struct transport_answer *a)
 {
-	bool dns = engine_ops_of(integration_of(req))->dns_name != NULL;
+	bool dns = engine_ops_of(integration_of(req))->dns != NULL;
 	enum lookup_error kind = LOOKUP_ERR_PROVIDER;
 
 	if (class == ANSWER_AUTH)
@@ -165,13 +165,13 @@ static enum answer_class read_answer(struct request *req, const struct transport
 	size_t n = req->flights->len;
 
 	*indicator_fault = false;
-	if (ops->dns_name != NULL) {
+	if (ops->dns != NULL) {
 		if (local_name_error(a->ares_status)) {
 			*indicator_fault = true;
 			provider_set_result(&first->work, LOOKUP_INVALID, "not a valid DNS name");
 			return ANSWER_PERMANENT;
 		}
-		return ops->parse_dns(in, &first->work, a->ares_status, a->addrs, a->naddrs);
+		return ops->dns->parse(in, &first->work, a->ares_status, a->addrs, a->naddrs);
 	}
 	if (a->http.status == 0)
 		return provider_http_failure(req->batch, n, &a->http);
@@ -307,7 +307,7 @@ void request_start_for(struct engine *engine, struct istate *st,
 		return;
 	for (size_t i = 0; i < n; i++)
 		flight_fail(engine, flights[i], LOOKUP_ERROR, LOOKUP_ERR_TRANSPORT,
-			    engine_ops_of(flights[i]->integration)->dns_name != NULL
+			    engine_ops_of(flights[i]->integration)->dns != NULL
 			    ? "DNS query failed to start" : "request failed to start");
 	g_ptr_array_set_size(req->flights, 0);
 	admission_release(engine, req);

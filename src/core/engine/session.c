@@ -44,7 +44,7 @@ bool session_needed(const struct istate *st, const struct flight *f)
 {
 	const struct provider_ops *ops = engine_ops_of(f->integration);
 
-	return f->job != NULL && ops->session_login != NULL && st->session == NULL;
+	return f->job != NULL && ops->session != NULL && st->session == NULL;
 }
 
 static bool login_send(struct login *login);
@@ -54,7 +54,7 @@ static bool login_send(struct login *login);
  * not start). */
 static bool other_form(struct login *login, bool may)
 {
-	unsigned forms = engine_ops_of(login->in)->session_login_forms;
+	unsigned forms = engine_ops_of(login->in)->session->forms;
 
 	if (!may || forms < 2 || login->other_tried)
 		return false;
@@ -77,7 +77,7 @@ static void on_login(void *ctx, const struct transport_answer *a)
 
 	login->call = NULL;
 	if (a->http.status != 0)
-		token = ops->session_parse_login(login->in, &a->http, &may_other, err, sizeof(err));
+		token = ops->session->parse_login(login->in, &a->http, &may_other, err, sizeof(err));
 	else if (a->http.transport_error != NULL)
 		g_strlcpy(err, a->http.transport_error, sizeof(err));
 	if (token == NULL && other_form(login, may_other))
@@ -119,7 +119,7 @@ static bool login_send(struct login *login)
 	request_http_clear(&login->http);
 	http_request_init(&login->http);
 	login->http.method = "POST";
-	engine_ops_of(login->in)->session_login(login->in, login->form, &login->http);
+	engine_ops_of(login->in)->session->login(login->in, login->form, &login->http);
 	login->call = engine->transport->ops->http(engine->transport, login->in, &login->http,
 						   login->in->timeout_ms, on_login, login);
 	if (login->call == NULL) {
@@ -142,7 +142,7 @@ static void login_start(struct engine *engine, struct istate *st, const struct f
 	login->st = st;
 	login->cfg = config_ref(f->cfg);
 	login->in = f->integration;
-	login->form = engine_ops_of(f->integration)->session_login_forms > 1 ? st->login_form : 0;
+	login->form = engine_ops_of(f->integration)->session->forms > 1 ? st->login_form : 0;
 	http_request_init(&login->http);
 	st->login = login;
 	login_send(login);

@@ -23,7 +23,6 @@
 #include "engine/engine_internal.h"
 #include "util/log.h"
 
-#define DEFAULT_POLL_MAX_S 60
 /* the lease outlives the provider's job timeout a little */
 #define LEASE_MARGIN_S 60
 
@@ -143,8 +142,7 @@ static void claim_answered(void *ctx, bool claimed, const char *owner)
 	struct flight *f = ctx;
 	struct engine *engine = f->state->engine;
 	struct job *job = f->job;
-	const struct provider_ops *ops = engine_ops_of(f->integration);
-	unsigned max_s = ops->job_poll_max_s ? ops->job_poll_max_s : DEFAULT_POLL_MAX_S;
+	unsigned max_s = job_poll_max_s(f);
 
 	(void)owner;		/* another host's name: not worth a log line each */
 	if (engine->stopping) {

@@ -61,7 +61,7 @@ static bool askable_host(const char *host, const char **why)
 bool askable(const struct integration *in, enum indicator_kind kind, const char *indicator,
 	     const char **why)
 {
-	const struct provider_ops *ops = in->type != NULL ? in->type->ops : NULL;
+	const struct provider_dns_ops *dns = in->type != NULL ? in->type->ops.dns : NULL;
 	bool ok = true;
 
 	*why = NULL;
@@ -78,11 +78,11 @@ bool askable(const struct integration *in, enum indicator_kind kind, const char 
 	} else if (kind == INDICATOR_DOMAIN) {
 		ok = askable_dns_name(indicator, why);
 	}
-	if (ok && ops != NULL && ops->dns_name != NULL) {
+	if (ok && dns != NULL) {
 		/* The name really queried (zone, perhaps a key) must fit too. */
 		struct lookup probe = { .integration = in, .kind = kind,
 					.indicator = (char *)indicator };
-		char *name = ops->dns_name(in, &probe);
+		char *name = dns->name(in, &probe);
 
 		ok = name != NULL && askable_dns_name(name, why);
 		if (name == NULL)

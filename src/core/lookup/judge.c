@@ -66,10 +66,10 @@ void judge_message_queued(struct engine *engine, struct tm_config *cfg,
 
 void judgement_clear(struct judgement *judgement)
 {
-	if (judgement->lookups != NULL)
-		g_ptr_array_unref(judgement->lookups);
-	if (judgement->indicators != NULL)
-		g_ptr_array_unref(judgement->indicators);
+	/* what the judgement took over from its plan */
+	struct plan plan = { .lookups = judgement->lookups, .indicators = judgement->indicators };
+
+	plan_clear(&plan);
 	judgement->lookups = NULL;
 	judgement->indicators = NULL;
 }

@@ -218,7 +218,7 @@ static gint by_round_then_order(gconstpointer a, gconstpointer b)
 
 static bool active(const struct integration *in)
 {
-	return in->active && in->type != NULL && in->type->ops != NULL;
+	return in->active && provider_asks(in->type);
 }
 
 static void which_kinds(const struct tm_config *cfg, bool takes[INDICATOR_KINDS])
@@ -345,6 +345,14 @@ static void ask_url(struct planner *p, struct plan_indicator *ind)
 		ask_host(p, ind);
 }
 
+/* The indicator asked as itself, when the integration's toggle for its
+ * kind is on and its type answers that kind. */
+static void ask_as_is(struct planner *p, struct plan_indicator *ind, bool toggle)
+{
+	if (toggle && provider_supports(p->in->type, ind->kind))
+		ask(p, ind, ind->kind, ind->value);
+}
+
 static void ask_indicator(struct planner *p, struct plan_indicator *ind)
 {
 	switch (ind->kind) {
@@ -356,8 +364,7 @@ static void ask_indicator(struct planner *p, struct plan_indicator *ind)
 			ask_host(p, ind);
 		break;
 	case INDICATOR_IP:
-		if (p->in->sender_ip && provider_supports(p->in->type, INDICATOR_IP))
-			ask(p, ind, INDICATOR_IP, ind->value);
+		ask_as_is(p, ind, p->in->sender_ip);
 		break;
 	case INDICATOR_HASH:
 		if (p->in->attachments && (provider_supports(p->in->type, INDICATOR_HASH) ||
@@ -365,8 +372,7 @@ static void ask_indicator(struct planner *p, struct plan_indicator *ind)
 			ask(p, ind, INDICATOR_HASH, ind->value);
 		break;
 	case INDICATOR_EMAIL:
-		if (p->in->email_addresses && provider_supports(p->in->type, INDICATOR_EMAIL))
-			ask(p, ind, INDICATOR_EMAIL, ind->value);
+		ask_as_is(p, ind, p->in->email_addresses);
 		break;
 	case INDICATOR_DOMAIN:
 		break;

@@ -275,6 +275,13 @@ static enum answer_class anyrun_job_parse(const struct integration *in, struct l
 	return submitted(lookup, job, resp);
 }
 
+/* JobTimeout's default (10 min) bounds a job; the VM runs <= 660 s (§4). */
+const struct provider_job_ops anyrun_job = {
+	.request = anyrun_job_request,
+	.parse = anyrun_job_parse,
+	.poll = { .first_s = 15, .max_s = 60 },	/* §3.2: poll the report every 10-15 s */
+};
+
 /* ---------------------------------------------------- Test Connection */
 
 /* §6: GET <root>/analysis?limit=1, the history; costs no analysis. The
@@ -315,15 +322,8 @@ static enum answer_class anyrun_error_response(const struct integration *in,
 	return failure(batch[0], resp);
 }
 
-const struct provider_ops anyrun_ops = {
-	.max_batch = 1,
+const struct provider_http_ops anyrun_http = {
 	.build_request = anyrun_build_request,
-	.parse_response = provider_json_response,
 	.error_response = anyrun_error_response,
 	.json_verdict = anyrun_history,
-	.job_request = anyrun_job_request,
-	.job_parse = anyrun_job_parse,
-	.job_poll_min_s = 15,	/* §3.2: poll the report every 10-15 s */
-	.job_poll_max_s = 60,
-	.job_timeout_s = 600,	/* JobTimeout's default; the VM runs <= 660 s (§4) */
 };

@@ -149,8 +149,7 @@ static enum answer_class apivoid_parse(const struct integration *in, struct look
 	return class;
 }
 
-const struct provider_ops apivoid_ops = {
-	.max_batch = 1,
+const struct provider_http_ops apivoid_http = {
 	.build_request = apivoid_build_request,
 	.parse_response = apivoid_parse,
 };

@@ -42,19 +42,18 @@ struct action_def {
 	const char *nothing_msg;	/* no entity enriched, or none to ask */
 };
 
+/* The seed's words that the three reputation actions share. */
+#define REPUTATION_FETCHED "APIVoid: Fetched reputation for the following entities: "
+#define REPUTATION_NOT_FOUND "Can not found reputation for the following entities: "
+#define NOTHING_ENRICHED "APIVoid: No entities were enriched."
+
 static const struct action_def defs[] = {
 	[APIVOID_IP] = { APIVOID_IP, "Get Ip Reputation",
-			 "APIVoid: Fetched reputation for the following entities: ",
-			 "Can not found reputation for the following entities: ",
-			 "APIVoid: No entities were enriched." },
+			 REPUTATION_FETCHED, REPUTATION_NOT_FOUND, NOTHING_ENRICHED },
 	[APIVOID_DOMAIN] = { APIVOID_DOMAIN, "Get Domain Reputation",
-			     "APIVoid: Fetched reputation for the following entities: ",
-			     "Can not found reputation for the following entities: ",
-			     "APIVoid: No entities were enriched." },
+			     REPUTATION_FETCHED, REPUTATION_NOT_FOUND, NOTHING_ENRICHED },
 	[APIVOID_URL] = { APIVOID_URL, "Get Url Reputation",
-			  "APIVoid: Fetched reputation for the following entities: ",
-			  "Can not found reputation for the following entities: ",
-			  "APIVoid: No URLs found." },
+			  REPUTATION_FETCHED, REPUTATION_NOT_FOUND, "APIVoid: No URLs found." },
 	[APIVOID_EMAIL] = { APIVOID_EMAIL, "Verify Email",
 			    "APIVoid: Fetched information for the following entities: ",
 			    "Could not find information for the following entities: ",
@@ -522,7 +521,6 @@ static const struct provider_action_arg screenshot_args[] = {
 	{ "entities", "the URLs (a JSON array of strings)", true },
 	{ NULL, NULL, false },
 };
-static const struct provider_action_arg no_args[] = { { NULL, NULL, false } };
 
 static const struct provider_action ip_action = {
 	"ip", "Get IP Reputation: blacklist detections of IP addresses", entity_args, run_ip };
@@ -537,7 +535,7 @@ static const struct provider_action email_action = {
 static const struct provider_action screenshot_action = {
 	"screenshot", "Get Screenshot: a PNG/JPG of each URL", screenshot_args, run_screenshot };
 static const struct provider_action ping_action = {
-	"ping", "Test Connection: the account's credits (v1 ?stats; v2 one IP lookup)", no_args,
+	"ping", "Test Connection: the account's credits (v1 ?stats; v2 one IP lookup)", NULL,
 	run_ping };
 
 const struct provider_action *const apivoid_actions[] = {

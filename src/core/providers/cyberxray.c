@@ -230,6 +230,11 @@ static void cyberxray_build_request(const struct integration *in, struct lookup 
 	host_request(in, batch[0], req);
 }
 
+const struct provider_http_ops cyberxray_http = {
+	.build_request = cyberxray_build_request,
+	.parse_response = cyberxray_parse,
+};
+
 /* The engine's job: every step is the same GET (nothing to keep but the
  * host, which the lookup holds). */
 static void cyberxray_job_request(const struct integration *in, const struct lookup *lookup,
@@ -257,16 +262,11 @@ static enum answer_class cyberxray_job_parse(const struct integration *in,
 	return class;
 }
 
-const struct provider_ops cyberxray_ops = {
-	.max_batch = 1,
-	.build_request = cyberxray_build_request,
-	.parse_response = cyberxray_parse,
-	.job_request = cyberxray_job_request,
-	.job_parse = cyberxray_job_parse,
-	/* §4 gives no interval: 10 s, doubling to 60 s. 10 min is also
-	 * JobTimeout's default, which the engine reads first (an upload
-	 * key: it cannot be set for this type, so it stays 10 min) */
-	.job_poll_min_s = 10,
-	.job_poll_max_s = 60,
-	.job_timeout_s = 600,
+/* §4 gives no interval: 10 s, doubling to 60 s. The job ends after
+ * JobTimeout's default, 10 min (an upload key: it cannot be set for this
+ * type, so it stays 10 min). */
+const struct provider_job_ops cyberxray_job = {
+	.request = cyberxray_job_request,
+	.parse = cyberxray_job_parse,
+	.poll = { .first_s = 10, .max_s = 60 },
 };

@@ -448,17 +448,13 @@ static enum answer_class fsa_job_parse(const struct integration *in, struct look
 	return class;
 }
 
-const struct provider_action *const fortisandbox_actions[] = { &fortisandbox_ping, NULL };
-
-const struct provider_ops fortisandbox_ops = {
-	.max_batch = 1,
-	.job_request = fsa_job_request,
-	.job_parse = fsa_job_parse,
-	/* §4: XSOAR polls every 30 s (min 10 s) with a 600 s timeout */
-	.job_poll_min_s = 30,
-	.job_poll_max_s = 120,
-	.job_timeout_s = 600,
-	.session_login = fortisandbox_login,
-	.session_parse_login = fortisandbox_parse_login,
-	.session_login_forms = FSA_LOGIN_FORMS,
+/* The session (login and its forms): fortisandbox_rpc.c. */
+const struct provider_job_ops fortisandbox_job = {
+	.request = fsa_job_request,
+	.parse = fsa_job_parse,
+	/* §4: XSOAR polls every 30 s (min 10 s) with a 600 s timeout
+	 * (JobTimeout's default) */
+	.poll = { .first_s = 30, .max_s = 120 },
 };
+
+const struct provider_action *const fortisandbox_actions[] = { &fortisandbox_ping, NULL };

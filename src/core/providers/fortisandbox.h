@@ -76,7 +76,7 @@ enum answer_class fsa_fail(struct lookup *lookup, const struct fsa_answer *ans,
  * level: retry only 5xx and timeouts), or error/malformed. */
 enum answer_class fsa_http_fail(struct lookup *lookup, const struct http_response *resp);
 
-/* provider_ops.session_login / session_parse_login (§2): the password
+/* fortisandbox_session's login and parse_login (§2): the password
  * login in form `form` (enum fsa_login_form) when APIPassword is set,
  * else the token login with APIKey as the token (one form). */
 void fortisandbox_login(const struct integration *in, unsigned form, struct http_request *req);

@@ -227,6 +227,13 @@ char *fortisandbox_parse_login(const struct integration *in, const struct http_r
 	return token;
 }
 
+/* The engine's session for fortisandbox_job (fortisandbox.c). */
+const struct provider_session_ops fortisandbox_session = {
+	.login = fortisandbox_login,
+	.parse_login = fortisandbox_parse_login,
+	.forms = FSA_LOGIN_FORMS,
+};
+
 /* ------------------------------------------------------ Test Connection */
 
 /* One call of the ping; the answer's JSON (NULL when none came, err set). */
@@ -316,11 +323,8 @@ static cJSON *ping_run(const struct provider_run *run, const cJSON *args, char *
 	return out;
 }
 
-static const struct provider_action_arg no_args[] = { { NULL, NULL, false } };
-
 const struct provider_action fortisandbox_ping = {
 	.name = "ping",
 	.help = "Test Connection: log in and out (no analysis)",
-	.args = no_args,
 	.run = ping_run,
 };

@@ -138,6 +138,21 @@ static GPtrArray *ids_arg(struct action *a, const cJSON *args)
 	return ids;
 }
 
+/* start() and then the "ids" argument: NULL when either fails (the
+ * action is then over, err set). */
+static GPtrArray *start_with_ids(struct action *a, const struct provider_run *run,
+				 const char *failure, const cJSON *args, char *err, size_t errlen)
+{
+	GPtrArray *ids;
+
+	if (!start(a, run, failure, err, errlen))
+		return NULL;
+	ids = ids_arg(a, args);
+	if (ids == NULL)
+		finish(a, NULL, false);
+	return ids;
+}
+
 /* Says "<before>1001, 1002<after>" when ids is not empty. */
 static void say_ids(struct action *a, const char *before, const GPtrArray *ids,
 		    const char *after)
@@ -264,10 +279,10 @@ static cJSON *classify_run(const struct provider_run *run, const cJSON *args, ch
 	struct action a;
 	bool ok = true;
 
-	if (!start(&a, run, "Error executing action \"Classify Incident\". Reason: ", err, errlen))
+	ids = start_with_ids(&a, run, "Error executing action \"Classify Incident\". Reason: ",
+			     args, err, errlen);
+	if (ids == NULL)
 		return NULL;
-	if ((ids = ids_arg(&a, args)) == NULL)
-		return finish(&a, NULL, false);
 	if (classification == NULL || user == NULL || strchr(user, '@') == NULL) {
 		fail(&a, classification == NULL ? "the new classification is none of Attack, "
 			 "False positive, Spam" : "the classifying user's email is not an address");
@@ -313,10 +328,10 @@ static cJSON *incident_run(const struct provider_run *run, const cJSON *args, ch
 	struct action a;
 	bool ok = true;
 
-	if (!start(&a, run, "Error executing action \"Get Incident Details\" : ", err, errlen))
+	ids = start_with_ids(&a, run, "Error executing action \"Get Incident Details\" : ", args,
+			     err, errlen);
+	if (ids == NULL)
 		return NULL;
-	if ((ids = ids_arg(&a, args)) == NULL)
-		return finish(&a, NULL, false);
 	result = cJSON_CreateArray();
 	found = g_ptr_array_new();
 	missing_ids = g_ptr_array_new();
@@ -538,7 +553,6 @@ static cJSON *mailbox_run(const struct provider_run *run, const cJSON *args, cha
 
 /* ------------------------------------------------------------ the table */
 
-static const struct provider_action_arg no_args[] = { { NULL, NULL, false } };
 static const struct provider_action_arg classify_args[] = {
 	{ "ids", "Incidents IDs, comma separated", true },
 	{ "classification", "New Classification: attack, false-positive or spam", true },
@@ -560,7 +574,7 @@ static const struct provider_action_arg mailbox_args[] = {
 
 static const struct provider_action ping = {
 	"ping", "Test connectivity: token exchange and the company's open incidents",
-	no_args, ping_run,
+	NULL, ping_run,
 };
 static const struct provider_action classify = {
 	"classify", "Change incidents classification", classify_args, classify_run,

@@ -73,34 +73,17 @@ static enum answer_class metadefender_error(const struct integration *in,
 					    struct lookup *const *batch, size_t n,
 					    const struct http_response *resp)
 {
-	struct lookup *lookup = batch[0];
-	enum answer_class class;
-	char *code = NULL, *text = NULL;
-
-	(void)in;
-	switch (resp->status) {
-	case 404:
-		provider_set_result(lookup, LOOKUP_UNKNOWN, NOT_FOUND);
-		return ANSWER_DECIDED;
-	case 403:
+	static const struct provider_status_rule rules[] = {
+		{ 404, LOOKUP_UNKNOWN, NOT_FOUND, ANSWER_DECIDED },
 		/* the endpoint is not in this key's licence: a fact about the
 		 * request, not a refused key */
-		provider_set_result(lookup, LOOKUP_ERROR, "HTTP 403: not in the licence");
-		return ANSWER_PERMANENT;
-	case 429:
-		provider_set_result(lookup, LOOKUP_RATE_LIMITED, "HTTP 429: API limit reached");
-		return ANSWER_QUOTA;
-	default:
-		break;
-	}
-	class = provider_http_failure(batch, n, resp);
-	/* {"error":{"code":..,"messages":["..."]}}: the first message */
-	if (resp->status == 400 && provider_error_envelope(resp, &code, &text) && text != NULL)
-		provider_fail(lookup, lookup->result.status, lookup->result.error, "HTTP 400: %.120s",
-			      text);
-	g_free(code);
-	g_free(text);
-	return class;
+		{ 403, LOOKUP_ERROR, "HTTP 403: not in the licence", ANSWER_PERMANENT },
+		{ 429, LOOKUP_RATE_LIMITED, "HTTP 429: API limit reached", ANSWER_QUOTA },
+	};
+
+	(void)in;
+	/* a 400's {"error":{"code":..,"messages":["..."]}}: the first message */
+	return provider_http_error(batch, n, resp, rules, G_N_ELEMENTS(rules));
 }
 
 static enum lookup_status file_status(int code)
@@ -197,6 +180,12 @@ static enum answer_class metadefender_verdict(const struct integration *in,
 	return reputation_verdict(in, batch[0], json);
 }
 
+const struct provider_http_ops metadefender_http = {
+	.build_request = metadefender_build_request,
+	.error_response = metadefender_error,
+	.json_verdict = metadefender_verdict,
+};
+
 /* ---------------------------------------------------------- uploads */
 
 static void upload_request(const struct integration *in, const struct lookup *lookup,
@@ -243,27 +232,37 @@ static void metadefender_job_request(const struct integration *in, const struct 
 	}
 }
 
-static enum answer_class upload_answer(const struct integration *in, struct lookup *lookup,
-				       struct provider_job *job, const struct http_response *resp)
+/* The JSON object of a 200 answer to a job step, or NULL with the
+ * lookup's result set and *class: a 404 is no hash answer here but what
+ * was asked being gone (details `gone`, error/provider, permanent); any
+ * other status as metadefender_error() reads it; a 200 that is no JSON
+ * object error/malformed. */
+static cJSON *step_answer(const struct integration *in, struct lookup *lookup,
+			  const struct http_response *resp, const char *gone,
+			  enum answer_class *class)
 {
 	struct lookup *const batch[] = { lookup };
-	cJSON *json;
+	cJSON *json = NULL;
 
-	if (resp->status != 200) {
-		enum answer_class class = metadefender_error(in, batch, 1, resp);
-
-		if (resp->status == 404)	/* not a hash answer: the endpoint is gone */
-			provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "upload: HTTP 404");
-		return resp->status == 404 ? ANSWER_PERMANENT : class;
+	if (resp->status == 404) {
+		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "%s", gone);
+		*class = ANSWER_PERMANENT;
+	} else if (resp->status != 200) {
+		*class = metadefender_error(in, batch, 1, resp);
+	} else if ((json = provider_parse_json(batch, 1, resp)) == NULL) {
+		*class = ANSWER_TRANSIENT;
 	}
-	json = provider_parse_json(batch, 1, resp);
-	if (json == NULL)
-		return ANSWER_TRANSIENT;
+	return json;
+}
+
+/* The upload's answer: its data_id, polled from now on. */
+static enum answer_class uploaded(struct lookup *lookup, struct provider_job *job,
+				  const cJSON *json)
+{
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(json, "data_id");
 
 	if (!cJSON_IsString(id) || id->valuestring[0] == '\0') {
 		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "upload: no data_id");
-		cJSON_Delete(json);
 		return ANSWER_TRANSIENT;
 	}
 	job->id = g_strdup(id->valuestring);
@@ -271,31 +270,14 @@ static enum answer_class upload_answer(const struct integration *in, struct look
 	job->next = JOB_POLL_LATER;
 	job->poll_after_s = 0;		/* the engine's back-off: 5 s doubling */
 	provider_set_result(lookup, LOOKUP_PENDING, "analysis pending");
-	cJSON_Delete(json);
 	return ANSWER_DECIDED;
 }
 
 /* §3.6: finished at progress_percentage 100 (scan_results, else
  * process_info); missing or negative: the job failed. */
-static enum answer_class result_answer(const struct integration *in, struct lookup *lookup,
-				       struct provider_job *job, const struct http_response *resp)
+static enum answer_class result_answer(struct lookup *lookup, struct provider_job *job,
+				       const cJSON *json)
 {
-	struct lookup *const batch[] = { lookup };
-	cJSON *json;
-
-	if (resp->status != 200) {
-		enum answer_class class = metadefender_error(in, batch, 1, resp);
-
-		if (resp->status == 404) {	/* the data_id is gone: not "unknown" */
-			provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER,
-				      "analysis not found (HTTP 404)");
-			return ANSWER_PERMANENT;
-		}
-		return class;
-	}
-	json = provider_parse_json(batch, 1, resp);
-	if (json == NULL)
-		return ANSWER_TRANSIENT;
 	const cJSON *scan = cJSON_GetObjectItemCaseSensitive(json, "scan_results");
 	const cJSON *proc = cJSON_GetObjectItemCaseSensitive(json, "process_info");
 	int progress = int_item(scan, "progress_percentage", int_item(proc, "progress_percentage",
@@ -314,28 +296,18 @@ static enum answer_class result_answer(const struct integration *in, struct look
 		    g_strcmp0(lookup->result.details, NOT_FOUND) == 0)
 			provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
 	}
-	cJSON_Delete(json);
 	return class;
 }
 
-static enum answer_class metadefender_job_parse(const struct integration *in,
-						struct lookup *lookup, struct provider_job *job,
-						const struct http_response *resp)
+/* Step 0, the hash lookup: §4.1, hash first; only a file never seen is
+ * uploaded, and only when the lookup carries it (the integration allows
+ * the upload). */
+static enum answer_class hash_answer(const struct integration *in, struct lookup *lookup,
+				     struct provider_job *job, const struct http_response *resp)
 {
 	struct lookup *const batch[] = { lookup };
-	enum answer_class class;
+	enum answer_class class = provider_json_response(in, batch, 1, resp);
 
-	switch (job->step) {
-	case STEP_UPLOAD:
-		return upload_answer(in, lookup, job, resp);
-	case STEP_RESULT:
-		return result_answer(in, lookup, job, resp);
-	default:
-		break;
-	}
-	class = provider_json_response(in, batch, 1, resp);
-	/* §4.1: hash first; only a file never seen is uploaded, and only
-	 * when the lookup carries it (the integration allows the upload) */
 	if (class == ANSWER_DECIDED && lookup->kind == INDICATOR_HASH && lookup->sample != NULL &&
 	    lookup->result.status == LOOKUP_UNKNOWN &&
 	    g_strcmp0(lookup->result.details, NOT_FOUND) == 0) {
@@ -345,16 +317,29 @@ static enum answer_class metadefender_job_parse(const struct integration *in,
 	return class;
 }
 
-const struct provider_ops metadefender_ops = {
-	.max_batch = 1,
-	.build_request = metadefender_build_request,
-	.parse_response = provider_json_response,
-	.error_response = metadefender_error,
-	.json_verdict = metadefender_verdict,
-	.job_request = metadefender_job_request,
-	.job_parse = metadefender_job_parse,
+static enum answer_class metadefender_job_parse(const struct integration *in,
+						struct lookup *lookup, struct provider_job *job,
+						const struct http_response *resp)
+{
+	bool upload = job->step == STEP_UPLOAD;
+	enum answer_class class;
+	cJSON *json;
+
+	if (job->step == STEP_LOOKUP)
+		return hash_answer(in, lookup, job, resp);
+	/* a 404: the upload endpoint, or the data_id, is gone (not "unknown") */
+	json = step_answer(in, lookup, resp,
+			   upload ? "upload: HTTP 404" : "analysis not found (HTTP 404)", &class);
+	if (json == NULL)
+		return class;
+	class = upload ? uploaded(lookup, job, json) : result_answer(lookup, job, json);
+	cJSON_Delete(json);
+	return class;
+}
+
+const struct provider_job_ops metadefender_job = {
+	.request = metadefender_job_request,
+	.parse = metadefender_job_parse,
 	/* §4.3: OPSWAT's CLI polls every 2 s, TheHive every 10 s */
-	.job_poll_min_s = 5,
-	.job_poll_max_s = 30,
-	.job_timeout_s = 600,
+	.poll = { .first_s = 5, .max_s = 30 },
 };

@@ -21,106 +21,118 @@
 struct cJSON;
 struct provider_run;
 
-struct provider_job;	/* the jobs block, after struct provider_ops */
+struct provider_job;	/* the jobs block, after struct provider_job_ops */
 
-struct provider_ops {
-	/* Lookups in one request: 1, or up to 500 for Safe Browsing. The
-	 * indicator kinds, uploads, actions and the Test Connection call are
-	 * in the type's table (registry.h), not here. */
+/* How a type is asked, one table per concern; each provider file keeps a
+ * table next to the functions it names, and the type's row (registry.c)
+ * points at the ones it has (struct provider_ops, registry.h). The
+ * indicator kinds, uploads, actions and the Test Connection call are in
+ * that row too, not here. */
+
+/* HTTP providers: one request for a batch of lookups. */
+struct provider_http_ops {
+	/* Lookups in one request: 0 or 1: one; up to 500 for Safe Browsing. */
 	unsigned max_batch;
-
-	/* HTTP providers. build_request fills req (url, headers, body) for
-	 * batch[0..n-1]; parse_response sets batch[i]->result.status, .details
-	 * and .ttl_s when the answer is decided, .error on every error or
-	 * rate_limited result (the engine and the runner call it through
-	 * provider_parse_http(), which fills any error kind left unset). */
+	/* Fills req (url, headers, body) for batch[0..n-1]. */
 	void (*build_request)(const struct integration *in,
 			      struct lookup *const *batch, size_t n,
 			      struct http_request *req);
+	/* Sets batch[i]->result.status, .details and .ttl_s when the answer
+	 * is decided, .error on every error or rate_limited result (the
+	 * engine and the runner call it through provider_parse_http(),
+	 * which fills any error kind left unset). NULL: a JSON API, read by
+	 * provider_json_response() with the two below. */
 	enum answer_class (*parse_response)(const struct integration *in,
 					    struct lookup *const *batch, size_t n,
 					    const struct http_response *resp);
-	/* JSON APIs set parse_response = provider_json_response and give
-	 * these two instead: error_response reads every answer but a 200
-	 * (falling back on provider_http_failure), json_verdict the JSON
-	 * object of a 200 (a body that is no JSON object is already
-	 * error/malformed). */
+	/* JSON APIs give these two instead of parse_response: error_response
+	 * reads every answer but a 200 (falling back on
+	 * provider_http_failure), json_verdict the JSON object of a 200 (a
+	 * body that is no JSON object is already error/malformed). */
 	enum answer_class (*error_response)(const struct integration *in,
 					    struct lookup *const *batch, size_t n,
 					    const struct http_response *resp);
 	enum answer_class (*json_verdict)(const struct integration *in,
 					  struct lookup *const *batch, size_t n,
 					  const struct cJSON *json);
+};
 
-	/* DNS providers: the name to query (g_malloc'd; may hold a DQS key,
-	 * never logged) and the interpretation of the A records. */
-	char *(*dns_name)(const struct integration *in, const struct lookup *lookup);
-	enum answer_class (*parse_dns)(const struct integration *in,
-				       struct lookup *lookup, int ares_status,
-				       const struct ares_addrttl *addrs, int naddrs);
+/* DNS providers: one query a lookup. */
+struct provider_dns_ops {
+	/* The name to query (g_malloc'd; may hold a DQS key, never logged). */
+	char *(*name)(const struct integration *in, const struct lookup *lookup);
+	/* The interpretation of the A records. */
+	enum answer_class (*parse)(const struct integration *in,
+				   struct lookup *lookup, int ares_status,
+				   const struct ares_addrttl *addrs, int naddrs);
+};
 
-	/* ---- jobs (sandboxes): a lookup of several requests over time ----
-	 * Owned by the engine helper; see struct provider_job below and
-	 * engine.h "Jobs". A provider with job_request set is asked through
-	 * it instead of build_request/parse_response (with
-	 * job_only_with_sample, only a lookup that carries the file is; the
-	 * rest stay one-shot). The engine calls
-	 * job_request for job->step (0 first: e.g. the hash lookup), sends
-	 * the request, and hands the answer to job_parse, which sets the
-	 * lookup's result and job->next:
-	 *   JOB_FINISHED    the result is final (decided or failed);
-	 *   JOB_STEP_NOW    build job->step (the provider set it) at once,
-	 *                   e.g. step 1 = upload after an unknown hash;
-	 *   JOB_POLL_LATER  submitted/running: poll (job->step) again after
-	 *                   job->poll_after_s (0: the engine's back-off from
-	 *                   job_poll_min_s doubling up to job_poll_max_s).
-	 * The answer class says what the request itself was (ANSWER_DECIDED
-	 * for any usable answer, pending included), for retries and the
-	 * breaker, as for one-shot providers. Each request of a job takes a
-	 * MaxInFlight slot and a RateLimit token (uploads count). A job that
-	 * has not finished after job_timeout_s ends as error/timeout, never
-	 * clean. max_batch must be 1. */
-	void (*job_request)(const struct integration *in, const struct lookup *lookup,
-			    const struct provider_job *job, struct http_request *req);
-	enum answer_class (*job_parse)(const struct integration *in, struct lookup *lookup,
-				       struct provider_job *job,
-				       const struct http_response *resp);
-	unsigned job_poll_min_s;	/* first poll interval; 0: 5 s */
-	unsigned job_poll_max_s;	/* back-off cap; 0: 60 s */
-	unsigned job_timeout_s;		/* give up; 0: 900 s */
+/* How often a job is polled: the first interval, doubling up to max_s
+ * (0: the engine's 5 s and 60 s). A job that has not finished after the
+ * integration's JobTimeout (10 min by default) ends as error/timeout,
+ * never clean. */
+struct provider_poll {
+	unsigned first_s;
+	unsigned max_s;
+};
+
+/* ---- jobs (sandboxes): a lookup of several requests over time ----
+ * Owned by the engine helper; see struct provider_job below and
+ * engine.h "Jobs". A provider with a job table is asked through it
+ * instead of its HTTP table (with only_with_sample, only a lookup that
+ * carries the file is; the rest stay one-shot). The engine calls
+ * request for job->step (0 first: e.g. the hash lookup), sends the
+ * request, and hands the answer to parse, which sets the lookup's result
+ * and job->next:
+ *   JOB_FINISHED    the result is final (decided or failed);
+ *   JOB_STEP_NOW    build job->step (the provider set it) at once,
+ *                   e.g. step 1 = upload after an unknown hash;
+ *   JOB_POLL_LATER  submitted/running: poll (job->step) again after
+ *                   job->poll_after_s (0: the engine's back-off, poll).
+ * The answer class says what the request itself was (ANSWER_DECIDED
+ * for any usable answer, pending included), for retries and the
+ * breaker, as for one-shot providers. Each request of a job takes a
+ * MaxInFlight slot and a RateLimit token (uploads count). Lookups of a
+ * job-based type are never batched. */
+struct provider_job_ops {
+	void (*request)(const struct integration *in, const struct lookup *lookup,
+			const struct provider_job *job, struct http_request *req);
+	enum answer_class (*parse)(const struct integration *in, struct lookup *lookup,
+				   struct provider_job *job, const struct http_response *resp);
+	struct provider_poll poll;
 	/* Only a lookup with a sample (an upload may follow) is a job; the
-	 * others go through build_request/parse_response, one-shot, and are
-	 * dropped unsent when every waiter has gone (VirusTotal: URLs,
-	 * domains, IPs, hashes it may not upload). */
-	bool job_only_with_sample;
+	 * others go through the HTTP table, one-shot, and are dropped unsent
+	 * when every waiter has gone (VirusTotal: URLs, domains, IPs, hashes
+	 * it may not upload). */
+	bool only_with_sample;
+};
 
-	/* ---- sessions (FortiSandbox): log in once, reuse the token ----
-	 * For job-based providers. With session_login set, the engine logs
-	 * the integration in before its first request and keeps the token
-	 * (per integration name, across reloads) for every later request:
-	 * job_request and job_parse find it in job->session. A job_parse
-	 * that sees the token refused sets job->next = JOB_RELOGIN: the
-	 * engine logs in again, once, and sends the same step again; a
-	 * second refusal ends the lookup as error/auth. A refused login ends
-	 * the waiting lookups as error/auth and pauses the integration as
-	 * for ANSWER_AUTH. The login takes no RateLimit token.
-	 * A provider whose login has several body forms (FortiSandbox by
-	 * firmware version) sets session_login_forms: the engine sends form
-	 * `form` (0 first, then the one that last worked for this
-	 * integration name); a refused login whose *other_form the parser
-	 * set is tried once more in the next form. */
-	void (*session_login)(const struct integration *in, unsigned form,
-			      struct http_request *req);
+/* ---- sessions (FortiSandbox): log in once, reuse the token ----
+ * For job-based providers. With a session table, the engine logs the
+ * integration in before its first request and keeps the token (per
+ * integration name, across reloads) for every later request: the job's
+ * request and parse find it in job->session. A parse that sees the
+ * token refused sets job->next = JOB_RELOGIN: the engine logs in again,
+ * once, and sends the same step again; a second refusal ends the lookup
+ * as error/auth. A refused login ends the waiting lookups as error/auth
+ * and pauses the integration as for ANSWER_AUTH. The login takes no
+ * RateLimit token. */
+struct provider_session_ops {
+	/* A provider whose login has several body forms (FortiSandbox by
+	 * firmware version) sets forms: the engine sends form `form` (0
+	 * first, then the one that last worked for this integration name);
+	 * a refused login whose *other_form the parser set is tried once
+	 * more in the next form. */
+	void (*login)(const struct integration *in, unsigned form, struct http_request *req);
 	/* The token of a login answer (g_malloc'd), or NULL when the login
 	 * failed, with the reason (never the password) in err and
 	 * *other_form true when another body form may work. */
-	char *(*session_parse_login)(const struct integration *in,
-				     const struct http_response *resp, bool *other_form,
-				     char *err, size_t errlen);
-	unsigned session_login_forms;	/* 0 or 1: one form */
+	char *(*parse_login)(const struct integration *in, const struct http_response *resp,
+			     bool *other_form, char *err, size_t errlen);
+	unsigned forms;		/* 0 or 1: one form */
 };
 
-/* ---- jobs: the state of one multi-step lookup (see provider_ops) ---- */
+/* ---- jobs: the state of one multi-step lookup (see provider_job_ops) ---- */
 enum job_next {
 	JOB_FINISHED,		/* the lookup's result is final */
 	JOB_STEP_NOW,		/* send job->step now */
@@ -131,14 +143,14 @@ enum job_next {
 
 struct provider_job {
 	unsigned step;		/* the request to build: 0 first, then what
-				 * job_parse sets (provider-defined numbers) */
+				 * the job table's parse sets (provider-defined numbers) */
 	char *id;		/* the provider's job/submission id, g_malloc'd
-				 * by job_parse (g_free'd by the engine) */
+				 * by its parse (g_free'd by the engine) */
 	unsigned poll_after_s;	/* hint for JOB_POLL_LATER; 0: engine back-off */
-	enum job_next next;	/* set by every job_parse */
+	enum job_next next;	/* set by every parse */
 	unsigned polls;		/* polls so far (engine-maintained) */
 	const char *session;	/* the integration's session token (providers
-				 * with session_login), set by the engine; a
+				 * with a session table), set by the engine; a
 				 * secret: never logged */
 };
 
@@ -159,7 +171,7 @@ struct provider_action_arg {
 struct provider_action {
 	const char *name;		/* "ping", "domain", "classify" */
 	const char *help;		/* one line for --help */
-	const struct provider_action_arg *args;	/* { NULL } terminated */
+	const struct provider_action_arg *args;	/* { NULL } terminated; NULL: none */
 	struct cJSON *(*run)(const struct provider_run *run, const struct cJSON *args,
 			     char *err, size_t errlen);
 };
@@ -186,15 +198,20 @@ void provider_fail(struct lookup *lookup, enum lookup_status status, enum lookup
 /* The error kind an answer class implies for a failed lookup (transient:
  * provider; auth; quota; permanent: provider). */
 enum lookup_error provider_class_error(enum answer_class class);
-/* Runs ops->parse_response, or the status ladder when no HTTP answer
+/* The type's reading of an HTTP answer: its parse_response, or
+ * provider_json_response() for a JSON API (none given). As it is. */
+enum answer_class provider_parse_answer(const struct integration *in,
+					struct lookup *const *batch, size_t n,
+					const struct http_response *resp);
+/* Runs provider_parse_answer(), or the status ladder when no HTTP answer
  * came; then gives every error/rate_limited lookup without an error kind
  * the one its class implies. What the engine and the runner call. */
 enum answer_class provider_parse_http(const struct integration *in,
 				      struct lookup *const *batch, size_t n,
 				      const struct http_response *resp);
-/* parse_response of the JSON APIs: a non-200 answer to
- * ops->error_response, a 200 parsed (provider_parse_json) and handed to
- * ops->json_verdict. Returns their class (ANSWER_TRANSIENT when the body
+/* The reading of the JSON APIs: a non-200 answer to
+ * http->error_response, a 200 parsed (provider_parse_json) and handed to
+ * http->json_verdict. Returns their class (ANSWER_TRANSIENT when the body
  * is no JSON object). */
 enum answer_class provider_json_response(const struct integration *in,
 					 struct lookup *const *batch, size_t n,
@@ -214,6 +231,22 @@ char *provider_printable(const char *text, size_t max);
 bool provider_test_decided(const struct lookup *lookup);
 bool provider_test_listed(const struct lookup *lookup);
 
+/* A provider's own reading of one HTTP error status (X-Force's 402,
+ * OPSWAT's 403 "not in the licence"...), ahead of the common ladder. */
+struct provider_status_rule {
+	long status;
+	enum lookup_status result;	/* its error kind as provider_set_result() */
+	const char *details;
+	enum answer_class class;
+};
+/* A JSON API's error answer: the rule of rules[0..nrules-1] for its
+ * status, else provider_http_failure(); a 400's details then carry the
+ * provider's error envelope message ("HTTP 400: <message>"). Sets every
+ * lookup of the batch; returns the answer class. */
+enum answer_class provider_http_error(struct lookup *const *batch, size_t n,
+				      const struct http_response *resp,
+				      const struct provider_status_rule *rules, size_t nrules);
+
 /* Google APIs (Safe Browsing, Web Risk) share threat types and errors. */
 /* MALWARE and SOCIAL_ENGINEERING (and its extended coverage) are
  * malicious; UNWANTED_SOFTWARE, POTENTIALLY_HARMFUL_APPLICATION and any
@@ -228,18 +261,23 @@ enum answer_class provider_google_failure(const struct integration *in,
 					  struct lookup *const *batch, size_t n,
 					  const struct http_response *resp);
 
-/* ---- the provider implementations (one file each) ---- */
-extern const struct provider_ops spamhaus_ops;
-extern const struct provider_ops virustotal_ops;
-extern const struct provider_ops safebrowsing_ops;
-extern const struct provider_ops webrisk_ops;
-extern const struct provider_ops xforce_ops;
-extern const struct provider_ops metadefender_ops;
-extern const struct provider_ops apivoid_ops;
-extern const struct provider_ops cyberxray_ops;
-extern const struct provider_ops anyrun_ops;
-extern const struct provider_ops fortisandbox_ops;
-extern const struct provider_ops vmray_ops;
+/* ---- the provider implementations (one file each), by concern ---- */
+extern const struct provider_dns_ops spamhaus_dns;
+extern const struct provider_http_ops virustotal_http;
+extern const struct provider_job_ops virustotal_job;
+extern const struct provider_http_ops safebrowsing_http;
+extern const struct provider_http_ops webrisk_http;
+extern const struct provider_http_ops xforce_http;
+extern const struct provider_http_ops metadefender_http;
+extern const struct provider_job_ops metadefender_job;
+extern const struct provider_http_ops apivoid_http;
+extern const struct provider_http_ops cyberxray_http;
+extern const struct provider_job_ops cyberxray_job;
+extern const struct provider_http_ops anyrun_http;
+extern const struct provider_job_ops anyrun_job;
+extern const struct provider_job_ops fortisandbox_job;
+extern const struct provider_session_ops fortisandbox_session;
+extern const struct provider_job_ops vmray_job;
 /* threatmilterctl apivoid: ip, domain, url, email, screenshot, ping
  * (apivoid_actions.c), NULL-terminated. */
 extern const struct provider_action *const apivoid_actions[];

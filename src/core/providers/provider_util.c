@@ -57,6 +57,42 @@ enum lookup_error provider_class_error(enum answer_class class)
 	return LOOKUP_ERR_PROVIDER;
 }
 
+enum answer_class provider_http_error(struct lookup *const *batch, size_t n,
+				      const struct http_response *resp,
+				      const struct provider_status_rule *rules, size_t nrules)
+{
+	enum answer_class class;
+	char *code = NULL, *text = NULL;
+
+	for (size_t r = 0; r < nrules; r++) {
+		if (rules[r].status != resp->status)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			provider_set_result(batch[i], rules[r].result, "%s", rules[r].details);
+		return rules[r].class;
+	}
+	class = provider_http_failure(batch, n, resp);
+	if (resp->status == 400 && provider_error_envelope(resp, &code, &text) && text != NULL) {
+		for (size_t i = 0; i < n; i++)
+			provider_fail(batch[i], batch[i]->result.status, batch[i]->result.error,
+				      "HTTP 400: %.120s", text);
+	}
+	g_free(code);
+	g_free(text);
+	return class;
+}
+
+enum answer_class provider_parse_answer(const struct integration *in,
+					struct lookup *const *batch, size_t n,
+					const struct http_response *resp)
+{
+	const struct provider_http_ops *http = in->type->ops.http;
+
+	if (http->parse_response == NULL)
+		return provider_json_response(in, batch, n, resp);
+	return http->parse_response(in, batch, n, resp);
+}
+
 enum answer_class provider_parse_http(const struct integration *in,
 				      struct lookup *const *batch, size_t n,
 				      const struct http_response *resp)
@@ -67,7 +103,7 @@ enum answer_class provider_parse_http(const struct integration *in,
 	 * (X-Force's 402, 404 = unknown...); they hand what is common back to
 	 * provider_http_failure(). */
 	if (resp->status != 0)
-		class = in->type->ops->parse_response(in, batch, n, resp);
+		class = provider_parse_answer(in, batch, n, resp);
 	else
 		class = provider_http_failure(batch, n, resp);
 	for (size_t i = 0; i < n; i++) {
@@ -85,16 +121,16 @@ enum answer_class provider_json_response(const struct integration *in,
 					 struct lookup *const *batch, size_t n,
 					 const struct http_response *resp)
 {
-	const struct provider_ops *ops = in->type->ops;
+	const struct provider_http_ops *http = in->type->ops.http;
 	enum answer_class class;
 	cJSON *json;
 
 	if (resp->status != 200)
-		return ops->error_response(in, batch, n, resp);
+		return http->error_response(in, batch, n, resp);
 	json = provider_parse_json(batch, n, resp);
 	if (json == NULL)
 		return ANSWER_TRANSIENT;
-	class = ops->json_verdict(in, batch, n, json);
+	class = http->json_verdict(in, batch, n, json);
 	cJSON_Delete(json);
 	return class;
 }

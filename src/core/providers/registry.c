@@ -15,8 +15,8 @@
 #include "providers/anyrun.h"
 #include "providers/provider.h"
 
-/* Every implemented type answers the generic "ping" action (its Test
- * Connection call run synchronously, sync_runner.c). */
+/* A type with lookups and no actions of its own answers the generic
+ * "ping" (its Test Connection call run synchronously, sync_runner.c). */
 static const struct provider_action *const ping_only[] = { &provider_action_ping, NULL };
 
 /* The Test Connection calls (a verdict proves the key; for the permanent
@@ -29,15 +29,13 @@ static const struct provider_type provider_types[] = {
 		.default_api_url = "zen.spamhaus.org",
 		/* URLs are asked as their domains (DBL) */
 		.capabilities = CAP_IP | CAP_DOMAIN,
-		.transport = PROVIDER_DNS,
 		.default_urls = true, .default_sender_ip = true,
 		.default_integration_name = "spamhaus-zen",
 		.default_integration_description =
 			"Spamhaus ZEN and DBL, public mirror (embedded default)",
 		/* 127.0.0.2 is Spamhaus's permanent test point: it must be listed */
 		.test = { INDICATOR_IP, "127.0.0.2", provider_test_listed },
-		.actions = ping_only,
-		.ops = &spamhaus_ops,
+		.ops = { .dns = &spamhaus_dns },
 	},
 	{
 		.name = "virustotal", .display_name = "VirusTotal",
@@ -47,10 +45,8 @@ static const struct provider_type provider_types[] = {
 		.default_urls = true, .default_attachments = true,
 		.default_detection_threshold = 1,
 		.default_rate_limit = "4/minute,500/day",	/* a free public key */
-		.transport = PROVIDER_HTTP,
 		.test = TEST_IP_ANY,
-		.actions = ping_only,
-		.ops = &virustotal_ops,
+		.ops = { .http = &virustotal_http, .job = &virustotal_job },
 	},
 	{
 		.name = "safebrowsing", .display_name = "Google Safe Browsing",
@@ -59,13 +55,11 @@ static const struct provider_type provider_types[] = {
 		.capabilities = CAP_URL | CAP_DOMAIN,
 		.needs_key = true,
 		.default_urls = true,
-		.transport = PROVIDER_HTTP,
 		/* Google keeps the test URL listed: a working key must see it */
 		.test = { INDICATOR_URL,
 			  "http://testsafebrowsing.appspot.com/apiv4/ANY_PLATFORM/MALWARE/URL/",
 			  provider_test_listed },
-		.actions = ping_only,
-		.ops = &safebrowsing_ops,
+		.ops = { .http = &safebrowsing_http },
 	},
 	{
 		.name = "webrisk", .display_name = "Google Web Risk",
@@ -74,12 +68,10 @@ static const struct provider_type provider_types[] = {
 		.capabilities = CAP_URL | CAP_DOMAIN,
 		.needs_key = true,
 		.default_urls = true,
-		.transport = PROVIDER_HTTP,
 		/* Google's own example URL is kept listed as MALWARE */
 		.test = { INDICATOR_URL, "http://testsafebrowsing.appspot.com/s/malware.html",
 			  provider_test_listed },
-		.actions = ping_only,
-		.ops = &webrisk_ops,
+		.ops = { .http = &webrisk_http },
 	},
 	{
 		.name = "xforce", .display_name = "IBM X-Force",
@@ -90,11 +82,9 @@ static const struct provider_type provider_types[] = {
 		.default_urls = true, .default_sender_ip = true, .default_attachments = true,
 		/* scores 1..10; the document's (and XSOAR's) line for "malicious" */
 		.default_detection_threshold = 7,
-		.transport = PROVIDER_HTTP,
 		/* 8.8.8.8 always has a report (score 1) */
 		.test = TEST_IP_ANY,
-		.actions = ping_only,
-		.ops = &xforce_ops,
+		.ops = { .http = &xforce_http },
 	},
 	{
 		.name = "metadefender", .display_name = "OPSWAT MetaDefender",
@@ -105,13 +95,11 @@ static const struct provider_type provider_types[] = {
 		/* reputation sources that must list an IP/URL/domain for
 		 * "malicious" (fewer: suspicious); the document's cut-off */
 		.default_detection_threshold = 3,
-		.transport = PROVIDER_HTTP,
 		/* without Retry-After, OPSWAT says when the quota returns here */
 		.rate_limit_reset_header = "X-RateLimit-Reset-In",
 		/* costs one reputation lookup */
 		.test = TEST_IP_ANY,
-		.actions = ping_only,
-		.ops = &metadefender_ops,
+		.ops = { .http = &metadefender_http, .job = &metadefender_job },
 	},
 	{
 		.name = "vmray", .display_name = "VMRay",
@@ -121,10 +109,9 @@ static const struct provider_type provider_types[] = {
 		.capabilities = CAP_URL | CAP_DOMAIN | CAP_HASH | CAP_UPLOAD,
 		.needs_key = true,
 		.default_urls = true, .default_attachments = true,
-		.transport = PROVIDER_HTTP,
 		/* no lookup: its own ping, GET /rest/analysis?_limit=1 (§6) */
 		.actions = vmray_actions,
-		.ops = &vmray_ops,
+		.ops = { .job = &vmray_job },
 	},
 	{
 		.name = "anyrun", .display_name = "ANY.RUN",
@@ -136,11 +123,9 @@ static const struct provider_type provider_types[] = {
 		.capabilities = CAP_URL | CAP_DOMAIN | CAP_UPLOAD,
 		.needs_key = true,
 		.default_urls = true,
-		.transport = PROVIDER_HTTP,
 		/* the task history (anyrun.md §6): costs no analysis */
 		.test = { INDICATOR_URL, ANYRUN_TEST_INDICATOR, provider_test_decided },
-		.actions = ping_only,
-		.ops = &anyrun_ops,
+		.ops = { .http = &anyrun_http, .job = &anyrun_job },
 	},
 	{
 		.name = "fortisandbox", .display_name = "FortiSandbox",
@@ -151,10 +136,9 @@ static const struct provider_type provider_types[] = {
 		 * APIPassword (fortisandbox.md §2) */
 		.needs_key = true,
 		.default_urls = true, .default_attachments = true,
-		.transport = PROVIDER_HTTP,
 		/* login and logout, no analysis (fortisandbox.md §6) */
 		.actions = fortisandbox_actions,
-		.ops = &fortisandbox_ops,
+		.ops = { .job = &fortisandbox_job, .session = &fortisandbox_session },
 	},
 	{
 		.name = "cyberxray", .display_name = "Cyber X-Ray",
@@ -163,11 +147,9 @@ static const struct provider_type provider_types[] = {
 		.capabilities = CAP_DOMAIN | CAP_URL,
 		.needs_key = true,
 		.default_urls = true,
-		.transport = PROVIDER_HTTP,
 		/* the document's Test Connection: GET <root>example.com (§6) */
 		.test = { INDICATOR_DOMAIN, "example.com", provider_test_decided },
-		.actions = ping_only,
-		.ops = &cyberxray_ops,
+		.ops = { .http = &cyberxray_http, .job = &cyberxray_job },
 	},
 	{
 		.name = "apivoid", .display_name = "APIVoid",
@@ -180,11 +162,10 @@ static const struct provider_type provider_types[] = {
 		.default_sender_ip = true,
 		/* blacklist detections at or above it: suspicious (apivoid.c) */
 		.default_detection_threshold = 1,
-		.transport = PROVIDER_HTTP,
 		/* v1: "?stats", free; v2: one IP lookup (apivoid.md §5) */
 		.test = { INDICATOR_IP, "stats", provider_test_decided },
 		.actions = apivoid_actions,
-		.ops = &apivoid_ops,
+		.ops = { .http = &apivoid_http },
 	},
 	{
 		.name = "ironscales", .display_name = "IRONSCALES",
@@ -192,7 +173,6 @@ static const struct provider_type provider_types[] = {
 		.capabilities = 0,	/* admin actions only, no indicator lookups */
 		.needs_key = true,	/* the seed's "API Token" */
 		.needs_company_id = true,
-		.transport = PROVIDER_NONE,
 		/* its own ping (token exchange + open incidents), not a lookup */
 		.actions = ironscales_actions,
 	},
@@ -228,19 +208,24 @@ unsigned provider_kind_capability(enum indicator_kind kind)
 	return 0;
 }
 
+bool provider_asks(const struct provider_type *t)
+{
+	return t != NULL && (t->ops.http != NULL || t->ops.dns != NULL || t->ops.job != NULL);
+}
+
 bool provider_implemented(const struct provider_type *t)
 {
-	return t != NULL && (t->ops != NULL || t->actions != NULL);
+	return provider_asks(t) || (t != NULL && t->actions != NULL);
 }
 
 bool provider_supports(const struct provider_type *t, enum indicator_kind kind)
 {
-	return t != NULL && t->ops != NULL && (t->capabilities & provider_kind_capability(kind)) != 0;
+	return provider_asks(t) && (t->capabilities & provider_kind_capability(kind)) != 0;
 }
 
 bool provider_uploads(const struct provider_type *t)
 {
-	return t != NULL && t->ops != NULL && (t->capabilities & CAP_UPLOAD) != 0;
+	return provider_asks(t) && (t->capabilities & CAP_UPLOAD) != 0;
 }
 
 const struct provider_type *provider_type_default(void)
@@ -254,10 +239,13 @@ const struct provider_type *provider_type_default(void)
 const struct provider_action *provider_action_find(const struct provider_type *t,
 						   const char *name)
 {
-	if (t == NULL || t->actions == NULL || name == NULL)
+	const struct provider_action *const *actions;
+
+	if (t == NULL || name == NULL)
 		return NULL;
-	for (size_t i = 0; t->actions[i] != NULL; i++)
-		if (strcmp(t->actions[i]->name, name) == 0)
-			return t->actions[i];
+	actions = t->actions != NULL ? t->actions : provider_asks(t) ? ping_only : NULL;
+	for (size_t i = 0; actions != NULL && actions[i] != NULL; i++)
+		if (strcmp(actions[i]->name, name) == 0)
+			return actions[i];
 	return NULL;
 }

@@ -3,7 +3,7 @@
  *
  * Everything the rest of threatmilter may ask about a type is in its
  * struct provider_type: which indicator kinds it answers, whether it takes
- * the file itself, its admin actions, DNS or HTTP, its default API root,
+ * the file itself, its admin actions, how it is asked, its default API root,
  * the rate-limit header it sends, the Test Connection call, the seed's
  * form defaults. The lookup planner (lookup/plan.c), the integration
  * loader (config/integrations.c), `threatmilter test` and the ctl read this
@@ -17,8 +17,21 @@
 
 #include "lookup/lookup.h"
 
-struct provider_ops;
+struct provider_http_ops;
+struct provider_dns_ops;
+struct provider_job_ops;
+struct provider_session_ops;
 struct provider_action;
+
+/* How a type is asked: its tables by concern (provider.h), NULL where it
+ * has none: http or dns for one-shot lookups, job for sandboxes (with a
+ * session beside it for FortiSandbox). All NULL: no lookups. */
+struct provider_ops {
+	const struct provider_http_ops *http;
+	const struct provider_dns_ops *dns;
+	const struct provider_job_ops *job;
+	const struct provider_session_ops *session;
+};
 
 /* What a type can take. The integration loader refuses a toggle a type
  * cannot serve (URLs: CAP_URL or CAP_DOMAIN; SenderIP: CAP_IP;
@@ -30,13 +43,6 @@ enum provider_capability {
 	CAP_UPLOAD = 1 << 3,	/* takes the attachment bytes themselves */
 	CAP_DOMAIN = 1 << 4,	/* INDICATOR_DOMAIN (a URL's host) */
 	CAP_EMAIL = 1 << 5,	/* INDICATOR_EMAIL (From:, Reply-To:) */
-};
-
-/* How a type is asked. */
-enum provider_transport {
-	PROVIDER_NONE,		/* no lookups (IRONSCALES: actions only) */
-	PROVIDER_HTTP,		/* an HTTP(S) API; APIURL is its root */
-	PROVIDER_DNS,		/* DNS zones; APIURL is a zone, DNSServers apply */
 };
 
 /* Test Connection (the form's button, `threatmilter test`): one cheap
@@ -52,7 +58,6 @@ struct provider_type {
 	const char *display_name;	/* "VirusTotal" */
 	const char *default_api_url;	/* NULL: the admin must give one */
 	unsigned capabilities;		/* CAP_* */
-	enum provider_transport transport;
 	bool needs_key;
 	bool needs_password;
 	bool needs_company_id;		/* CompanyID (IRONSCALES) */
@@ -69,10 +74,13 @@ struct provider_type {
 	const char *default_integration_name;
 	const char *default_integration_description;
 	struct provider_test test;
-	/* Admin operations (threatmilterctl), NULL-terminated; NULL: none. */
+	/* Admin operations (threatmilterctl), NULL-terminated; NULL: the
+	 * generic "ping" for a type with lookups, else none. */
 	const struct provider_action *const *actions;
-	/* How to ask it (providers/<name>.c); NULL: not implemented yet. */
-	const struct provider_ops *ops;
+	/* How to ask it (providers/<name>.c): a DNS table (APIURL is a zone,
+	 * DNSServers apply), else an HTTP(S) API (APIURL is its root) with
+	 * an HTTP or job table; all NULL: no lookups (IRONSCALES). */
+	struct provider_ops ops;
 };
 
 /* The type named name (case-insensitive), or NULL. */
@@ -82,10 +90,13 @@ const struct provider_type *provider_type_at(unsigned index);
 /* The capability bit of an indicator kind (CAP_URL for INDICATOR_URL...). */
 unsigned provider_kind_capability(enum indicator_kind kind);
 /* Whether integrations of type t can look up indicators of this kind:
- * the type is implemented (has ops) and its table lists the kind. False
+ * the type has lookups (provider_asks) and its table lists the kind. False
  * for a NULL type. The lookup planner's only question. */
 bool provider_supports(const struct provider_type *t, enum indicator_kind kind);
-/* Whether this version implements the type: it has lookups (ops) or admin
+/* Whether t has lookups: a table to ask it by (ops.http, .dns or .job).
+ * False for a NULL type. */
+bool provider_asks(const struct provider_type *t);
+/* Whether this version implements the type: it has lookups or admin
  * actions (IRONSCALES). An integration of a type that is not implemented
  * may exist only with Status inactive (the daemon's loader and the ctl). */
 bool provider_implemented(const struct provider_type *t);

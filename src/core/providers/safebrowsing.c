@@ -214,10 +214,9 @@ static enum answer_class safebrowsing_verdict(const struct integration *in,
 	return readable ? ANSWER_DECIDED : ANSWER_TRANSIENT;
 }
 
-const struct provider_ops safebrowsing_ops = {
+const struct provider_http_ops safebrowsing_http = {
 	.max_batch = MAX_URLS_PER_REQUEST,
 	.build_request = safebrowsing_build_request,
-	.parse_response = provider_json_response,
 	.error_response = provider_google_failure,
 	.json_verdict = safebrowsing_verdict,
 };

@@ -209,8 +209,7 @@ static enum answer_class spamhaus_parse_dns(const struct integration *in, struct
 	return ANSWER_DECIDED;
 }
 
-const struct provider_ops spamhaus_ops = {
-	.max_batch = 1,
-	.dns_name = spamhaus_dns_name,
-	.parse_dns = spamhaus_parse_dns,
+const struct provider_dns_ops spamhaus_dns = {
+	.name = spamhaus_dns_name,
+	.parse = spamhaus_parse_dns,
 };

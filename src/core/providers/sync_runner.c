@@ -107,7 +107,7 @@ static enum answer_class http_lookup(const struct provider_run *run, struct look
 	enum answer_class class;
 
 	http_request_init(&req);
-	in->type->ops->build_request(in, batch, 1, &req);
+	in->type->ops.http->build_request(in, batch, 1, &req);
 	provider_run_http(run, &req, &ans);
 	class = provider_parse_http(in, batch, 1, &ans.resp);
 	provider_http_answer_clear(&ans);
@@ -214,9 +214,9 @@ static void dns_query(const struct provider_run *run, const char *name, struct d
 
 static enum answer_class dns_lookup(const struct provider_run *run, struct lookup *lookup)
 {
-	const struct provider_ops *ops = run->in->type->ops;
+	const struct provider_dns_ops *dns = run->in->type->ops.dns;
 	struct dns_answer answer = { 0 };
-	char *name = ops->dns_name(run->in, lookup);
+	char *name = dns->name(run->in, lookup);
 
 	if (name == NULL) {
 		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "cannot be asked over DNS");
@@ -225,7 +225,7 @@ static enum answer_class dns_lookup(const struct provider_run *run, struct looku
 	dns_query(run, name, &answer);
 	memset(name, 0, strlen(name));	/* may hold a DQS key */
 	g_free(name);
-	return ops->parse_dns(run->in, lookup, answer.status, answer.addrs, answer.naddrs);
+	return dns->parse(run->in, lookup, answer.status, answer.addrs, answer.naddrs);
 }
 
 /* -------------------------------------------------------------- lookups */
@@ -236,19 +236,18 @@ enum answer_class provider_run_lookup(const struct provider_run *run, struct loo
 	int64_t started = now_ms();
 	enum answer_class class;
 
-	if (type == NULL || type->ops == NULL || type->transport == PROVIDER_NONE) {
+	if (!provider_asks(type)) {
 		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER, "not implemented");
 		return ANSWER_PERMANENT;
 	}
 	/* a job-based provider (sandbox) needs the engine's polling */
-	if (type->transport == PROVIDER_HTTP && type->ops->build_request == NULL) {
+	if (type->ops.http == NULL && type->ops.dns == NULL) {
 		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER,
 			      "a submission: not one request");
 		return ANSWER_PERMANENT;
 	}
 	for (int attempt = 0;; attempt++) {
-		class = type->transport == PROVIDER_DNS ? dns_lookup(run, lookup)
-							: http_lookup(run, lookup);
+		class = type->ops.dns != NULL ? dns_lookup(run, lookup) : http_lookup(run, lookup);
 		if (class != ANSWER_TRANSIENT || attempt > 0 ||
 		    now_ms() - started >= timeout_of(run->in) / 2)
 			break;
@@ -284,7 +283,7 @@ static cJSON *ping_run(const struct provider_run *run, const cJSON *args, char *
 	cJSON *out;
 
 	(void)args;
-	if (test->ok == NULL || run->in->type->ops == NULL) {
+	if (test->ok == NULL || !provider_asks(run->in->type)) {
 		snprintf(err, errlen, "%s cannot be tested: not implemented yet",
 			 run->in->type->display_name);
 		return NULL;
@@ -302,11 +301,8 @@ static cJSON *ping_run(const struct provider_run *run, const cJSON *args, char *
 	return out;
 }
 
-static const struct provider_action_arg no_args[] = { { NULL, NULL, false } };
-
 const struct provider_action provider_action_ping = {
 	.name = "ping",
 	.help = "Test Connection: the type's cheapest lookup with this integration's key",
-	.args = no_args,
 	.run = ping_run,
 };

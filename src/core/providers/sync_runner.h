@@ -1,10 +1,10 @@
 /* sync_runner.h: one provider request at a time, without the engine —
  * for `threatmilter test` (Test Connection) and threatmilterctl's actions.
  *
- * The request is the provider's own (build_request / dns_name), sent with
- * the integration's Timeout, VerifySSL and Proxy and the configuration's
- * CA file through the same http_request_to_easy() as the engine, and read
- * by the provider's own parse_response / parse_dns. Blocking: never call
+ * The request is the provider's own (its HTTP or DNS table, provider.h),
+ * sent with the integration's Timeout, VerifySSL and Proxy and the
+ * configuration's CA file through the same http_request_to_easy() as the
+ * engine, and read by the same table. Blocking: never call
  * it from a milter thread or the engine thread. Thread-safe for distinct
  * lookups (one curl easy / c-ares channel per call). */
 #ifndef TM_PROVIDERS_SYNC_RUNNER_H

@@ -162,21 +162,8 @@ static enum answer_class virustotal_verdict(const struct integration *in,
 					cJSON_GetObjectItemCaseSensitive(attrs, "last_analysis_date") != NULL);
 }
 
-const struct provider_ops virustotal_ops = {
-	.max_batch = 1,
+const struct provider_http_ops virustotal_http = {
 	.build_request = virustotal_build_request,
-	.parse_response = provider_json_response,
 	.error_response = virustotal_error,
 	.json_verdict = virustotal_verdict,
-	/* a hash lookup with the file (lookup->sample): hash, upload, polls */
-	.job_request = virustotal_job_request,
-	.job_parse = virustotal_job_parse,
-	/* §4: 4 requests a minute on a free key, every poll costs one; the
-	 * integration's PollInterval (60 s for this type) sets each poll */
-	.job_poll_min_s = 60,
-	.job_poll_max_s = 300,
-	/* an upload the analysis of which takes longer than the JobTimeout
-	 * default is not waited for */
-	.job_timeout_s = 600,
-	.job_only_with_sample = true,
 };

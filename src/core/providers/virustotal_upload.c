@@ -324,3 +324,15 @@ enum answer_class virustotal_job_parse(const struct integration *in, struct look
 	}
 	return job_json(in, lookup, job, resp);
 }
+
+/* A hash lookup with the file (lookup->sample): hash, upload, polls. An
+ * upload the analysis of which takes longer than the JobTimeout default
+ * is not waited for. */
+const struct provider_job_ops virustotal_job = {
+	.request = virustotal_job_request,
+	.parse = virustotal_job_parse,
+	/* §4: 4 requests a minute on a free key, every poll costs one; the
+	 * integration's PollInterval (60 s for this type) sets each poll */
+	.poll = { .first_s = 60, .max_s = 300 },
+	.only_with_sample = true,
+};

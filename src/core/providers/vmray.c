@@ -461,6 +461,14 @@ static enum answer_class vmray_job_parse(const struct integration *in, struct lo
 	return class;
 }
 
+/* JobTimeout's 10m bounds a job: §4, a few minutes end to end. */
+const struct provider_job_ops vmray_job = {
+	.request = vmray_job_request,
+	.parse = vmray_job_parse,
+	/* §4: VMRay's kit polls every 5 s, TheHive every 10 s */
+	.poll = { .first_s = 5, .max_s = 10 },
+};
+
 /* ------------------------------------------------------ Test Connection */
 
 /* §6: GET /rest/analysis?_limit=1, which submits nothing: 200 with
@@ -516,22 +524,10 @@ static cJSON *vmray_ping(const struct provider_run *run, const cJSON *args, char
 	return out;
 }
 
-static const struct provider_action_arg no_args[] = { { NULL, NULL, false } };
-
 static const struct provider_action vmray_ping_action = {
 	.name = "ping",
 	.help = "Test Connection: GET /rest/analysis?_limit=1 (submits nothing)",
-	.args = no_args,
 	.run = vmray_ping,
 };
 
 const struct provider_action *const vmray_actions[] = { &vmray_ping_action, NULL };
-
-const struct provider_ops vmray_ops = {
-	.max_batch = 1,
-	.job_request = vmray_job_request,
-	.job_parse = vmray_job_parse,
-	.job_poll_min_s = 5,	/* §4: VMRay's kit polls every 5 s */
-	.job_poll_max_s = 10,	/* §4: TheHive every 10 s */
-	.job_timeout_s = 600,	/* JobTimeout's 10m: §4, a few minutes end to end */
-};

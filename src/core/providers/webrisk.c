@@ -119,10 +119,8 @@ static enum answer_class webrisk_verdict(const struct integration *in,
 	return class;
 }
 
-const struct provider_ops webrisk_ops = {
-	.max_batch = 1,
+const struct provider_http_ops webrisk_http = {
 	.build_request = webrisk_build_request,
-	.parse_response = provider_json_response,
 	.error_response = provider_google_failure,
 	.json_verdict = webrisk_verdict,
 };

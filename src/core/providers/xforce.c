@@ -49,40 +49,19 @@ static enum answer_class xforce_error(const struct integration *in,
 				      struct lookup *const *batch, size_t n,
 				      const struct http_response *resp)
 {
-	struct lookup *lookup = batch[0];
-	enum answer_class class;
-
-	(void)in;
-	switch (resp->status) {
-	case 404:
-		provider_set_result(lookup, LOOKUP_UNKNOWN, "not found");
-		return ANSWER_DECIDED;
-	case 402:
+	static const struct provider_status_rule rules[] = {
+		{ 404, LOOKUP_UNKNOWN, "not found", ANSWER_DECIDED },
 		/* Payment Required: the month's quota is used up. Retrying
 		 * cannot help; the engine keeps the integration off. */
-		provider_fail(lookup, LOOKUP_RATE_LIMITED, LOOKUP_ERR_QUOTA,
-			      "HTTP 402: monthly quota exhausted");
-		return ANSWER_QUOTA;
-	case 403:
+		{ 402, LOOKUP_RATE_LIMITED, "HTTP 402: monthly quota exhausted", ANSWER_QUOTA },
 		/* not in the subscription: a fact about this request, not a
 		 * refused key */
-		provider_set_result(lookup, LOOKUP_ERROR, "HTTP 403: access denied");
-		return ANSWER_PERMANENT;
-	default:
-		break;
-	}
-	class = provider_http_failure(batch, n, resp);
-	if (resp->status == 400) {
-		/* X-Force's short {"error": "..."} text */
-		char *code = NULL, *text = NULL;
+		{ 403, LOOKUP_ERROR, "HTTP 403: access denied", ANSWER_PERMANENT },
+	};
 
-		if (provider_error_envelope(resp, &code, &text) && text != NULL)
-			provider_fail(lookup, lookup->result.status, lookup->result.error,
-				      "HTTP 400: %.120s", text);
-		g_free(code);
-		g_free(text);
-	}
-	return class;
+	(void)in;
+	/* a 400's details: X-Force's short {"error": "..."} text */
+	return provider_http_error(batch, n, resp, rules, G_N_ELEMENTS(rules));
 }
 
 /* "score 8.6", "score 10": one decimal, none when it is zero */
@@ -207,10 +186,8 @@ static enum answer_class xforce_verdict(const struct integration *in,
 	return class;
 }
 
-const struct provider_ops xforce_ops = {
-	.max_batch = 1,
+const struct provider_http_ops xforce_http = {
 	.build_request = xforce_build_request,
-	.parse_response = provider_json_response,
 	.error_response = xforce_error,
 	.json_verdict = xforce_verdict,
 };
