@@ -58,10 +58,8 @@ static bool askable_host(const char *host, const char **why)
 	return net_addr_parse(host, &addr) || askable_dns_name(host, why);
 }
 
-bool askable(const struct integration *in, enum indicator_kind kind, const char *indicator,
-	     const char **why)
+bool askable_value(enum indicator_kind kind, const char *indicator, const char **why)
 {
-	const struct provider_ops *ops = in->type != NULL ? in->type->ops : NULL;
 	bool ok = true;
 
 	*why = NULL;
@@ -78,18 +76,32 @@ bool askable(const struct integration *in, enum indicator_kind kind, const char 
 	} else if (kind == INDICATOR_DOMAIN) {
 		ok = askable_dns_name(indicator, why);
 	}
-	if (ok && ops != NULL && ops->dns_name != NULL) {
-		/* The name really queried (zone, perhaps a key) must fit too. */
-		struct lookup probe = { .integration = in, .kind = kind,
-					.indicator = (char *)indicator };
-		char *name = ops->dns_name(in, &probe);
-
-		ok = name != NULL && askable_dns_name(name, why);
-		if (name == NULL)
-			*why = "no DNS name for it";
-		else
-			memset(name, 0, strlen(name));	/* may hold a DQS key */
-		g_free(name);
-	}
 	return ok;
+}
+
+bool askable_by(const struct integration *in, enum indicator_kind kind, const char *indicator,
+		const char **why)
+{
+	const struct provider_ops *ops = in->type != NULL ? in->type->ops : NULL;
+
+	*why = NULL;
+	if (ops == NULL || ops->dns_name == NULL)
+		return true;
+	/* The name really queried (zone, perhaps a key) must fit too. */
+	struct lookup probe = { .integration = in, .kind = kind, .indicator = (char *)indicator };
+	char *name = ops->dns_name(in, &probe);
+	bool ok = name != NULL && askable_dns_name(name, why);
+
+	if (name == NULL)
+		*why = "no DNS name for it";
+	else
+		memset(name, 0, strlen(name));	/* may hold a DQS key */
+	g_free(name);
+	return ok;
+}
+
+bool askable(const struct integration *in, enum indicator_kind kind, const char *indicator,
+	     const char **why)
+{
+	return askable_value(kind, indicator, why) && askable_by(in, kind, indicator, why);
 }
