@@ -35,19 +35,25 @@ static char *zone_for(const struct integration *in, enum indicator_kind kind)
 
 	if (keyed && g_ascii_strcasecmp(zen, PUBLIC_ZEN) == 0)
 		zen = DQS_ZEN;
-	if (keyed)
-		g_string_append_printf(zone, "%s.", in->api_key);
+	/* appended, not printf'd: a name is built for every lookup (issue 19) */
+	if (keyed) {
+		g_string_append(zone, in->api_key);
+		g_string_append_c(zone, '.');
+	}
 	if (kind == INDICATOR_DOMAIN) {
 		/* replace the "zen" label: zen.spamhaus.org -> dbl.spamhaus.org */
 		const char *label = g_ascii_strncasecmp(zen, "zen.", 4) == 0 ? zen
 				  : strstr(zen, ".zen.");
 		if (label == zen) {
-			g_string_append_printf(zone, "dbl.%s", zen + 4);
+			g_string_append(zone, "dbl.");
+			g_string_append(zone, zen + 4);
 		} else if (label != NULL) {
 			g_string_append_len(zone, zen, label - zen);
-			g_string_append_printf(zone, ".dbl.%s", label + 5);
+			g_string_append(zone, ".dbl.");
+			g_string_append(zone, label + 5);
 		} else {
-			g_string_append_printf(zone, "dbl.%s", zen);
+			g_string_append(zone, "dbl.");
+			g_string_append(zone, zen);
 		}
 	} else {
 		g_string_append(zone, zen);
@@ -66,16 +72,28 @@ static char *reversed_ip(const char *ip)
 		return NULL;
 	}
 	if (addr.family == AF_INET) {
-		g_string_printf(name, "%u.%u.%u.%u", addr.bytes[3], addr.bytes[2],
-				addr.bytes[1], addr.bytes[0]);
+		for (int i = 3; i >= 0; i--) {
+			char octet[4];
+			unsigned len = 0, v = addr.bytes[i];
+
+			do
+				octet[len++] = (char)('0' + v % 10);
+			while ((v /= 10) > 0);
+			while (len > 0)
+				g_string_append_c(name, octet[--len]);
+			g_string_append_c(name, '.');
+		}
 	} else {
 		static const char hex[] = "0123456789abcdef";
 
-		for (int i = 15; i >= 0; i--)
-			g_string_append_printf(name, "%c.%c.", hex[addr.bytes[i] & 0xf],
-					       hex[addr.bytes[i] >> 4]);
-		g_string_truncate(name, name->len - 1);
+		for (int i = 15; i >= 0; i--) {
+			g_string_append_c(name, hex[addr.bytes[i] & 0xf]);
+			g_string_append_c(name, '.');
+			g_string_append_c(name, hex[addr.bytes[i] >> 4]);
+			g_string_append_c(name, '.');
+		}
 	}
+	g_string_truncate(name, name->len - 1);
 	return g_string_free(name, FALSE);
 }
 
@@ -89,7 +107,7 @@ static char *spamhaus_dns_name(const struct integration *in, const struct lookup
 		prefix = reversed_ip(lookup->indicator);
 	else if (!net_addr_parse(lookup->indicator, &addr))	/* never an IP to DBL */
 		prefix = g_ascii_strdown(lookup->indicator, -1);
-	char *name = prefix ? g_strdup_printf("%s.%s", prefix, zone) : NULL;
+	char *name = prefix ? g_strconcat(prefix, ".", zone, NULL) : NULL;
 
 	g_free(prefix);
 	memset(zone, 0, strlen(zone));
