@@ -58,6 +58,16 @@ static bool askable_host(const char *host, const char **why)
 	return net_addr_parse(host, &addr) || askable_dns_name(host, why);
 }
 
+bool askable_url(const char *url, const char *host, const char **why)
+{
+	*why = NULL;
+	if (strlen(url) > ASKABLE_URL_MAX) {
+		*why = "URL over 2048 characters";
+		return false;
+	}
+	return askable_host(host, why);
+}
+
 bool askable_value(enum indicator_kind kind, const char *indicator, const char **why)
 {
 	bool ok = true;
@@ -66,12 +76,7 @@ bool askable_value(enum indicator_kind kind, const char *indicator, const char *
 	if (kind == INDICATOR_URL) {
 		char *host = url_host(indicator);
 
-		if (strlen(indicator) > ASKABLE_URL_MAX) {
-			*why = "URL over 2048 characters";
-			ok = false;
-		} else {
-			ok = askable_host(host, why);
-		}
+		ok = askable_url(indicator, host, why);
 		g_free(host);
 	} else if (kind == INDICATOR_DOMAIN) {
 		ok = askable_dns_name(indicator, why);

@@ -42,6 +42,9 @@ bool askable(const struct integration *in, enum indicator_kind kind, const char 
  * query, when the type has one; true otherwise). *why as above, NULL
  * when true. */
 bool askable_value(enum indicator_kind kind, const char *indicator, const char **why);
+/* askable_value() of a URL whose host (url_host(), NULL for none) the
+ * caller has already. */
+bool askable_url(const char *url, const char *host, const char **why);
 bool askable_by(const struct integration *in, enum indicator_kind kind, const char *indicator,
 		const char **why);
 

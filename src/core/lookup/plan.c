@@ -227,13 +227,17 @@ static bool active(const struct integration *in)
 	return in->active && in->type != NULL && in->type->ops != NULL;
 }
 
-static void which_kinds(const struct tm_config *cfg, bool takes[INDICATOR_KINDS])
+/* Fills takes; returns the number of active integrations. */
+static unsigned which_kinds(const struct tm_config *cfg, bool takes[INDICATOR_KINDS])
 {
+	unsigned n = 0;
+
 	for (guint i = 0; i < cfg->integrations->len; i++) {
 		const struct integration *in = g_ptr_array_index(cfg->integrations, i);
 
 		if (!active(in))
 			continue;
+		n++;
 		const struct provider_type *t = in->type;
 
 		if ((in->urls || in->domains) && (provider_supports(t, INDICATOR_URL) ||
@@ -247,6 +251,7 @@ static void which_kinds(const struct tm_config *cfg, bool takes[INDICATOR_KINDS]
 		if (in->email_addresses && provider_supports(t, INDICATOR_EMAIL))
 			takes[INDICATOR_EMAIL] = true;
 	}
+	return n;
 }
 
 /* ------------------------------------------------- the message's names */
@@ -294,23 +299,25 @@ static gboolean name_equal(gconstpointer a, gconstpointer b)
 	return x->kind == y->kind && strcmp(x->value, y->value) == 0;
 }
 
-/* The indicators are distinct (collect_one): only an IP (the sender's
- * and a URL's host) and a URL's host (two URLs of one host) can repeat. */
+/* url_host: a URL's host (URL names only). The indicators are distinct
+ * (collect_one): only IPs (the sender's, a URL's host) and domains (two
+ * URLs of one host) can repeat. */
 static unsigned name_of(struct names *names, enum indicator_kind kind, const char *value,
-			bool may_repeat)
+			const char *url_host)
 {
 	struct name *name = &names->all[names->len];
 
 	name->kind = kind;
 	name->value = value;
-	if (may_repeat) {
+	if (kind == INDICATOR_IP || kind == INDICATOR_DOMAIN) {
 		unsigned found = GPOINTER_TO_UINT(g_hash_table_lookup(names->index, name));
 
 		if (found > 0)
 			return found - 1;
 		g_hash_table_insert(names->index, name, GUINT_TO_POINTER(names->len + 1));
 	}
-	name->ok = askable_value(kind, value, &name->why);
+	name->ok = kind == INDICATOR_URL ? askable_url(value, url_host, &name->why)
+					 : askable_value(kind, value, &name->why);
 	return names->len++;
 }
 
@@ -319,18 +326,18 @@ static void name_indicator(struct names *names, const struct plan_indicator *ind
 {
 	struct net_addr addr;
 
-	out->own = name_of(names, ind->kind, ind->value, ind->kind == INDICATOR_IP);
 	out->host = NO_NAME;
 	out->host_text = ind->kind == INDICATOR_URL ? url_host(ind->value) : NULL;
+	out->own = name_of(names, ind->kind, ind->value, out->host_text);
 	if (out->host_text == NULL)
 		return;
 	if (net_addr_parse(out->host_text, &addr)) {
 		if (!net_addr_is_private(&addr))
-			out->host = name_of(names, INDICATOR_IP, out->host_text, true);
+			out->host = name_of(names, INDICATOR_IP, out->host_text, NULL);
 	} else {
 		for (char *c = out->host_text; *c != '\0'; c++)
 			*c = g_ascii_tolower(*c);
-		out->host = name_of(names, INDICATOR_DOMAIN, out->host_text, true);
+		out->host = name_of(names, INDICATOR_DOMAIN, out->host_text, NULL);
 	}
 }
 
@@ -413,12 +420,11 @@ static void ask(struct planner *p, struct plan_indicator *ind, enum indicator_ki
 	const char *why = name->why;
 
 	if (lookup == NULL) {
-		lookup = g_new0(struct lookup, 1);
-		lookup->integration = p->in;
-		lookup->kind = kind;
-		lookup->indicator = g_strdup(value);
+		lookup = g_new(struct lookup, 1);
 		/* Until the engine answers: never start as 0, which is "malicious". */
-		lookup->result.status = LOOKUP_SKIPPED;
+		*lookup = (struct lookup){ .integration = p->in, .kind = kind,
+					   .indicator = g_strdup(value),
+					   .result.status = LOOKUP_SKIPPED };
 		if (!name->ok || !askable_by(p->in, kind, value, &why)) {
 			lookup->result.status = LOOKUP_INVALID;
 			lookup->result.details = g_strdup(why);
@@ -513,9 +519,8 @@ void plan_build(const struct facts *const *roots, size_t n, const struct tm_conf
 	};
 
 	memset(out, 0, sizeof(*out));
-	out->lookups = plan_array_new();
 	out->indicators = g_ptr_array_new_with_free_func(plan_indicator_free);
-	which_kinds(cfg, c.takes);
+	unsigned integrations = which_kinds(cfg, c.takes);
 	for (size_t i = 0; i < n; i++)
 		collect_message(&c, roots[i]);
 	out->limits = c.limits;
@@ -526,13 +531,15 @@ void plan_build(const struct facts *const *roots, size_t n, const struct tm_conf
 		out->limits |= PLAN_LIMIT_MAX_INDICATORS;
 		g_array_set_size(c.candidates, cfg->max_indicators);
 	}
+	/* as plan_array_new(), room for a lookup an indicator and integration */
+	out->lookups = g_ptr_array_new_full(c.candidates->len * integrations, lookup_free_cb);
 	for (guint i = 0; i < c.candidates->len; i++) {
 		const struct candidate *cand = &g_array_index(c.candidates, struct candidate, i);
 		struct plan_indicator *ind = g_new0(struct plan_indicator, 1);
 
 		ind->kind = cand->kind;
 		ind->value = g_strdup(cand->value);
-		ind->lookups = g_ptr_array_new();
+		ind->lookups = g_ptr_array_sized_new(integrations);
 		g_ptr_array_add(out->indicators, ind);
 	}
 	plan_lookups(cfg, c.files, out);
