@@ -21,8 +21,27 @@ static int http_env(void **state)
 	return env_up(state, "stubhttp", "vt");
 }
 
+struct cached_run {
+	struct engine *engine;
+	struct tm_config *cfg;
+	struct lookup *lookup;
+	int64_t deadline_ms;
+	bool done;
+};
+
+static void *run_cached(void *arg)
+{
+	struct cached_run *run = arg;
+
+	engine_run(run->engine, run->cfg, &run->lookup, 1, run->deadline_ms);
+	__atomic_store_n(&run->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
 /* Two messages ask the same thing: one request, both answered; a third
- * is answered from the cache on its own thread (no submission). */
+ * is answered from the cache on its own thread (no submission), without
+ * the engine lock that milter threads contend for (issue 19): it ends
+ * while another thread holds that lock. */
 static void test_single_flight_then_cache_fast_path(void **state)
 {
 	struct env *e = *state;
@@ -46,11 +65,19 @@ static void test_single_flight_then_cache_fast_path(void **state)
 	engine_batch_release(f->engine, ba);
 	engine_batch_release(f->engine, bb);
 
-	struct batch *bc = engine_submit(f->engine, cfg, &c, 1, f->now_ms + 5000);
-	assert_true(engine_batch_done(f->engine, bc));	/* before any turn */
+	struct cached_run run = { f->engine, cfg, c, engine_now_ms() + 5000, false };
+	pthread_t thread;
+	bool ended = false;
+
+	pthread_mutex_lock(&f->engine->lock);
+	assert_int_equal(pthread_create(&thread, NULL, run_cached, &run), 0);
+	for (int i = 0; i < 200 && !ended; i++, g_usleep(10000))
+		ended = __atomic_load_n(&run.done, __ATOMIC_ACQUIRE);
+	pthread_mutex_unlock(&f->engine->lock);
+	pthread_join(thread, NULL);
+	assert_true(ended);
 	assert_int_equal(c->result.status, LOOKUP_MALICIOUS);
 	assert_true(c->result.cached);
-	engine_batch_release(f->engine, bc);
 	struct engine_stats st;
 	engine_get_stats(f->engine, &st);
 	assert_int_equal(st.requests, 1);

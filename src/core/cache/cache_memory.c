@@ -2,14 +2,25 @@
  * and a doubly linked list for recency, under a mutex of its own (milter
  * threads read it on the fast path, the engine thread reads and writes
  * it). Every operation is a few pointer moves under that lock; nothing
- * blocks. */
+ * blocks. A key is hashed before the lock is taken (issue 19: milter
+ * threads contend for it; the keys are long, URLs mostly). */
 #include "cache/cache.h"
 
 #include <pthread.h>
+#include <string.h>
 #include <glib.h>
 
+#include "util/strhash.h"
+
+/* A key and its hash; first in an entry, so an entry is its own key in
+ * the table. */
+struct memory_key {
+	guint hash;
+	char *text;
+};
+
 struct memory_entry {
-	char *key;
+	struct memory_key key;
 	enum lookup_status status;
 	char *details;
 	int64_t expires_s;	/* wall clock */
@@ -20,16 +31,33 @@ struct memory_entry {
 struct memory_cache {
 	struct cache base;
 	pthread_mutex_t lock;
-	GHashTable *entries;	/* key -> struct memory_entry */
+	GHashTable *entries;	/* struct memory_key * -> struct memory_entry * (the same) */
 	GQueue recency;
 	size_t max_entries;
 };
+
+static struct memory_key key_of(const char *text)
+{
+	return (struct memory_key){ .hash = tm_str_hash(text), .text = (char *)text };
+}
+
+static guint key_hash(gconstpointer key)
+{
+	return ((const struct memory_key *)key)->hash;
+}
+
+static gboolean key_equal(gconstpointer a, gconstpointer b)
+{
+	const struct memory_key *x = a, *y = b;
+
+	return x->hash == y->hash && strcmp(x->text, y->text) == 0;
+}
 
 static void entry_free(gpointer data)
 {
 	struct memory_entry *entry = data;
 
-	g_free(entry->key);
+	g_free(entry->key.text);
 	g_free(entry->details);
 	g_free(entry);
 }
@@ -38,17 +66,18 @@ static void entry_free(gpointer data)
 static void entry_remove(struct memory_cache *mc, struct memory_entry *entry)
 {
 	g_queue_unlink(&mc->recency, &entry->link);
-	g_hash_table_remove(mc->entries, entry->key);	/* frees the entry */
+	g_hash_table_remove(mc->entries, &entry->key);	/* frees the entry */
 }
 
 static bool memory_try_get(struct cache *cache, const char *key, int64_t now_s,
 			   struct cache_answer *out)
 {
 	struct memory_cache *mc = (struct memory_cache *)cache;
+	struct memory_key probe = key_of(key);
 	bool hit = false;
 
 	pthread_mutex_lock(&mc->lock);
-	struct memory_entry *entry = g_hash_table_lookup(mc->entries, key);
+	struct memory_entry *entry = g_hash_table_lookup(mc->entries, &probe);
 	if (entry != NULL && now_s >= entry->expires_s) {
 		entry_remove(mc, entry);
 		entry = NULL;
@@ -77,22 +106,25 @@ static void memory_put(struct cache *cache, const char *key, const struct cache_
 
 	if (max_hits == 0 || mc->max_entries == 0)
 		return;
+	/* made before the lock is taken */
+	struct memory_entry *entry = g_new0(struct memory_entry, 1);
+	entry->key = key_of(key);
+	entry->key.text = g_strdup(key);
+	entry->status = answer->status;
+	entry->details = g_strdup(answer->details);
+	entry->expires_s = expires_s;
+	entry->hits_left = max_hits;
+	entry->link.data = entry;
+
 	pthread_mutex_lock(&mc->lock);
-	struct memory_entry *old = g_hash_table_lookup(mc->entries, key);
+	struct memory_entry *old = g_hash_table_lookup(mc->entries, &entry->key);
 	if (old != NULL)
 		entry_remove(mc, old);
 	while (g_hash_table_size(mc->entries) >= mc->max_entries) {
 		GList *oldest = g_queue_peek_tail_link(&mc->recency);
 		entry_remove(mc, oldest->data);
 	}
-	struct memory_entry *entry = g_new0(struct memory_entry, 1);
-	entry->key = g_strdup(key);
-	entry->status = answer->status;
-	entry->details = g_strdup(answer->details);
-	entry->expires_s = expires_s;
-	entry->hits_left = max_hits;
-	entry->link.data = entry;
-	g_hash_table_insert(mc->entries, entry->key, entry);
+	g_hash_table_insert(mc->entries, &entry->key, entry);
 	g_queue_push_head_link(&mc->recency, &entry->link);
 	pthread_mutex_unlock(&mc->lock);
 }
@@ -128,7 +160,7 @@ struct cache *cache_memory_new(size_t max_entries)
 
 	mc->base.ops = &memory_ops;
 	pthread_mutex_init(&mc->lock, NULL);
-	mc->entries = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, entry_free);
+	mc->entries = g_hash_table_new_full(key_hash, key_equal, NULL, entry_free);
 	g_queue_init(&mc->recency);
 	mc->max_entries = max_entries;
 	return &mc->base;

@@ -44,10 +44,29 @@ void engine_count(struct engine *engine, uint64_t *counter)
 	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
 }
 
+void engine_flight_key_into(GString *key, const struct lookup *lookup)
+{
+	const char *part[3] = { lookup->integration->name, indicator_kind_name(lookup->kind),
+				lookup->indicator };
+	size_t len[3] = { strlen(part[0]), strlen(part[1]), strlen(part[2]) };
+
+	/* "name\x1fkind\x1findicator", copied in place: built for every
+	 * lookup of every message (issue 19) */
+	g_string_set_size(key, len[0] + len[1] + len[2] + 2);
+	char *p = key->str;
+	for (int i = 0; i < 3; i++) {
+		memcpy(p, part[i], len[i]);
+		p += len[i];
+		*p++ = i < 2 ? '\x1f' : '\0';
+	}
+}
+
 char *engine_flight_key(const struct lookup *lookup)
 {
-	return g_strconcat(lookup->integration->name, "\x1f", indicator_kind_name(lookup->kind),
-			   "\x1f", lookup->indicator, NULL);
+	GString *key = g_string_sized_new(64);
+
+	engine_flight_key_into(key, lookup);
+	return g_string_free(key, FALSE);
 }
 
 /* Engine thread: batches handed over since the last wake-up. */
@@ -179,28 +198,32 @@ void engine_free(struct engine *engine)
 	g_free(engine);
 }
 
-/* The cache fast path, on the caller's thread: no engine lock, no wake-up
- * (issue 19). */
-static bool answer_from_cache(struct engine *engine, struct lookup *lookup)
+/* The cache fast path of a batch, on the caller's thread: no engine lock,
+ * no wake-up (issue 19). The caller holds caches_lock for reading. */
+struct fast_path {
+	GString *key;				/* scratch */
+	int64_t now_s;
+	const struct integration *in;		/* the last lookup's ... */
+	struct cache_slot *slot;		/* ... cache (lookups come by integration) */
+};
+
+static bool answer_from_cache(struct engine *engine, struct fast_path *fp, struct lookup *lookup)
 {
 	const struct integration *in = lookup->integration;
 	struct cache_answer answer = { 0 };
-	bool hit = false;
 
 	if (!in->cache)
 		return false;
-	char *key = engine_flight_key(lookup);
-
-	g_rw_lock_reader_lock(&engine->caches_lock);
-	struct cache_slot *slot = g_hash_table_lookup(engine->caches, in->name);
-	if (slot != NULL)
-		hit = cache_try_get(slot->cache, key, loop_wall_s(engine->loop), &answer);
-	if (hit)
-		tm_metrics_cache(slot->metrics, slot->backend, true);
-	g_rw_lock_reader_unlock(&engine->caches_lock);
-	g_free(key);
-	if (!hit)
+	if (in != fp->in) {
+		fp->in = in;
+		fp->slot = g_hash_table_lookup(engine->caches, in->name);
+	}
+	if (fp->slot == NULL || fp->slot->cache->ops->try_get == NULL)
 		return false;
+	engine_flight_key_into(fp->key, lookup);
+	if (!cache_try_get(fp->slot->cache, fp->key->str, fp->now_s, &answer))
+		return false;
+	tm_metrics_cache(fp->slot->metrics, fp->slot->backend, true);
 	lookup->result.status = answer.status;
 	lookup->result.details = answer.details;
 	lookup->result.cached = true;
@@ -236,17 +259,23 @@ struct batch *engine_submit_message(struct engine *engine, struct tm_config *cfg
 			b->queue_id = g_strdup(msg->queue_id);
 		b->message_id = g_strdup(msg->message_id);
 	}
+	struct fast_path fp = { .key = g_string_sized_new(128), .now_s = loop_wall_s(engine->loop) };
+
+	g_rw_lock_reader_lock(&engine->caches_lock);
 	for (size_t i = 0; i < n; i++) {
 		struct lookup *l = lookups[i];
 
 		l->result = (struct lookup_result){ .status = LOOKUP_ERROR };
 		if (engine_ops_of(l->integration) == NULL)
 			provider_set_result(l, LOOKUP_SKIPPED, "provider type has no lookups yet");
-		else if (!answer_from_cache(engine, l))
+		else if (!answer_from_cache(engine, &fp, l))
 			b->asked[i] = true, b->pending++;
 	}
+	g_rw_lock_reader_unlock(&engine->caches_lock);
+	g_string_free(fp.key, TRUE);
 	if (b->pending == 0)
 		return b;
+	b->handed_over = true;
 	b->cfg = config_ref(cfg);
 	b->refs = 2;		/* the caller's and the engine's */
 	pthread_mutex_lock(&engine->lock);
@@ -258,6 +287,8 @@ struct batch *engine_submit_message(struct engine *engine, struct tm_config *cfg
 
 bool engine_batch_done(struct engine *engine, struct batch *b)
 {
+	if (!b->handed_over)
+		return true;
 	pthread_mutex_lock(&engine->lock);
 	bool done = b->pending == 0;
 	pthread_mutex_unlock(&engine->lock);
@@ -266,6 +297,10 @@ bool engine_batch_done(struct engine *engine, struct batch *b)
 
 void engine_batch_release(struct engine *engine, struct batch *b)
 {
+	if (!b->handed_over) {
+		batch_unref_locked(b);	/* the caller's alone: no lock needed */
+		return;
+	}
 	pthread_mutex_lock(&engine->lock);
 	if (b->pending > 0) {
 		b->caller_gone = true;
@@ -297,6 +332,10 @@ void engine_run_message(struct engine *engine, struct tm_config *cfg,
 	int64_t give_up = deadline_ms + CALLER_GRACE_MS;
 	struct timespec ts = { .tv_sec = give_up / 1000, .tv_nsec = (give_up % 1000) * 1000000 };
 
+	if (!b->handed_over) {		/* all answered from the cache */
+		engine_batch_release(engine, b);
+		return;
+	}
 	pthread_mutex_lock(&engine->lock);
 	while (b->pending > 0)
 		if (pthread_cond_timedwait(&b->done, &engine->lock, &ts) == ETIMEDOUT)

@@ -38,6 +38,8 @@ struct batch {
 	int refs;			/* the caller's and the engine's */
 	pthread_cond_t done;
 	size_t pending;			/* lookups the engine has not answered */
+	bool handed_over;		/* the engine has it: engine->lock from then on;
+					 * else answered on the caller's thread alone */
 	bool caller_gone;		/* the caller returned: write nothing */
 	struct tm_config *cfg;		/* reference */
 	struct lookup **lookups;	/* the caller's lookups ... */
@@ -192,6 +194,8 @@ const struct provider_ops *engine_ops_of(const struct integration *in);
 bool engine_message_was_delivered(struct engine *engine, const char *queue_id);
 void engine_count(struct engine *engine, uint64_t *counter);
 char *engine_flight_key(const struct lookup *lookup);
+/* The same key into key (replacing its contents): no allocation. */
+void engine_flight_key_into(GString *key, const struct lookup *lookup);
 
 /* flights.c */
 void cache_slot_free(gpointer data);

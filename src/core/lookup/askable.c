@@ -58,38 +58,55 @@ static bool askable_host(const char *host, const char **why)
 	return net_addr_parse(host, &addr) || askable_dns_name(host, why);
 }
 
-bool askable(const struct integration *in, enum indicator_kind kind, const char *indicator,
-	     const char **why)
+bool askable_url(const char *url, const char *host, const char **why)
 {
-	const struct provider_dns_ops *dns = in->type != NULL ? in->type->ops.dns : NULL;
+	*why = NULL;
+	if (strlen(url) > ASKABLE_URL_MAX) {
+		*why = "URL over 2048 characters";
+		return false;
+	}
+	return askable_host(host, why);
+}
+
+bool askable_value(enum indicator_kind kind, const char *indicator, const char **why)
+{
 	bool ok = true;
 
 	*why = NULL;
 	if (kind == INDICATOR_URL) {
 		char *host = url_host(indicator);
 
-		if (strlen(indicator) > ASKABLE_URL_MAX) {
-			*why = "URL over 2048 characters";
-			ok = false;
-		} else {
-			ok = askable_host(host, why);
-		}
+		ok = askable_url(indicator, host, why);
 		g_free(host);
 	} else if (kind == INDICATOR_DOMAIN) {
 		ok = askable_dns_name(indicator, why);
 	}
-	if (ok && dns != NULL) {
-		/* The name really queried (zone, perhaps a key) must fit too. */
-		struct lookup probe = { .integration = in, .kind = kind,
-					.indicator = (char *)indicator };
-		char *name = dns->name(in, &probe);
-
-		ok = name != NULL && askable_dns_name(name, why);
-		if (name == NULL)
-			*why = "no DNS name for it";
-		else
-			memset(name, 0, strlen(name));	/* may hold a DQS key */
-		g_free(name);
-	}
 	return ok;
+}
+
+bool askable_by(const struct integration *in, enum indicator_kind kind, const char *indicator,
+		const char **why)
+{
+	const struct provider_dns_ops *dns = in->type != NULL ? in->type->ops.dns : NULL;
+
+	*why = NULL;
+	if (dns == NULL)
+		return true;
+	/* The name really queried (zone, perhaps a key) must fit too. */
+	struct lookup probe = { .integration = in, .kind = kind, .indicator = (char *)indicator };
+	char *name = dns->name(in, &probe);
+	bool ok = name != NULL && askable_dns_name(name, why);
+
+	if (name == NULL)
+		*why = "no DNS name for it";
+	else
+		memset(name, 0, strlen(name));	/* may hold a DQS key */
+	g_free(name);
+	return ok;
+}
+
+bool askable(const struct integration *in, enum indicator_kind kind, const char *indicator,
+	     const char **why)
+{
+	return askable_value(kind, indicator, why) && askable_by(in, kind, indicator, why);
 }

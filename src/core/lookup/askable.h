@@ -35,5 +35,17 @@ bool askable_dns_name(const char *text, const char **why);
  * IPs, hashes and addresses always are. *why as above. */
 bool askable(const struct integration *in, enum indicator_kind kind, const char *indicator,
 	     const char **why);
+/* askable() in two halves, so that a planner asking many integrations
+ * checks each indicator once (issue 19): askable_value() is what does
+ * not depend on the integration (URL length and host, domain name),
+ * askable_by() what does (the DNS name provider_ops.dns_name would
+ * query, when the type has one; true otherwise). *why as above, NULL
+ * when true. */
+bool askable_value(enum indicator_kind kind, const char *indicator, const char **why);
+/* askable_value() of a URL whose host (url_host(), NULL for none) the
+ * caller has already. */
+bool askable_url(const char *url, const char *host, const char **why);
+bool askable_by(const struct integration *in, enum indicator_kind kind, const char *indicator,
+		const char **why);
 
 #endif

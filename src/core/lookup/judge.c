@@ -37,7 +37,7 @@ void judge_message_queued(struct engine *engine, struct tm_config *cfg,
 	unsigned budget_ms = cfg->scan_deadline_ms;
 	/* GMime gives the Message-ID without its angle brackets */
 	char *message_id = facts->message_id != NULL && facts->message_id[0] != '<' ?
-			   g_strdup_printf("<%s>", facts->message_id) :
+			   g_strconcat("<", facts->message_id, ">", NULL) :
 			   g_strdup(facts->message_id);
 	struct engine_message msg = {
 		.queue_id = queue_id, .message_id = message_id, .report = report_mode,

@@ -8,6 +8,7 @@
 #include "lookup/askable.h"
 #include "lookup/sample.h"
 #include "util/netaddr.h"
+#include "util/strhash.h"
 #include "providers/provider.h"
 #include "providers/registry.h"
 #include "analysis/analyze.h"
@@ -146,37 +147,43 @@ struct candidate {
 struct collector {
 	const struct tm_config *cfg;
 	bool takes[INDICATOR_KINDS];	/* some active integration takes it */
-	GHashTable *seen;		/* "kind\x1fvalue" */
-	GHashTable *per_domain;		/* domain -> URLs so far */
+	GHashTable *seen;		/* value (borrowed) -> bit set of its kinds */
 	GArray *candidates;		/* struct candidate */
 	GHashTable *files;		/* sha256 -> struct attachment_fact * (borrowed) */
 	unsigned limits;
 };
 
-/* "kind\x1fvalue": the key of an indicator in the planner's tables;
- * concatenated, not printf'd: built ~80 times per message (issue 19). */
-static char *kind_key(enum indicator_kind kind, const char *value)
-{
-	return g_strconcat(indicator_kind_name(kind), "\x1f", value, NULL);
-}
-
 static void collect_one(struct collector *c, enum indicator_kind kind, const char *value)
 {
 	struct candidate cand = { .kind = kind, .value = value, .seq = c->candidates->len };
+	unsigned kinds = GPOINTER_TO_UINT(g_hash_table_lookup(c->seen, value));
 
-	if (!c->takes[kind] ||
-	    !g_hash_table_add(c->seen, kind_key(kind, value)))
+	if (!c->takes[kind] || (kinds & (1u << kind)) != 0)
 		return;
-	if (kind == INDICATOR_URL) {
-		char *host = url_host(value);
-		char *domain = plan_domain_of(host != NULL ? host : "");
-		unsigned n = GPOINTER_TO_UINT(g_hash_table_lookup(c->per_domain, domain));
+	g_hash_table_insert(c->seen, (gpointer)value, GUINT_TO_POINTER(kinds | (1u << kind)));
+	g_array_append_val(c->candidates, cand);
+}
 
-		cand.round = n;
-		g_hash_table_insert(c->per_domain, domain, GUINT_TO_POINTER(n + 1));
+/* Over MaxIndicators only: each URL's round, the n-th of its registrable
+ * domain in the order found. */
+static void number_rounds(GArray *candidates)
+{
+	GHashTable *per_domain = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	for (guint i = 0; i < candidates->len; i++) {
+		struct candidate *cand = &g_array_index(candidates, struct candidate, i);
+
+		if (cand->kind != INDICATOR_URL)
+			continue;
+		char *host = url_host(cand->value);
+		char *domain = plan_domain_of(host != NULL ? host : "");
+		unsigned n = GPOINTER_TO_UINT(g_hash_table_lookup(per_domain, domain));
+
+		cand->round = n;
+		g_hash_table_insert(per_domain, domain, GUINT_TO_POINTER(n + 1));
 		g_free(host);
 	}
-	g_array_append_val(c->candidates, cand);
+	g_hash_table_destroy(per_domain);
 }
 
 /* Depth first: a message, then its reported messages in MIME order. */
@@ -221,13 +228,17 @@ static bool active(const struct integration *in)
 	return in->active && provider_asks(in->type);
 }
 
-static void which_kinds(const struct tm_config *cfg, bool takes[INDICATOR_KINDS])
+/* Fills takes; returns the number of active integrations. */
+static unsigned which_kinds(const struct tm_config *cfg, bool takes[INDICATOR_KINDS])
 {
+	unsigned n = 0;
+
 	for (guint i = 0; i < cfg->integrations->len; i++) {
 		const struct integration *in = g_ptr_array_index(cfg->integrations, i);
 
 		if (!active(in))
 			continue;
+		n++;
 		const struct provider_type *t = in->type;
 
 		if ((in->urls || in->domains) && (provider_supports(t, INDICATOR_URL) ||
@@ -241,13 +252,123 @@ static void which_kinds(const struct tm_config *cfg, bool takes[INDICATOR_KINDS]
 		if (in->email_addresses && provider_supports(t, INDICATOR_EMAIL))
 			takes[INDICATOR_EMAIL] = true;
 	}
+	return n;
+}
+
+/* ------------------------------------------------- the message's names */
+
+/* What the lookups of every integration share, worked out once per
+ * message rather than once per integration (issue 19): each distinct
+ * (kind, value) a lookup may ask, and whether it can be asked at all
+ * (askable_value). */
+struct name {
+	enum indicator_kind kind;
+	const char *value;	/* borrowed: the indicator's or its host's */
+	bool ok;		/* askable_value() */
+	const char *why;	/* ... why not */
+};
+
+#define NO_NAME G_MAXUINT
+
+/* The names of one indicator: its own and, for a URL, that of its host
+ * (an IP outside the private ranges, or a domain in lower case), else
+ * NO_NAME. */
+struct indicator_names {
+	unsigned own, host;
+	char *host_text;	/* the URL's host, g_malloc'd; may be NULL */
+};
+
+struct names {
+	struct name *all;		/* at most two an indicator */
+	unsigned len;
+	GHashTable *index;		/* IPs and hosts: struct name * (in all) -> index + 1 */
+	struct indicator_names *of;	/* one per plan indicator */
+	guint n;
+};
+
+static guint name_hash(gconstpointer key)
+{
+	const struct name *name = key;
+
+	return tm_str_hash(name->value) + name->kind;
+}
+
+static gboolean name_equal(gconstpointer a, gconstpointer b)
+{
+	const struct name *x = a, *y = b;
+
+	return x->kind == y->kind && strcmp(x->value, y->value) == 0;
+}
+
+/* url_host: a URL's host (URL names only). The indicators are distinct
+ * (collect_one): only IPs (the sender's, a URL's host) and domains (two
+ * URLs of one host) can repeat. */
+static unsigned name_of(struct names *names, enum indicator_kind kind, const char *value,
+			const char *url_host)
+{
+	struct name *name = &names->all[names->len];
+
+	name->kind = kind;
+	name->value = value;
+	if (kind == INDICATOR_IP || kind == INDICATOR_DOMAIN) {
+		unsigned found = GPOINTER_TO_UINT(g_hash_table_lookup(names->index, name));
+
+		if (found > 0)
+			return found - 1;
+		g_hash_table_insert(names->index, name, GUINT_TO_POINTER(names->len + 1));
+	}
+	name->ok = kind == INDICATOR_URL ? askable_url(value, url_host, &name->why)
+					 : askable_value(kind, value, &name->why);
+	return names->len++;
+}
+
+static void name_indicator(struct names *names, const struct plan_indicator *ind,
+			   struct indicator_names *out)
+{
+	struct net_addr addr;
+
+	out->host = NO_NAME;
+	out->host_text = ind->kind == INDICATOR_URL ? url_host(ind->value) : NULL;
+	out->own = name_of(names, ind->kind, ind->value, out->host_text);
+	if (out->host_text == NULL)
+		return;
+	if (net_addr_parse(out->host_text, &addr)) {
+		if (!net_addr_is_private(&addr))
+			out->host = name_of(names, INDICATOR_IP, out->host_text, NULL);
+	} else {
+		for (char *c = out->host_text; *c != '\0'; c++)
+			*c = g_ascii_tolower(*c);
+		out->host = name_of(names, INDICATOR_DOMAIN, out->host_text, NULL);
+	}
+}
+
+static void names_build(struct names *names, const GPtrArray *indicators)
+{
+	names->n = indicators->len;
+	names->all = g_new(struct name, 2 * names->n + 1);
+	names->len = 0;
+	names->index = g_hash_table_new(name_hash, name_equal);
+	names->of = g_new(struct indicator_names, names->n + 1);
+	for (guint k = 0; k < names->n; k++)
+		name_indicator(names, g_ptr_array_index(indicators, k), &names->of[k]);
+}
+
+static void names_clear(struct names *names)
+{
+	for (guint k = 0; k < names->n; k++)
+		g_free(names->of[k].host_text);
+	g_free(names->of);
+	g_hash_table_destroy(names->index);
+	g_free(names->all);
 }
 
 /* ------------------------------------------------------------- lookups */
 
 struct planner {
 	const struct integration *in;
-	GHashTable *made;	/* "kind\x1findicator" -> struct lookup * of in */
+	const struct names *names;
+	const struct indicator_names *at;	/* the indicator being planned */
+	struct lookup **made;	/* by name: the lookups of in so far */
 	GHashTable *files;	/* the collector's */
 	struct plan *plan;
 };
@@ -289,30 +410,30 @@ static bool upload_only_takes(const struct planner *p, const char *sha256)
 	       plan_may_upload(p->in, att, &why);
 }
 
+/* value (of kind) about ind: the indicator itself when kind is its own,
+ * else its host (p->at). One lookup per name and integration. */
 static void ask(struct planner *p, struct plan_indicator *ind, enum indicator_kind kind,
 		const char *value)
 {
-	char *key = kind_key(kind, value);
-	struct lookup *lookup = g_hash_table_lookup(p->made, key);
-	const char *why;
+	unsigned at = kind == ind->kind ? p->at->own : p->at->host;
+	const struct name *name = &p->names->all[at];
+	struct lookup *lookup = p->made[at];
+	const char *why = name->why;
 
 	if (lookup == NULL) {
-		lookup = g_new0(struct lookup, 1);
-		lookup->integration = p->in;
-		lookup->kind = kind;
-		lookup->indicator = g_strdup(value);
+		lookup = g_new(struct lookup, 1);
 		/* Until the engine answers: never start as 0, which is "malicious". */
-		lookup->result.status = LOOKUP_SKIPPED;
-		if (!askable(p->in, kind, value, &why)) {
+		*lookup = (struct lookup){ .integration = p->in, .kind = kind,
+					   .indicator = g_strdup(value),
+					   .result.status = LOOKUP_SKIPPED };
+		if (!name->ok || !askable_by(p->in, kind, value, &why)) {
 			lookup->result.status = LOOKUP_INVALID;
 			lookup->result.details = g_strdup(why);
 		} else if (kind == INDICATOR_HASH) {
 			attach_sample(p, lookup);
 		}
 		g_ptr_array_add(p->plan->lookups, lookup);
-		g_hash_table_insert(p->made, key, lookup);
-	} else {
-		g_free(key);
+		p->made[at] = lookup;
 	}
 	g_ptr_array_add(ind->lookups, lookup);
 }
@@ -320,21 +441,12 @@ static void ask(struct planner *p, struct plan_indicator *ind, enum indicator_ki
 /* A URL's host: its IP or its domain, as the type can take it. */
 static void ask_host(struct planner *p, struct plan_indicator *ind)
 {
-	char *host = url_host(ind->value);
-	struct net_addr addr;
-
-	if (host == NULL)
+	if (p->at->host == NO_NAME)
 		return;
-	if (net_addr_parse(host, &addr)) {
-		if (provider_supports(p->in->type, INDICATOR_IP) && !net_addr_is_private(&addr))
-			ask(p, ind, INDICATOR_IP, host);
-	} else if (provider_supports(p->in->type, INDICATOR_DOMAIN)) {
-		char *lower = g_ascii_strdown(host, -1);
+	const struct name *host = &p->names->all[p->at->host];
 
-		ask(p, ind, INDICATOR_DOMAIN, lower);
-		g_free(lower);
-	}
-	g_free(host);
+	if (provider_supports(p->in->type, host->kind))
+		ask(p, ind, host->kind, host->value);
 }
 
 static void ask_url(struct planner *p, struct plan_indicator *ind)
@@ -379,52 +491,66 @@ static void ask_indicator(struct planner *p, struct plan_indicator *ind)
 	}
 }
 
+/* Every active integration's lookups of the plan's indicators. */
+static void plan_lookups(const struct tm_config *cfg, GHashTable *files, struct plan *out)
+{
+	struct names names;
+
+	names_build(&names, out->indicators);
+	struct lookup **made = g_new(struct lookup *, names.len + 1);
+
+	for (guint i = 0; i < cfg->integrations->len; i++) {
+		struct planner p = { .in = g_ptr_array_index(cfg->integrations, i), .plan = out,
+				     .names = &names, .made = made, .files = files };
+
+		if (!active(p.in))
+			continue;
+		memset(made, 0, (names.len + 1) * sizeof(*made));
+		for (guint k = 0; k < out->indicators->len; k++) {
+			p.at = &names.of[k];
+			ask_indicator(&p, g_ptr_array_index(out->indicators, k));
+		}
+	}
+	g_free(made);
+	names_clear(&names);
+}
+
 void plan_build(const struct facts *const *roots, size_t n, const struct tm_config *cfg,
 		struct plan *out)
 {
 	struct collector c = {
 		.cfg = cfg,
-		.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
-		.per_domain = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+		.seen = g_hash_table_new(tm_str_hash, g_str_equal),
 		.candidates = g_array_new(FALSE, FALSE, sizeof(struct candidate)),
 		.files = g_hash_table_new(g_str_hash, g_str_equal),
 	};
 
 	memset(out, 0, sizeof(*out));
-	out->lookups = plan_array_new();
 	out->indicators = g_ptr_array_new_with_free_func(plan_indicator_free);
-	which_kinds(cfg, c.takes);
+	unsigned integrations = which_kinds(cfg, c.takes);
 	for (size_t i = 0; i < n; i++)
 		collect_message(&c, roots[i]);
 	out->limits = c.limits;
 	if (cfg->max_indicators > 0 && c.candidates->len > cfg->max_indicators) {
+		number_rounds(c.candidates);
 		g_array_sort(c.candidates, by_round_then_order);
 		out->dropped = c.candidates->len - cfg->max_indicators;
 		out->limits |= PLAN_LIMIT_MAX_INDICATORS;
 		g_array_set_size(c.candidates, cfg->max_indicators);
 	}
+	/* as plan_array_new(), room for a lookup an indicator and integration */
+	out->lookups = g_ptr_array_new_full(c.candidates->len * integrations, lookup_free_cb);
 	for (guint i = 0; i < c.candidates->len; i++) {
 		const struct candidate *cand = &g_array_index(c.candidates, struct candidate, i);
 		struct plan_indicator *ind = g_new0(struct plan_indicator, 1);
 
 		ind->kind = cand->kind;
 		ind->value = g_strdup(cand->value);
-		ind->lookups = g_ptr_array_new();
+		ind->lookups = g_ptr_array_sized_new(integrations);
 		g_ptr_array_add(out->indicators, ind);
 	}
-	for (guint i = 0; i < cfg->integrations->len; i++) {
-		struct planner p = { .in = g_ptr_array_index(cfg->integrations, i), .plan = out,
-				     .files = c.files };
-
-		if (!active(p.in))
-			continue;
-		p.made = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-		for (guint k = 0; k < out->indicators->len; k++)
-			ask_indicator(&p, g_ptr_array_index(out->indicators, k));
-		g_hash_table_destroy(p.made);
-	}
+	plan_lookups(cfg, c.files, out);
 	g_array_unref(c.candidates);
 	g_hash_table_destroy(c.files);
-	g_hash_table_destroy(c.per_domain);
 	g_hash_table_destroy(c.seen);
 }

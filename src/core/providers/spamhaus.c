@@ -26,75 +26,94 @@
 /* NXDOMAIN carries no TTL here; Spamhaus data changes within minutes. */
 #define NOT_LISTED_TTL_S 300
 
-/* The zone for this lookup kind, with the DQS key when there is one. */
-static char *zone_for(const struct integration *in, enum indicator_kind kind)
+/* Appends the zone for this lookup kind, with the DQS key when there is
+ * one. */
+static void append_zone(GString *name, const struct integration *in, enum indicator_kind kind)
 {
 	const char *zen = in->api_url && *in->api_url ? in->api_url : PUBLIC_ZEN;
 	bool keyed = in->api_key != NULL && *in->api_key != '\0';
-	GString *zone = g_string_new(NULL);
 
 	if (keyed && g_ascii_strcasecmp(zen, PUBLIC_ZEN) == 0)
 		zen = DQS_ZEN;
-	if (keyed)
-		g_string_append_printf(zone, "%s.", in->api_key);
+	if (keyed) {
+		g_string_append(name, in->api_key);
+		g_string_append_c(name, '.');
+	}
 	if (kind == INDICATOR_DOMAIN) {
 		/* replace the "zen" label: zen.spamhaus.org -> dbl.spamhaus.org */
 		const char *label = g_ascii_strncasecmp(zen, "zen.", 4) == 0 ? zen
 				  : strstr(zen, ".zen.");
 		if (label == zen) {
-			g_string_append_printf(zone, "dbl.%s", zen + 4);
+			g_string_append(name, "dbl.");
+			g_string_append(name, zen + 4);
 		} else if (label != NULL) {
-			g_string_append_len(zone, zen, label - zen);
-			g_string_append_printf(zone, ".dbl.%s", label + 5);
+			g_string_append_len(name, zen, label - zen);
+			g_string_append(name, ".dbl.");
+			g_string_append(name, label + 5);
 		} else {
-			g_string_append_printf(zone, "dbl.%s", zen);
+			g_string_append(name, "dbl.");
+			g_string_append(name, zen);
 		}
 	} else {
-		g_string_append(zone, zen);
+		g_string_append(name, zen);
 	}
-	return g_string_free(zone, FALSE);
 }
 
-/* 203.0.113.7 -> 7.113.0.203; IPv6 -> 32 reversed nibbles (ip6.arpa). */
-static char *reversed_ip(const char *ip)
+/* Appends 203.0.113.7 as 7.113.0.203, IPv6 as 32 reversed nibbles
+ * (ip6.arpa). */
+static void append_reversed_ip(GString *name, const struct net_addr *addr)
 {
-	struct net_addr addr;
-	GString *name = g_string_new(NULL);
+	if (addr->family == AF_INET) {
+		for (int i = 3; i >= 0; i--) {
+			char octet[4];
+			unsigned len = 0, v = addr->bytes[i];
 
-	if (!net_addr_parse(ip, &addr)) {
-		g_string_free(name, TRUE);
-		return NULL;
-	}
-	if (addr.family == AF_INET) {
-		g_string_printf(name, "%u.%u.%u.%u", addr.bytes[3], addr.bytes[2],
-				addr.bytes[1], addr.bytes[0]);
+			do
+				octet[len++] = (char)('0' + v % 10);
+			while ((v /= 10) > 0);
+			while (len > 0)
+				g_string_append_c(name, octet[--len]);
+			g_string_append_c(name, '.');
+		}
 	} else {
 		static const char hex[] = "0123456789abcdef";
 
-		for (int i = 15; i >= 0; i--)
-			g_string_append_printf(name, "%c.%c.", hex[addr.bytes[i] & 0xf],
-					       hex[addr.bytes[i] >> 4]);
-		g_string_truncate(name, name->len - 1);
+		for (int i = 15; i >= 0; i--) {
+			g_string_append_c(name, hex[addr->bytes[i] & 0xf]);
+			g_string_append_c(name, '.');
+			g_string_append_c(name, hex[addr->bytes[i] >> 4]);
+			g_string_append_c(name, '.');
+		}
 	}
-	return g_string_free(name, FALSE);
+	g_string_truncate(name, name->len - 1);
 }
 
+/* Built in one buffer, appended rather than printf'd: planning checks
+ * the name of every Spamhaus lookup (askable.h, issue 19). The buffer is
+ * sized so that it never moves: no copy of a DQS key is left in freed
+ * memory. */
 static char *spamhaus_dns_name(const struct integration *in, const struct lookup *lookup)
 {
-	char *zone = zone_for(in, lookup->kind);
-	char *prefix = NULL;
 	struct net_addr addr;
+	bool ip = net_addr_parse(lookup->indicator, &addr);
 
-	if (lookup->kind == INDICATOR_IP)
-		prefix = reversed_ip(lookup->indicator);
-	else if (!net_addr_parse(lookup->indicator, &addr))	/* never an IP to DBL */
-		prefix = g_ascii_strdown(lookup->indicator, -1);
-	char *name = prefix ? g_strdup_printf("%s.%s", prefix, zone) : NULL;
+	if (lookup->kind == INDICATOR_IP ? !ip : ip)	/* never an IP to DBL */
+		return NULL;
+	size_t room = MAX(strlen(lookup->indicator), 64) + 16 +
+		      (in->api_key ? strlen(in->api_key) : 0) +
+		      MAX(in->api_url ? strlen(in->api_url) : 0, sizeof(DQS_ZEN));
+	GString *name = g_string_sized_new(room);
 
-	g_free(prefix);
-	memset(zone, 0, strlen(zone));
-	g_free(zone);
-	return name;
+	if (ip) {
+		append_reversed_ip(name, &addr);
+	} else {
+		g_string_append(name, lookup->indicator);
+		for (char *c = name->str; *c != '\0'; c++)
+			*c = g_ascii_tolower(*c);
+	}
+	g_string_append_c(name, '.');
+	append_zone(name, in, lookup->kind);
+	return g_string_free(name, FALSE);
 }
 
 struct code {
