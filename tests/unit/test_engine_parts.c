@@ -18,7 +18,6 @@
 #include "engine/ratelimit.h"
 #include "engine/transport.h"
 #include "engine/watchset.h"
-#include "util/strhash.h"
 
 #define HOUR_MS 3600LL	/* the cache counts wall-clock seconds */
 
@@ -84,36 +83,6 @@ static void test_cache_expiry_by_hits(void **state)
 	}
 	assert_false(cache_get_now(c, "k", 0, &st, &details));
 	cache_free(c);
-}
-
-/* The memory cache's key hash (util/strhash.h): the same for the same
- * text whatever its alignment, and spread like a random function:
- * 20,000 similar keys give (nearly) distinct hashes and fill the low 10
- * bits (a table's buckets) evenly. */
-static void test_str_hash_spreads(void **state)
-{
-	(void)state;
-	char buf[80] = "x", *moved = buf + 1;
-	GHashTable *seen = g_hash_table_new(g_direct_hash, g_direct_equal);
-	unsigned buckets[1024] = { 0 }, most = 0, same = 0;
-
-	strcpy(moved, "vt\x1furl\x1fhttps://www.example.com/login?id=");
-	assert_int_equal(tm_str_hash(moved), tm_str_hash("vt\x1furl\x1fhttps://www.example.com/login?id="));
-	assert_int_equal(tm_str_hash(moved), tm_str_hash_len(moved, strlen(moved)));
-	for (unsigned i = 0; i < 20000; i++) {
-		char key[96];
-		int len = snprintf(key, sizeof(key), "vt\x1furl\x1fhttps://host-%u.example/p?q=%u",
-				   i % 100, i / 100);
-		guint h = tm_str_hash_len(key, (size_t)len);
-
-		same += !g_hash_table_add(seen, GUINT_TO_POINTER(h));
-		buckets[h & 1023]++;
-	}
-	for (unsigned b = 0; b < 1024; b++)
-		most = MAX(most, buckets[b]);
-	assert_true(same <= 2);		/* a random 32-bit function: 0.05 expected */
-	assert_true(most < 3 * 20000 / 1024);
-	g_hash_table_destroy(seen);
 }
 
 static void test_cache_lru_bound(void **state)
@@ -362,7 +331,6 @@ int main(void)
 		cmocka_unit_test(test_cache_hit_then_expiry_by_time),
 		cmocka_unit_test(test_cache_expiry_by_hits),
 		cmocka_unit_test(test_cache_lru_bound),
-		cmocka_unit_test(test_str_hash_spreads),
 		cmocka_unit_test(test_ratelimit_buckets),
 		cmocka_unit_test(test_ratelimit_bad_specs),
 		cmocka_unit_test(test_breaker_opens_and_recovers),

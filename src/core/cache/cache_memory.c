@@ -7,10 +7,9 @@
 #include "cache/cache.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 #include <glib.h>
-
-#include "util/strhash.h"
 
 /* A key and its hash; first in an entry, so an entry is its own key in
  * the table. */
@@ -36,9 +35,24 @@ struct memory_cache {
 	size_t max_entries;
 };
 
+/* Eight bytes a step (g_str_hash's byte loop was a quarter of a cached
+ * lookup), each word mixed by a multiply and a fold. */
 static struct memory_key key_of(const char *text)
 {
-	return (struct memory_key){ .hash = tm_str_hash(text), .text = (char *)text };
+	size_t len = strlen(text), i = 0;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, text + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	for (; i < len; i++)
+		h = (h ^ (unsigned char)text[i]) * 0x100000001b3ULL;
+	h ^= h >> 29;
+	return (struct memory_key){ .hash = (guint)h, .text = (char *)text };
 }
 
 static guint key_hash(gconstpointer key)

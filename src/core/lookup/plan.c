@@ -8,7 +8,6 @@
 #include "lookup/askable.h"
 #include "lookup/sample.h"
 #include "util/netaddr.h"
-#include "util/strhash.h"
 #include "providers/provider.h"
 #include "providers/registry.h"
 #include "analysis/analyze.h"
@@ -290,7 +289,7 @@ static guint name_hash(gconstpointer key)
 {
 	const struct name *name = key;
 
-	return tm_str_hash(name->value) + name->kind;
+	return g_str_hash(name->value) + name->kind;
 }
 
 static gboolean name_equal(gconstpointer a, gconstpointer b)
@@ -520,7 +519,7 @@ void plan_build(const struct facts *const *roots, size_t n, const struct tm_conf
 {
 	struct collector c = {
 		.cfg = cfg,
-		.seen = g_hash_table_new(tm_str_hash, g_str_equal),
+		.seen = g_hash_table_new(g_str_hash, g_str_equal),
 		.candidates = g_array_new(FALSE, FALSE, sizeof(struct candidate)),
 		.files = g_hash_table_new(g_str_hash, g_str_equal),
 	};
