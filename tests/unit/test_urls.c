@@ -154,6 +154,23 @@ static void test_text_boundaries(void **state)
 	expect_text("http://a.example/a\xe2\x80\x8b" "bc end", e4, 1);
 }
 
+/* The scan jumps between ':' and '.' (urls_from_text): starts next to
+ * each other, at the very start and end of the text, and a URL inside a
+ * URL are found as the byte-by-byte scan found them. */
+static void test_text_anchors(void **state)
+{
+	(void)state;
+	const char *e1[] = { "http://a.example/http://b.example/" };
+	expect_text("http://a.example/http://b.example/", e1, 1);
+	const char *e2[] = { "ftp://c.example/", "http://a.example/", "http://www.b.example/" };
+	expect_text("http://a.example/ www.b.example\tftp://c.example", e2, 3);
+	const char *e3[] = { "https://d.example/" };
+	expect_text("xwww.a.example. https:https://d.example", e3, 1);
+	expect_text("http:/", NULL, 0);
+	expect_text("www.", NULL, 0);
+	expect_text("a.b: c.d. www", NULL, 0);
+}
+
 static void test_url_set_cap(void **state)
 {
 	(void)state;
@@ -320,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_idn_and_unicode_tricks),
 		cmocka_unit_test(test_url_host),
 		cmocka_unit_test(test_text_boundaries),
+		cmocka_unit_test(test_text_anchors),
 		cmocka_unit_test(test_url_set_cap),
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_html_huge_attribute),
