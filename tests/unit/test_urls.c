@@ -171,6 +171,29 @@ static void test_text_anchors(void **state)
 	expect_text("a.b: c.d. www", NULL, 0);
 }
 
+/* A candidate seen again is skipped (url_set_add_candidate): under the
+ * cap the repeats neither add nor count as drops twice. */
+static void test_url_set_candidate_repeats(void **state)
+{
+	(void)state;
+	struct url_set *set = url_set_new(1);
+	const char *text = "http://a.example/ http://b.example/ http://b.example/ "
+			   "http://a.example/ HTTP://A.example";
+
+	urls_from_text(text, strlen(text), set);
+	url_set_add_candidate(set, "http://c.example/", 17);
+	url_set_add_candidate(set, "http://c.example/", 17);
+	assert_int_equal(url_set_count(set), 1);
+	assert_int_equal(url_set_dropped(set), 2);
+	url_set_free(set);
+	/* the NUL is dropped by url_normalize, but the bytes after it count */
+	set = url_set_new(0);
+	url_set_add_candidate(set, "http://d.example/\0a", 19);
+	url_set_add_candidate(set, "http://d.example/\0b", 19);
+	assert_int_equal(url_set_count(set), 2);
+	url_set_free(set);
+}
+
 static void test_url_set_cap(void **state)
 {
 	(void)state;
@@ -339,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_text_boundaries),
 		cmocka_unit_test(test_text_anchors),
 		cmocka_unit_test(test_url_set_cap),
+		cmocka_unit_test(test_url_set_candidate_repeats),
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_html_huge_attribute),
 	};

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "analysis/html_charref.h"
-#include "analysis/url_normalize.h"
 #include "analysis/url_resolve.h"
 #include "analysis/urls.h"
 
@@ -568,11 +567,9 @@ void urls_from_html(const char *html, size_t len, struct url_set *out)
 	for (guint i = 0; i < content->links->len; i++) {
 		const struct html_link *link = g_ptr_array_index(content->links, i);
 		char *absolute = url_resolve(link->value, content->base);
-		char *url = absolute ? url_normalize(absolute, strlen(absolute)) : NULL;
 
-		if (url != NULL)
-			url_set_add(out, url);
-		g_free(url);
+		if (absolute != NULL)
+			url_set_add_candidate(out, absolute, strlen(absolute));
 		g_free(absolute);
 	}
 	urls_from_text(content->text->str, content->text->len, out);

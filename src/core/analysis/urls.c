@@ -8,6 +8,7 @@
 struct url_set {
 	GHashTable *urls;	/* normalised URL -> itself (owned) */
 	GHashTable *dropped;	/* distinct URLs over the cap */
+	GHashTable *seen;	/* candidates already added (NULL: none yet) */
 	unsigned max_urls;
 };
 
@@ -27,6 +28,8 @@ void url_set_free(struct url_set *set)
 		return;
 	g_hash_table_unref(set->urls);
 	g_hash_table_unref(set->dropped);
+	if (set->seen != NULL)
+		g_hash_table_unref(set->seen);
 	g_free(set);
 }
 
@@ -42,6 +45,36 @@ bool url_set_add(struct url_set *set, const char *url)
 	}
 	g_hash_table_add(set->urls, g_strdup(url));
 	return true;
+}
+
+/* Bounds of the memory of candidates: enough for the links of a message,
+ * which repeats them (text and HTML alternatives, link and link text). */
+#define SEEN_MAX 1024
+#define SEEN_LEN_MAX 256
+
+void url_set_add_candidate(struct url_set *set, const char *raw, size_t len)
+{
+	char key[SEEN_LEN_MAX];
+	bool memo = len < sizeof(key) && memchr(raw, '\0', len) == NULL;
+
+	/* url_normalize is a function of the bytes, and adding a URL again
+	 * changes nothing (the set is unique, and full stays full): a
+	 * candidate seen before can be skipped. */
+	if (memo) {
+		memcpy(key, raw, len);
+		key[len] = '\0';
+		if (set->seen == NULL)
+			set->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+		if (g_hash_table_contains(set->seen, key))
+			return;
+		if (g_hash_table_size(set->seen) < SEEN_MAX)
+			g_hash_table_add(set->seen, g_strdup(key));
+	}
+	char *url = url_normalize(raw, len);
+
+	if (url != NULL)
+		url_set_add(set, url);
+	g_free(url);
 }
 
 unsigned url_set_count(const struct url_set *set)
@@ -220,13 +253,8 @@ void urls_from_text(const char *text, size_t len, struct url_set *out)
 		while (end < len && url_stop_len(t + end, len - end) == 0)
 			end++;
 		size_t url_len = trim_url_end(text + start, end - start);
-		if (url_len > prefix) {
-			char *url = url_normalize(text + start, url_len);
-
-			if (url != NULL)
-				url_set_add(out, url);
-			g_free(url);
-		}
+		if (url_len > prefix)
+			url_set_add_candidate(out, text + start, url_len);
 		i = end;
 		a = next_anchor(&an, text, len, MAX(end, a + 1));
 	}
