@@ -72,17 +72,20 @@ static bool is_ws(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
 }
 
+/* (The first letters are compared first: that alone tells most names
+ * apart, and each tag is compared with some 40 names.) */
+static bool tag_is(const struct tag *tag, const char *name)
+{
+	return tag->name[0] == name[0] && strlen(name) == tag->name_len &&
+	       strcmp(tag->name, name) == 0;
+}
+
 static bool name_in(const struct tag *tag, const char *const *list, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strlen(list[i]) == tag->name_len && strcmp(tag->name, list[i]) == 0)
+		if (tag_is(tag, list[i]))
 			return true;
 	return false;
-}
-
-static bool tag_is(const struct tag *tag, const char *name)
-{
-	return strlen(name) == tag->name_len && strcmp(tag->name, name) == 0;
 }
 
 static bool has_prefix_ci(const char *p, const char *end, const char *prefix)
