@@ -87,6 +87,10 @@ static void test_idn_and_unicode_tricks(void **state)
 {
 	(void)state;
 	expect_norm("http://bücher.example/", "http://xn--bcher-kva.example/");
+	/* ASCII hosts skip IDNA; mixed with non-ASCII they do not */
+	expect_norm("http://WWW.Example.ORG/A", "http://www.example.org/A");
+	expect_norm("http://B\xc3\x9c" "CHER.example/", "http://xn--bcher-kva.example/");
+	expect_norm("http://xn--bcher-kva.example/", "http://xn--bcher-kva.example/");
 	/* ideographic and full-width dots */
 	expect_norm("http://evil\xe3\x80\x82" "example/", "http://evil.example/");
 	expect_norm("http://evil\xef\xbc\x8e" "example/", "http://evil.example/");

