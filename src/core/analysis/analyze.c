@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "analysis/addresses.h"
+#include "analysis/base64.h"
 #include "analysis/exclude.h"
 #include "analysis/filetype.h"
 #include "analysis/html.h"
@@ -45,6 +46,23 @@ void analyze_shutdown(void)
 	g_mime_shutdown();
 }
 
+/* Base64 content as encoders write it, decoded without GMime's filter
+ * (base64.h); false, bytes untouched, for any other content. */
+static bool canonical_base64_content(GMimeDataWrapper *content, GByteArray *bytes)
+{
+	GMimeStream *raw = g_mime_data_wrapper_get_stream(content);
+	GMimeStream *mem = g_mime_stream_mem_new();
+	GByteArray *encoded = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	bool ok;
+
+	g_mime_stream_reset(raw);
+	ok = g_mime_stream_write_to_stream(raw, mem) >= 0 &&
+	     base64_decode_canonical(encoded->data, encoded->len, bytes);
+	g_mime_stream_reset(raw);
+	g_object_unref(mem);
+	return ok;
+}
+
 /* The decoded (transfer encoding removed) content of a leaf part. */
 static GByteArray *part_decoded_content(GMimePart *part)
 {
@@ -52,6 +70,9 @@ static GByteArray *part_decoded_content(GMimePart *part)
 	GByteArray *bytes = g_byte_array_new();
 
 	if (content == NULL)
+		return bytes;
+	if (g_mime_data_wrapper_get_encoding(content) == GMIME_CONTENT_ENCODING_BASE64 &&
+	    canonical_base64_content(content, bytes))
 		return bytes;
 	GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(bytes);
 	/* The stream must not free the array: we hand it to the caller. */
