@@ -47,20 +47,25 @@ void analyze_shutdown(void)
 }
 
 /* Base64 content as encoders write it, decoded without GMime's filter
- * (base64.h); false, bytes untouched, for any other content. */
+ * (base64.h) and without a copy, when the part lies in a memory stream
+ * (a message kept in memory); false, bytes untouched, for any other. */
 static bool canonical_base64_content(GMimeDataWrapper *content, GByteArray *bytes)
 {
 	GMimeStream *raw = g_mime_data_wrapper_get_stream(content);
-	GMimeStream *mem = g_mime_stream_mem_new();
-	GByteArray *encoded = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	bool ok;
 
-	g_mime_stream_reset(raw);
-	ok = g_mime_stream_write_to_stream(raw, mem) >= 0 &&
-	     base64_decode_canonical(encoded->data, encoded->len, bytes);
-	g_mime_stream_reset(raw);
-	g_object_unref(mem);
-	return ok;
+	if (raw == NULL || !GMIME_IS_STREAM_MEM(raw))
+		return false;	/* a spilled message: GMime decodes as it reads */
+	/* A memory substream shares the message's buffer, bounded. */
+	const GByteArray *buf = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(raw));
+
+	if (buf == NULL || buf->data == NULL)
+		return false;
+	gint64 end = raw->bound_end < 0 ? (gint64)buf->len : MIN(raw->bound_end, (gint64)buf->len);
+
+	if (raw->bound_start < 0 || raw->bound_start > end)
+		return false;
+	return base64_decode_canonical(buf->data + raw->bound_start,
+				       (size_t)(end - raw->bound_start), bytes);
 }
 
 /* The decoded (transfer encoding removed) content of a leaf part. */
