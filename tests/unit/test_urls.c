@@ -104,6 +104,37 @@ static void test_idn_and_unicode_tricks(void **state)
 	expect_norm("http://\xff\xfe.example/", NULL);
 }
 
+/* Candidates over 256 bytes are judged by their first cleaned bytes when
+ * their scheme is another (url_normalize): the same answers as a full
+ * read, blanks and invisible characters around the scheme included. */
+static void test_long_candidates(void **state)
+{
+	(void)state;
+	GString *tail = g_string_new(NULL);
+
+	for (int i = 0; i < 60; i++)
+		g_string_append(tail, "/abcd");
+	char *data = g_strconcat("data:image/png;base64,", tail->str, NULL);
+	char *js = g_strconcat("  java\tscript:alert(1)", tail->str, NULL);
+	char *cut = g_strconcat("\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\th"
+				"\xe2\x80\x8bttps://long.example", tail->str, NULL);
+	char *www = g_strconcat("www.long.example:8080", tail->str, NULL);
+	char *want_cut = g_strconcat("https://long.example", tail->str, NULL);
+	char *want_www = g_strconcat("http://www.long.example:8080", tail->str, NULL);
+
+	expect_norm(data, NULL);
+	expect_norm(js, NULL);
+	expect_norm(cut, want_cut);
+	expect_norm(www, want_www);
+	g_free(want_www);
+	g_free(want_cut);
+	g_free(www);
+	g_free(cut);
+	g_free(js);
+	g_free(data);
+	g_string_free(tail, TRUE);
+}
+
 static void test_url_host(void **state)
 {
 	(void)state;
@@ -362,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_numeric_ipv4_hosts),
 		cmocka_unit_test(test_ipv6_hosts),
 		cmocka_unit_test(test_idn_and_unicode_tricks),
+		cmocka_unit_test(test_long_candidates),
 		cmocka_unit_test(test_url_host),
 		cmocka_unit_test(test_text_boundaries),
 		cmocka_unit_test(test_text_anchors),

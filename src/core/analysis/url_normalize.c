@@ -427,8 +427,29 @@ static void append_path(GString *out, const char *p)
 	remove_dot_segments(out, path_start);
 }
 
+/* Whether raw (len bytes, long) has a scheme we do not look up, judged
+ * from its first bytes: data: and javascript: links carry whole images
+ * and scripts, cleaned to no purpose. A cleaned prefix is the start of
+ * the cleaned whole but for its last 2 characters (an invisible
+ * character cut in two), so a ':' before them decides as the whole
+ * would (add_implied_scheme, web_scheme_len). */
+static bool other_scheme(const char *raw, size_t len)
+{
+	GString *head = clean_copy(raw, MIN(len, 32));
+	const char *colon = memchr(head->str, ':', head->len);
+	bool other = colon != NULL && head->len >= 8 && (size_t)(colon - head->str) + 2 < head->len &&
+		     !g_str_has_prefix(head->str, "//") &&
+		     g_ascii_strncasecmp(head->str, "www.", 4) != 0 && web_scheme_len(head->str) == 0;
+
+	g_string_free(head, TRUE);
+	return other;
+}
+
 char *url_normalize(const char *raw, size_t len)
 {
+	if (len > 256 && other_scheme(raw, len))
+		return NULL;
+
 	GString *s = clean_copy(raw, len);
 	GString *out = NULL;
 	char *host = NULL;
