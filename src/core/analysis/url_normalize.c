@@ -198,6 +198,16 @@ static GString *decoded_host(const char *raw, size_t len)
 	return h;
 }
 
+/* Only printable ASCII (no blank, control or non-ASCII byte): what
+ * clean_copy() and decoded_host() keep as it is but for '%'. */
+static bool is_plain(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
 static bool is_ascii(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -209,7 +219,9 @@ static bool is_ascii(const char *s, size_t len)
 /* Lower-case ASCII host in punycode or a dotted quad, or NULL. */
 static char *normalize_host(const char *raw, size_t len)
 {
-	GString *h = decoded_host(raw, len);
+	/* no escape and no ideographic dot: nothing to decode */
+	GString *h = is_plain(raw, len) && !memchr(raw, '%', len) ? g_string_new_len(raw, (gssize)len)
+								    : decoded_host(raw, len);
 	char quad[16];
 
 	while (h->len > 0 && h->str[h->len - 1] == '.')
@@ -450,7 +462,8 @@ char *url_normalize(const char *raw, size_t len)
 	if (len > 256 && other_scheme(raw, len))
 		return NULL;
 
-	GString *s = clean_copy(raw, len);
+	/* no blank, control or invisible character: nothing to clean */
+	GString *s = is_plain(raw, len) ? g_string_new_len(raw, (gssize)len) : clean_copy(raw, len);
 	GString *out = NULL;
 	char *host = NULL;
 	size_t scheme_len;
@@ -477,7 +490,7 @@ char *url_normalize(const char *raw, size_t len)
 	if (host == NULL)
 		goto fail;
 
-	out = g_string_new(NULL);
+	out = g_string_sized_new(s->len + 16);
 	for (size_t i = 0; i < scheme_len; i++)
 		g_string_append_c(out, g_ascii_tolower(scheme[i]));
 	g_string_append(out, "://");
