@@ -252,6 +252,13 @@ static void add_decoded_link(struct tokenizer *t, const struct tag *tag, char *v
 
 static char *decode_attribute(const char *value, size_t len)
 {
+	if (memchr(value, '&', len) == NULL) {	/* no reference: the bytes as they are */
+		char *copy = g_malloc(len + 1);
+
+		memcpy(copy, value, len);
+		copy[len] = '\0';
+		return copy;
+	}
 	GString *decoded = g_string_sized_new(len);
 
 	html_decode_append(decoded, value, len, true);
