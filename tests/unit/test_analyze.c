@@ -479,35 +479,48 @@ static char *attachment_sha256(const char *msg, bool memory_stream)
 	return sha256;
 }
 
-/* Base64 as encoders write it is decoded in place in a memory stream
- * (base64.h), anything else and spilled messages by GMime: the bytes
- * are the same each way. */
-static void test_base64_paths_agree(void **state)
+/* A part of a message in memory is read in place (base64 as encoders
+ * write it decoded by base64.h, no transfer encoding copied), anything
+ * else and spilled messages through GMime: the bytes are the same each
+ * way. */
+static void test_in_place_and_gmime_agree(void **state)
 {
 	(void)state;
-	const char *bodies[] = {
-		"QUJD\r\nREVG\r\nRw==\r\n",	/* canonical: "ABCDEFG" */
-		"QUJD\r\n REVG\r\nRw==\r\n",	/* a blank: GMime skips it */
-		"QUJD\r\nREVG\r\nRw\r\n",	/* no padding: GMime's call */
+	const char *parts[][2] = {
+		{ "base64", "QUJD\r\nREVG\r\nRw==\r\n" },	/* canonical: "ABCDEFG" */
+		{ "base64", "QUJD\r\n REVG\r\nRw==\r\n" },	/* a blank: GMime skips it */
+		{ "base64", "QUJD\r\nREVG\r\nRw\r\n" },	/* no padding: GMime's call */
+		{ "8bit", "ABCDEFG\r\n" },
+		{ "binary", "ABCDEFG" },
+		{ "quoted-printable", "ABC=\r\nDEFG" },
 	};
 
-	for (size_t i = 0; i < G_N_ELEMENTS(bodies); i++) {
+	for (size_t i = 0; i < G_N_ELEMENTS(parts); i++) {
 		char *msg = g_strdup_printf(HEADERS
 			"Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n"
 			"--m\r\nContent-Type: application/octet-stream; name=\"d.bin\"\r\n"
-			"Content-Transfer-Encoding: base64\r\n\r\n%s--m--\r\n", bodies[i]);
+			"Content-Transfer-Encoding: %s\r\n\r\n%s\r\n--m--\r\n", parts[i][0],
+			parts[i][1]);
 		char *in_memory = attachment_sha256(msg, true);
 		char *in_file = attachment_sha256(msg, false);
-		char *want = g_compute_checksum_for_string(G_CHECKSUM_SHA256, "ABCDEFG", -1);
 
 		assert_string_equal(in_memory, in_file);
-		if (i < 2)
-			assert_string_equal(in_memory, want);
-		g_free(want);
 		g_free(in_file);
 		g_free(in_memory);
 		g_free(msg);
 	}
+	/* and the canonical one is what it says */
+	char *want = g_compute_checksum_for_string(G_CHECKSUM_SHA256, "ABCDEFG", -1);
+	char *msg = g_strdup_printf(HEADERS "Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n"
+				    "--m\r\nContent-Type: application/octet-stream; name=\"d.bin\"\r\n"
+				    "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--m--\r\n",
+				    parts[0][1]);
+	char *got = attachment_sha256(msg, true);
+
+	assert_string_equal(got, want);
+	g_free(got);
+	g_free(msg);
+	g_free(want);
 }
 
 int main(void)
@@ -531,7 +544,7 @@ int main(void)
 		cmocka_unit_test(test_html_attachment_by_name_whatever_its_type),
 		cmocka_unit_test(test_svg_part_links),
 		cmocka_unit_test(test_digests_sha256_only_in_milter_path),
-		cmocka_unit_test(test_base64_paths_agree),
+		cmocka_unit_test(test_in_place_and_gmime_agree),
 	};
 	analyze_init();
 	cfg = config_defaults();

@@ -46,15 +46,19 @@ void analyze_shutdown(void)
 	g_mime_shutdown();
 }
 
-/* Base64 content as encoders write it, decoded without GMime's filter
- * (base64.h) and without a copy, when the part lies in a memory stream
- * (a message kept in memory); false, bytes untouched, for any other. */
-static bool canonical_base64_content(GMimeDataWrapper *content, GByteArray *bytes)
+/* A part of a message kept in memory, read in the message's buffer: its
+ * bytes without transfer encoding (as GMime copies them), or base64 as
+ * encoders write it (base64.h) decoded. False, bytes untouched, for any
+ * other: GMime's filters decode it, and a spilled message as read. */
+static bool content_in_place(GMimeDataWrapper *content, GByteArray *bytes)
 {
+	GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding(content);
 	GMimeStream *raw = g_mime_data_wrapper_get_stream(content);
 
-	if (raw == NULL || !GMIME_IS_STREAM_MEM(raw))
-		return false;	/* a spilled message: GMime decodes as it reads */
+	if (raw == NULL || !GMIME_IS_STREAM_MEM(raw) ||
+	    encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+	    encoding == GMIME_CONTENT_ENCODING_UUENCODE)
+		return false;
 	/* A memory substream shares the message's buffer, bounded. */
 	const GByteArray *buf = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(raw));
 
@@ -64,8 +68,11 @@ static bool canonical_base64_content(GMimeDataWrapper *content, GByteArray *byte
 
 	if (raw->bound_start < 0 || raw->bound_start > end)
 		return false;
-	return base64_decode_canonical(buf->data + raw->bound_start,
-				       (size_t)(end - raw->bound_start), bytes);
+	if (encoding == GMIME_CONTENT_ENCODING_BASE64)
+		return base64_decode_canonical(buf->data + raw->bound_start,
+					       (size_t)(end - raw->bound_start), bytes);
+	g_byte_array_append(bytes, buf->data + raw->bound_start, (guint)(end - raw->bound_start));
+	return true;
 }
 
 /* The decoded (transfer encoding removed) content of a leaf part. */
@@ -74,10 +81,7 @@ static GByteArray *part_decoded_content(GMimePart *part)
 	GMimeDataWrapper *content = g_mime_part_get_content(part);
 	GByteArray *bytes = g_byte_array_new();
 
-	if (content == NULL)
-		return bytes;
-	if (g_mime_data_wrapper_get_encoding(content) == GMIME_CONTENT_ENCODING_BASE64 &&
-	    canonical_base64_content(content, bytes))
+	if (content == NULL || content_in_place(content, bytes))
 		return bytes;
 	GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(bytes);
 	/* The stream must not free the array: we hand it to the caller. */
@@ -87,9 +91,8 @@ static GByteArray *part_decoded_content(GMimePart *part)
 	return bytes;
 }
 
-/* ASCII without NUL, read 8 bytes at a time: most mail text is, and such
- * text is what g_utf8_validate() accepts (it refuses NUL) in an eighth of
- * its instructions. */
+/* ASCII without NUL (which g_utf8_validate() refuses), read 8 bytes at a
+ * time: most mail text is, checked in an eighth of the instructions. */
 static bool is_ascii_text(const char *data, size_t len)
 {
 	const guint64 high = 0x8080808080808080ULL, ones = 0x0101010101010101ULL;
