@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "analysis/analyze.h"
@@ -450,6 +451,78 @@ static void test_digests_sha256_only_in_milter_path(void **state)
 	g_free(data);
 }
 
+/* The SHA-256 of the one attachment of msg, analysed from a memory
+ * stream (memory_stream) or from a file, as a spilled message is. */
+static char *attachment_sha256(const char *msg, bool memory_stream)
+{
+	GMimeStream *stream;
+	struct facts *f;
+	char *sha256;
+
+	if (memory_stream) {
+		stream = g_mime_stream_mem_new_with_buffer(msg, strlen(msg));
+	} else {
+		char *path = NULL;
+		int fd = g_file_open_tmp("test_analyze-XXXXXX", &path, NULL);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, msg, strlen(msg)), (ssize_t)strlen(msg));
+		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+		unlink(path);
+		g_free(path);
+		stream = g_mime_stream_fs_new(fd);
+	}
+	f = analyze_stream(stream, cfg);
+	sha256 = g_strdup(attachment(f, 0)->sha256);
+	facts_free(f);
+	g_object_unref(stream);
+	return sha256;
+}
+
+/* A part of a message in memory is read in place (base64 as encoders
+ * write it decoded by base64.h, no transfer encoding copied), anything
+ * else and spilled messages through GMime: the bytes are the same each
+ * way. */
+static void test_in_place_and_gmime_agree(void **state)
+{
+	(void)state;
+	const char *parts[][2] = {
+		{ "base64", "QUJD\r\nREVG\r\nRw==\r\n" },	/* canonical: "ABCDEFG" */
+		{ "base64", "QUJD\r\n REVG\r\nRw==\r\n" },	/* a blank: GMime skips it */
+		{ "base64", "QUJD\r\nREVG\r\nRw\r\n" },	/* no padding: GMime's call */
+		{ "8bit", "ABCDEFG\r\n" },
+		{ "binary", "ABCDEFG" },
+		{ "quoted-printable", "ABC=\r\nDEFG" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(parts); i++) {
+		char *msg = g_strdup_printf(HEADERS
+			"Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n"
+			"--m\r\nContent-Type: application/octet-stream; name=\"d.bin\"\r\n"
+			"Content-Transfer-Encoding: %s\r\n\r\n%s\r\n--m--\r\n", parts[i][0],
+			parts[i][1]);
+		char *in_memory = attachment_sha256(msg, true);
+		char *in_file = attachment_sha256(msg, false);
+
+		assert_string_equal(in_memory, in_file);
+		g_free(in_file);
+		g_free(in_memory);
+		g_free(msg);
+	}
+	/* and the canonical one is what it says */
+	char *want = g_compute_checksum_for_string(G_CHECKSUM_SHA256, "ABCDEFG", -1);
+	char *msg = g_strdup_printf(HEADERS "Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n"
+				    "--m\r\nContent-Type: application/octet-stream; name=\"d.bin\"\r\n"
+				    "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--m--\r\n",
+				    parts[0][1]);
+	char *got = attachment_sha256(msg, true);
+
+	assert_string_equal(got, want);
+	g_free(got);
+	g_free(msg);
+	g_free(want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_html_attachment_by_name_whatever_its_type),
 		cmocka_unit_test(test_svg_part_links),
 		cmocka_unit_test(test_digests_sha256_only_in_milter_path),
+		cmocka_unit_test(test_in_place_and_gmime_agree),
 	};
 	analyze_init();
 	cfg = config_defaults();

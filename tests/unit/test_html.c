@@ -138,6 +138,23 @@ static void test_tag_and_attribute_states(void **state)
 	expect_html("1 <2 https://n.example/", "https://n.example/", NULL);
 }
 
+/* A NUL in a tag name is part of the name: "<a\0b>" is not the inline
+ * <a>, so it breaks the word (tag_is compares the whole name). */
+static void test_tag_name_with_nul(void **state)
+{
+	(void)state;
+	static const char html[] = "ht<a\0b>tp://x.example/ ht<a>tp://y.example/";
+	struct url_set *set = url_set_new(0);
+	GPtrArray *got;
+
+	urls_from_html(html, sizeof(html) - 1, set);
+	got = url_set_sorted(set);
+	assert_int_equal(got->len, 1);
+	assert_string_equal(g_ptr_array_index(got, 0), "http://y.example/");
+	g_ptr_array_unref(got);
+	url_set_free(set);
+}
+
 /* Where only a tree builder could tell, both readings count (found by the
  * gumbo differential fuzzer). */
 static void test_ambiguous_rawtext(void **state)
@@ -261,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_outlook_conditional_comments),
 		cmocka_unit_test(test_character_references),
 		cmocka_unit_test(test_tag_and_attribute_states),
+		cmocka_unit_test(test_tag_name_with_nul),
 		cmocka_unit_test(test_ambiguous_rawtext),
 		cmocka_unit_test(test_base_href),
 		cmocka_unit_test(test_resolve),

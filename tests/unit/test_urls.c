@@ -87,6 +87,10 @@ static void test_idn_and_unicode_tricks(void **state)
 {
 	(void)state;
 	expect_norm("http://bücher.example/", "http://xn--bcher-kva.example/");
+	/* ASCII hosts skip IDNA; mixed with non-ASCII they do not */
+	expect_norm("http://WWW.Example.ORG/A", "http://www.example.org/A");
+	expect_norm("http://B\xc3\x9c" "CHER.example/", "http://xn--bcher-kva.example/");
+	expect_norm("http://xn--bcher-kva.example/", "http://xn--bcher-kva.example/");
 	/* ideographic and full-width dots */
 	expect_norm("http://evil\xe3\x80\x82" "example/", "http://evil.example/");
 	expect_norm("http://evil\xef\xbc\x8e" "example/", "http://evil.example/");
@@ -98,6 +102,37 @@ static void test_idn_and_unicode_tricks(void **state)
 	expect_norm("http:/\\evil.example/", "http://evil.example/");
 	/* invalid UTF-8: no crash, no URL */
 	expect_norm("http://\xff\xfe.example/", NULL);
+}
+
+/* Candidates over 256 bytes are judged by their first cleaned bytes when
+ * their scheme is another (url_normalize): the same answers as a full
+ * read, blanks and invisible characters around the scheme included. */
+static void test_long_candidates(void **state)
+{
+	(void)state;
+	GString *tail = g_string_new(NULL);
+
+	for (int i = 0; i < 60; i++)
+		g_string_append(tail, "/abcd");
+	char *data = g_strconcat("data:image/png;base64,", tail->str, NULL);
+	char *js = g_strconcat("  java\tscript:alert(1)", tail->str, NULL);
+	char *cut = g_strconcat("\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\th"
+				"\xe2\x80\x8bttps://long.example", tail->str, NULL);
+	char *www = g_strconcat("www.long.example:8080", tail->str, NULL);
+	char *want_cut = g_strconcat("https://long.example", tail->str, NULL);
+	char *want_www = g_strconcat("http://www.long.example:8080", tail->str, NULL);
+
+	expect_norm(data, NULL);
+	expect_norm(js, NULL);
+	expect_norm(cut, want_cut);
+	expect_norm(www, want_www);
+	g_free(want_www);
+	g_free(want_cut);
+	g_free(www);
+	g_free(cut);
+	g_free(js);
+	g_free(data);
+	g_string_free(tail, TRUE);
 }
 
 static void test_url_host(void **state)
@@ -152,6 +187,46 @@ static void test_text_boundaries(void **state)
 	expect_text("xhttp://a.example/ mailto:me@a.example wwwx.example www.nodot", NULL, 0);
 	const char *e4[] = { "http://a.example/abc" };
 	expect_text("http://a.example/a\xe2\x80\x8b" "bc end", e4, 1);
+}
+
+/* The scan jumps between ':' and '.' (urls_from_text): starts next to
+ * each other, at the very start and end of the text, and a URL inside a
+ * URL are found as the byte-by-byte scan found them. */
+static void test_text_anchors(void **state)
+{
+	(void)state;
+	const char *e1[] = { "http://a.example/http://b.example/" };
+	expect_text("http://a.example/http://b.example/", e1, 1);
+	const char *e2[] = { "ftp://c.example/", "http://a.example/", "http://www.b.example/" };
+	expect_text("http://a.example/ www.b.example\tftp://c.example", e2, 3);
+	const char *e3[] = { "https://d.example/" };
+	expect_text("xwww.a.example. https:https://d.example", e3, 1);
+	expect_text("http:/", NULL, 0);
+	expect_text("www.", NULL, 0);
+	expect_text("a.b: c.d. www", NULL, 0);
+}
+
+/* A candidate seen again is skipped (url_set_add_candidate): under the
+ * cap the repeats neither add nor count as drops twice. */
+static void test_url_set_candidate_repeats(void **state)
+{
+	(void)state;
+	struct url_set *set = url_set_new(1);
+	const char *text = "http://a.example/ http://b.example/ http://b.example/ "
+			   "http://a.example/ HTTP://A.example";
+
+	urls_from_text(text, strlen(text), set);
+	url_set_add_candidate(set, "http://c.example/", 17);
+	url_set_add_candidate(set, "http://c.example/", 17);
+	assert_int_equal(url_set_count(set), 1);
+	assert_int_equal(url_set_dropped(set), 2);
+	url_set_free(set);
+	/* the NUL is dropped by url_normalize, but the bytes after it count */
+	set = url_set_new(0);
+	url_set_add_candidate(set, "http://d.example/\0a", 19);
+	url_set_add_candidate(set, "http://d.example/\0b", 19);
+	assert_int_equal(url_set_count(set), 2);
+	url_set_free(set);
 }
 
 static void test_url_set_cap(void **state)
@@ -318,9 +393,12 @@ int main(void)
 		cmocka_unit_test(test_numeric_ipv4_hosts),
 		cmocka_unit_test(test_ipv6_hosts),
 		cmocka_unit_test(test_idn_and_unicode_tricks),
+		cmocka_unit_test(test_long_candidates),
 		cmocka_unit_test(test_url_host),
 		cmocka_unit_test(test_text_boundaries),
+		cmocka_unit_test(test_text_anchors),
 		cmocka_unit_test(test_url_set_cap),
+		cmocka_unit_test(test_url_set_candidate_repeats),
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_html_huge_attribute),
 	};

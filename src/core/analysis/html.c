@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "analysis/html_charref.h"
-#include "analysis/url_normalize.h"
 #include "analysis/url_resolve.h"
 #include "analysis/urls.h"
 
@@ -73,17 +72,20 @@ static bool is_ws(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
 }
 
+/* (The first letters are compared first: that alone tells most names
+ * apart, and each tag is compared with some 40 names.) */
+static bool tag_is(const struct tag *tag, const char *name)
+{
+	return tag->name[0] == name[0] && strlen(name) == tag->name_len &&
+	       strcmp(tag->name, name) == 0;
+}
+
 static bool name_in(const struct tag *tag, const char *const *list, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strlen(list[i]) == tag->name_len && strcmp(tag->name, list[i]) == 0)
+		if (tag_is(tag, list[i]))
 			return true;
 	return false;
-}
-
-static bool tag_is(const struct tag *tag, const char *name)
-{
-	return strlen(name) == tag->name_len && strcmp(tag->name, name) == 0;
 }
 
 static bool has_prefix_ci(const char *p, const char *end, const char *prefix)
@@ -250,6 +252,13 @@ static void add_decoded_link(struct tokenizer *t, const struct tag *tag, char *v
 
 static char *decode_attribute(const char *value, size_t len)
 {
+	if (memchr(value, '&', len) == NULL) {	/* no reference: the bytes as they are */
+		char *copy = g_malloc(len + 1);
+
+		memcpy(copy, value, len);
+		copy[len] = '\0';
+		return copy;
+	}
 	GString *decoded = g_string_sized_new(len);
 
 	html_decode_append(decoded, value, len, true);
@@ -568,11 +577,9 @@ void urls_from_html(const char *html, size_t len, struct url_set *out)
 	for (guint i = 0; i < content->links->len; i++) {
 		const struct html_link *link = g_ptr_array_index(content->links, i);
 		char *absolute = url_resolve(link->value, content->base);
-		char *url = absolute ? url_normalize(absolute, strlen(absolute)) : NULL;
 
-		if (url != NULL)
-			url_set_add(out, url);
-		g_free(url);
+		if (absolute != NULL)
+			url_set_add_candidate(out, absolute, strlen(absolute));
 		g_free(absolute);
 	}
 	urls_from_text(content->text->str, content->text->len, out);

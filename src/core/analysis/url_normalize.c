@@ -198,10 +198,30 @@ static GString *decoded_host(const char *raw, size_t len)
 	return h;
 }
 
+/* Only printable ASCII (no blank, control or non-ASCII byte): what
+ * clean_copy() and decoded_host() keep as it is but for '%'. */
+static bool is_plain(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+static bool is_ascii(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return false;
+	return true;
+}
+
 /* Lower-case ASCII host in punycode or a dotted quad, or NULL. */
 static char *normalize_host(const char *raw, size_t len)
 {
-	GString *h = decoded_host(raw, len);
+	/* no escape and no ideographic dot: nothing to decode */
+	GString *h = is_plain(raw, len) && !memchr(raw, '%', len) ? g_string_new_len(raw, (gssize)len)
+								    : decoded_host(raw, len);
 	char quad[16];
 
 	while (h->len > 0 && h->str[h->len - 1] == '.')
@@ -211,12 +231,22 @@ static char *normalize_host(const char *raw, size_t len)
 		g_string_free(h, TRUE);
 		return NULL;
 	}
-	char *ascii = g_hostname_to_ascii(h->str);
+	char *lower;
+
+	if (is_ascii(h->str, h->len)) {
+		/* No IDNA to do: g_hostname_to_ascii() would only lower-case
+		 * it, as g_ascii_strdown() does in the C locale (this program
+		 * sets no other), at five times the instructions. */
+		lower = g_ascii_strdown(h->str, (gssize)h->len);
+	} else {
+		char *ascii = g_hostname_to_ascii(h->str);
+
+		lower = ascii ? g_ascii_strdown(ascii, -1) : NULL;
+		g_free(ascii);
+	}
 	g_string_free(h, TRUE);
-	if (ascii == NULL)
+	if (lower == NULL)
 		return NULL;
-	char *lower = g_ascii_strdown(ascii, -1);
-	g_free(ascii);
 	if (ends_in_number(lower)) {
 		bool ok = numeric_ipv4(lower, quad, sizeof(quad));
 
@@ -247,9 +277,13 @@ static bool is_dot_segment(const char *s, size_t len, int dots)
 static void remove_dot_segments(GString *out, size_t start)
 {
 	size_t path_end = start + strcspn(out->str + start, "?#");
-	GString *path = g_string_new(NULL);
 	const char *p = out->str + start;
 	const char *end = out->str + path_end;
+
+	/* Most paths have no '.' and no "%2e": nothing to remove then. */
+	if (p < end && !memchr(p, '.', (size_t)(end - p)) && !memchr(p, '%', (size_t)(end - p)))
+		return;
+	GString *path = g_string_new(NULL);
 
 	while (p < end) {
 		const char *seg = p + 1;
@@ -405,9 +439,31 @@ static void append_path(GString *out, const char *p)
 	remove_dot_segments(out, path_start);
 }
 
+/* Whether raw (len bytes, long) has a scheme we do not look up, judged
+ * from its first bytes: data: and javascript: links carry whole images
+ * and scripts, cleaned to no purpose. A cleaned prefix is the start of
+ * the cleaned whole but for its last 2 characters (an invisible
+ * character cut in two), so a ':' before them decides as the whole
+ * would (add_implied_scheme, web_scheme_len). */
+static bool other_scheme(const char *raw, size_t len)
+{
+	GString *head = clean_copy(raw, MIN(len, 32));
+	const char *colon = memchr(head->str, ':', head->len);
+	bool other = colon != NULL && head->len >= 8 && (size_t)(colon - head->str) + 2 < head->len &&
+		     !g_str_has_prefix(head->str, "//") &&
+		     g_ascii_strncasecmp(head->str, "www.", 4) != 0 && web_scheme_len(head->str) == 0;
+
+	g_string_free(head, TRUE);
+	return other;
+}
+
 char *url_normalize(const char *raw, size_t len)
 {
-	GString *s = clean_copy(raw, len);
+	if (len > 256 && other_scheme(raw, len))
+		return NULL;
+
+	/* no blank, control or invisible character: nothing to clean */
+	GString *s = is_plain(raw, len) ? g_string_new_len(raw, (gssize)len) : clean_copy(raw, len);
 	GString *out = NULL;
 	char *host = NULL;
 	size_t scheme_len;
@@ -434,7 +490,7 @@ char *url_normalize(const char *raw, size_t len)
 	if (host == NULL)
 		goto fail;
 
-	out = g_string_new(NULL);
+	out = g_string_sized_new(s->len + 16);
 	for (size_t i = 0; i < scheme_len; i++)
 		g_string_append_c(out, g_ascii_tolower(scheme[i]));
 	g_string_append(out, "://");

@@ -8,6 +8,7 @@
 struct url_set {
 	GHashTable *urls;	/* normalised URL -> itself (owned) */
 	GHashTable *dropped;	/* distinct URLs over the cap */
+	GHashTable *seen;	/* candidates already added (NULL: none yet) */
 	unsigned max_urls;
 };
 
@@ -27,6 +28,8 @@ void url_set_free(struct url_set *set)
 		return;
 	g_hash_table_unref(set->urls);
 	g_hash_table_unref(set->dropped);
+	if (set->seen != NULL)
+		g_hash_table_unref(set->seen);
 	g_free(set);
 }
 
@@ -42,6 +45,36 @@ bool url_set_add(struct url_set *set, const char *url)
 	}
 	g_hash_table_add(set->urls, g_strdup(url));
 	return true;
+}
+
+/* Bounds of the memory of candidates: enough for the links of a message,
+ * which repeats them (text and HTML alternatives, link and link text). */
+#define SEEN_MAX 1024
+#define SEEN_LEN_MAX 256
+
+void url_set_add_candidate(struct url_set *set, const char *raw, size_t len)
+{
+	char key[SEEN_LEN_MAX];
+	bool memo = len < sizeof(key) && memchr(raw, '\0', len) == NULL;
+
+	/* url_normalize is a function of the bytes, and adding a URL again
+	 * changes nothing (the set is unique, and full stays full): a
+	 * candidate seen before can be skipped. */
+	if (memo) {
+		memcpy(key, raw, len);
+		key[len] = '\0';
+		if (set->seen == NULL)
+			set->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+		if (g_hash_table_contains(set->seen, key))
+			return;
+		if (g_hash_table_size(set->seen) < SEEN_MAX)
+			g_hash_table_add(set->seen, g_strdup(key));
+	}
+	char *url = url_normalize(raw, len);
+
+	if (url != NULL)
+		url_set_add(set, url);
+	g_free(url);
 }
 
 unsigned url_set_count(const struct url_set *set)
@@ -90,7 +123,8 @@ static bool is_cjk_punctuation(gunichar c)
  * full-width punctuation. */
 static size_t url_stop_len(const unsigned char *p, size_t left)
 {
-	if (*p <= 0x20 || *p == 0x7f || strchr("<>\"'`", *p) != NULL)
+	if (*p <= 0x20 || *p == 0x7f || *p == '<' || *p == '>' || *p == '"' || *p == '\'' ||
+	    *p == '`')
 		return 1;
 	if (*p < 0x80)
 		return 0;
@@ -161,38 +195,67 @@ static size_t trim_url_end(const char *start, size_t len)
 	}
 }
 
+/* Where the next ':' and '.' are (len: none left). Every start has one
+ * at a fixed offset: "ftp:", "http:", "https:", "www.". */
+struct anchors {
+	size_t colon, dot;
+};
+
+static size_t next_of(const char *text, size_t len, size_t from, char c)
+{
+	const char *p = from < len ? memchr(text + from, c, len - from) : NULL;
+
+	return p ? (size_t)(p - text) : len;
+}
+
+/* The first ':' or '.' at or after from, or len. */
+static size_t next_anchor(struct anchors *an, const char *text, size_t len, size_t from)
+{
+	if (an->colon < from)
+		an->colon = next_of(text, len, from, ':');
+	if (an->dot < from)
+		an->dot = next_of(text, len, from, '.');
+	return MIN(an->colon, an->dot);
+}
+
+/* A URL starts a word: not in the middle of letters/digits. */
+static bool starts_word(const char *text, size_t i)
+{
+	return i == 0 || !(g_ascii_isalnum(text[i - 1]) || text[i - 1] == '.' ||
+			   text[i - 1] == '/' || text[i - 1] == '@' || text[i - 1] == '-');
+}
+
+/* Only the bytes 3 to 5 before a ':' or '.' can start a URL, so the scan
+ * jumps from one such anchor to the next (memchr) instead of trying every
+ * byte. The starts are still found left to right: the letters before a
+ * start's anchor hold no other anchor. */
 void urls_from_text(const char *text, size_t len, struct url_set *out)
 {
 	const unsigned char *t = (const unsigned char *)text;
-	size_t i = 0;
+	struct anchors an = { next_of(text, len, 0, ':'), next_of(text, len, 0, '.') };
+	size_t i = 0;	/* no URL starts before i */
+	size_t a = next_anchor(&an, text, len, 0);
 
-	while (i < len) {
-		size_t prefix;
+	while (a < len) {
+		size_t start = 0, prefix = 0;
 
-		/* skip to the next byte that can start a URL (h, f, w) */
-		while (i < len && (text[i] | 0x20) != 'h' && (text[i] | 0x20) != 'f' &&
-		       (text[i] | 0x20) != 'w')
-			i++;
-		if (i >= len)
-			break;
-		/* a URL starts a word: not in the middle of letters/digits */
-		if ((i > 0 && (g_ascii_isalnum(text[i - 1]) || text[i - 1] == '.' ||
-			       text[i - 1] == '/' || text[i - 1] == '@' || text[i - 1] == '-')) ||
-		    (prefix = url_start_at(text + i, len - i)) == 0) {
-			i++;
+		for (size_t back = 5; back >= 3 && prefix == 0; back--) {
+			if (a < back || a - back < i || !starts_word(text, a - back))
+				continue;
+			start = a - back;
+			prefix = url_start_at(text + start, len - start);
+		}
+		if (prefix == 0) {
+			a = next_anchor(&an, text, len, a + 1);
 			continue;
 		}
-		size_t end = i + prefix;
+		size_t end = start + prefix;
 		while (end < len && url_stop_len(t + end, len - end) == 0)
 			end++;
-		size_t url_len = trim_url_end(text + i, end - i);
-		if (url_len > prefix) {
-			char *url = url_normalize(text + i, url_len);
-
-			if (url != NULL)
-				url_set_add(out, url);
-			g_free(url);
-		}
+		size_t url_len = trim_url_end(text + start, end - start);
+		if (url_len > prefix)
+			url_set_add_candidate(out, text + start, url_len);
 		i = end;
+		a = next_anchor(&an, text, len, MAX(end, a + 1));
 	}
 }

@@ -18,6 +18,9 @@ void url_set_free(struct url_set *set);
 /* Takes a normalised URL (copied). Returns false if it was dropped
  * because the set is full; a duplicate is not a drop. */
 bool url_set_add(struct url_set *set, const char *url);
+/* Adds url_normalize(raw, len bytes) unless it is not a URL; the same
+ * candidate seen again is not normalised again. */
+void url_set_add_candidate(struct url_set *set, const char *raw, size_t len);
 unsigned url_set_count(const struct url_set *set);
 unsigned url_set_dropped(const struct url_set *set);
 /* New array of the URLs (char *, owned by the set), byte-wise sorted. */
