@@ -4,20 +4,21 @@
 
 #include <stdbool.h>
 
-#include "analysis/base64.h"
-
-/* A part of a message kept in memory, read in the message's buffer: its
- * bytes without transfer encoding (as GMime copies them), or base64 as
- * encoders write it (base64.h) decoded. False, bytes untouched, for any
- * other: GMime's filters decode it, and a spilled message as read. */
+/* A part of a message kept in memory and without transfer encoding
+ * (7bit, 8bit, binary), read in the message's buffer: its bytes as GMime
+ * would copy them. False, bytes untouched, for any other: GMime's
+ * filters decode base64, quoted-printable and uuencode (MIME decoding is
+ * GMime's job, not ours), and a spilled message is read as it is. */
 static bool content_in_place(GMimeDataWrapper *content, GByteArray *bytes)
 {
 	GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding(content);
 	GMimeStream *raw = g_mime_data_wrapper_get_stream(content);
 
 	if (raw == NULL || !GMIME_IS_STREAM_MEM(raw) ||
-	    encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
-	    encoding == GMIME_CONTENT_ENCODING_UUENCODE)
+	    (encoding != GMIME_CONTENT_ENCODING_DEFAULT &&
+	     encoding != GMIME_CONTENT_ENCODING_7BIT &&
+	     encoding != GMIME_CONTENT_ENCODING_8BIT &&
+	     encoding != GMIME_CONTENT_ENCODING_BINARY))
 		return false;
 	/* A memory substream shares the message's buffer, bounded. */
 	const GByteArray *buf = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(raw));
@@ -28,9 +29,6 @@ static bool content_in_place(GMimeDataWrapper *content, GByteArray *bytes)
 
 	if (raw->bound_start < 0 || raw->bound_start > end)
 		return false;
-	if (encoding == GMIME_CONTENT_ENCODING_BASE64)
-		return base64_decode_canonical(buf->data + raw->bound_start,
-					       (size_t)(end - raw->bound_start), bytes);
 	g_byte_array_append(bytes, buf->data + raw->bound_start, (guint)(end - raw->bound_start));
 	return true;
 }
