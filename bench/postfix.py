@@ -154,7 +154,7 @@ class Bench:
             self.slow_root = "http://127.0.0.1:%d/api/v3" % int(p.stdout.readline())
         return self.slow_root
 
-    def start_threatmilter(self, spec, cold, name="tm"):
+    def start_threatmilter(self, spec, cold, name="tm", binary=None):
         """Cached: Spamhaus + VirusTotal against the mocks, every answer
         cached. Cold: one provider, VirusTotal's API at bench/slow-provider
         (100 ms an answer, plain HTTP), nothing cached. The Python mocks
@@ -176,7 +176,7 @@ class Bench:
         for root, dirs, files in os.walk(self.dir):
             for d in dirs:
                 os.chmod(os.path.join(root, d), 0o755)
-        d = tmtest.Daemon(conf, spec, os.path.join(self.dir, name + ".log"))
+        d = tmtest.Daemon(conf, spec, os.path.join(self.dir, name + ".log"), binary)
         self.procs.append(d.proc)
         return d
 
@@ -265,6 +265,12 @@ def interleaved(b, args):
                 ["null filter"]),
                ("threatmilter cached", sessions, "unix:" + sock("tm-cached"), args.messages,
                 cached.proc.pid, ["null filter", "body filter"])]
+    for i, binary in enumerate(args.also):
+        other = b.start_threatmilter("local:" + sock("tm-also%d" % i), False, "tm-also%d" % i,
+                                     binary)
+        configs.append(("threatmilter cached, #%d" % (i + 1), sessions,
+                        "unix:" + sock("tm-also%d" % i), args.messages, other.proc.pid,
+                        ["null filter", "body filter"]))
     if args.body_inserts:
         inserter = b.start_filter("body-milter", "unix:" + sock("insert"), "-i",
                                   str(args.body_inserts))
@@ -337,6 +343,9 @@ def main():
     ap.add_argument("--body-inserts", type=int, default=0,
                     help="--interleave: add a row, the body filter inserting this many headers"
                     " at the top (as threatmilter does) instead of adding one at the end")
+    ap.add_argument("--also", action="append", default=[], metavar="BINARY",
+                    help="--interleave: another threatmilter binary as a further cached row "
+                         "(#1, #2... in the order given), e.g. a build with another libmilter")
     ap.add_argument("--cold-messages", type=int, default=0,
                     help="--interleave: messages of a cold row (default 5 per session, >= 300)")
     args = ap.parse_args()

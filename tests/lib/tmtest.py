@@ -214,14 +214,14 @@ def _accepts_unix(path):
 class Daemon:
     """threatmilter -f on a unix socket (or the Socket of its config)."""
 
-    def __init__(self, config, socket_spec, log_path):
+    def __init__(self, config, socket_spec, log_path, binary=None):
         self.socket_spec = socket_spec
         unix_path = socket_spec.split(":", 1)[1] \
             if socket_spec.startswith(("local:", "unix:")) else None
         if unix_path and os.path.exists(unix_path):
             os.unlink(unix_path)	# a stale socket would end the wait below at once
         self.log = open(log_path, "ab")
-        self.proc = subprocess.Popen([BINARY, "-f", "-c", config], stdout=self.log,
+        self.proc = subprocess.Popen([binary or BINARY, "-f", "-c", config], stdout=self.log,
                                      stderr=subprocess.STDOUT)
         if socket_spec.startswith("local:") or socket_spec.startswith("unix:"):
             path = socket_spec.split(":", 1)[1]
