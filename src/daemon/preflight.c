@@ -78,18 +78,38 @@ static void add(GPtrArray *list, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A message about the value of `key`, after the "file:line: " where the
+ * configuration set it (none for a default), as the loader's errors. */
+static void add_at(GPtrArray *list, const struct tm_config *cfg, const char *key,
+		   const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+static void add_at(GPtrArray *list, const struct tm_config *cfg, const char *key,
+		   const char *fmt, ...)
+{
+	const char *origin = config_key_origin(cfg, key);
+	va_list ap;
+
+	va_start(ap, fmt);
+	char *text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (origin != NULL)
+		add(list, "%s: %s", origin, text);
+	else
+		add(list, "%s", text);
+	g_free(text);
+}
+
 /* A directory the daemon writes into, as the user it runs as. */
-static void check_dir(const char *key, const char *dir, bool need_write, uid_t uid, gid_t gid,
-		      const char *user, GPtrArray *errors)
+static void check_dir(const struct tm_config *cfg, const char *key, const char *dir,
+		      bool need_write, uid_t uid, gid_t gid, const char *user, GPtrArray *errors)
 {
 	struct stat st;
 
 	if (stat(dir, &st) != 0) {
-		add(errors, "%s: directory %s: %s", key, dir, strerror(errno));
+		add_at(errors, cfg, key, "%s: directory %s: %s", key, dir, strerror(errno));
 		return;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		add(errors, "%s: %s is not a directory", key, dir);
+		add_at(errors, cfg, key, "%s: %s is not a directory", key, dir);
 		return;
 	}
 	if (!need_write)
@@ -97,8 +117,8 @@ static void check_dir(const char *key, const char *dir, bool need_write, uid_t u
 	bool ok = user == NULL && uid == geteuid() ? access(dir, W_OK | X_OK) == 0
 						     : writable_by(&st, uid, gid, user);
 	if (!ok)
-		add(errors, "%s: directory %s is not writable by %s", key, dir,
-		    user ? user : "the daemon's user");
+		add_at(errors, cfg, key, "%s: directory %s is not writable by %s", key, dir,
+		       user ? user : "the daemon's user");
 }
 
 static void check_socket(const struct tm_config *cfg, GPtrArray *errors, GPtrArray *warnings)
@@ -107,7 +127,7 @@ static void check_socket(const struct tm_config *cfg, GPtrArray *errors, GPtrArr
 	char err[512];
 
 	if (!sock_spec_parse(cfg->socket, &spec, err, sizeof(err))) {
-		add(errors, "%s", err);
+		add_at(errors, cfg, "Socket", "%s", err);
 		return;
 	}
 	if (spec.family != SOCK_SPEC_UNIX)
@@ -116,12 +136,12 @@ static void check_socket(const struct tm_config *cfg, GPtrArray *errors, GPtrArr
 	struct stat st;
 
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		add(errors, "Socket: directory %s does not exist", dir);
+		add_at(errors, cfg, "Socket", "Socket: directory %s does not exist", dir);
 	g_free(dir);
 	/* only a stale socket is removed at start; anything else stays */
 	if (lstat(spec.path, &st) == 0 && !S_ISSOCK(st.st_mode))
-		add(errors, "Socket %s exists and is not a socket (%s): remove it or choose "
-		    "another path", spec.path, S_ISLNK(st.st_mode) ? "a symbolic link"
+		add_at(errors, cfg, "Socket", "Socket %s exists and is not a socket (%s): remove "
+		       "it or choose another path", spec.path, S_ISLNK(st.st_mode) ? "a symbolic link"
 		    : S_ISDIR(st.st_mode) ? "a directory" : "a file");
 	bool group_ok = cfg->socket_group != NULL && *cfg->socket_group != '\0' &&
 			(cfg->socket_mode & 0020) != 0;
@@ -132,17 +152,17 @@ static void check_socket(const struct tm_config *cfg, GPtrArray *errors, GPtrArr
 		    cfg->socket_group ? "SocketGroup without group write" : "no SocketGroup");
 }
 
-static void check_pid_file(const char *path, GPtrArray *errors)
+static void check_pid_file(const struct tm_config *cfg, const char *path, GPtrArray *errors)
 {
 	struct stat st;
 	char *dir = g_path_get_dirname(path);
 
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		add(errors, "PidFile: directory %s does not exist", dir);
+		add_at(errors, cfg, "PidFile", "PidFile: directory %s does not exist", dir);
 	g_free(dir);
 	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		add(errors, "PidFile %s exists and is not a regular file (%s)", path,
-		    S_ISLNK(st.st_mode) ? "a symbolic link" : "a special file");
+		add_at(errors, cfg, "PidFile", "PidFile %s exists and is not a regular file (%s)",
+		       path, S_ISLNK(st.st_mode) ? "a symbolic link" : "a special file");
 }
 
 bool preflight_check(const struct tm_config *cfg, GPtrArray *errors, GPtrArray *warnings)
@@ -155,19 +175,20 @@ bool preflight_check(const struct tm_config *cfg, GPtrArray *errors, GPtrArray *
 
 	if (cfg->user_id != NULL && *cfg->user_id != '\0') {
 		if (!preflight_lookup_user(cfg->user_id, &uid, &gid, &user, err, sizeof(err)))
-			add(errors, "%s", err);
+			add_at(errors, cfg, "UserID", "%s", err);
 	} else if (geteuid() == 0) {
 		add(warnings, "running as root without UserID: set UserID to an unprivileged "
 		    "user (e.g. UserID threatmilter)");
 	}
 	if (cfg->socket_group != NULL && *cfg->socket_group != '\0' &&
 	    getgrnam(cfg->socket_group) == NULL)
-		add(errors, "SocketGroup: no such group '%s'", cfg->socket_group);
+		add_at(errors, cfg, "SocketGroup", "SocketGroup: no such group '%s'",
+		       cfg->socket_group);
 	check_socket(cfg, errors, warnings);
 	if (cfg->pid_file != NULL)
-		check_pid_file(cfg->pid_file, errors);
+		check_pid_file(cfg, cfg->pid_file, errors);
 	if (cfg->tmp_dir != NULL)
-		check_dir("TmpDir", cfg->tmp_dir, true, uid, gid, user, errors);
+		check_dir(cfg, "TmpDir", cfg->tmp_dir, true, uid, gid, user, errors);
 	/* a reported message may wait this long at end of message: the MTA
 	 * must wait longer (Postfix milter_content_timeout, default 300s) */
 	if (cfg->report_sandbox_wait_s > 0 && cfg->report_sandbox_wait_s + 10 > cfg->milter_timeout_s)

@@ -268,6 +268,29 @@ class Startup(unittest.TestCase):
         self.assertEqual(out.returncode, 1)
         self.assertIn(b"SocketGroup: no such group 'no-such-group-tm'", out.stderr)
 
+    def test_checks_after_loading_name_the_file_and_line(self):
+        # the values checked after the file is read (users, groups,
+        # directories, the socket) are named by file:line like any other
+        # configuration error; failed before: "UserID: no such user ..."
+        missing = os.path.join(self.dir, "missing")
+        conf = self.conf("# the filter\nUserID no-such-user-tm\nSocketGroup no-such-group-tm\n"
+                         "TmpDir %s\nPidFile %s/tm.pid" % (missing, missing))
+        for how in (("-n",), ("-f",)):
+            out = tmtest.run(*how, "-c", conf, timeout=30)
+            self.assertEqual(out.returncode, 1)
+            for line, key in ((2, "UserID: no such user"), (3, "SocketGroup: no such group"),
+                              (4, "TmpDir: directory"), (5, "PidFile: directory")):
+                self.assertIn(("%s:%d: %s" % (conf, line, key)).encode(), out.stderr)
+        self.assertFalse(os.path.exists(self.sock))
+
+    def test_report_recipients_must_be_addresses_or_domains(self):
+        # failed before: "@@@" and "a b" were taken and matched nothing
+        for bad in ("@@@", "abuse@", "a b@example.com", "not a domain"):
+            out = self.check("ReportRecipients abuse@example.com, " + bad)
+            self.assertEqual(out.returncode, 1, bad)
+            self.assertIn(b":1: ReportRecipients: '" + bad.encode() + b"' is neither", out.stderr)
+        self.assertEqual(self.check("ReportRecipients abuse@example.com, example.net").returncode, 0)
+
     # ------------------------------------------------------------ issue 17, 7
 
     def test_issue17_7_pid_file_link_is_not_followed(self):

@@ -13,6 +13,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "analysis/addresses.h"
 #include "cache/redis_settings.h"
 #include "config/dataset.h"
 #include "config/integrations.h"
@@ -198,6 +199,22 @@ static void remember_list_entry(struct tm_config *cfg, const char *key, const ch
 	g_ptr_array_add(entries, g_strdup(value));
 }
 
+/* A ReportRecipients entry: an address (local@domain) or a domain, both
+ * as analysis/addresses.h takes a plain address; why gets the reason. */
+static bool report_recipient_ok(const char *entry, char *why, size_t len)
+{
+	char *probe = strchr(entry, '@') != NULL ? g_strdup(entry)
+						 : g_strconcat("postmaster@", entry, NULL);
+	char *normal = address_normalize(probe);
+	bool ok = normal != NULL;
+
+	if (!ok)
+		snprintf(why, len, "'%s' is neither an address (local@domain) nor a domain", entry);
+	g_free(probe);
+	g_free(normal);
+	return ok;
+}
+
 static bool set_list(const struct key_def *def, const struct load_state *st,
 		     const char *value, const char *file, unsigned line, char *err, size_t errlen)
 {
@@ -228,7 +245,9 @@ static bool set_list(const struct key_def *def, const struct load_state *st,
 			ok = exclusions_add_extension(cfg->exclusions, e->value, inner, sizeof(inner));
 			break;
 		case T_STRLIST:
-			g_ptr_array_add(cfg->report_recipients, g_strdup(e->value));
+			ok = report_recipient_ok(e->value, inner, sizeof(inner));
+			if (ok)
+				g_ptr_array_add(cfg->report_recipients, g_strdup(e->value));
 			break;
 		default:
 			break;
@@ -388,7 +407,16 @@ static bool on_setting(const char *key, const char *value, const char *file, uns
 		snprintf(err, errlen, "%s: value missing", def->name);
 		return false;
 	}
-	return set_value(def, st, value, file, line, err, errlen);
+	if (!set_value(def, st, value, file, line, err, errlen))
+		return false;
+	g_hash_table_replace(st->cfg->origins, (gpointer)def->name,
+			     g_strdup_printf("%s:%u", file, line));
+	return true;
+}
+
+const char *config_key_origin(const struct tm_config *cfg, const char *key)
+{
+	return cfg->origins != NULL ? g_hash_table_lookup(cfg->origins, key) : NULL;
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -407,6 +435,7 @@ static struct tm_config *config_new_defaults(void)
 	cfg->list_entries = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 						  (GDestroyNotify)g_ptr_array_unref);
 	cfg->integrations = g_ptr_array_new_with_free_func((GDestroyNotify)integration_free);
+	cfg->origins = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
 	for (size_t i = 0; i < G_N_ELEMENTS(schema); i++) {
 		if (schema[i].default_value != NULL &&
 		    !set_value(&schema[i], &st, schema[i].default_value, "defaults", 0, err,
@@ -499,6 +528,7 @@ void config_unref(struct tm_config *cfg)
 	exclusions_free(cfg->exclusions);
 	g_ptr_array_unref(cfg->report_recipients);
 	g_hash_table_unref(cfg->list_entries);
+	g_hash_table_unref(cfg->origins);
 	g_ptr_array_unref(cfg->integrations);
 	g_free(cfg);
 }

@@ -106,7 +106,17 @@ struct tm_config {
 	/* Every list key's entries as accepted (inline or from file:), in
 	 * order: canonical name -> GPtrArray of char *. Only for `-e`. */
 	GHashTable *list_entries;
+	/* Where each key given in the file was set: canonical name ->
+	 * "file:line" (owned). Defaults have none. */
+	GHashTable *origins;
 };
+
+/* "file:line" where the configuration file set `key` (its canonical
+ * name, e.g. "UserID"), owned by cfg; NULL for a key left at its
+ * default. For errors found after loading (the daemon's preflight: a
+ * UserID naming no user, a missing TmpDir...), which must name the line
+ * like the loader's own errors do. */
+const char *config_key_origin(const struct tm_config *cfg, const char *key);
 
 /* Loads and validates `path` and everything it refers to. On any error
  * returns NULL and writes "file:line: message" into err. */
