@@ -371,7 +371,7 @@ static bool use_redis(const struct tm_config *cfg, struct engine_options *eopts,
 		return true;
 	if (!redis_settings_parse(cfg->redis_server, cfg->redis_timeout_ms, &s, err, errlen))
 		return false;
-	*out = redis_cache_factory_new(&s);
+	*out = redis_cache_factory_new(&s, eopts->metrics);
 	redis_settings_clear(&s);
 	eopts->cache_new = redis_cache_new;
 	eopts->cache_data = *out;

@@ -112,7 +112,7 @@ class Site:
         self.dir = tmtest.tmpdir()
         self.mocks = tmtest.Mocks(self.dir, delay_ms=mocks_delay_ms)
         self.redis = Redis(self.dir)
-        self.daemons, self.socks, self.logs = [], [], []
+        self.daemons, self.socks, self.logs, self.metrics_ports = [], [], [], []
         vt = {"SenderIP": "no", "Domains": "no", "RateLimit": "10000/second",
               "MaxInFlight": "8"}
         vt.update(overrides or {})
@@ -120,8 +120,10 @@ class Site:
             d = os.path.join(self.dir, host)
             os.makedirs(d)
             sock = os.path.join(d, "milter.sock")
+            self.metrics_ports.append(free_port())
             settings = {"Socket": "local:" + sock, "ScanDeadline": deadline,
-                        "CacheBackend": backend}
+                        "CacheBackend": backend,
+                        "MetricsSocket": "inet:%d@127.0.0.1" % self.metrics_ports[-1]}
             if backend == "redis":
                 settings["RedisServer"] = "127.0.0.1:%d prefix=t:" % self.redis.port
             settings.update(main or {})
@@ -150,6 +152,25 @@ class Site:
 
     def log_count(self, needle):
         return [tmtest.read_bytes(log).count(needle) for log in self.logs]
+
+    def counter(self, name):
+        """The value of a counter without labels at each daemon's
+        MetricsSocket (GET /metrics)."""
+        values = []
+        for port in self.metrics_ports:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+                c.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+                data = b""
+                while True:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            body = data.partition(b"\r\n\r\n")[2].decode()
+            found = [float(line.split()[1]) for line in body.splitlines()
+                     if line.split(" ", 1)[0] == name]
+            values.append(found[0] if found else None)
+        return values
 
     def vt_requests(self):
         return self.mocks.stats()["by_provider"].get("virustotal", 0)

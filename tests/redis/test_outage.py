@@ -44,9 +44,16 @@ class Outage(unittest.TestCase):
     def test_stopped_mid_run_then_restarted(self):
         site = self.site
         self.check_all_answered(redisenv.send_many(site.socks, batch("before", 100)))
+        fallbacks = "threatmilter_redis_fallbacks_total"
+        before = site.counter(fallbacks)	# the calls before the connection was up
+        self.assertTrue(all(n is not None for n in before), before)
         site.redis.stop()
         during = redisenv.send_many(site.socks, batch("during", 200))
         self.check_all_answered(during)
+        # every call the local cache and budget answered is counted (was
+        # never counted: the series stayed 0 through an outage)
+        counted = site.counter(fallbacks)
+        self.assertTrue(all(n >= b + 100 for n, b in zip(counted, before)), (before, counted))
         time.sleep(1.5)			# a few reconnects fail meanwhile
         self.check_all_answered(redisenv.send_many(site.socks, batch("later", 50)))
         # one line per daemon for the whole outage

@@ -15,6 +15,7 @@
 #include "cache/redis_scripts.h"
 #include "engine/loop.h"
 #include "engine/ratelimit.h"
+#include "metrics/catalog.h"
 
 /* How long one host's provider request keeps the others waiting for its
  * answer (single flight across hosts); then they ask for themselves. */
@@ -29,6 +30,7 @@ struct redis_cache_factory {
 	unsigned caches;
 	char owner[128];		/* this host in locks and leases: host:pid */
 	struct redis_cache_stats stats;	/* atomic adds and reads */
+	struct tm_metrics *metrics;	/* borrowed; may be NULL */
 };
 
 struct redis_cache {
@@ -131,8 +133,10 @@ static void count(uint64_t *counter)
 /* Redis did not answer (or refused): the caller's local answer now. */
 static void fall_back(struct op *op)
 {
-	if (op->rc != NULL)
+	if (op->rc != NULL) {
 		count(&op->rc->factory->stats.fallbacks);
+		tm_metrics_redis_fallback(op->rc->factory->metrics);
+	}
 	switch (op->kind) {
 	case OP_GET:
 		local_get(op->rc, op);
@@ -263,13 +267,17 @@ static void redis_get(struct cache *cache, const char *key, int64_t now_s,
 }
 
 /* Only while Redis is out: the local copy (the reads allowed are counted
- * in Redis when it is there). */
+ * in Redis when it is there). An answer from it is a fallback too. */
 static bool redis_try_get(struct cache *cache, const char *key, int64_t now_s,
 			  struct cache_answer *out)
 {
 	struct redis_cache *rc = (struct redis_cache *)cache;
 
-	return !redis_link_up(rc->link) && cache_try_get(rc->local, key, now_s, out);
+	if (redis_link_up(rc->link) || !cache_try_get(rc->local, key, now_s, out))
+		return false;
+	count(&rc->factory->stats.fallbacks);
+	tm_metrics_redis_fallback(rc->factory->metrics);
+	return true;
 }
 
 static void redis_put(struct cache *cache, const char *key, const struct cache_answer *answer,
@@ -475,11 +483,13 @@ struct cache *redis_cache_new(void *data, struct loop *loop, const char *name,
 	return &rc->base;
 }
 
-struct redis_cache_factory *redis_cache_factory_new(const struct redis_settings *s)
+struct redis_cache_factory *redis_cache_factory_new(const struct redis_settings *s,
+						    struct tm_metrics *metrics)
 {
 	struct redis_cache_factory *f = g_new0(struct redis_cache_factory, 1);
 	char host[64];
 
+	f->metrics = metrics;
 	f->settings = *s;
 	f->settings.host = g_strdup(s->host);
 	f->settings.unix_path = g_strdup(s->unix_path);

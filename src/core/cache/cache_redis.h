@@ -25,11 +25,15 @@
 struct cache;
 struct loop;
 struct redis_cache_factory;
+struct tm_metrics;
 
 /* A maker of per-integration caches sharing one Redis connection (made
- * with the first cache, closed with the last). Copies s. Free it after
+ * with the first cache, closed with the last). Copies s. metrics (may be
+ * NULL; borrowed, must outlive the factory) gets every call answered by
+ * the local fallback (threatmilter_redis_fallbacks_total). Free it after
  * the engine that used it. */
-struct redis_cache_factory *redis_cache_factory_new(const struct redis_settings *s);
+struct redis_cache_factory *redis_cache_factory_new(const struct redis_settings *s,
+						    struct tm_metrics *metrics);
 void redis_cache_factory_free(struct redis_cache_factory *factory);
 
 /* Counters since the factory was made, for the metrics endpoint (issue
