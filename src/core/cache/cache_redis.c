@@ -490,11 +490,7 @@ struct redis_cache_factory *redis_cache_factory_new(const struct redis_settings 
 	char host[64];
 
 	f->metrics = metrics;
-	f->settings = *s;
-	f->settings.host = g_strdup(s->host);
-	f->settings.unix_path = g_strdup(s->unix_path);
-	f->settings.password = g_strdup(s->password);
-	f->settings.prefix = g_strdup(s->prefix);
+	redis_settings_copy(&f->settings, s);
 	if (gethostname(host, sizeof(host)) != 0)
 		g_strlcpy(host, "localhost", sizeof(host));
 	host[sizeof(host) - 1] = '\0';

@@ -239,11 +239,7 @@ struct redis_link *redis_link_new(struct loop *loop, const struct redis_settings
 
 	link->refs = 1;
 	link->loop = loop;
-	link->settings = *s;
-	link->settings.host = g_strdup(s->host);
-	link->settings.unix_path = g_strdup(s->unix_path);
-	link->settings.password = g_strdup(s->password);
-	link->settings.prefix = g_strdup(s->prefix);
+	redis_settings_copy(&link->settings, s);
 	link->backoff_ms = RETRY_MIN_MS;
 	redis_settings_describe(s, link->where, sizeof(link->where));
 	connect_now(link);

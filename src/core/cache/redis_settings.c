@@ -27,6 +27,15 @@ void redis_settings_clear(struct redis_settings *s)
 	memset(s, 0, sizeof(*s));
 }
 
+void redis_settings_copy(struct redis_settings *dst, const struct redis_settings *src)
+{
+	*dst = *src;
+	dst->host = g_strdup(src->host);
+	dst->unix_path = g_strdup(src->unix_path);
+	dst->password = g_strdup(src->password);
+	dst->prefix = g_strdup(src->prefix);
+}
+
 static bool numeric_host(const char *host)
 {
 	unsigned char buf[sizeof(struct in6_addr)];

@@ -33,6 +33,9 @@ bool redis_settings_parse(const char *value, unsigned timeout_ms, struct redis_s
 			  char *err, size_t errlen);
 /* Frees the strings of s (the password is wiped first). */
 void redis_settings_clear(struct redis_settings *s);
+/* dst becomes a deep copy of src (its own strings); free it with
+ * redis_settings_clear(). */
+void redis_settings_copy(struct redis_settings *dst, const struct redis_settings *src);
 /* "127.0.0.1:6379 db 2" or "unix:/path db 0": for log lines (no secret). */
 void redis_settings_describe(const struct redis_settings *s, char *buf, size_t len);
 
