@@ -1,8 +1,8 @@
 /* config.c: the main configuration file, one table-driven schema.
  *
- * Every key is a row of `schema` with its type, where it is stored and
- * its default; the same table sets the defaults, parses the file and
- * prints `-e Key`. Lists go through dataset_load(); integrations are read
+ * Every key is a row of config_schema (config_schema.h) with its type,
+ * where it is stored and its default; here that table sets the defaults,
+ * parses the file and prints `-e Key`. Lists go through dataset_load(); integrations are read
  * from IntegrationsDir by integrations.c. Nothing is read anywhere else,
  * so a reload (a new config_load) really reloads everything. */
 #include "config/config.h"
@@ -10,141 +10,17 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "analysis/addresses.h"
 #include "cache/redis_settings.h"
+#include "config/config_schema.h"
 #include "config/dataset.h"
 #include "config/integrations.h"
 #include "config/kvfile.h"
 #include "config/values.h"
 #include "metrics/endpoint.h"
 #include "util/sockspec.h"
-
-enum value_type {
-	T_STRING,	/* char * (NULL when "none" or unset) */
-	T_BOOL,
-	T_UNSIGNED,
-	T_SIZE,		/* bytes, K/M/G suffixes */
-	T_DURATION_S,	/* stored in seconds */
-	T_DURATION_MS,	/* stored in milliseconds */
-	T_MODE,		/* octal */
-	T_FACILITY,
-	T_LOG_LEVEL,	/* a LOG_* priority */
-	T_ACTION,	/* index: the event */
-	T_MODE_NAME,	/* inline | report */
-	T_NETLIST,	/* InternalHosts */
-	T_EXCLUDE_URLS,
-	T_EXCLUDE_IPS,
-	T_EXCLUDE_EXTENSIONS,
-	T_STRLIST,	/* ReportRecipients */
-	T_PATH,		/* char *, relative to the config file's directory */
-	T_SOCKET,	/* char *, checked by util/sockspec.h */
-	T_LISTEN,	/* char *, checked by metrics/endpoint.h; NULL: "none", off */
-};
-
-struct key_def {
-	const char *name;
-	enum value_type type;
-	size_t offset;
-	const char *default_value;	/* as it would be written in the file; NULL = unset */
-	int event;			/* T_ACTION only */
-};
-
-#define OFF(field) offsetof(struct tm_config, field)
-
-static const struct key_def schema[] = {
-	{ "Socket", T_SOCKET, OFF(socket), "inet:8895@127.0.0.1", 0 },
-	{ "SocketMode", T_MODE, OFF(socket_mode), "0660", 0 },
-	{ "SocketGroup", T_STRING, OFF(socket_group), NULL, 0 },
-	{ "MetricsSocket", T_LISTEN, OFF(metrics_socket), NULL, 0 },
-	{ "UserID", T_STRING, OFF(user_id), NULL, 0 },
-	{ "PidFile", T_PATH, OFF(pid_file), NULL, 0 },
-	{ "UMask", T_MODE, OFF(umask), "007", 0 },
-	{ "Background", T_BOOL, OFF(background), "yes", 0 },
-	{ "Syslog", T_BOOL, OFF(syslog), "yes", 0 },
-	{ "SyslogFacility", T_FACILITY, OFF(syslog_facility), "mail", 0 },
-	{ "LogWhy", T_BOOL, OFF(log_why), "no", 0 },
-	{ "LogLevel", T_LOG_LEVEL, OFF(log_level), "info", 0 },
-	{ "SoftwareHeader", T_BOOL, OFF(software_header), "no", 0 },
-	{ "TmpDir", T_PATH, OFF(tmp_dir), "/tmp", 0 },
-	{ "SampleMemoryLimit", T_SIZE, OFF(sample_memory_limit), "1M", 0 },
-	{ "IgnoreAuthenticatedClients", T_BOOL, OFF(ignore_authenticated_clients), "no", 0 },
-	{ "MilterTimeout", T_DURATION_S, OFF(milter_timeout_s), "300s", 0 },
-	{ "MaxMessageSize", T_SIZE, OFF(max_message_size), "25M", 0 },
-	{ "MaxURLs", T_UNSIGNED, OFF(max_urls), "1000", 0 },
-	{ "MaxMimeDepth", T_UNSIGNED, OFF(max_mime_depth), "32", 0 },
-	{ "MaxReportedDepth", T_UNSIGNED, OFF(max_reported_depth), "3", 0 },
-	{ "MaxIndicators", T_UNSIGNED, OFF(max_indicators), "1000", 0 },
-	{ "InternalHosts", T_NETLIST, OFF(internal_hosts), NULL, 0 },
-	{ "ExcludeURLs", T_EXCLUDE_URLS, OFF(exclusions), NULL, 0 },
-	{ "ExcludeIPs", T_EXCLUDE_IPS, OFF(exclusions), NULL, 0 },
-	{ "ExcludeExtensions", T_EXCLUDE_EXTENSIONS, OFF(exclusions), NULL, 0 },
-	{ "ScanDeadline", T_DURATION_MS, OFF(scan_deadline_ms), "10s", 0 },
-	{ "ReportSandboxWait", T_DURATION_S, OFF(report_sandbox_wait_s), "0s", 0 },
-	{ "AlertCommand", T_PATH, OFF(alert_command), NULL, 0 },
-	{ "CACertFile", T_PATH, OFF(ca_cert_file), NULL, 0 },
-	{ "IntegrationsDir", T_PATH, OFF(integrations_dir), NULL, 0 },
-	{ "CacheBackend", T_STRING, OFF(cache_backend), "memory", 0 },
-	{ "RedisServer", T_STRING, OFF(redis_server), NULL, 0 },
-	{ "RedisTimeout", T_DURATION_MS, OFF(redis_timeout_ms), "50ms", 0 },
-	{ "On-Malicious", T_ACTION, 0, "quarantine", EVENT_MALICIOUS },
-	{ "On-Suspicious", T_ACTION, 0, "tag", EVENT_SUSPICIOUS },
-	{ "On-Clean", T_ACTION, 0, "accept", EVENT_CLEAN },
-	{ "On-Unknown", T_ACTION, 0, "accept", EVENT_UNKNOWN },
-	{ "On-ProviderError", T_ACTION, 0, "accept", EVENT_PROVIDER_ERROR },
-	{ "On-Timeout", T_ACTION, 0, "accept", EVENT_TIMEOUT },
-	{ "On-InternalError", T_ACTION, 0, "accept", EVENT_INTERNAL_ERROR },
-	{ "On-TooLarge", T_ACTION, 0, "accept", EVENT_TOO_LARGE },
-	{ "On-Limit", T_ACTION, 0, "tag", EVENT_LIMIT },
-	{ "RejectMessage", T_STRING, OFF(reject_message),
-	  "5.7.1 Message rejected: %v content detected", 0 },
-	{ "HeaderPrefix", T_STRING, OFF(header_prefix), "X-Threat-", 0 },
-	{ "SubjectTag", T_STRING, OFF(subject_tag), NULL, 0 },
-	{ "ReportHostname", T_STRING, OFF(report_hostname), NULL, 0 },
-	{ "Mode", T_MODE_NAME, OFF(mode), "inline", 0 },
-	{ "ReportRecipients", T_STRLIST, OFF(report_recipients), NULL, 0 },
-};
-
-static const char *const action_names[] = {
-	[ACTION_ACCEPT] = "accept", [ACTION_TAG] = "tag", [ACTION_QUARANTINE] = "quarantine",
-	[ACTION_REJECT] = "reject", [ACTION_TEMPFAIL] = "tempfail", [ACTION_DISCARD] = "discard",
-};
-
-/* Parallel arrays: the names value_parse_enum() reads, the values stored. */
-static const char *const facility_names[] = {
-	"mail", "daemon", "user", "local0", "local1", "local2", "local3", "local4", "local5",
-	"local6", "local7",
-};
-static const int facility_values[] = {
-	LOG_MAIL, LOG_DAEMON, LOG_USER, LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2, LOG_LOCAL3,
-	LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7,
-};
-static const char *const level_names[] = { "error", "warning", "notice", "info", "debug" };
-static const int level_values[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
-static const char *const mode_names[] = { [MODE_INLINE] = "inline", [MODE_REPORT] = "report" };
-
-G_STATIC_ASSERT(G_N_ELEMENTS(facility_names) == G_N_ELEMENTS(facility_values));
-G_STATIC_ASSERT(G_N_ELEMENTS(level_names) == G_N_ELEMENTS(level_values));
-
-const char *action_name(enum tm_action action)
-{
-	return (unsigned)action < G_N_ELEMENTS(action_names) ? action_names[action] : "accept";
-}
-
-const char *config_key_name(unsigned index)
-{
-	return index < G_N_ELEMENTS(schema) ? schema[index].name : NULL;
-}
-
-const char *event_key(enum tm_event event)
-{
-	for (size_t i = 0; i < G_N_ELEMENTS(schema); i++)
-		if (schema[i].type == T_ACTION && schema[i].event == (int)event)
-			return schema[i].name;
-	return "On-Unknown";
-}
 
 /* ------------------------------------------------------------ parsing */
 
@@ -274,6 +150,8 @@ static bool set_value(const struct key_def *def, struct load_state *st, const ch
 {
 	struct tm_config *cfg = st->cfg;
 	char *field = (char *)cfg + def->offset;
+	const struct value_names *action_words = config_value_names(T_ACTION);
+	const struct value_names *mode_words = config_value_names(T_MODE_NAME);
 	unsigned long long n;
 	int index;
 
@@ -340,20 +218,21 @@ static bool set_value(const struct key_def *def, struct load_state *st, const ch
 			break;
 		return true;
 	case T_FACILITY:
-		if ((index = value_parse_enum(value, facility_names, G_N_ELEMENTS(facility_names))) < 0)
-			break;
-		*(int *)(void *)field = facility_values[index];
-		return true;
-	case T_LOG_LEVEL:
-		if ((index = value_parse_enum(value, level_names, G_N_ELEMENTS(level_names))) < 0) {
+	case T_LOG_LEVEL: {
+		const struct value_names *vn = config_value_names(def->type);
+
+		if ((index = value_parse_enum(value, vn->names, vn->count)) < 0) {
+			if (def->type == T_FACILITY)
+				break;
 			snprintf(err, errlen, "%s: bad level '%s' (error, warning, notice, info or "
 				 "debug)", def->name, value);
 			return false;
 		}
-		*(int *)(void *)field = level_values[index];
+		*(int *)(void *)field = vn->values[index];
 		return true;
+	}
 	case T_ACTION:
-		if ((index = value_parse_enum(value, action_names, G_N_ELEMENTS(action_names))) < 0) {
+		if ((index = value_parse_enum(value, action_words->names, action_words->count)) < 0) {
 			snprintf(err, errlen, "%s: bad action '%s' (accept, tag, quarantine, reject, "
 				 "tempfail or discard)", def->name, value);
 			return false;
@@ -361,7 +240,7 @@ static bool set_value(const struct key_def *def, struct load_state *st, const ch
 		cfg->on[def->event] = (enum tm_action)index;
 		return true;
 	case T_MODE_NAME:
-		if ((index = value_parse_enum(value, mode_names, G_N_ELEMENTS(mode_names))) < 0)
+		if ((index = value_parse_enum(value, mode_words->names, mode_words->count)) < 0)
 			break;
 		cfg->mode = (enum tm_mode)index;
 		return true;
@@ -376,19 +255,11 @@ static bool set_value(const struct key_def *def, struct load_state *st, const ch
 	return false;
 }
 
-static const struct key_def *find_key(const char *key)
-{
-	for (size_t i = 0; i < G_N_ELEMENTS(schema); i++)
-		if (g_ascii_strcasecmp(schema[i].name, key) == 0)
-			return &schema[i];
-	return NULL;
-}
-
 static bool on_setting(const char *key, const char *value, const char *file, unsigned line,
 		       void *userdata, char *err, size_t errlen)
 {
 	struct load_state *st = userdata;
-	const struct key_def *def = find_key(key);
+	const struct key_def *def = config_schema_find(key);
 
 	if (def == NULL) {
 		snprintf(err, errlen, "unknown key '%s'", key);
@@ -436,11 +307,11 @@ static struct tm_config *config_new_defaults(void)
 						  (GDestroyNotify)g_ptr_array_unref);
 	cfg->integrations = g_ptr_array_new_with_free_func((GDestroyNotify)integration_free);
 	cfg->origins = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
-	for (size_t i = 0; i < G_N_ELEMENTS(schema); i++) {
-		if (schema[i].default_value != NULL &&
-		    !set_value(&schema[i], &st, schema[i].default_value, "defaults", 0, err,
+	for (size_t i = 0; i < config_schema_len; i++) {
+		if (config_schema[i].default_value != NULL &&
+		    !set_value(&config_schema[i], &st, config_schema[i].default_value, "defaults", 0, err,
 			       sizeof(err)))
-			g_error("bad default for %s: %s", schema[i].name, err);
+			g_error("bad default for %s: %s", config_schema[i].name, err);
 	}
 	if (gethostname(host, sizeof(host)) != 0)
 		g_strlcpy(host, "localhost", sizeof(host));
@@ -518,10 +389,10 @@ void config_unref(struct tm_config *cfg)
 {
 	if (cfg == NULL || !g_atomic_int_dec_and_test(&cfg->refcount))
 		return;
-	for (size_t i = 0; i < G_N_ELEMENTS(schema); i++) {
-		if (schema[i].type == T_STRING || schema[i].type == T_PATH ||
-		    schema[i].type == T_SOCKET || schema[i].type == T_LISTEN)
-			g_free(*(char **)(void *)((char *)cfg + schema[i].offset));
+	for (size_t i = 0; i < config_schema_len; i++) {
+		if (config_schema[i].type == T_STRING || config_schema[i].type == T_PATH ||
+		    config_schema[i].type == T_SOCKET || config_schema[i].type == T_LISTEN)
+			g_free(*(char **)(void *)((char *)cfg + config_schema[i].offset));
 	}
 	g_free(cfg->path);
 	net_list_free(cfg->internal_hosts);
@@ -537,7 +408,7 @@ void config_unref(struct tm_config *cfg)
 
 bool config_print_value(const struct tm_config *cfg, const char *key, FILE *out)
 {
-	const struct key_def *def = find_key(key);
+	const struct key_def *def = config_schema_find(key);
 	const char *field;
 
 	if (def == NULL)
@@ -572,21 +443,17 @@ bool config_print_value(const struct tm_config *cfg, const char *key, FILE *out)
 		break;
 	case T_FACILITY:
 	case T_LOG_LEVEL: {
-		const char *const *names = def->type == T_FACILITY ? facility_names : level_names;
-		const int *values = def->type == T_FACILITY ? facility_values : level_values;
-		size_t count = def->type == T_FACILITY ? G_N_ELEMENTS(facility_names)
-						       : G_N_ELEMENTS(level_names);
+		const char *word = config_value_word(def->type, *(const int *)(const void *)field);
 
-		for (size_t i = 0; i < count; i++)
-			if (values[i] == *(const int *)(const void *)field)
-				fprintf(out, "%s\n", names[i]);
+		if (word != NULL)
+			fprintf(out, "%s\n", word);
 		break;
 	}
 	case T_ACTION:
 		fprintf(out, "%s\n", action_name(cfg->on[def->event]));
 		break;
 	case T_MODE_NAME:
-		fprintf(out, "%s\n", mode_names[cfg->mode]);
+		fprintf(out, "%s\n", config_value_word(T_MODE_NAME, (int)cfg->mode));
 		break;
 	case T_NETLIST:
 	case T_EXCLUDE_URLS:
