@@ -18,7 +18,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import tmtest  # noqa: E402
 
-HARNESS = os.path.join(HERE, "postfix-harness.sh")
 
 
 def have_postfix():
@@ -38,36 +37,15 @@ def mail(subject, body, extra_headers="", received_ip="192.0.2.10"):
 class PostfixEndToEnd(tmtest.PostfixHarnessMixin, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.dir = tmtest.tmpdir()
-        os.chmod(cls.dir, 0o755)	# the milter runs as nobody, postfix reads the socket
-        cls.mocks = tmtest.Mocks(cls.dir)
-        os.chmod(cls.mocks.ca, 0o644)
-        cls.tmp = os.path.join(cls.dir, "spool")
-        os.makedirs(cls.tmp)
-        os.chmod(cls.tmp, 0o1777)
-        cls.sock = os.path.join(cls.dir, "milter.sock")
+        cls.prepare_milter_dirs()
         cls.write_config({})
         cls.daemon = tmtest.Daemon(cls.config, "local:" + cls.sock,
                                    os.path.join(cls.dir, "milter.log"))
-        cls.pf_dir = os.path.join(cls.dir, "postfix")
-        env = dict(os.environ, TM_PF_DIR=cls.pf_dir, TM_PF_MILTER="unix:" + cls.sock,
-                   TM_PF_BACKOFF="1s",
-                   TM_PF_MAIN_EXTRA="milter_default_action = tempfail")
-        out = subprocess.run(["bash", HARNESS, "start"], env=env, capture_output=True,
-                             timeout=120)
-        if out.returncode != 0:
-            cls.daemon.stop()
-            cls.mocks.stop()
-            raise RuntimeError("postfix harness: " + out.stderr.decode())
-        cls.port = int(cls.pf("echo $TM_PF_PORT").strip())
+        cls.start_postfix()
 
     @classmethod
     def tearDownClass(cls):
-        subprocess.run(["bash", HARNESS, "stop", cls.pf_dir], capture_output=True, timeout=60)
-        cls.daemon.stop()
-        cls.mocks.stop()
-        if os.environ.get("TM_KEEP") != "1":
-            shutil.rmtree(cls.dir, ignore_errors=True)
+        cls.stop_all()
 
     @classmethod
     def write_config(cls, main):

@@ -11,9 +11,7 @@ not wait for a job).
 
 Run by `make check` (TM_BINARY, TM_SRCDIR)."""
 import os
-import shutil
 import sys
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import tmtest  # noqa: E402
@@ -40,17 +38,7 @@ def integration_file(conf, name, fields):
             f.write("%s %s\n" % (k, v))
 
 
-class APIVoidScan(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tmtest.tmpdir()
-        cls.mocks = tmtest.Mocks(cls.dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mocks.stop()
-        shutil.rmtree(cls.dir, ignore_errors=True)
-
+class APIVoidScan(tmtest.MocksCase):
     def setUp(self):
         self.mocks.reset()
         self.n = 0

@@ -10,9 +10,7 @@ against the mocks, each test named after the defect it covers:
 
 Run by `make check` (TM_BINARY, TM_SRCDIR)."""
 import os
-import shutil
 import sys
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import tmtest  # noqa: E402
@@ -26,17 +24,7 @@ def message(body):
         "MIME-Version: 1.0", "Content-Type: text/plain", "", body, ""]).encode()
 
 
-class EngineDefects(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tmtest.tmpdir()
-        cls.mocks = tmtest.Mocks(cls.dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mocks.stop()
-        shutil.rmtree(cls.dir, ignore_errors=True)
-
+class EngineDefects(tmtest.MocksCase):
     def setUp(self):
         self.mocks.reset()
 

@@ -7,11 +7,9 @@ Run by `make check` (TM_BINARY, TM_SRCDIR)."""
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import tmtest  # noqa: E402
@@ -21,17 +19,7 @@ SMALL = (b"Received: from a.example (a.example [203.0.113.50]) by mx.example.net
          b"Subject: hello\r\n\r\nsee http://www.example.com/\r\n")
 
 
-class ScanFailClosed(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tmtest.tmpdir()
-        cls.mocks = tmtest.Mocks(cls.dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mocks.stop()
-        shutil.rmtree(cls.dir, ignore_errors=True)
-
+class ScanFailClosed(tmtest.MocksCase):
     def write(self, name, data):
         path = os.path.join(self.dir, name)
         with open(path, "wb") as f:

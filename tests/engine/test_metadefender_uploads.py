@@ -12,9 +12,7 @@ Run by `make check` (TM_BINARY, TM_SRCDIR)."""
 import base64
 import hashlib
 import os
-import shutil
 import sys
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import tmtest  # noqa: E402
@@ -48,17 +46,7 @@ def sha(data):
     return hashlib.sha256(data).hexdigest()
 
 
-class MetaDefenderUploads(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tmtest.tmpdir()
-        cls.mocks = tmtest.Mocks(cls.dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mocks.stop()
-        shutil.rmtree(cls.dir, ignore_errors=True)
-
+class MetaDefenderUploads(tmtest.MocksCase):
     def setUp(self):
         self.mocks.reset()
         self.n = 0

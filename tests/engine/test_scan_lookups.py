@@ -8,9 +8,7 @@ single-flight and the cache. Nothing here measures time.
 
 Run by `make check` (TM_BINARY, TM_SRCDIR)."""
 import os
-import shutil
 import sys
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import tmtest  # noqa: E402
@@ -38,17 +36,7 @@ def message(body, received_ip="192.0.2.10", attachment=None):
 EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
 
 
-class ScanLookups(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tmtest.tmpdir()
-        cls.mocks = tmtest.Mocks(cls.dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mocks.stop()
-        shutil.rmtree(cls.dir, ignore_errors=True)
-
+class ScanLookups(tmtest.MocksCase):
     def setUp(self):
         self.mocks.reset()
         self.n = 0

@@ -190,6 +190,49 @@ class PostfixHarnessMixin:
                            "e2e", "postfix-harness.sh")
 
     @classmethod
+    def prepare_milter_dirs(cls):
+        """cls.dir (readable by Postfix and the milter's user), the mocks
+        with a readable CA, cls.tmp (a TmpDir any user may write) and
+        cls.sock, the milter's socket path."""
+        cls.dir = tmpdir()
+        os.chmod(cls.dir, 0o755)	# the milter runs as nobody, postfix reads the socket
+        cls.mocks = Mocks(cls.dir)
+        os.chmod(cls.mocks.ca, 0o644)
+        cls.tmp = os.path.join(cls.dir, "spool")
+        os.makedirs(cls.tmp)
+        os.chmod(cls.tmp, 0o1777)
+        cls.sock = os.path.join(cls.dir, "milter.sock")
+
+    @classmethod
+    def start_postfix(cls):
+        """The private Postfix in cls.pf_dir with cls.sock as its milter
+        (milter_default_action tempfail); cls.port its SMTP port. On
+        failure cls.daemon and the mocks are stopped and RuntimeError
+        raised."""
+        cls.pf_dir = os.path.join(cls.dir, "postfix")
+        env = dict(os.environ, TM_PF_DIR=cls.pf_dir, TM_PF_MILTER="unix:" + cls.sock,
+                   TM_PF_BACKOFF="1s",
+                   TM_PF_MAIN_EXTRA="milter_default_action = tempfail")
+        out = subprocess.run(["bash", cls.HARNESS, "start"], env=env, capture_output=True,
+                             timeout=120)
+        if out.returncode != 0:
+            cls.daemon.stop()
+            cls.mocks.stop()
+            raise RuntimeError("postfix harness: " + out.stderr.decode())
+        cls.port = int(cls.pf("echo $TM_PF_PORT").strip())
+
+    @classmethod
+    def stop_all(cls):
+        """Postfix, the daemon and the mocks stopped; cls.dir removed
+        unless TM_KEEP=1."""
+        subprocess.run(["bash", cls.HARNESS, "stop", cls.pf_dir], capture_output=True,
+                       timeout=60)
+        cls.daemon.stop()
+        cls.mocks.stop()
+        if os.environ.get("TM_KEEP") != "1":
+            shutil.rmtree(cls.dir, ignore_errors=True)
+
+    @classmethod
     def pf(cls, script):
         out = subprocess.run(["bash", "-c", '. "$1"; pf_load_state "$2" >/dev/null || exit 1; '
                               + script, "pf", cls.HARNESS, cls.pf_dir],
