@@ -26,12 +26,13 @@ static int session_env(void **state)
 	return env_up(state, "stubsession", "forti");
 }
 
-/* A message with HASH: hash unknown, upload, job id: pending. */
-static struct batch *submit_job(struct fake *f, struct tm_config *cfg, struct lookup *l,
+/* A message with HASH: hash unknown, upload, job id: pending. The batch
+ * keeps l (an array of one lookup): it must live in the test's frame. */
+static struct batch *submit_job(struct fake *f, struct tm_config *cfg, struct lookup **l,
 				const char *job_answer)
 {
 	unsigned first = f->calls->len;
-	struct batch *b = fake_submit(f, cfg, &l, 1, 5000);
+	struct batch *b = fake_submit(f, cfg, l, 1, 5000);
 
 	assert_string_equal(call_what(f, first), "GET http://stub.example/hash/" HASH);
 	fake_answer_http(f, first, 200, "unknown", -1);
@@ -51,7 +52,7 @@ static void test_job_pending_then_verdict_from_cache(void **state)
 
 	struct lookup *l = stub_lookup(in, INDICATOR_HASH, HASH);
 
-	struct batch *b = submit_job(f, cfg, l, "id:J42");
+	struct batch *b = submit_job(f, cfg, &l, "id:J42");
 	/* submitted: the message gets pending at once (SandboxWait 0) */
 	assert_true(engine_batch_done(f->engine, b));
 	assert_int_equal(l->result.status, LOOKUP_PENDING);
@@ -94,7 +95,7 @@ static void test_job_identical_submissions_joined(void **state)
 	struct lookup *a = stub_lookup(in, INDICATOR_HASH, HASH);
 	struct lookup *b = stub_lookup(in, INDICATOR_HASH, HASH);
 
-	struct batch *ba = submit_job(f, cfg, a, "id:J1");
+	struct batch *ba = submit_job(f, cfg, &a, "id:J1");
 	struct batch *bb = fake_submit(f, cfg, &b, 1, 5000);	/* while it runs */
 	assert_true(engine_batch_done(f->engine, bb));
 	assert_int_equal(b->result.status, LOOKUP_PENDING);
@@ -120,7 +121,7 @@ static void test_job_timeout_is_an_error(void **state)
 
 
 	struct lookup *l = stub_lookup(in, INDICATOR_HASH, HASH);
-	struct batch *b = submit_job(f, cfg, l, "id:J9");
+	struct batch *b = submit_job(f, cfg, &l, "id:J9");
 	engine_batch_release(f->engine, b);
 	for (int s = 0; s < 700 && g_hash_table_size(f->engine->flights) > 0; s++) {
 		fake_advance(f, 1000);
@@ -156,7 +157,7 @@ static void test_job_survives_reload(void **state)
 	struct lookup *l = stub_lookup(old_in, INDICATOR_HASH, HASH);
 	struct lookup *other = stub_lookup(new_in, INDICATOR_HASH, "00ff");
 
-	struct batch *b = submit_job(f, old_cfg, l, "id:J7");
+	struct batch *b = submit_job(f, old_cfg, &l, "id:J7");
 	engine_batch_release(f->engine, b);
 	/* the reload: a message under the new snapshot, the old one let go */
 	struct batch *b2 = fake_submit(f, new_cfg, &other, 1, 5000);

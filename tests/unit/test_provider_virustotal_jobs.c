@@ -93,18 +93,32 @@ static struct flight *only_flight(struct fake *f)
 	return flight;
 }
 
-/* Hash unknown -> POST /files -> pending; returns the batch. */
-static struct batch *upload_small(struct env *e, struct lookup *l, const char *hash)
+/* *l submitted (5 s deadline) and its hash lookup, the next call,
+ * answered 404 NotFoundError; returns the batch. The batch keeps l (an
+ * array of one lookup): it must live in the test's own frame. */
+static struct batch *submit_unknown_hash(struct env *e, struct lookup **l)
 {
 	struct fake *f = e->f;
 	unsigned first = f->calls->len;
-	struct batch *b = fake_submit(f, e->cfg, &l, 1, 5000);
+	struct batch *b = fake_submit(f, e->cfg, l, 1, 5000);
 	char want[256];
 
-	g_snprintf(want, sizeof(want), "GET " ROOT "/files/%s", hash);
+	g_snprintf(want, sizeof(want), "GET " ROOT "/files/%s", (*l)->indicator);
 	assert_string_equal(call_what(f, first), want);
 	fake_answer_http(f, first, 404, NOT_FOUND, -1);
 	fake_settle(f);
+	return b;
+}
+
+/* Hash unknown -> POST /files -> pending; returns the batch (which keeps
+ * l: see submit_unknown_hash). */
+static struct batch *upload_small(struct env *e, struct lookup **l, const char *hash)
+{
+	struct fake *f = e->f;
+	unsigned first = f->calls->len;
+	struct batch *b = submit_unknown_hash(e, l);
+
+	assert_string_equal((*l)->indicator, hash);
 	assert_int_equal(f->calls->len, first + 2);
 	assert_string_equal(call_what(f, first + 1), "POST " ROOT "/files");
 	fake_answer_http(f, first + 1, 200, SUBMITTED, -1);
@@ -121,7 +135,7 @@ static void test_vt_upload_queued_completed_malicious(void **state)
 	struct fake *f = e->f;
 	struct lookup *l = file_lookup(e, HASH, 4096);
 
-	struct batch *b = upload_small(e, l, HASH);
+	struct batch *b = upload_small(e, &l, HASH);
 	assert_true(engine_batch_done(f->engine, b));
 	assert_int_equal(l->result.status, LOOKUP_PENDING);
 	engine_batch_release(f->engine, b);
@@ -206,10 +220,8 @@ static void test_vt_large_file_upload_url(void **state)
 	struct env *e = *state;
 	struct fake *f = e->f;
 	struct lookup *l = file_lookup(e, HASH, 32 * 1024 * 1024 + 1);
-	struct batch *b = fake_submit(f, e->cfg, &l, 1, 5000);
+	struct batch *b = submit_unknown_hash(e, &l);
 
-	fake_answer_http(f, 0, 404, NOT_FOUND, -1);
-	fake_settle(f);
 	assert_int_equal(f->calls->len, 2);
 	assert_string_equal(call_what(f, 1), "GET " ROOT "/files/upload_url");
 	fake_answer_http(f, 1, 200, "{\"data\":\"http://stub.example/_ah/upload/AMmfu6b/\"}", -1);
@@ -238,10 +250,8 @@ static void test_vt_upload_quota(void **state)
 	struct env *e = *state;
 	struct fake *f = e->f;
 	struct lookup *l = file_lookup(e, HASH, 4096);
-	struct batch *b = fake_submit(f, e->cfg, &l, 1, 5000);
+	struct batch *b = submit_unknown_hash(e, &l);
 
-	fake_answer_http(f, 0, 404, NOT_FOUND, -1);
-	fake_settle(f);
 	assert_string_equal(call_what(f, 1), "POST " ROOT "/files");
 	fake_answer_http(f, 1, 429, QUOTA, -1);
 	fake_settle(f);
@@ -269,10 +279,8 @@ static void test_vt_upload_5xx(void **state)
 	struct env *e = *state;
 	struct fake *f = e->f;
 	struct lookup *l = file_lookup(e, HASH, 4096);
-	struct batch *b = fake_submit(f, e->cfg, &l, 1, 5000);
+	struct batch *b = submit_unknown_hash(e, &l);
 
-	fake_answer_http(f, 0, 404, NOT_FOUND, -1);
-	fake_settle(f);
 	fake_answer_http(f, 1, 503, TRANSIENT, -1);
 	fake_settle(f);
 	assert_int_equal(f->calls->len, 3);
@@ -296,10 +304,8 @@ static void test_vt_upload_answer_without_id_not_retried(void **state)
 	struct env *e = *state;
 	struct fake *f = e->f;
 	struct lookup *l = file_lookup(e, HASH, 4096);
-	struct batch *b = fake_submit(f, e->cfg, &l, 1, 5000);
+	struct batch *b = submit_unknown_hash(e, &l);
 
-	fake_answer_http(f, 0, 404, NOT_FOUND, -1);
-	fake_settle(f);
 	fake_answer_http(f, 1, 200, "{\"data\":{\"type\":\"analysis\"}}", -1);
 	fake_settle(f);
 	assert_true(engine_batch_done(f->engine, b));
@@ -320,7 +326,7 @@ static void test_vt_analysis_never_completes(void **state)
 	struct env *e = *state;
 	struct fake *f = e->f;
 	struct lookup *l = file_lookup(e, HASH, 4096);
-	struct batch *b = upload_small(e, l, HASH);
+	struct batch *b = upload_small(e, &l, HASH);
 
 	engine_batch_release(f->engine, b);
 	for (int s = 0; s < 1200 && g_hash_table_size(f->engine->flights) > 0; s++) {
@@ -359,8 +365,8 @@ static void test_vt_uploads_count_against_rate_limit(void **state)
 	struct lookup *a = file_lookup(e, HASH2, 4096);
 	struct lookup *b = file_lookup(e, HASH3, 4096);
 	struct lookup *c = file_lookup(e, HASH4, 4096);
-	struct batch *ba = upload_small(e, a, HASH2);	/* tokens 1, 2 */
-	struct batch *bb = upload_small(e, b, HASH3);	/* tokens 3, 4 */
+	struct batch *ba = upload_small(e, &a, HASH2);	/* tokens 1, 2 */
+	struct batch *bb = upload_small(e, &b, HASH3);	/* tokens 3, 4 */
 	assert_int_equal(count_calls(f, "POST"), 2);
 
 	struct batch *bc = fake_submit(f, e->cfg, &c, 1, 5000);
