@@ -18,13 +18,11 @@ struct tm_config *cli_load_config(const char *path, char *err, size_t errlen);
 
 /* The options every program and subcommand that has them spells the same
  * way: getopt_long entries, the long name with its short letter (the
- * short-option string names the same letters). */
+ * short-option string names the same letters). threatmilterctl's
+ * subcommands state theirs as tables (ctl/ctl_options.h). */
 #define CLI_OPTION_CONFIG	{ "config", required_argument, NULL, 'c' }
 #define CLI_OPTION_HELP		{ "help", no_argument, NULL, 'h' }
 #define CLI_OPTION_VERSION	{ "version", no_argument, NULL, 'V' }
-#define CLI_OPTION_JSON		{ "json", no_argument, NULL, 'j' }
-/* threatmilterctl's provider actions: which integration of the type runs */
-#define CLI_OPTION_INTEGRATION	{ "integration", required_argument, NULL, 'i' }
 #define CLI_OPTION_END		{ NULL, 0, NULL, 0 }
 
 #endif

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "config/integrations.h"
+#include "ctl/ctl_options.h"
 #include "providers/provider.h"
 #include "providers/sync_runner.h"
 
@@ -196,34 +196,23 @@ static int run(const struct integration *in, const char *ca_file, const char *ac
 
 int ctl_apivoid_main(int argc, char **argv, const char *config_path)
 {
-	static const struct option longopts[] = {
-		CLI_OPTION_INTEGRATION,
-		{ "threshold", required_argument, NULL, 't' },
-		CLI_OPTION_JSON,
-		{ "output-dir", required_argument, NULL, 'o' },
-		CLI_OPTION_HELP,
-		CLI_OPTION_END,
+	static const struct ctl_syntax syntax = {
+		.order = CTL_ORDER_ANY, .usage = usage, .usage_on_error = true, .min_args = 1,
 	};
 	const char *name = NULL, *threshold = NULL, *outdir = ".";
 	bool json = false;
+	const struct ctl_option options[] = {
+		{ "integration", 'i', &name, NULL },
+		{ "threshold", 't', &threshold, NULL },
+		{ "json", 'j', NULL, &json },
+		{ "output-dir", 'o', &outdir, NULL },
+		{ NULL, 0, NULL, NULL },
+	};
 	char err[512];
-	int c, rc;
+	int next, rc = ctl_parse_options(argc, argv, options, &syntax, &next);
 
-	optind = 0;	/* glibc: a fresh scan of this argv, permuting */
-	while ((c = getopt_long(argc, argv, "i:t:jo:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'i': name = optarg; break;
-		case 't': threshold = optarg; break;
-		case 'j': json = true; break;
-		case 'o': outdir = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return 2;
-	}
+	if (rc != CTL_CONTINUE)
+		return rc;
 	struct tm_config *cfg = cli_load_config(config_path, err, sizeof(err));
 	if (cfg == NULL) {
 		fprintf(stderr, PROG ": %s\n", err);
@@ -238,11 +227,11 @@ int ctl_apivoid_main(int argc, char **argv, const char *config_path)
 	}
 	cJSON *args = cJSON_CreateObject();
 	cJSON *entities = cJSON_AddArrayToObject(args, "entities");
-	for (int i = optind + 1; i < argc; i++)
+	for (int i = next + 1; i < argc; i++)
 		cJSON_AddItemToArray(entities, cJSON_CreateString(argv[i]));
 	if (threshold != NULL)
 		cJSON_AddStringToObject(args, "threshold", threshold);
-	rc = run(in, cfg->ca_cert_file, argv[optind], args, json, outdir);
+	rc = run(in, cfg->ca_cert_file, argv[next], args, json, outdir);
 	cJSON_Delete(args);
 	config_unref(cfg);
 	return rc;

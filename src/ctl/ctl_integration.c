@@ -6,16 +6,15 @@
 #include "ctl/ctl.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <string.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
-#include "cli/cli.h"
 #include "cli/testconn.h"
 #include "config/integration_schema.h"
 #include "config/integration_write.h"
 #include "config/integrations.h"
+#include "ctl/ctl_options.h"
 #include "providers/registry.h"
 
 static void integration_usage(FILE *out)
@@ -114,31 +113,24 @@ static void print_table(GPtrArray *rows)
 
 static int cmd_list(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "tag", required_argument, NULL, 't' },
-		{ "type", required_argument, NULL, 'T' },
-		{ "status", required_argument, NULL, 's' },
-		CLI_OPTION_JSON,
-		CLI_OPTION_HELP,
-		CLI_OPTION_END,
+	static const struct ctl_syntax syntax = {
+		.order = CTL_ORDER_FIRST, .usage = integration_usage,
 	};
 	const char *tag = NULL, *type = NULL, *status = NULL;
 	bool json = false;
+	const struct ctl_option options[] = {
+		{ "tag", 0, &tag, NULL },
+		{ "type", 0, &type, NULL },
+		{ "status", 0, &status, NULL },
+		{ "json", 0, NULL, &json },
+		{ NULL, 0, NULL, NULL },
+	};
 	unsigned broken;
-	int c;
+	int next, rc = ctl_parse_options(argc, argv, options, &syntax, &next);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 't': tag = optarg; break;
-		case 'T': type = optarg; break;
-		case 's': status = optarg; break;
-		case 'j': json = true; break;
-		case 'h': integration_usage(stdout); return CTL_OK;
-		default: return CTL_USAGE;
-		}
-	}
-	if (optind < argc || (status != NULL && strcmp(status, "active") != 0 &&
+	if (rc != CTL_CONTINUE)
+		return rc;
+	if (next < argc || (status != NULL && strcmp(status, "active") != 0 &&
 			      strcmp(status, "inactive") != 0)) {
 		ctl_error("usage: integration list [--tag T] [--type T] "
 			  "[--status active|inactive] [--json]");

@@ -4,7 +4,6 @@
  * synchronous runner and prints its messages and result. */
 #include "ctl/ctl_ironscales.h"
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "config/integrations.h"
+#include "ctl/ctl_options.h"
 #include "providers/ironscales.h"
 #include "providers/provider.h"
 #include "providers/registry.h"
@@ -45,45 +45,33 @@ struct options {
 	bool json;
 };
 
-/* Options, then the action's arguments ("ids" from the positional ones);
- * NULL with a message printed on a usage error. */
-static cJSON *parse(int argc, char **argv, struct options *o, const char **action)
+/* Options, then the action's arguments ("ids" from the positional ones)
+ * as a new object in *out. Returns CTL_CONTINUE, or the exit status after
+ * --help or a usage error (its message printed); *out is then untouched. */
+static int parse(int argc, char **argv, struct options *o, const char **action, cJSON **out)
 {
-	static const struct option longopts[] = {
-		CLI_OPTION_INTEGRATION,
-		{ "as", required_argument, NULL, 'a' },
-		{ "by", required_argument, NULL, 'b' },
-		{ "period", required_argument, NULL, 'p' },
-		{ "max-pages", required_argument, NULL, 'm' },
-		CLI_OPTION_JSON,
-		CLI_OPTION_HELP,
-		CLI_OPTION_END,
+	static const struct ctl_syntax syntax = {
+		.order = CTL_ORDER_ANY, .usage = usage, .usage_on_error = true, .min_args = 1,
 	};
-	int c;
+	const struct ctl_option options[] = {
+		{ "integration", 'i', &o->integration, NULL },
+		{ "as", 0, &o->as, NULL },
+		{ "by", 0, &o->by, NULL },
+		{ "period", 0, &o->period, NULL },
+		{ "max-pages", 0, &o->max_pages, NULL },
+		{ "json", 0, NULL, &o->json },
+		{ NULL, 0, NULL, NULL },
+	};
+	int next, rc = ctl_parse_options(argc, argv, options, &syntax, &next);
 
-	optind = 0;	/* 0: glibc starts afresh (permuting), after the ctl's "+" scan */
-	while ((c = getopt_long(argc, argv, "i:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'i': o->integration = optarg; break;
-		case 'a': o->as = optarg; break;
-		case 'b': o->by = optarg; break;
-		case 'p': o->period = optarg; break;
-		case 'm': o->max_pages = optarg; break;
-		case 'j': o->json = true; break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return NULL;
-		}
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return NULL;
-	}
-	*action = argv[optind++];
+	if (rc != CTL_CONTINUE)
+		return rc;
+	*action = argv[next++];
 	cJSON *args = cJSON_CreateObject();
-	if (optind < argc) {
+	if (next < argc) {
 		GString *ids = g_string_new(NULL);
 
-		for (int i = optind; i < argc; i++)
+		for (int i = next; i < argc; i++)
 			g_string_append_printf(ids, "%s%s", ids->len ? "," : "", argv[i]);
 		cJSON_AddStringToObject(args, "ids", ids->str);
 		g_string_free(ids, TRUE);
@@ -96,7 +84,8 @@ static cJSON *parse(int argc, char **argv, struct options *o, const char **actio
 		cJSON_AddStringToObject(args, "period", o->period);
 	if (o->max_pages)
 		cJSON_AddStringToObject(args, "max_pages", o->max_pages);
-	return args;
+	*out = args;
+	return CTL_CONTINUE;
 }
 
 /* The arguments the action takes, and their values, checked before any
@@ -280,15 +269,16 @@ int ctl_ironscales_main(int argc, char **argv, const char *config_path)
 {
 	struct options o = { 0 };
 	const char *name = NULL;
-	cJSON *args = parse(argc, argv, &o, &name);
+	cJSON *args = NULL;
+	int status = parse(argc, argv, &o, &name, &args);
 	const struct provider_action *action;
 	struct tm_config *cfg;
 	const struct integration *in;
 	char err[1024];
-	int status = 2;
 
-	if (args == NULL)
-		return 2;
+	if (status != CTL_CONTINUE)
+		return status;
+	status = 2;
 	action = provider_action_find(provider_type_find("ironscales"), name);
 	if (action == NULL) {
 		fprintf(stderr, "%s: unknown action '%s' (see --help)\n", PROG, name);

@@ -17,7 +17,6 @@
 #include "ctl/ctl.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -26,8 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
 #include "config/config.h"
+#include "ctl/ctl_options.h"
 
 #define RELOAD_WAIT_MS 5000
 
@@ -202,24 +201,23 @@ int ctl_reload(const struct ctl *ctl)
 	return signal_and_wait(ctl, pid);
 }
 
+static void reload_usage(FILE *out)
+{
+	fprintf(out, "usage: threatmilterctl [-c FILE] reload\n"
+		"  checks the configuration and makes the running daemon reread it\n");
+}
+
 int ctl_reload_main(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLI_OPTION_HELP,
-		CLI_OPTION_END,
+	static const struct ctl_syntax syntax = {
+		.order = CTL_ORDER_FIRST, .usage = reload_usage,
 	};
-	int c;
+	static const struct ctl_option none[] = { { NULL, 0, NULL, NULL } };
+	int next, rc = ctl_parse_options(argc, argv, none, &syntax, &next);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			printf("usage: threatmilterctl [-c FILE] reload\n"
-			       "  checks the configuration and makes the running daemon reread it\n");
-			return CTL_OK;
-		}
-		return CTL_USAGE;
-	}
-	if (optind < argc) {
+	if (rc != CTL_CONTINUE)
+		return rc;
+	if (next < argc) {
 		ctl_error("reload takes no arguments");
 		return CTL_USAGE;
 	}
