@@ -167,6 +167,67 @@ static void test_file_submission(void **state)
 	pt_lookup_del(l);
 }
 
+/* §3.1: the URL task is the document's body to the byte, the fields in
+ * its order (the SDK's defaults), the URL and Privacy in their places. */
+static void test_url_task_body_exact(void **state)
+{
+	struct integration ar = pt_integration("anyrun", AR_FORM, AR_KEY, NULL, 0);
+	struct lookup *l = pt_lookup_new(&ar, INDICATOR_URL, "http://phish.example.net/a\"b");
+	struct http_request req;
+
+	(void)state;
+	ar.privacy = PRIVACY_BYTEAM;
+	build_step(&ar, l, ANYRUN_STEP_SUBMIT, NULL, &req);
+	assert_string_equal(req.body->str,
+			    "{\"obj_type\":\"url\",\"obj_url\":\"http://phish.example.net/a\\\"b\","
+			    "\"env_os\":\"windows\",\"env_version\":\"10\",\"env_bitness\":64,"
+			    "\"env_type\":\"complete\",\"env_locale\":\"en-US\","
+			    "\"opt_network_connect\":true,\"opt_privacy_type\":\"byteam\","
+			    "\"opt_timeout\":120,\"obj_ext_browser\":\"Microsoft Edge\","
+			    "\"opt_automated_interactivity\":true}");
+	http_request_clear(&req);
+	pt_lookup_del(l);
+}
+
+/* §3.1: the file task's parts in order, each field's exact text
+ * (numbers in decimal, booleans as "true"). */
+static void test_file_task_fields_exact(void **state)
+{
+	struct integration ar = pt_integration("anyrun", AR_FORM, AR_KEY, NULL, 0);
+	struct lookup *l = pt_lookup_new(&ar, INDICATOR_HASH, SHA);
+	static const char *const want[] = {
+		"file", "invoice.exe", "obj_type", "file", "env_os", "windows", "env_version", "10",
+		"env_bitness", "64", "env_type", "complete", "opt_network_connect", "true",
+		"opt_privacy_type", "bylink", "opt_timeout", "240", "obj_ext_startfolder", "temp",
+		"obj_ext_extension", "true",
+	};
+	struct http_request req;
+
+	(void)state;
+	ar.privacy = PRIVACY_BYLINK;
+	l->sample = sample_new("invoice.exe", SHA, true, "MZ", 2);
+	build_step(&ar, l, ANYRUN_STEP_SUBMIT, NULL, &req);
+	assert_int_equal(req.parts->len, G_N_ELEMENTS(want) / 2);
+	for (guint i = 0; i < req.parts->len; i++) {
+		const struct http_part *p = g_ptr_array_index(req.parts, i);
+		gsize len;
+		const char *data = g_bytes_get_data(p->data, &len);
+
+		assert_string_equal(p->name, want[2 * i]);
+		if (i == 0) {
+			assert_string_equal(p->filename, want[1]);
+			continue;
+		}
+		assert_null(p->filename);
+		assert_int_equal(len, strlen(want[2 * i + 1]));
+		assert_memory_equal(data, want[2 * i + 1], len);
+	}
+	http_request_clear(&req);
+	sample_unref(l->sample);
+	l->sample = NULL;
+	pt_lookup_del(l);
+}
+
 /* No sample (the toggles refuse the file): nothing is uploaded. The one
  * request is the free history call, then the lookup is unknown. */
 static void test_hash_without_sample_uploads_nothing(void **state)
@@ -405,6 +466,8 @@ int main(void)
 		cmocka_unit_test(test_url_submission),
 		cmocka_unit_test(test_privacy_in_requests),
 		cmocka_unit_test(test_file_submission),
+		cmocka_unit_test(test_url_task_body_exact),
+		cmocka_unit_test(test_file_task_fields_exact),
 		cmocka_unit_test(test_hash_without_sample_uploads_nothing),
 		cmocka_unit_test(test_poll_requests),
 		cmocka_unit_test(test_fixture_cases),

@@ -272,6 +272,44 @@ static void test_request_helpers(void **state)
 	assert_null(req.parts);
 }
 
+/* A document's fixed parameters: appended in the text's order after what
+ * the object holds, a null kept in its place for the caller's value;
+ * as form fields, strings as their text, numbers and booleans as JSON. */
+static void test_fixed_parameters(void **state)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct http_request req;
+	char *text;
+
+	(void)state;
+	cJSON_AddStringToObject(o, "first", "x");
+	provider_json_add_fixed(o, "{\"b\":\"\",\"given\":null,\"n\":64,\"t\":true,\"f\":false}");
+	cJSON_ReplaceItemInObjectCaseSensitive(o, "given", cJSON_CreateString("v\"1"));
+	text = cJSON_PrintUnformatted(o);
+	assert_string_equal(text, "{\"first\":\"x\",\"b\":\"\",\"given\":\"v\\\"1\",\"n\":64,"
+			    "\"t\":true,\"f\":false}");
+	cJSON_free(text);
+
+	http_request_init(&req);
+	http_request_add_fields(&req, o);
+	assert_string_equal(req.method, "POST");
+	assert_int_equal(req.parts->len, 6);
+	for (guint i = 0; i < req.parts->len; i++) {
+		static const char *const want[][2] = { { "first", "x" }, { "b", "" },
+			{ "given", "v\"1" }, { "n", "64" }, { "t", "true" }, { "f", "false" } };
+		const struct http_part *p = g_ptr_array_index(req.parts, i);
+		gsize len;
+		const char *data = g_bytes_get_data(p->data, &len);
+
+		assert_string_equal(p->name, want[i][0]);
+		assert_null(p->filename);
+		assert_int_equal(len, strlen(want[i][1]));
+		assert_memory_equal(data, want[i][1], len);
+	}
+	http_request_clear(&req);
+	cJSON_Delete(o);
+}
+
 /* The "cases" of every provider's fixtures (tests/mock/fixtures/NAME.json,
  * the mock server's own answers): each answer and what it must become. */
 static void test_fixture_cases(void **state)
@@ -305,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_declared_by_the_table),
 		cmocka_unit_test(test_parse_http_fills_error_kinds),
 		cmocka_unit_test(test_request_helpers),
+		cmocka_unit_test(test_fixed_parameters),
 		cmocka_unit_test(test_fixture_cases),
 	};
 

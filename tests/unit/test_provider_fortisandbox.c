@@ -373,6 +373,44 @@ static void test_requests(void **state)
 	pt_lookup_del(d);
 }
 
+/* §3.3/§3.4: a submission's params to the byte: what the lookup gives,
+ * then the document's fixed parameters in its order. */
+#define FSA_FIXED "\"comments\":\"threatmilter\",\"timeout\":\"3600\",\"skip_steps\":\"\"," \
+	"\"archive_password\":\"\",\"overwrite_vm_list\":\"\",\"forcedvm\":0,\"malpkg\":\"0\"," \
+	"\"vrecord\":\"0\",\"enable_ai\":0}"
+
+static void test_submission_params_exact(void **state)
+{
+	(void)state;
+	struct integration in = pt_integration("fortisandbox", API, USER, PASS, 0);
+	struct lookup *h = pt_lookup_new(&in, INDICATOR_HASH, HASH);
+	struct lookup *u = pt_lookup_new(&in, INDICATOR_URL, "https://new.example.org/?a=1");
+	const cJSON *p;
+	cJSON *doc;
+	char *text;
+
+	h->sample = sample_new("invoice.exe", HASH, true, "MZ\x90\0fake", 8);
+	doc = job_body(&in, h, 1, NULL, &p);
+	text = cJSON_PrintUnformatted(p);
+	assert_string_equal(text, "{\"url\":\"/alert/ondemand/submit-file\",\"type\":\"file\","
+			    "\"file\":\"TVqQAGZha2U=\",\"filename\":\"aW52b2ljZS5leGU=\"," FSA_FIXED);
+	cJSON_free(text);
+	cJSON_Delete(doc);
+
+	doc = job_body(&in, u, 1, NULL, &p);
+	text = cJSON_PrintUnformatted(p);
+	assert_true(g_str_has_prefix(text, "{\"url\":\"/alert/ondemand/submit-file\",\"type\":\"url\","
+				     "\"depth\":0,\"file\":\"aHR0cHM6Ly9uZXcuZXhhbXBsZS5vcmcvP2E9MQo=\","
+				     "\"filename\":\""));
+	assert_true(g_str_has_suffix(text, "\"," FSA_FIXED));
+	cJSON_free(text);
+	cJSON_Delete(doc);
+	sample_unref(h->sample);
+	h->sample = NULL;
+	pt_lookup_del(h);
+	pt_lookup_del(u);
+}
+
 /* An archive: two jobs, the worst verdict of both. */
 static void test_two_jobs_worst(void **state)
 {
@@ -406,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_login_forms_and_token),
 		cmocka_unit_test(test_login_answers),
 		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_submission_params_exact),
 		cmocka_unit_test(test_two_jobs_worst),
 	};
 

@@ -35,8 +35,6 @@
 #include "lookup/sample.h"
 #include "providers/provider.h"
 
-#define URL_TIMEOUT_S 120	/* §3.1: the SDK's opt_timeout for a URL */
-#define FILE_TIMEOUT_S 240	/* and for a file */
 #define TASK_ID_MAX 64
 
 /* APIURL without trailing slashes and without a trailing "/analysis". */
@@ -75,28 +73,43 @@ const char *anyrun_privacy(const struct integration *in)
 							 : integration_privacy_names[PRIVACY_OWNER];
 }
 
-/* §3.1, the URL task: the document's body (the SDK's defaults). */
+/* §3.1, the URL task: the document's body (the SDK's defaults, opt_timeout
+ * 120 s); null: the URL and Privacy, filled in by url_task. */
+static const char url_task_fixed[] =
+	"{\"obj_type\":\"url\",\"obj_url\":null,\"env_os\":\"windows\",\"env_version\":\"10\","
+	"\"env_bitness\":64,\"env_type\":\"complete\",\"env_locale\":\"en-US\","
+	"\"opt_network_connect\":true,\"opt_privacy_type\":null,\"opt_timeout\":120,"
+	"\"obj_ext_browser\":\"Microsoft Edge\",\"opt_automated_interactivity\":true}";
+
+/* §3.1, the file task's form fields (opt_timeout 240 s, the SDK's for a
+ * file); null: Privacy, filled in by file_task. */
+static const char file_task_fixed[] =
+	"{\"obj_type\":\"file\",\"env_os\":\"windows\",\"env_version\":\"10\",\"env_bitness\":64,"
+	"\"env_type\":\"complete\",\"opt_network_connect\":true,\"opt_privacy_type\":null,"
+	"\"opt_timeout\":240,\"obj_ext_startfolder\":\"temp\",\"obj_ext_extension\":true}";
+
+/* The task's fixed options with Privacy in its place. */
+static cJSON *task_options(const struct integration *in, const char *fixed)
+{
+	cJSON *task = cJSON_CreateObject();
+
+	provider_json_add_fixed(task, fixed);
+	cJSON_ReplaceItemInObjectCaseSensitive(task, "opt_privacy_type",
+					       cJSON_CreateString(anyrun_privacy(in)));
+	return task;
+}
+
+/* §3.1, the URL task as JSON. */
 static void url_task(const struct integration *in, const struct lookup *lookup,
 		     struct http_request *req)
 {
-	cJSON *task = cJSON_CreateObject();
+	cJSON *task = task_options(in, url_task_fixed);
 	char *url = lookup->kind == INDICATOR_DOMAIN
 		    ? g_strdup_printf("http://%s/", lookup->indicator)
 		    : g_strdup(lookup->indicator);
 	char *text;
 
-	cJSON_AddStringToObject(task, "obj_type", "url");
-	cJSON_AddStringToObject(task, "obj_url", url);
-	cJSON_AddStringToObject(task, "env_os", "windows");
-	cJSON_AddStringToObject(task, "env_version", "10");
-	cJSON_AddNumberToObject(task, "env_bitness", 64);
-	cJSON_AddStringToObject(task, "env_type", "complete");
-	cJSON_AddStringToObject(task, "env_locale", "en-US");
-	cJSON_AddBoolToObject(task, "opt_network_connect", 1);
-	cJSON_AddStringToObject(task, "opt_privacy_type", anyrun_privacy(in));
-	cJSON_AddNumberToObject(task, "opt_timeout", URL_TIMEOUT_S);
-	cJSON_AddStringToObject(task, "obj_ext_browser", "Microsoft Edge");
-	cJSON_AddBoolToObject(task, "opt_automated_interactivity", 1);
+	cJSON_ReplaceItemInObjectCaseSensitive(task, "obj_url", cJSON_CreateString(url));
 	text = cJSON_PrintUnformatted(task);
 	req->method = "POST";
 	req->body = g_string_new(text);
@@ -106,30 +119,16 @@ static void url_task(const struct integration *in, const struct lookup *lookup,
 	g_free(url);
 }
 
-static void field(struct http_request *req, const char *name, const char *value)
-{
-	http_request_add_part(req, name, NULL, NULL, value, strlen(value));
-}
-
 /* §3.1, the file task: part "file" (the attachment's name) and the
  * options as form fields, booleans as "true"/"false". */
 static void file_task(const struct integration *in, const struct lookup *lookup,
 		      struct http_request *req)
 {
-	char timeout[16];
+	cJSON *fields = task_options(in, file_task_fixed);
 
 	sample_add_part(lookup->sample, req, "file");
-	field(req, "obj_type", "file");
-	field(req, "env_os", "windows");
-	field(req, "env_version", "10");
-	field(req, "env_bitness", "64");
-	field(req, "env_type", "complete");
-	field(req, "opt_network_connect", "true");
-	field(req, "opt_privacy_type", anyrun_privacy(in));
-	g_snprintf(timeout, sizeof(timeout), "%d", FILE_TIMEOUT_S);
-	field(req, "opt_timeout", timeout);
-	field(req, "obj_ext_startfolder", "temp");
-	field(req, "obj_ext_extension", "true");
+	http_request_add_fields(req, fields);
+	cJSON_Delete(fields);
 }
 
 static void history_request(const struct integration *in, struct http_request *req)

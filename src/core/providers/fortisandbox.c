@@ -167,6 +167,13 @@ static const char *hash_type(const char *hash)
 	}
 }
 
+/* §3.3: the parameters every submission sends after the file, as the
+ * document writes them (all steps run, the appliance's VM choice). */
+static const char submit_fixed[] =
+	"{\"comments\":\"threatmilter\",\"timeout\":\"3600\",\"skip_steps\":\"\","
+	"\"archive_password\":\"\",\"overwrite_vm_list\":\"\",\"forcedvm\":0,"
+	"\"malpkg\":\"0\",\"vrecord\":\"0\",\"enable_ai\":0}";
+
 /* §3.3/§3.4: the submission of the sample or of the URL. */
 static void submit_request(const struct integration *in, const struct lookup *lookup,
 			   const char *session, struct http_request *req)
@@ -200,15 +207,7 @@ static void submit_request(const struct integration *in, const struct lookup *lo
 	/* the base64 is referenced, not copied, until fsa_send prints it */
 	cJSON_AddItemToObject(params, "file", cJSON_CreateStringReference(file));
 	cJSON_AddStringToObject(params, "filename", name);
-	cJSON_AddStringToObject(params, "comments", "threatmilter");
-	cJSON_AddStringToObject(params, "timeout", "3600");
-	cJSON_AddStringToObject(params, "skip_steps", "");
-	cJSON_AddStringToObject(params, "archive_password", "");
-	cJSON_AddStringToObject(params, "overwrite_vm_list", "");
-	cJSON_AddNumberToObject(params, "forcedvm", 0);
-	cJSON_AddStringToObject(params, "malpkg", "0");
-	cJSON_AddStringToObject(params, "vrecord", "0");
-	cJSON_AddNumberToObject(params, "enable_ai", 0);
+	provider_json_add_fixed(params, submit_fixed);
 	fsa_send(in, root, req);
 	g_free(file);
 	g_free(name);

@@ -101,6 +101,32 @@ void http_request_add_file_part(struct http_request *req, const char *name,
 	add_part(req, name, filename, content_type)->path = g_strdup(path);
 }
 
+void http_request_add_fields(struct http_request *req, const cJSON *fields)
+{
+	const cJSON *field;
+
+	cJSON_ArrayForEach(field, fields) {
+		char *text = cJSON_IsString(field) ? NULL : cJSON_PrintUnformatted(field);
+		const char *value = text != NULL ? text : cJSON_GetStringValue(field);
+
+		if (value != NULL)	/* NULL: no memory to print it */
+			http_request_add_part(req, field->string, NULL, NULL, value, strlen(value));
+		cJSON_free(text);
+	}
+}
+
+void provider_json_add_fixed(cJSON *object, const char *fixed)
+{
+	cJSON *params = cJSON_Parse(fixed);
+	const cJSON *param;
+
+	if (!cJSON_IsObject(params))
+		g_error("fixed request parameters are no JSON object: %s", fixed);
+	cJSON_ArrayForEach(param, params)
+		cJSON_AddItemToObject(object, param->string, cJSON_Duplicate(param, true));
+	cJSON_Delete(params);
+}
+
 /* The multipart body: one curl_mimepart per struct http_part. */
 static CURLcode set_parts(CURL *easy, const GPtrArray *parts, struct http_easy_hold *hold)
 {

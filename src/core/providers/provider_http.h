@@ -83,6 +83,20 @@ void http_request_add_part(struct http_request *req, const char *name, const cha
 void http_request_add_file_part(struct http_request *req, const char *name,
 				const char *filename, const char *content_type,
 				const char *path);
+/* Adds every member of fields (a JSON object) as a multipart form field,
+ * in their order: a string as its text, anything else as its JSON text
+ * (64 -> "64", true -> "true"). Method becomes POST. */
+void http_request_add_fields(struct http_request *req, const struct cJSON *fields);
+
+/* Appends to object, in their order, the members of fixed: the fixed
+ * parameters of a request as its document writes them, a JSON object
+ * text (a constant of the provider, beside the section it quotes), so
+ * that they read as data and only the varying ones as code. A member
+ * written null stands for a value the caller puts in its place
+ * afterwards (cJSON_ReplaceItemInObjectCaseSensitive keeps the place):
+ * the body keeps the document's order. A fixed that is not a JSON object
+ * is a bug of the provider: g_error() (the unit tests send every one). */
+void provider_json_add_fixed(struct cJSON *object, const char *fixed);
 
 /* What http_request_to_easy() allocated for one transfer; the caller
  * keeps it until the transfer is over, then calls http_easy_hold_free(). */
