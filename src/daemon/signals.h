@@ -32,7 +32,11 @@ struct signal_handlers {
 bool signals_block(char *err, size_t errlen);
 
 /* Starts the signal thread; `handlers` must live until signals_join().
- * Returns false with err set when the thread cannot be created. */
+ * Call it in the thread that then runs smfi_main(): on SIGTERM/SIGINT
+ * that thread is woken (SIGURG, a no-op handler installed here) so that
+ * the listener stops at once instead of at the end of its 5 s select().
+ * Returns false with err set when the handler or the thread cannot be
+ * set up. */
 bool signals_start(const struct signal_handlers *handlers, char *err, size_t errlen);
 
 /* Ends the signal thread without calling stop() again when it is still
