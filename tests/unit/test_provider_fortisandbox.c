@@ -375,9 +375,11 @@ static void test_requests(void **state)
 
 /* §3.3/§3.4: a submission's params to the byte: what the lookup gives,
  * then the document's fixed parameters in its order. */
-#define FSA_FIXED "\"comments\":\"threatmilter\",\"timeout\":\"3600\",\"skip_steps\":\"\"," \
+#define FSA_AFTER_TIMEOUT "\"skip_steps\":\"\"," \
 	"\"archive_password\":\"\",\"overwrite_vm_list\":\"\",\"forcedvm\":0,\"malpkg\":\"0\"," \
 	"\"vrecord\":\"0\",\"enable_ai\":0}"
+#define FSA_FIXED "\"comments\":\"threatmilter\",\"timeout\":\"3600\"," FSA_AFTER_TIMEOUT
+#define FSA_URL_FIXED "\"comments\":\"threatmilter\",\"timeout\":\"600\"," FSA_AFTER_TIMEOUT
 
 static void test_submission_params_exact(void **state)
 {
@@ -402,12 +404,31 @@ static void test_submission_params_exact(void **state)
 	assert_true(g_str_has_prefix(text, "{\"url\":\"/alert/ondemand/submit-file\",\"type\":\"url\","
 				     "\"depth\":0,\"file\":\"aHR0cHM6Ly9uZXcuZXhhbXBsZS5vcmcvP2E9MQo=\","
 				     "\"filename\":\""));
-	assert_true(g_str_has_suffix(text, "\"," FSA_FIXED));
+	assert_true(g_str_has_suffix(text, "\"," FSA_URL_FIXED));
 	cJSON_free(text);
 	cJSON_Delete(doc);
 	sample_unref(h->sample);
 	h->sample = NULL;
 	pt_lookup_del(h);
+	pt_lookup_del(u);
+}
+
+/* §3.4: a URL submission's timeout lies in 30-1200 s (it sent the file
+ * submission's 3600). */
+static void test_url_submission_timeout_within_document_range(void **state)
+{
+	(void)state;
+	struct integration in = pt_integration("fortisandbox", API, USER, PASS, 0);
+	struct lookup *u = pt_lookup_new(&in, INDICATOR_DOMAIN, "new.example.org");
+	const cJSON *p;
+	cJSON *doc = job_body(&in, u, 1, NULL, &p);
+	const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(p, "timeout");
+	long s;
+
+	assert_true(cJSON_IsString(timeout));
+	s = strtol(timeout->valuestring, NULL, 10);
+	assert_true(s >= 30 && s <= 1200);
+	cJSON_Delete(doc);
 	pt_lookup_del(u);
 }
 
@@ -445,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_login_answers),
 		cmocka_unit_test(test_requests),
 		cmocka_unit_test(test_submission_params_exact),
+		cmocka_unit_test(test_url_submission_timeout_within_document_range),
 		cmocka_unit_test(test_two_jobs_worst),
 	};
 

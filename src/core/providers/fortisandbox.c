@@ -174,6 +174,10 @@ static const char submit_fixed[] =
 	"\"archive_password\":\"\",\"overwrite_vm_list\":\"\",\"forcedvm\":0,"
 	"\"malpkg\":\"0\",\"vrecord\":\"0\",\"enable_ai\":0}";
 
+/* §3.4: a URL submission's timeout must lie in 30-1200 s (the file's 3600
+ * of §3.3 is out of range); 600 s, XSOAR's default wait for a job (§4). */
+#define URL_TIMEOUT "600"
+
 /* §3.3/§3.4: the submission of the sample or of the URL. */
 static void submit_request(const struct integration *in, const struct lookup *lookup,
 			   const char *session, struct http_request *req)
@@ -208,6 +212,9 @@ static void submit_request(const struct integration *in, const struct lookup *lo
 	cJSON_AddItemToObject(params, "file", cJSON_CreateStringReference(file));
 	cJSON_AddStringToObject(params, "filename", name);
 	provider_json_add_fixed(params, submit_fixed);
+	if (lookup->kind != INDICATOR_HASH)
+		cJSON_ReplaceItemInObjectCaseSensitive(params, "timeout",
+						       cJSON_CreateString(URL_TIMEOUT));
 	fsa_send(in, root, req);
 	g_free(file);
 	g_free(name);
