@@ -1,4 +1,4 @@
-/* ratelimit.c: token buckets for RateLimit. */
+/* ratelimit.c: RateLimit as a sliding window per item (ratelimit.h). */
 #include "engine/ratelimit.h"
 
 #include <errno.h>
@@ -7,17 +7,22 @@
 #include <string.h>
 #include <glib.h>
 
-struct bucket {
-	double capacity;	/* N */
-	double tokens;
-	double per_ms;		/* refill rate: N / period */
-	int64_t updated_ms;
+/* One "N/period" item: the times of its grants still in the window, at
+ * most N, oldest first, in a ring. The ring grows (doubling, up to N)
+ * only when the grants of one period fill it, so an item of 100000/day
+ * costs what its traffic holds, not N slots up front. */
+struct window {
+	unsigned limit;		/* N */
 	int64_t period_ms;
+	int64_t *grants;	/* ring of cap grant times (ms) */
+	size_t cap;
+	size_t head;		/* the oldest */
+	size_t len;		/* <= limit */
 };
 
 struct ratelimit {
 	size_t count;
-	struct bucket buckets[];
+	struct window items[];
 };
 
 static const struct {
@@ -28,7 +33,7 @@ static const struct {
 };
 
 /* One "N/period" item. */
-static bool parse_item(const char *item, struct bucket *out, char *err, size_t errlen)
+static bool parse_item(const char *item, struct window *out, char *err, size_t errlen)
 {
 	char *end;
 	errno = 0;
@@ -41,9 +46,7 @@ static bool parse_item(const char *item, struct bucket *out, char *err, size_t e
 	const char *unit = end + 1;
 	for (size_t i = 0; i < G_N_ELEMENTS(periods); i++) {
 		if (g_ascii_strcasecmp(unit, periods[i].name) == 0) {
-			out->capacity = out->tokens = (double)n;
-			out->per_ms = (double)n / (double)periods[i].ms;
-			out->updated_ms = INT64_MIN;
+			out->limit = (unsigned)n;
 			out->period_ms = periods[i].ms;
 			return true;
 		}
@@ -56,14 +59,14 @@ static struct ratelimit *parse(const char *spec, char *err, size_t errlen)
 {
 	char **items = g_strsplit(spec ? spec : "", ",", -1);
 	guint n = g_strv_length(items);
-	struct ratelimit *rl = g_malloc0(sizeof(*rl) + n * sizeof(struct bucket));
+	struct ratelimit *rl = g_malloc0(sizeof(*rl) + n * sizeof(struct window));
 
 	for (guint i = 0; i < n; i++) {
 		char *item = g_strstrip(items[i]);
 
 		if (*item == '\0')
 			continue;
-		if (!parse_item(item, &rl->buckets[rl->count], err, errlen)) {
+		if (!parse_item(item, &rl->items[rl->count], err, errlen)) {
 			g_free(rl);
 			rl = NULL;
 			break;
@@ -83,34 +86,75 @@ bool ratelimit_spec_valid(const char *spec, char *err, size_t errlen)
 {
 	struct ratelimit *rl = parse(spec, err, errlen);
 
-	g_free(rl);
+	ratelimit_free(rl);
 	return rl != NULL;
 }
 
 void ratelimit_free(struct ratelimit *rl)
 {
+	if (rl == NULL)
+		return;
+	for (size_t i = 0; i < rl->count; i++)
+		g_free(rl->items[i].grants);
 	g_free(rl);
 }
 
-static void refill(struct bucket *b, int64_t now_ms)
+static int64_t oldest(const struct window *w)
 {
-	if (b->updated_ms != INT64_MIN && now_ms > b->updated_ms) {
-		b->tokens += (double)(now_ms - b->updated_ms) * b->per_ms;
-		if (b->tokens > b->capacity)
-			b->tokens = b->capacity;
+	return w->grants[w->head];
+}
+
+/* Forgets the grants that left the window (time <= now - period). */
+static void expire(struct window *w, int64_t now_ms)
+{
+	while (w->len > 0 && oldest(w) <= now_ms - w->period_ms) {
+		w->head = (w->head + 1) % w->cap;
+		w->len--;
 	}
-	b->updated_ms = now_ms;
+}
+
+/* Doubles the ring (at most to N), the oldest first again. */
+static void grow(struct window *w)
+{
+	size_t cap = w->cap == 0 ? 4 : w->cap * 2;
+	int64_t *grants;
+
+	if (cap > w->limit)
+		cap = w->limit;
+	grants = g_new(int64_t, cap);
+	for (size_t i = 0; i < w->len; i++)
+		grants[i] = w->grants[(w->head + i) % w->cap];
+	g_free(w->grants);
+	w->grants = grants;
+	w->cap = cap;
+	w->head = 0;
+}
+
+/* Counts a grant at now_ms; the caller saw len < limit. A clock that went
+ * back is read as the last grant's time, keeping the ring in order. */
+static void record(struct window *w, int64_t now_ms)
+{
+	if (w->len == w->cap)
+		grow(w);
+	if (w->len > 0) {
+		int64_t last = w->grants[(w->head + w->len - 1) % w->cap];
+
+		if (now_ms < last)
+			now_ms = last;
+	}
+	w->grants[(w->head + w->len) % w->cap] = now_ms;
+	w->len++;
 }
 
 bool ratelimit_take(struct ratelimit *rl, int64_t now_ms)
 {
 	for (size_t i = 0; i < rl->count; i++) {
-		refill(&rl->buckets[i], now_ms);
-		if (rl->buckets[i].tokens < 1.0)
+		expire(&rl->items[i], now_ms);
+		if (rl->items[i].len >= rl->items[i].limit)
 			return false;
 	}
 	for (size_t i = 0; i < rl->count; i++)
-		rl->buckets[i].tokens -= 1.0;
+		record(&rl->items[i], now_ms);
 	return true;
 }
 
@@ -119,16 +163,11 @@ int64_t ratelimit_wait_ms(const struct ratelimit *rl, int64_t now_ms)
 	int64_t wait = 0;
 
 	for (size_t i = 0; i < rl->count; i++) {
-		const struct bucket *b = &rl->buckets[i];
-		double tokens = b->tokens;
+		const struct window *w = &rl->items[i];
 
-		if (b->updated_ms != INT64_MIN && now_ms > b->updated_ms)
-			tokens += (double)(now_ms - b->updated_ms) * b->per_ms;
-		if (tokens < 1.0) {
-			int64_t w = (int64_t)((1.0 - tokens) / b->per_ms) + 1;
-			if (w > wait)
-				wait = w;
-		}
+		/* full: the last N grants are all in the ring, oldest at head */
+		if (w->len >= w->limit && oldest(w) + w->period_ms - now_ms > wait)
+			wait = oldest(w) + w->period_ms - now_ms;
 	}
 	return wait;
 }
@@ -137,7 +176,7 @@ bool ratelimit_bucket(const struct ratelimit *rl, size_t i, unsigned *n, int64_t
 {
 	if (rl == NULL || i >= rl->count)
 		return false;
-	*n = (unsigned)rl->buckets[i].capacity;
-	*period_ms = rl->buckets[i].period_ms;
+	*n = rl->items[i].limit;
+	*period_ms = rl->items[i].period_ms;
 	return true;
 }
