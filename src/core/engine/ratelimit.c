@@ -8,16 +8,14 @@
 #include <glib.h>
 
 /* One "N/period" item: the times of its grants still in the window, at
- * most N, oldest first, in a ring. The ring grows (doubling, up to N)
- * only when the grants of one period fill it, so an item of 100000/day
- * costs what its traffic holds, not N slots up front. */
+ * most N, oldest first. They are appended; those that left the window
+ * are skipped (first) and dropped once they are half the array, so an
+ * item of 100000/day holds what its traffic of one period holds. */
 struct window {
 	unsigned limit;		/* N */
 	int64_t period_ms;
-	int64_t *grants;	/* ring of cap grant times (ms) */
-	size_t cap;
-	size_t head;		/* the oldest */
-	size_t len;		/* <= limit */
+	GArray *grants;		/* int64_t ms; NULL until the first grant */
+	guint first;		/* the oldest still in the window */
 };
 
 struct ratelimit {
@@ -94,63 +92,55 @@ void ratelimit_free(struct ratelimit *rl)
 {
 	if (rl == NULL)
 		return;
-	for (size_t i = 0; i < rl->count; i++)
-		g_free(rl->items[i].grants);
+	for (size_t i = 0; i < rl->count; i++) {
+		if (rl->items[i].grants != NULL)
+			g_array_free(rl->items[i].grants, TRUE);
+	}
 	g_free(rl);
+}
+
+static guint in_window(const struct window *w)
+{
+	return w->grants == NULL ? 0 : w->grants->len - w->first;
 }
 
 static int64_t oldest(const struct window *w)
 {
-	return w->grants[w->head];
+	return g_array_index(w->grants, int64_t, w->first);
 }
 
-/* Forgets the grants that left the window (time <= now - period). */
+/* Skips the grants that left the window (time <= now - period); drops
+ * them once they are half the array (amortised O(1) a grant). */
 static void expire(struct window *w, int64_t now_ms)
 {
-	while (w->len > 0 && oldest(w) <= now_ms - w->period_ms) {
-		w->head = (w->head + 1) % w->cap;
-		w->len--;
+	while (in_window(w) > 0 && oldest(w) <= now_ms - w->period_ms)
+		w->first++;
+	if (w->first > 0 && w->first >= w->grants->len / 2) {
+		g_array_remove_range(w->grants, 0, w->first);
+		w->first = 0;
 	}
 }
 
-/* Doubles the ring (at most to N), the oldest first again. */
-static void grow(struct window *w)
-{
-	size_t cap = w->cap == 0 ? 4 : w->cap * 2;
-	int64_t *grants;
-
-	if (cap > w->limit)
-		cap = w->limit;
-	grants = g_new(int64_t, cap);
-	for (size_t i = 0; i < w->len; i++)
-		grants[i] = w->grants[(w->head + i) % w->cap];
-	g_free(w->grants);
-	w->grants = grants;
-	w->cap = cap;
-	w->head = 0;
-}
-
-/* Counts a grant at now_ms; the caller saw len < limit. A clock that went
- * back is read as the last grant's time, keeping the ring in order. */
+/* Counts a grant at now_ms. A clock that went back is read as the last
+ * grant's time, keeping the grants in order. */
 static void record(struct window *w, int64_t now_ms)
 {
-	if (w->len == w->cap)
-		grow(w);
-	if (w->len > 0) {
-		int64_t last = w->grants[(w->head + w->len - 1) % w->cap];
+	if (w->grants == NULL)
+		w->grants = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	if (w->grants->len > 0) {
+		int64_t last = g_array_index(w->grants, int64_t, w->grants->len - 1);
 
 		if (now_ms < last)
 			now_ms = last;
 	}
-	w->grants[(w->head + w->len) % w->cap] = now_ms;
-	w->len++;
+	g_array_append_val(w->grants, now_ms);
 }
 
 bool ratelimit_take(struct ratelimit *rl, int64_t now_ms)
 {
 	for (size_t i = 0; i < rl->count; i++) {
 		expire(&rl->items[i], now_ms);
-		if (rl->items[i].len >= rl->items[i].limit)
+		if (in_window(&rl->items[i]) >= rl->items[i].limit)
 			return false;
 	}
 	for (size_t i = 0; i < rl->count; i++)
@@ -165,8 +155,8 @@ int64_t ratelimit_wait_ms(const struct ratelimit *rl, int64_t now_ms)
 	for (size_t i = 0; i < rl->count; i++) {
 		const struct window *w = &rl->items[i];
 
-		/* full: the last N grants are all in the ring, oldest at head */
-		if (w->len >= w->limit && oldest(w) + w->period_ms - now_ms > wait)
+		/* full: its last N grants are kept, the oldest first */
+		if (in_window(w) >= w->limit && oldest(w) + w->period_ms - now_ms > wait)
 			wait = oldest(w) + w->period_ms - now_ms;
 	}
 	return wait;
