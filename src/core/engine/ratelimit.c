@@ -162,7 +162,7 @@ int64_t ratelimit_wait_ms(const struct ratelimit *rl, int64_t now_ms)
 	return wait;
 }
 
-bool ratelimit_bucket(const struct ratelimit *rl, size_t i, unsigned *n, int64_t *period_ms)
+bool ratelimit_item(const struct ratelimit *rl, size_t i, unsigned *n, int64_t *period_ms)
 {
 	if (rl == NULL || i >= rl->count)
 		return false;

@@ -43,6 +43,6 @@ int64_t ratelimit_wait_ms(const struct ratelimit *rl, int64_t now_ms);
 /* Item i of rl (the i-th "N/period" of its spec): N and the period in
  * ms; false past the last item or for NULL (a shared budget keeps the
  * same items elsewhere: REDIS_RATE_SCRIPT). */
-bool ratelimit_bucket(const struct ratelimit *rl, size_t i, unsigned *n, int64_t *period_ms);
+bool ratelimit_item(const struct ratelimit *rl, size_t i, unsigned *n, int64_t *period_ms);
 
 #endif
