@@ -380,9 +380,9 @@ static void test_vt_uploads_count_against_rate_limit(void **state)
 	fake_advance(f, 15000);
 	struct lookup *c2 = file_lookup(e, HASH4, 0);
 	struct batch *bc2 = fake_submit(f, e->cfg, &c2, 1, 5000);
+	assert_int_equal(f->calls->len, 4);	/* still not sent */
 	assert_true(engine_batch_done(f->engine, bc2));
 	assert_int_equal(c2->result.status, LOOKUP_RATE_LIMITED);
-	assert_int_equal(f->calls->len, 4);
 	engine_batch_release(f->engine, bc2);
 
 	/* +60 s: both polls are due and sent, then the same message again */
