@@ -66,8 +66,8 @@ class SharedBudget(unittest.TestCase):
         for i, final, _, secs in results:
             self.assertEqual(final[0], "accept", (i, final))
             self.assertLess(secs, 5, i)
-        # 4 per minute for the site (the bucket refills one per 15 s; this
-        # runs within a few seconds); two local budgets would have given 6
+        # 4 in any minute for the site (this runs within a few seconds);
+        # two local budgets would have given 6
         self.assertEqual(site.vt_requests(), 4)
         self.assertTrue(site.redis.keys("t:r:virustotal:4/60000"))
 

@@ -1,5 +1,5 @@
 /* test_engine_parts.c: the engine's bookkeeping on its own: the cache
- * (hours, hit count, LRU bound), the rate limiter's buckets, the
+ * (hours, hit count, LRU bound), the rate limiter's windows, the
  * circuit breaker's states and the epoll watch set. Time is passed in,
  * so nothing here sleeps. */
 #include <stdarg.h>
@@ -107,27 +107,144 @@ static void test_cache_lru_bound(void **state)
 	cache_free(c);
 }
 
-static void test_ratelimit_buckets(void **state)
+/* Two items: the minute's 4 are back all at once when the first 4
+ * leave their window (not one per 15 s), the day's 6 only a day after. */
+static void test_ratelimit_items(void **state)
 {
 	(void)state;
 	char err[256];
 	struct ratelimit *rl = ratelimit_new("4/minute, 6/day", err, sizeof(err));
 
 	assert_non_null(rl);
+	assert_int_equal(ratelimit_wait_ms(rl, 1000), 0);
 	for (int i = 0; i < 4; i++)
 		assert_true(ratelimit_take(rl, 1000));
 	assert_false(ratelimit_take(rl, 1000));
-	assert_int_equal(ratelimit_wait_ms(rl, 1000), 15001);
-	assert_true(ratelimit_take(rl, 1000 + 15001));	/* one token back after 15 s */
-	assert_false(ratelimit_take(rl, 1000 + 15001));
-	assert_true(ratelimit_take(rl, 1000 + 60000));	/* 6th of the day */
-	assert_false(ratelimit_take(rl, 1000 + 120000));	/* daily bucket empty */
+	assert_int_equal(ratelimit_wait_ms(rl, 1000), 60000);
+	assert_int_equal(ratelimit_wait_ms(rl, 16001), 44999);
+	assert_false(ratelimit_take(rl, 16001));	/* none back after 15 s */
+	assert_false(ratelimit_take(rl, 60999));
+	assert_true(ratelimit_take(rl, 61000));		/* 5th and 6th of the day */
+	assert_true(ratelimit_take(rl, 61000));
+	assert_false(ratelimit_take(rl, 61000));
+	assert_int_equal(ratelimit_wait_ms(rl, 121000), 86400000 - 120000);
+	assert_false(ratelimit_take(rl, 1000 + 86400000 - 1));
+	assert_true(ratelimit_take(rl, 1000 + 86400000));
 	ratelimit_free(rl);
 
 	rl = ratelimit_new("", err, sizeof(err));		/* unlimited */
 	for (int i = 0; i < 1000; i++)
 		assert_true(ratelimit_take(rl, 0));
+	assert_int_equal(ratelimit_wait_ms(rl, 0), 0);
 	ratelimit_free(rl);
+}
+
+struct rate_item {
+	unsigned n;
+	int64_t period_ms;
+};
+
+/* Grants of the log within (t - period, t]: counted one by one, the
+ * definition the provider applies. */
+static unsigned grants_in_window(const GArray *log, int64_t t, int64_t period_ms)
+{
+	unsigned count = 0;
+
+	for (guint i = 0; i < log->len; i++) {
+		int64_t g = g_array_index(log, int64_t, i);
+		count += g > t - period_ms && g <= t;
+	}
+	return count;
+}
+
+static bool free_at(const GArray *log, const struct rate_item *items, size_t count, int64_t t)
+{
+	for (size_t j = 0; j < count; j++) {
+		if (grants_in_window(log, t, items[j].period_ms) >= items[j].n)
+			return false;
+	}
+	return true;
+}
+
+/* The earliest t >= now at which every item holds fewer than N grants:
+ * now, or a moment a grant leaves some item's window (no grant is later
+ * than now), each tried. */
+static int64_t brute_wait(const GArray *log, const struct rate_item *items, size_t count,
+			  int64_t now)
+{
+	int64_t best = free_at(log, items, count, now) ? now : INT64_MAX;
+
+	for (guint i = 0; i < log->len; i++) {
+		for (size_t k = 0; k < count; k++) {
+			int64_t t = g_array_index(log, int64_t, i) + items[k].period_ms;
+
+			if (t >= now && t < best && free_at(log, items, count, t))
+				best = t;
+		}
+	}
+	return best - now;
+}
+
+/* Requests over several periods, at times from step (0: as fast as
+ * granted: again at once, or after wait_ms when refused); every answer
+ * and every wait_ms checked against the grant log, then no window of
+ * any item's period holds more than its N. */
+static void drive(const char *spec, const struct rate_item *items, size_t count,
+		  int64_t until_ms, int64_t (*step)(GRand *))
+{
+	char err[256];
+	struct ratelimit *rl = ratelimit_new(spec, err, sizeof(err));
+	GArray *log = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	GRand *rand = g_rand_new_with_seed(7);
+	int64_t now = 1000;
+
+	assert_non_null(rl);
+	while (now < until_ms) {
+		int64_t wait = ratelimit_wait_ms(rl, now);
+
+		assert_int_equal(wait, brute_wait(log, items, count, now));
+		assert_int_equal(ratelimit_take(rl, now), wait == 0);
+		if (wait == 0)
+			g_array_append_val(log, now);
+		else if (step == NULL)
+			assert_false(ratelimit_take(rl, now + wait - 1));
+		now += step != NULL ? step(rand) : wait;
+	}
+	for (size_t k = 0; k < count; k++) {
+		for (guint i = 0, j = 0; i < log->len; i++) {
+			int64_t from = g_array_index(log, int64_t, i);
+
+			while (j < log->len && g_array_index(log, int64_t, j) < from + items[k].period_ms)
+				j++;
+			assert_in_range(j - i, 1, items[k].n);	/* [from, from + period) */
+		}
+	}
+	assert_true(log->len > 3 * items[0].n);
+	g_rand_free(rand);
+	g_array_free(log, TRUE);
+	ratelimit_free(rl);
+}
+
+static int64_t random_step(GRand *rand)
+{
+	return g_rand_int_range(rand, 0, 400);
+}
+
+/* Defect: RateLimit refilled continuously and let 2N-1 requests out in
+ * one period (N at the end of one burst, N-1 refilled), and VirusTotal's
+ * 4/minute key answered 429. */
+static void test_ratelimit_never_more_than_n_in_any_window(void **state)
+{
+	(void)state;
+	static const struct rate_item vt[] = { { 4, 60000 } };
+	static const struct rate_item two[] = { { 2, 1000 }, { 3, 60000 } };
+	static const struct rate_item wide[] = { { 40, 1000 }, { 100, 60000 } };
+
+	drive("4/minute", vt, 1, 5 * 60000, NULL);
+	drive("4/minute", vt, 1, 5 * 60000, random_step);
+	drive("2/second,3/minute", two, 2, 4 * 60000, NULL);
+	drive("2/second,3/minute", two, 2, 4 * 60000, random_step);
+	drive("40/second, 100/minute", wide, 2, 3 * 60000, NULL);
 }
 
 static void test_ratelimit_bad_specs(void **state)
@@ -138,7 +255,7 @@ static void test_ratelimit_bad_specs(void **state)
 
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
 		err[0] = '\0';
-		/* a trailing comma is tolerated: it names no bucket */
+		/* a trailing comma is tolerated: it names no item */
 		bool valid = ratelimit_spec_valid(bad[i], err, sizeof(err));
 		if (strcmp(bad[i], "4/minute,") == 0) {
 			assert_true(valid);
@@ -331,7 +448,8 @@ int main(void)
 		cmocka_unit_test(test_cache_hit_then_expiry_by_time),
 		cmocka_unit_test(test_cache_expiry_by_hits),
 		cmocka_unit_test(test_cache_lru_bound),
-		cmocka_unit_test(test_ratelimit_buckets),
+		cmocka_unit_test(test_ratelimit_items),
+		cmocka_unit_test(test_ratelimit_never_more_than_n_in_any_window),
 		cmocka_unit_test(test_ratelimit_bad_specs),
 		cmocka_unit_test(test_breaker_opens_and_recovers),
 		cmocka_unit_test(test_breaker_retry_after),

@@ -351,10 +351,11 @@ static void test_vt_analysis_never_completes(void **state)
 	lookup_free(again);
 }
 
-/* RateLimit 4/minute (a free key): the two uploads take tokens like the
- * hash lookups, so a third message's lookup is refused without a
- * request; the bucket refills at one token per 15 s; the polls take
- * tokens too. Never more requests than the bucket holds. */
+/* RateLimit 4/minute (a free key): the two uploads count like the hash
+ * lookups, so a third message's lookup is refused without a request,
+ * still 15 s later (a refill of one per 15 s let a 5th request out in
+ * the minute: VirusTotal's 429); at +60 s the first 4 leave the window
+ * and the polls count too. Never more than 4 requests in a minute. */
 static void test_vt_uploads_count_against_rate_limit(void **state)
 {
 	struct env *e = *state;
@@ -365,8 +366,8 @@ static void test_vt_uploads_count_against_rate_limit(void **state)
 	struct lookup *a = file_lookup(e, HASH2, 4096);
 	struct lookup *b = file_lookup(e, HASH3, 4096);
 	struct lookup *c = file_lookup(e, HASH4, 4096);
-	struct batch *ba = upload_small(e, &a, HASH2);	/* tokens 1, 2 */
-	struct batch *bb = upload_small(e, &b, HASH3);	/* tokens 3, 4 */
+	struct batch *ba = upload_small(e, &a, HASH2);	/* requests 1, 2 */
+	struct batch *bb = upload_small(e, &b, HASH3);	/* requests 3, 4 */
 	assert_int_equal(count_calls(f, "POST"), 2);
 
 	struct batch *bc = fake_submit(f, e->cfg, &c, 1, 5000);
@@ -376,25 +377,31 @@ static void test_vt_uploads_count_against_rate_limit(void **state)
 	assert_int_equal(f->calls->len, 4);	/* not sent */
 	engine_batch_release(f->engine, bc);
 
-	/* 15 s later one token is back: the same message again is sent */
 	fake_advance(f, 15000);
 	struct lookup *c2 = file_lookup(e, HASH4, 0);
 	struct batch *bc2 = fake_submit(f, e->cfg, &c2, 1, 5000);
-	assert_int_equal(f->calls->len, 5);
-	fake_answer_http(f, 4, 404, NOT_FOUND, -1);
-	fake_settle(f);
+	assert_int_equal(f->calls->len, 4);	/* still not sent */
+	assert_true(engine_batch_done(f->engine, bc2));
+	assert_int_equal(c2->result.status, LOOKUP_RATE_LIMITED);
 	engine_batch_release(f->engine, bc2);
 
-	/* at +60 s both polls are due; 3 tokens have come back since */
+	/* +60 s: both polls are due and sent, then the same message again */
 	fake_advance(f, 45000);
 	assert_int_equal(count_calls(f, "GET " ROOT "/analyses/"), 2);
+	struct lookup *c3 = file_lookup(e, HASH4, 0);
+	struct batch *bc3 = fake_submit(f, e->cfg, &c3, 1, 5000);
 	assert_int_equal(f->calls->len, 7);
+	assert_string_equal(call_what(f, 6), "GET " ROOT "/files/" HASH4);
+	fake_answer_http(f, 6, 404, NOT_FOUND, -1);
+	fake_settle(f);
+	engine_batch_release(f->engine, bc3);
 	engine_batch_release(f->engine, ba);
 	engine_batch_release(f->engine, bb);
 	lookup_free(a);
 	lookup_free(b);
 	lookup_free(c);
 	lookup_free(c2);
+	lookup_free(c3);
 }
 
 /* Lookups without a file stay one-shot (issue 17 item 2 still holds for

@@ -70,9 +70,9 @@ struct cache_backend_ops {
 	 * misses (the engine replaces a cache when CacheMaxEntries changes
 	 * and must not lose the flights waiting for it). */
 	void (*destroy)(struct cache *cache);
-	/* Optional (NULL: local only). One token of the budget named
-	 * budget ("integration name"), spec as RateLimit; engine loop. A
-	 * backend that cannot ask answers from a local bucket of its own. */
+	/* Optional (NULL: local only). One request's grant from the budget
+	 * named budget ("integration name"), spec as RateLimit; engine loop.
+	 * A backend that cannot ask answers from a local budget of its own. */
 	void (*rate_take)(struct cache *cache, const char *budget, const char *spec,
 			  int64_t now_s, cache_rate_cb cb, void *ctx);
 	/* Optional. Claims the job for key for lease_s (renewed by a new

@@ -22,7 +22,7 @@
 #define LOCK_WINDOW_MS 5000
 #define WAIT_POLL_MIN_MS 20
 #define WAIT_POLL_MAX_MS 200
-#define MAX_BUCKETS 8
+#define MAX_RATE_ITEMS 8
 
 struct redis_cache_factory {
 	struct redis_settings settings;
@@ -324,20 +324,20 @@ static void on_rate(void *ctx, const redisReply *r)
 	op_free(op);
 }
 
-/* The spec's buckets as KEYS and ARGV of the rate script; false when it
+/* The spec's items as KEYS and ARGV of the rate script; false when it
  * does not parse or has too many (the local budget decides). */
 static bool rate_send(struct redis_cache *rc, struct op *op)
 {
-	char err[256], item[MAX_BUCKETS][48], num[MAX_BUCKETS][2][24];
-	const char *argv[3 + 3 * MAX_BUCKETS];
+	char err[256], item[MAX_RATE_ITEMS][48], num[MAX_RATE_ITEMS][2][24];
+	const char *argv[3 + 3 * MAX_RATE_ITEMS];
 	struct ratelimit *rl = ratelimit_new(op->spec, err, sizeof(err));
-	char *keys[MAX_BUCKETS] = { 0 };
+	char *keys[MAX_RATE_ITEMS] = { 0 };
 	unsigned n;
 	int64_t period;
 	size_t count = 0;
 	bool sent = false;
 
-	while (rl != NULL && count < MAX_BUCKETS && ratelimit_bucket(rl, count, &n, &period)) {
+	while (rl != NULL && count < MAX_RATE_ITEMS && ratelimit_item(rl, count, &n, &period)) {
 		snprintf(item[count], sizeof(item[count]), "%s:%u/%lld", op->budget, n,
 			 (long long)period);
 		keys[count] = redis_key(rc->link, "r", item[count]);
@@ -345,7 +345,7 @@ static bool rate_send(struct redis_cache *rc, struct op *op)
 		snprintf(num[count][1], sizeof(num[count][1]), "%lld", (long long)period);
 		count++;
 	}
-	if (rl != NULL && count > 0 && !ratelimit_bucket(rl, count, &n, &period)) {
+	if (rl != NULL && count > 0 && !ratelimit_item(rl, count, &n, &period)) {
 		char nkeys[8];
 		int argc = 0;
 

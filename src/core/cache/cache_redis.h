@@ -7,8 +7,10 @@
  *   - single flight: a cache miss takes the lock PREFIX "l:" ... for
  *     LOCK_WINDOW_MS; another host that misses meanwhile waits for the
  *     answer (polling the key) until it comes or the lock ends;
- *   - the RateLimit budget of each integration: one token bucket per
- *     "N/period" item under PREFIX "r:" NAME ":" ITEM, on Redis's clock;
+ *   - the RateLimit budget of each integration: per "N/period" item a
+ *     sorted set of the grant times of the last period under PREFIX "r:"
+ *     NAME ":" ITEM (N "/" period ms), at most N in any window of the
+ *     period, on Redis's clock (REDIS_RATE_SCRIPT);
  *   - the sandbox job registry: a lease PREFIX "j:" ... held by the host
  *     that runs the job.
  * Redis down or slow (redis_link.h): each call falls back to the host's

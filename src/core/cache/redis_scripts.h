@@ -34,24 +34,27 @@
 	"if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end\n" \
 	"return 1\n"
 
-/* KEYS: one per bucket. ARGV: N and period ms per bucket. 1: a token was
- * taken from every bucket; 0: one was empty (nothing taken). Token
- * buckets as engine/ratelimit.c, on the server's clock (one for all). */
+/* KEYS: one per RateLimit item, a sorted set of its grants (score: the
+ * server's time in ms; member "ms:k", the k-th grant of that ms, so two
+ * grants of one millisecond are two members). ARGV: N and period ms per
+ * item. 1: granted, the grant added to every item; 0: some item already
+ * holds N grants in (now - period, now], nothing added (the whole
+ * budget is checked before anything is taken). The sliding window of
+ * engine/ratelimit.h on the server's clock, one for all hosts; a key
+ * outlives its newest grant by one period. A hash there is an older
+ * release's state: replaced. */
 #define REDIS_RATE_SCRIPT \
 	"local t = redis.call('TIME')\n" \
 	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n" \
-	"local tok = {}\n" \
 	"for i = 1, #KEYS do\n" \
-	"  local cap, per = tonumber(ARGV[2*i-1]), tonumber(ARGV[2*i])\n" \
-	"  local v = redis.call('HMGET', KEYS[i], 't', 'u')\n" \
-	"  local n, u = tonumber(v[1]) or cap, tonumber(v[2]) or now\n" \
-	"  if now > u then n = math.min(cap, n + (now - u) * cap / per) end\n" \
-	"  if n < 1 then return 0 end\n" \
-	"  tok[i] = n\n" \
+	"  if redis.call('TYPE', KEYS[i]).ok == 'hash' then redis.call('DEL', KEYS[i]) end\n" \
+	"  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - tonumber(ARGV[2*i]))\n" \
+	"  if redis.call('ZCARD', KEYS[i]) >= tonumber(ARGV[2*i-1]) then return 0 end\n" \
 	"end\n" \
 	"for i = 1, #KEYS do\n" \
-	"  redis.call('HSET', KEYS[i], 't', tostring(tok[i] - 1), 'u', now)\n" \
-	"  redis.call('PEXPIRE', KEYS[i], 2 * tonumber(ARGV[2*i]))\n" \
+	"  local k = redis.call('ZCOUNT', KEYS[i], now, now)\n" \
+	"  redis.call('ZADD', KEYS[i], now, now .. ':' .. k)\n" \
+	"  redis.call('PEXPIRE', KEYS[i], ARGV[2*i])\n" \
 	"end\n" \
 	"return 1\n"
 

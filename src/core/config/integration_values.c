@@ -53,7 +53,7 @@ static bool valid_dns_servers(const char *value, char *err, size_t errlen)
 }
 
 /* Every comma separated item must be a limit: "4/minute,,x" or "," would
- * otherwise leave fewer buckets than written, or none (unlimited). */
+ * otherwise leave fewer limits than written, or none (unlimited). */
 static bool valid_rate_limit(const char *value, char *err, size_t errlen)
 {
 	gchar **items = g_strsplit(value, ",", -1);

@@ -6,7 +6,7 @@
  * engine thread runs the loop (loop.c: epoll, an eventfd to wake it,
  * timers with ms deadlines). Everything below "engine thread" is touched
  * by that thread only: the flight table, the per-integration state
- * (istate: fair queue, MaxInFlight count, RateLimit buckets, breaker,
+ * (istate: fair queue, MaxInFlight count, RateLimit windows, breaker,
  * pause), requests, jobs, curl and c-ares handles. Callers never touch
  * any of it (issue 11 defect 1). They share with the engine thread only
  * the submission queue and their batch's results (engine->lock) and the

@@ -1,4 +1,4 @@
-/* ratelimit.c: token buckets for RateLimit. */
+/* ratelimit.c: RateLimit as a sliding window per item (ratelimit.h). */
 #include "engine/ratelimit.h"
 
 #include <errno.h>
@@ -7,17 +7,20 @@
 #include <string.h>
 #include <glib.h>
 
-struct bucket {
-	double capacity;	/* N */
-	double tokens;
-	double per_ms;		/* refill rate: N / period */
-	int64_t updated_ms;
+/* One "N/period" item: the times of its grants still in the window, at
+ * most N, oldest first. They are appended; those that left the window
+ * are skipped (first) and dropped once they are half the array, so an
+ * item of 100000/day holds what its traffic of one period holds. */
+struct window {
+	unsigned limit;		/* N */
 	int64_t period_ms;
+	GArray *grants;		/* int64_t ms; NULL until the first grant */
+	guint first;		/* the oldest still in the window */
 };
 
 struct ratelimit {
 	size_t count;
-	struct bucket buckets[];
+	struct window items[];
 };
 
 static const struct {
@@ -28,7 +31,7 @@ static const struct {
 };
 
 /* One "N/period" item. */
-static bool parse_item(const char *item, struct bucket *out, char *err, size_t errlen)
+static bool parse_item(const char *item, struct window *out, char *err, size_t errlen)
 {
 	char *end;
 	errno = 0;
@@ -41,9 +44,7 @@ static bool parse_item(const char *item, struct bucket *out, char *err, size_t e
 	const char *unit = end + 1;
 	for (size_t i = 0; i < G_N_ELEMENTS(periods); i++) {
 		if (g_ascii_strcasecmp(unit, periods[i].name) == 0) {
-			out->capacity = out->tokens = (double)n;
-			out->per_ms = (double)n / (double)periods[i].ms;
-			out->updated_ms = INT64_MIN;
+			out->limit = (unsigned)n;
 			out->period_ms = periods[i].ms;
 			return true;
 		}
@@ -56,14 +57,14 @@ static struct ratelimit *parse(const char *spec, char *err, size_t errlen)
 {
 	char **items = g_strsplit(spec ? spec : "", ",", -1);
 	guint n = g_strv_length(items);
-	struct ratelimit *rl = g_malloc0(sizeof(*rl) + n * sizeof(struct bucket));
+	struct ratelimit *rl = g_malloc0(sizeof(*rl) + n * sizeof(struct window));
 
 	for (guint i = 0; i < n; i++) {
 		char *item = g_strstrip(items[i]);
 
 		if (*item == '\0')
 			continue;
-		if (!parse_item(item, &rl->buckets[rl->count], err, errlen)) {
+		if (!parse_item(item, &rl->items[rl->count], err, errlen)) {
 			g_free(rl);
 			rl = NULL;
 			break;
@@ -83,34 +84,67 @@ bool ratelimit_spec_valid(const char *spec, char *err, size_t errlen)
 {
 	struct ratelimit *rl = parse(spec, err, errlen);
 
-	g_free(rl);
+	ratelimit_free(rl);
 	return rl != NULL;
 }
 
 void ratelimit_free(struct ratelimit *rl)
 {
+	if (rl == NULL)
+		return;
+	for (size_t i = 0; i < rl->count; i++) {
+		if (rl->items[i].grants != NULL)
+			g_array_free(rl->items[i].grants, TRUE);
+	}
 	g_free(rl);
 }
 
-static void refill(struct bucket *b, int64_t now_ms)
+static guint in_window(const struct window *w)
 {
-	if (b->updated_ms != INT64_MIN && now_ms > b->updated_ms) {
-		b->tokens += (double)(now_ms - b->updated_ms) * b->per_ms;
-		if (b->tokens > b->capacity)
-			b->tokens = b->capacity;
+	return w->grants == NULL ? 0 : w->grants->len - w->first;
+}
+
+static int64_t oldest(const struct window *w)
+{
+	return g_array_index(w->grants, int64_t, w->first);
+}
+
+/* Skips the grants that left the window (time <= now - period); drops
+ * them once they are half the array (amortised O(1) a grant). */
+static void expire(struct window *w, int64_t now_ms)
+{
+	while (in_window(w) > 0 && oldest(w) <= now_ms - w->period_ms)
+		w->first++;
+	if (w->first > 0 && w->first >= w->grants->len / 2) {
+		g_array_remove_range(w->grants, 0, w->first);
+		w->first = 0;
 	}
-	b->updated_ms = now_ms;
+}
+
+/* Counts a grant at now_ms. A clock that went back is read as the last
+ * grant's time, keeping the grants in order. */
+static void record(struct window *w, int64_t now_ms)
+{
+	if (w->grants == NULL)
+		w->grants = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	if (w->grants->len > 0) {
+		int64_t last = g_array_index(w->grants, int64_t, w->grants->len - 1);
+
+		if (now_ms < last)
+			now_ms = last;
+	}
+	g_array_append_val(w->grants, now_ms);
 }
 
 bool ratelimit_take(struct ratelimit *rl, int64_t now_ms)
 {
 	for (size_t i = 0; i < rl->count; i++) {
-		refill(&rl->buckets[i], now_ms);
-		if (rl->buckets[i].tokens < 1.0)
+		expire(&rl->items[i], now_ms);
+		if (in_window(&rl->items[i]) >= rl->items[i].limit)
 			return false;
 	}
 	for (size_t i = 0; i < rl->count; i++)
-		rl->buckets[i].tokens -= 1.0;
+		record(&rl->items[i], now_ms);
 	return true;
 }
 
@@ -119,25 +153,20 @@ int64_t ratelimit_wait_ms(const struct ratelimit *rl, int64_t now_ms)
 	int64_t wait = 0;
 
 	for (size_t i = 0; i < rl->count; i++) {
-		const struct bucket *b = &rl->buckets[i];
-		double tokens = b->tokens;
+		const struct window *w = &rl->items[i];
 
-		if (b->updated_ms != INT64_MIN && now_ms > b->updated_ms)
-			tokens += (double)(now_ms - b->updated_ms) * b->per_ms;
-		if (tokens < 1.0) {
-			int64_t w = (int64_t)((1.0 - tokens) / b->per_ms) + 1;
-			if (w > wait)
-				wait = w;
-		}
+		/* full: its last N grants are kept, the oldest first */
+		if (in_window(w) >= w->limit && oldest(w) + w->period_ms - now_ms > wait)
+			wait = oldest(w) + w->period_ms - now_ms;
 	}
 	return wait;
 }
 
-bool ratelimit_bucket(const struct ratelimit *rl, size_t i, unsigned *n, int64_t *period_ms)
+bool ratelimit_item(const struct ratelimit *rl, size_t i, unsigned *n, int64_t *period_ms)
 {
 	if (rl == NULL || i >= rl->count)
 		return false;
-	*n = (unsigned)rl->buckets[i].capacity;
-	*period_ms = rl->buckets[i].period_ms;
+	*n = rl->items[i].limit;
+	*period_ms = rl->items[i].period_ms;
 	return true;
 }

@@ -4,9 +4,9 @@
  * that a file is uploaded by one host only. With the memory backend (no
  * such ops) both stay local and nothing here runs. Engine thread only.
  *
- * Budget: admit() asks the backend for the token of a request; the
+ * Budget: admit() asks the backend for the grant of a request; the
  * request's MaxInFlight slot is held meanwhile. The backend answers from
- * its local bucket when the shared one does not answer in time.
+ * its local budget when the shared one does not answer in time.
  *
  * Jobs: on a cache miss a job's flight claims the job's lease; the owner
  * runs it as before and its verdict reaches every host through the
