@@ -4,9 +4,9 @@
  * The caller supplies the message and a small table of operations (thin
  * wrappers around smfi_insheader, smfi_chgheader, smfi_addheader,
  * smfi_quarantine and smfi_setreply in the daemon; a recorder in the scan
- * command), and gets
- * back the outcome: facts, lookups, verdict, event and action. Mapping
- * the action to SMFIS_* is the milter's only remaining job. */
+ * command), and gets back the outcome: facts, lookups, verdict, event and
+ * action. Mapping the action to SMFIS_* is the milter's only remaining
+ * job. */
 #ifndef TM_EOM_H
 #define TM_EOM_H
 
