@@ -94,21 +94,19 @@ static bool record(void *ctx, char *text)
 	return true;
 }
 
-static bool rec_insert(void *ctx, unsigned index, const char *name, const char *value)
+static bool rec_header(void *ctx, enum header_edit edit, unsigned index, const char *name,
+		       const char *value)
 {
-	(void)index;
-	return record(ctx, g_strdup_printf("insert %s: %s", name, value));
-}
-
-static bool rec_change(void *ctx, const char *name, unsigned index, const char *value)
-{
-	return record(ctx, g_strdup_printf("change %s #%u: %s", name, index,
-					   value ? value : "(delete)"));
-}
-
-static bool rec_add(void *ctx, const char *name, const char *value)
-{
-	return record(ctx, g_strdup_printf("add %s: %s", name, value));
+	switch (edit) {
+	case HEADER_INSERT:
+		return record(ctx, g_strdup_printf("insert %s: %s", name, value));
+	case HEADER_CHANGE:
+		return record(ctx, g_strdup_printf("change %s #%u: %s", name, index,
+						   value ? value : "(delete)"));
+	case HEADER_ADD:
+		return record(ctx, g_strdup_printf("add %s: %s", name, value));
+	}
+	return false;
 }
 
 static bool rec_quarantine(void *ctx, const char *reason)
@@ -122,9 +120,7 @@ static bool rec_reply(void *ctx, const char *rcode, const char *xcode, const cha
 }
 
 static const struct eom_ops recorder_ops = {
-	.insert_header = rec_insert,
-	.change_header = rec_change,
-	.add_header = rec_add,
+	.header = rec_header,
 	.quarantine = rec_quarantine,
 	.set_reply = rec_reply,
 };

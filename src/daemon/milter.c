@@ -369,21 +369,25 @@ static bool checked(void *ctx, int rc, const char *what, const char *name)
 	return false;
 }
 
-static bool smfi_insert_header(void *ctx, unsigned index, const char *name, const char *value)
+static bool smfi_edit_header(void *ctx, enum header_edit edit, unsigned index, const char *name,
+			     const char *value)
 {
-	return checked(ctx, smfi_insheader(ctx, (int)index, (char *)name, (char *)value),
-		       "the header", name);
-}
+	const char *what = "the header";
+	int rc = MI_FAILURE;
 
-static bool smfi_change_header(void *ctx, const char *name, unsigned index, const char *value)
-{
-	return checked(ctx, smfi_chgheader(ctx, (char *)name, (int)index, (char *)value),
-		       value ? "the change of header" : "the removal of header", name);
-}
-
-static bool smfi_add_header(void *ctx, const char *name, const char *value)
-{
-	return checked(ctx, smfi_addheader(ctx, (char *)name, (char *)value), "the header", name);
+	switch (edit) {
+	case HEADER_INSERT:
+		rc = smfi_insheader(ctx, (int)index, (char *)name, (char *)value);
+		break;
+	case HEADER_CHANGE:
+		rc = smfi_chgheader(ctx, (char *)name, (int)index, (char *)value);
+		what = value ? "the change of header" : "the removal of header";
+		break;
+	case HEADER_ADD:
+		rc = smfi_addheader(ctx, (char *)name, (char *)value);
+		break;
+	}
+	return checked(ctx, rc, what, name);
 }
 
 static bool smfi_quarantine_message(void *ctx, const char *reason)
@@ -408,9 +412,7 @@ static bool smfi_set_reply(void *ctx, const char *rcode, const char *xcode, cons
 }
 
 static const struct eom_ops smfi_eom_ops = {
-	.insert_header = smfi_insert_header,
-	.change_header = smfi_change_header,
-	.add_header = smfi_add_header,
+	.header = smfi_edit_header,
 	.quarantine = smfi_quarantine_message,
 	.set_reply = smfi_set_reply,
 };

@@ -253,23 +253,23 @@ struct recorder {
 	GPtrArray *ops;	/* "insert 0 Name: value", ... */
 };
 
-static bool rec_insert(void *ctx, unsigned index, const char *name, const char *value)
+static bool rec_header(void *ctx, enum header_edit edit, unsigned index, const char *name,
+		       const char *value)
 {
-	g_ptr_array_add(((struct recorder *)ctx)->ops,
-			g_strdup_printf("insert %u %s: %s", index, name, value));
-	return true;
-}
+	char *text = NULL;
 
-static bool rec_change(void *ctx, const char *name, unsigned index, const char *value)
-{
-	g_ptr_array_add(((struct recorder *)ctx)->ops,
-			g_strdup_printf("change %s %u %s", name, index, value ? value : "(delete)"));
-	return true;
-}
-
-static bool rec_add(void *ctx, const char *name, const char *value)
-{
-	g_ptr_array_add(((struct recorder *)ctx)->ops, g_strdup_printf("add %s: %s", name, value));
+	switch (edit) {
+	case HEADER_INSERT:
+		text = g_strdup_printf("insert %u %s: %s", index, name, value);
+		break;
+	case HEADER_CHANGE:
+		text = g_strdup_printf("change %s %u %s", name, index, value ? value : "(delete)");
+		break;
+	case HEADER_ADD:
+		text = g_strdup_printf("add %s: %s", name, value);
+		break;
+	}
+	g_ptr_array_add(((struct recorder *)ctx)->ops, text);
 	return true;
 }
 
@@ -287,7 +287,7 @@ static bool rec_reply(void *ctx, const char *rcode, const char *xcode, const cha
 }
 
 static const struct eom_ops recorder_ops = {
-	rec_insert, rec_change, rec_add, rec_quarantine, rec_reply,
+	.header = rec_header, .quarantine = rec_quarantine, .set_reply = rec_reply,
 };
 
 static const char message[] =

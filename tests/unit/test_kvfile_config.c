@@ -163,8 +163,14 @@ static void test_values_and_print(void **state)
 	assert_true(config_print_value(cfg, "ScanDeadline", out));
 	assert_false(config_print_value(cfg, "NoSuchKey", out));
 	assert_true(config_print_value(cfg, "loglevel", out));
+	/* every number type (config.c number_types) and a bool: the stored
+	 * number and the row's suffix, as -e always printed them */
+	assert_true(config_print_value(cfg, "MaxMessageSize", out));
+	assert_true(config_print_value(cfg, "MilterTimeout", out));
+	assert_true(config_print_value(cfg, "MaxURLs", out));
+	assert_true(config_print_value(cfg, "Background", out));
 	fclose(out);
-	assert_string_equal(buf, "0600\nreject\n2500ms\ndebug\n");
+	assert_string_equal(buf, "0600\nreject\n2500ms\ndebug\n10240\n120s\n1000\nno\n");
 	free(buf);
 	config_unref(cfg);
 }

@@ -41,6 +41,58 @@ static const char *expected_form(enum value_type type)
 	}
 }
 
+/* The number types, one row each: what the file may write (the parser of
+ * values.h and its range), how that becomes the stored number, and how
+ * `-e Key` prints the stored number back. */
+struct number_type {
+	enum value_type type;
+	bool (*parse)(const char *text, unsigned long long min, unsigned long long max,
+		      unsigned long long *out);
+	unsigned long long min, max;	/* what parse accepts */
+	unsigned long long unit;	/* stored = parsed / unit; a remainder is refused */
+	bool wide;			/* stored as size_t, otherwise as unsigned */
+	const char *suffix;		/* -e prints the stored number, then this */
+};
+
+static const struct number_type number_types[] = {
+	{ T_UNSIGNED, value_parse_uint, 0, UINT_MAX, 1, false, "" },
+	{ T_SIZE, value_parse_size, 0, SIZE_MAX, 1, true, "" },
+	/* whole seconds: "1500ms" would be cut to 1 s */
+	{ T_DURATION_S, value_parse_duration_ms, 0, UINT_MAX * 1000ULL, 1000, false, "s" },
+	{ T_DURATION_MS, value_parse_duration_ms, 1, UINT_MAX, 1, false, "ms" },
+};
+
+/* The row of a number type; NULL for any other type. */
+static const struct number_type *number_type_of(enum value_type type)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(number_types); i++)
+		if (number_types[i].type == type)
+			return &number_types[i];
+	return NULL;
+}
+
+/* Parses value into the field; false (field untouched) when it is not a
+ * number of the row's kind and range. */
+static bool set_number(const struct number_type *nt, char *field, const char *value)
+{
+	unsigned long long n;
+
+	if (!nt->parse(value, nt->min, nt->max, &n) || n % nt->unit != 0)
+		return false;
+	if (nt->wide)
+		*(size_t *)(void *)field = (size_t)(n / nt->unit);
+	else
+		*(unsigned *)(void *)field = (unsigned)(n / nt->unit);
+	return true;
+}
+
+static unsigned long long stored_number(const struct number_type *nt, const char *field)
+{
+	if (nt->wide)
+		return *(const size_t *)(const void *)field;
+	return *(const unsigned *)(const void *)field;
+}
+
 static bool parse_mode(const char *v, unsigned *out)
 {
 	char *end;
@@ -152,7 +204,6 @@ static bool set_value(const struct key_def *def, struct load_state *st, const ch
 	char *field = (char *)cfg + def->offset;
 	const struct value_names *action_words = config_value_names(T_ACTION);
 	const struct value_names *mode_words = config_value_names(T_MODE_NAME);
-	unsigned long long n;
 	int index;
 
 	switch (def->type) {
@@ -193,25 +244,11 @@ static bool set_value(const struct key_def *def, struct load_state *st, const ch
 			break;
 		return true;
 	case T_UNSIGNED:
-		if (!value_parse_uint(value, 0, UINT_MAX, &n))
-			break;
-		*(unsigned *)(void *)field = (unsigned)n;
-		return true;
 	case T_SIZE:
-		if (!value_parse_size(value, 0, SIZE_MAX, &n))
-			break;
-		*(size_t *)(void *)field = (size_t)n;
-		return true;
 	case T_DURATION_S:
-		/* whole seconds: "1500ms" would be cut to 1 s */
-		if (!value_parse_duration_ms(value, 0, UINT_MAX * 1000ULL, &n) || n % 1000 != 0)
-			break;
-		*(unsigned *)(void *)field = (unsigned)(n / 1000);
-		return true;
 	case T_DURATION_MS:
-		if (!value_parse_duration_ms(value, 1, UINT_MAX, &n))
+		if (!set_number(number_type_of(def->type), field, value))
 			break;
-		*(unsigned *)(void *)field = (unsigned)n;
 		return true;
 	case T_MODE:
 		if (!parse_mode(value, (unsigned *)(void *)field))
@@ -424,20 +461,17 @@ bool config_print_value(const struct tm_config *cfg, const char *key, FILE *out)
 		break;
 	}
 	case T_BOOL:
-		fprintf(out, "%s\n", *(const bool *)(const void *)field ? "yes" : "no");
+		fprintf(out, "%s\n", value_format_bool(*(const bool *)(const void *)field));
 		break;
 	case T_UNSIGNED:
-		fprintf(out, "%u\n", *(const unsigned *)(const void *)field);
-		break;
 	case T_SIZE:
-		fprintf(out, "%zu\n", *(const size_t *)(const void *)field);
-		break;
 	case T_DURATION_S:
-		fprintf(out, "%us\n", *(const unsigned *)(const void *)field);
+	case T_DURATION_MS: {
+		const struct number_type *nt = number_type_of(def->type);
+
+		fprintf(out, "%llu%s\n", stored_number(nt, field), nt->suffix);
 		break;
-	case T_DURATION_MS:
-		fprintf(out, "%ums\n", *(const unsigned *)(const void *)field);
-		break;
+	}
 	case T_MODE:
 		fprintf(out, "%04o\n", *(const unsigned *)(const void *)field);
 		break;

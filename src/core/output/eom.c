@@ -41,7 +41,7 @@ static void remove_own_headers(const struct eom_input *in, const struct eom_ops 
 			continue;
 		char *name = g_strconcat(prefix, own_suffixes[i], NULL);
 		for (unsigned idx = in->own_header_counts[i]; idx >= 1; idx--)
-			if (!ops->change_header(ctx, name, idx, NULL))
+			if (!ops->header(ctx, HEADER_CHANGE, idx, name, NULL))
 				log_msg(LOG_WARNING, "%s: cannot remove %s #%u", in->queue_id, name, idx);
 		g_free(name);
 	}
@@ -93,15 +93,15 @@ static void add_headers(const struct eom_input *in, const struct eom_outcome *ou
 		char *id = header_sanitize(in->queue_id && *in->queue_id ? in->queue_id : "NOQUEUE", 64);
 		char *value = g_strdup_printf("%s v%s %s %s", PACKAGE_NAME, PACKAGE_VERSION, host, id);
 
-		ops->insert_header(ctx, 0, name, value);
+		ops->header(ctx, HEADER_INSERT, 0, name, value);
 		g_free(name);
 		g_free(host);
 		g_free(id);
 		g_free(value);
 	}
-	ops->insert_header(ctx, 0, h.scanned.name, h.scanned.value);
-	ops->insert_header(ctx, 0, h.report.name, h.report.value);
-	ops->insert_header(ctx, 0, h.verdict.name, h.verdict.value);
+	ops->header(ctx, HEADER_INSERT, 0, h.scanned.name, h.scanned.value);
+	ops->header(ctx, HEADER_INSERT, 0, h.report.name, h.report.value);
+	ops->header(ctx, HEADER_INSERT, 0, h.verdict.name, h.verdict.value);
 	verdict_headers_clear(&h);
 }
 
@@ -112,13 +112,13 @@ static void tag_subject(const struct eom_input *in, const struct eom_ops *ops, v
 	if (tag == NULL || *tag == '\0')
 		return;
 	if (in->subject == NULL) {
-		ops->add_header(ctx, "Subject", tag);
+		ops->header(ctx, HEADER_ADD, 0, "Subject", tag);
 		return;
 	}
 	if (g_str_has_prefix(in->subject, tag))
 		return;	/* already tagged, e.g. by a previous hop of ours */
 	char *value = g_strconcat(tag, " ", in->subject, NULL);
-	ops->change_header(ctx, "Subject", 1, value);
+	ops->header(ctx, HEADER_CHANGE, 1, "Subject", value);
 	g_free(value);
 }
 

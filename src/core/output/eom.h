@@ -2,10 +2,11 @@
  * libmilter and in `threatmilter scan`.
  *
  * The caller supplies the message and a small table of operations (thin
- * wrappers around smfi_insheader, smfi_chgheader, smfi_quarantine and
- * smfi_setreply in the daemon; a recorder in the scan command), and gets
- * back the outcome: facts, lookups, verdict, event and action. Mapping
- * the action to SMFIS_* is the milter's only remaining job. */
+ * wrappers around smfi_insheader, smfi_chgheader, smfi_addheader,
+ * smfi_quarantine and smfi_setreply in the daemon; a recorder in the scan
+ * command), and gets back the outcome: facts, lookups, verdict, event and
+ * action. Mapping the action to SMFIS_* is the milter's only remaining
+ * job. */
 #ifndef TM_EOM_H
 #define TM_EOM_H
 
@@ -21,12 +22,20 @@
 
 struct engine;
 
+/* The three ways the milter protocol edits a header field. */
+enum header_edit {
+	HEADER_INSERT,	/* at `index` among all fields, 0 = top (smfi_insheader) */
+	HEADER_CHANGE,	/* the `index`th field called `name`, 1-based; value NULL
+			 * deletes it (smfi_chgheader) */
+	HEADER_ADD,	/* at the bottom; index unused (smfi_addheader) */
+};
+
+/* ctx is the caller's ops_ctx. Each operation returns false when the MTA
+ * refused it; the daemon's implementation logs the refusal with the
+ * queue id and marks the message (milter.c checked()). */
 struct eom_ops {
-	/* index 0 = top of the header */
-	bool (*insert_header)(void *ctx, unsigned index, const char *name, const char *value);
-	/* index: 1-based among the headers called `name`; value NULL deletes */
-	bool (*change_header)(void *ctx, const char *name, unsigned index, const char *value);
-	bool (*add_header)(void *ctx, const char *name, const char *value);
+	bool (*header)(void *ctx, enum header_edit edit, unsigned index, const char *name,
+		       const char *value);
 	bool (*quarantine)(void *ctx, const char *reason);
 	bool (*set_reply)(void *ctx, const char *rcode, const char *xcode, const char *text);
 };
