@@ -62,9 +62,15 @@ unsigned fake_open_calls(const struct fake *fake);
  * "stubdns" (name = indicator; an A record = malicious, NXDOMAIN =
  * clean) and "stubjob" (sandbox: step 0 GET /hash/<ind> -> verdict or
  * "unknown"; step 1 POST /submit -> "id:<id>"; step 2+ GET /job/<id> ->
- * "running" or a verdict) and "stubsession" (POST /login -> "token:<t>";
+ * "running" or a verdict; a URL starts at step 1; a submit answered
+ * "id:<id>" hints 10 s until the first poll, "queued:<id>" leaves it to
+ * the engine's schedule) and "stubsession" (POST /login -> "token:<t>";
  * GET /rate/<ind>?s=<token> -> a verdict or "invalid-session"). */
 struct integration *stub_integration(const char *type, const char *name);
+/* Makes in a registry type's (provider_type_find) with that type's
+ * PollInterval default, as a file of that type would have it (a type
+ * without the key keeps the value it had). */
+void stub_set_type(struct integration *in, const char *type);
 struct tm_config *stub_config(struct integration *const *ins, size_t n);
 
 struct lookup *stub_lookup(const struct integration *in, enum indicator_kind kind,

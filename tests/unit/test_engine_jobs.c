@@ -2,7 +2,8 @@
  * hash lookup, submit, polls) through the fake transport and clock: the
  * first message gets pending, the job finishes on the loop's timers, the
  * next message with the same hash gets the verdict from the cache with
- * no new request; identical submissions joined; JobTimeout; reload. */
+ * no new request; identical submissions joined; JobTimeout; reload; the
+ * poll schedule (PollInterval, the provider's cap, its hint). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -179,6 +180,66 @@ static void test_job_survives_reload(void **state)
 	config_unref(new_cfg);
 }
 
+#define JOB_URL "GET http://stub.example/job/"
+
+/* Advances the clock ms from now, checking that the engine's call number
+ * index comes then and not one ms sooner. */
+static void expect_call_after(struct fake *f, unsigned index, int64_t ms)
+{
+	fake_advance(f, ms - 1);
+	assert_int_equal(f->calls->len, index);
+	fake_advance(f, 1);
+	assert_int_equal(f->calls->len, index + 1);
+}
+
+/* The polls of job id, calls index.. on: each pauses_ms[i] after the
+ * answer before it, each answered "running". */
+static void expect_polls(struct fake *f, unsigned index, const char *id,
+			 const int64_t *pauses_ms, size_t n)
+{
+	char *what = g_strconcat(JOB_URL, id, NULL);
+
+	for (size_t i = 0; i < n; i++) {
+		expect_call_after(f, index + i, pauses_ms[i]);
+		assert_string_equal(call_what(f, index + i), what);
+		fake_answer_http(f, index + i, 200, "running", -1);
+	}
+	g_free(what);
+}
+
+/* PollInterval 7 s on a type whose provider named 5 s (the stub's
+ * poll.first_s): the polls come 7, 14, 28 s apart, then at the
+ * provider's 40 s cap. */
+static void test_job_poll_follows_poll_interval(void **state)
+{
+	struct env *e = *state;
+	struct lookup *l = stub_lookup(e->in, INDICATOR_HASH, HASH);
+	static const int64_t pauses_ms[] = { 7000, 14000, 28000, 40000, 40000 };
+
+	e->in->poll_interval_ms = 7000;
+	struct batch *b = submit_job(e->f, e->cfg, &l, "queued:J3");	/* no hint */
+	expect_polls(e->f, 2, "J3", pauses_ms, G_N_ELEMENTS(pauses_ms));
+	engine_batch_release(e->f->engine, b);
+	stub_lookup_free(l);
+}
+
+/* PollInterval above the provider's cap (60 s, the stub's 40 s): every
+ * poll 60 s apart, never sooner than the administrator asked. A
+ * provider's hint (10 s) wins for its one poll and does not move the
+ * schedule. */
+static void test_job_poll_interval_above_cap_and_hint(void **state)
+{
+	struct env *e = *state;
+	struct lookup *l = stub_lookup(e->in, INDICATOR_HASH, HASH);
+	static const int64_t pauses_ms[] = { 10000, 60000, 60000, 60000 };
+
+	e->in->poll_interval_ms = 60000;
+	struct batch *b = submit_job(e->f, e->cfg, &l, "id:J4");	/* hint: 10 s */
+	expect_polls(e->f, 2, "J4", pauses_ms, G_N_ELEMENTS(pauses_ms));
+	engine_batch_release(e->f->engine, b);
+	stub_lookup_free(l);
+}
+
 static struct batch *ask(struct fake *f, struct tm_config *cfg, struct lookup **l,
 			 const struct integration *in, const char *indicator)
 {
@@ -267,6 +328,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_job_identical_submissions_joined, job_env, env_down),
 		cmocka_unit_test_setup_teardown(test_job_timeout_is_an_error, job_env, env_down),
 		cmocka_unit_test(test_job_survives_reload),
+		cmocka_unit_test_setup_teardown(test_job_poll_follows_poll_interval, job_env, env_down),
+		cmocka_unit_test_setup_teardown(test_job_poll_interval_above_cap_and_hint, job_env,
+						env_down),
 		cmocka_unit_test_setup_teardown(test_session_login_reuse_and_relogin, session_env, env_down),
 		cmocka_unit_test_setup_teardown(test_session_login_refused, session_env, env_down),
 	};
