@@ -5,6 +5,7 @@
 
 #include "engine_fake.h"
 #include "config/integration_schema.h"
+#include "engine/engine_internal.h"
 #include "providers/provider.h"
 #include "providers/registry.h"
 
@@ -491,6 +492,35 @@ void stub_lookup_free(struct lookup *l)
 	g_free(l->indicator);
 	g_free(l->result.details);
 	g_free(l);
+}
+
+void fake_job_ends(struct fake *fake, unsigned index, const char *body,
+		   enum lookup_status status)
+{
+	unsigned before = fake->jobs_finished;
+
+	fake_answer_http(fake, index, 200, body, -1);
+	fake_settle(fake);
+	g_assert_cmpuint(fake->jobs_finished, ==, before + 1);
+	g_assert_cmpint(fake->last_job_status, ==, status);
+	g_assert_cmpuint(g_hash_table_size(fake->engine->flights), ==, 0);
+}
+
+void fake_expect_cached(struct fake *fake, struct tm_config *cfg, const struct integration *in,
+			enum indicator_kind kind, const char *indicator,
+			enum lookup_status status)
+{
+	struct lookup *l = stub_lookup(in, kind, indicator);
+	unsigned calls = fake->calls->len;
+	struct batch *b = engine_submit(fake->engine, cfg, &l, 1, fake->now_ms + 5000);
+
+	g_assert_true(engine_batch_done(fake->engine, b));
+	g_assert_cmpint(l->result.status, ==, status);
+	g_assert_true(l->result.cached);
+	engine_batch_release(fake->engine, b);
+	fake_settle(fake);
+	g_assert_cmpuint(fake->calls->len, ==, calls);
+	stub_lookup_free(l);
 }
 
 const char *call_what(struct fake *fake, unsigned index)

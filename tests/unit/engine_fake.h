@@ -81,6 +81,16 @@ void stub_lookup_free(struct lookup *lookup);
 struct batch *fake_submit(struct fake *fake, struct tm_config *cfg,
 			  struct lookup **lookups, size_t n, int64_t deadline_ms);
 
+/* Answers call index, a job's last poll, with body (200) and checks that
+ * the job ended: the after-the-fact hook saw status, no flight is left. */
+void fake_job_ends(struct fake *fake, unsigned index, const char *body,
+		   enum lookup_status status);
+/* A new message asking (kind, indicator) of in is answered at once from
+ * the cache with status, without a request. */
+void fake_expect_cached(struct fake *fake, struct tm_config *cfg, const struct integration *in,
+			enum indicator_kind kind, const char *indicator,
+			enum lookup_status status);
+
 /* The text of the engine's index-th call ("GET url", a DNS name). */
 const char *call_what(struct fake *fake, unsigned index);
 

@@ -273,6 +273,15 @@ int64_t job_timeout_ms(const struct flight *flight);
  * provider's poll.first_s), doubling up to the provider's poll.max_s or
  * PollInterval, whichever is longer (the block comment in jobs.c). */
 int64_t job_next_poll_ms(struct flight *flight);
+/* A request of flight's job that the budget refused before it went
+ * (RateLimit, the shared budget, a provider's pause) or that the
+ * provider answered 429 (ANSWER_QUOTA). A submitted job stays in the
+ * flight table and asks again after the budget's wait (the pause's end
+ * or ratelimit_wait_ms, at most MAX_PAUSE_S; the schedule's next pause
+ * when neither tells), never past its JobTimeout; returns true. Returns
+ * false, doing nothing, for any other flight (a one-shot lookup, a job
+ * not submitted yet): the caller ends it as before (rate_limited). */
+bool job_budget_refused(struct engine *engine, struct flight *flight);
 
 /* shared.c: a shared backend's budget and job registry (cache.h). Both
  * return false when the integration's cache has none (local only). */

@@ -13,7 +13,10 @@
  * comes, never past their batch's deadline. The job polls on (the
  * schedule below), with or without waiters, and its final answer goes
  * into the cache under the indicator, so the next message gets it at
- * once. The
+ * once. A request of a running job that the budget refuses (RateLimit,
+ * the shared budget, a provider's pause) or that the provider answers
+ * 429 does not end it: the job asks again when the budget allows (see
+ * job_budget_refused), so the file is not uploaded a second time. The
  * messages that got `pending` are remembered (queue id, Message-ID, at
  * most MAX_WATCHERS): a malicious end is logged naming each of them and
  * handed to engine_options.job_alert (after the fact). Each
@@ -30,6 +33,7 @@
 #include "config/integration_schema.h"
 #include "config/integrations.h"
 #include "engine/engine_internal.h"
+#include "engine/ratelimit.h"
 #include "lookup/sample.h"
 #include "util/log.h"
 
@@ -327,6 +331,38 @@ static void wait_for_poll(struct engine *engine, struct flight *f)
 	schedule_poll(engine, f, hinted_poll_ms(f));
 }
 
+/* How long (ms) the integration's budget holds a request back: the pause
+ * a provider asked for (the breaker admission_pause opened after its 429,
+ * Retry-After capped there), or the wait for a RateLimit token; 0 when
+ * neither tells (the shared budget refused, a half-open breaker's probe
+ * is out). */
+static int64_t budget_wait_ms(struct engine *engine, const struct flight *f)
+{
+	const struct istate *st = f->state;
+	int64_t now = loop_now_ms(engine->loop), wait_ms = 0;
+
+	if (st->breaker.state == BREAKER_OPEN)
+		wait_ms = st->breaker.open_until_ms - now;
+	if (st->ratelimit != NULL)
+		wait_ms = MAX(wait_ms, ratelimit_wait_ms(st->ratelimit, now));
+	return MIN(wait_ms, (int64_t)MAX_PAUSE_S * 1000);
+}
+
+bool job_budget_refused(struct engine *engine, struct flight *f)
+{
+	int64_t wait_ms;
+
+	if (f->job == NULL || !f->job->submitted)
+		return false;	/* nothing uploaded yet: rate_limited as any lookup */
+	wait_ms = budget_wait_ms(engine, f);
+	if (wait_ms <= 0)
+		wait_ms = job_next_poll_ms(f);
+	log_msg(LOG_DEBUG, "integration %s: %s job over budget; asking again in %lld ms",
+		f->integration->name, indicator_kind_name(f->work.kind), (long long)wait_ms);
+	schedule_poll(engine, f, wait_ms);
+	return true;
+}
+
 /* The provider refused the session token: one new login, then the
  * same step again; a second refusal ends the lookup. */
 static bool relogin(struct engine *engine, struct flight *f)
@@ -347,6 +383,11 @@ bool job_after_answer(struct engine *engine, struct flight *f, enum answer_class
 	if (class == ANSWER_DECIDED && f->job->pj.next == JOB_RELOGIN)
 		return relogin(engine, f);
 	f->job->relogged = false;
+	/* a running job's request answered 429: it waits out the pause the
+	 * answer opened and asks the same again (an upload answered so stays
+	 * rate_limited: nothing was taken) */
+	if (class == ANSWER_QUOTA)
+		return job_budget_refused(engine, f);
 	if (class != ANSWER_DECIDED || f->job->pj.next == JOB_FINISHED)
 		return false;
 	if (timed_out(engine, f))

@@ -57,11 +57,14 @@ static void rate_answered(void *ctx, bool granted)
 	} else {
 		if (w->probe && st->breaker.state == BREAKER_HALF_OPEN)
 			st->breaker.probe_in_flight = false;	/* given back */
-		for (guint i = 0; i < w->flights->len; i++)
-			flight_fail(engine, flights[i], engine->stopping ? LOOKUP_ERROR
-				    : LOOKUP_RATE_LIMITED, engine->stopping ? LOOKUP_ERR_TRANSPORT
-				    : LOOKUP_ERR_QUOTA, engine->stopping ? "shutdown"
-				    : "over RateLimit (shared)");
+		for (guint i = 0; i < w->flights->len; i++) {
+			if (engine->stopping)
+				flight_fail(engine, flights[i], LOOKUP_ERROR, LOOKUP_ERR_TRANSPORT,
+					    "shutdown");
+			else if (!job_budget_refused(engine, flights[i]))	/* a running job waits */
+				flight_fail(engine, flights[i], LOOKUP_RATE_LIMITED, LOOKUP_ERR_QUOTA,
+					    "over RateLimit (shared)");
+		}
 		if (!w->in_call && !engine->stopping)
 			admission_drain(engine, st);	/* the slot is free again */
 	}

@@ -98,7 +98,11 @@ struct provider_poll {
  * The answer class says what the request itself was (ANSWER_DECIDED
  * for any usable answer, pending included), for retries and the
  * breaker, as for one-shot providers. Each request of a job takes a
- * MaxInFlight slot and a RateLimit token (uploads count). Lookups of a
+ * MaxInFlight slot and a RateLimit token (uploads count). Once the job
+ * is submitted (its first JOB_POLL_LATER), a request the budget refuses
+ * or the provider answers with ANSWER_QUOTA (429) does not end it: the
+ * engine sends the same job->step again when the budget allows, so a
+ * parse must leave job->step as it was on such an answer. Lookups of a
  * job-based type are never batched. */
 struct provider_job_ops {
 	void (*request)(const struct integration *in, const struct lookup *lookup,

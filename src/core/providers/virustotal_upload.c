@@ -14,10 +14,12 @@
  * Every request of the job takes a RateLimit token (the engine's doing),
  * so a free key's 4/minute also holds uploads and polls; the polls follow
  * the engine's schedule (PollInterval, 1m for this type, doubling; jobs.c).
- * The lookup is pending from the upload on; an upload or poll refused
- * (429, 401, 5xx, an unreadable answer, an analysis that vanished) ends
- * it as rate_limited or error, never clean. A lookup without a sample
- * never gets past step 0: nothing is uploaded. */
+ * The lookup is pending from the upload on; an upload refused (429, 401,
+ * 5xx...) or a poll that fails (401, 5xx, an unreadable answer, an
+ * analysis that vanished) ends it as rate_limited or error, never clean;
+ * a poll answered 429 or held back by RateLimit waits (the engine) and
+ * is asked again. A lookup without a sample never gets past step 0:
+ * nothing is uploaded. */
 #include "providers/virustotal.h"
 
 #include <string.h>
