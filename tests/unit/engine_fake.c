@@ -4,6 +4,8 @@
 #include <glib.h>
 
 #include "engine_fake.h"
+#include "config/integration_schema.h"
+#include "engine/engine_internal.h"
 #include "providers/provider.h"
 #include "providers/registry.h"
 
@@ -309,10 +311,16 @@ static enum answer_class dns_parse(const struct integration *in, struct lookup *
 	return ANSWER_TRANSIENT;
 }
 
+/* The stub's step: a URL is submitted at once (no hash lookup). */
+static unsigned job_step(const struct lookup *lookup, const struct provider_job *job)
+{
+	return job->step == 0 && lookup->kind == INDICATOR_URL ? 1 : job->step;
+}
+
 static void job_request(const struct integration *in, const struct lookup *lookup,
 			const struct provider_job *job, struct http_request *req)
 {
-	switch (job->step) {
+	switch (job_step(lookup, job)) {
 	case 0:
 		g_string_printf(req->url, "%s/hash/%s", in->api_url, lookup->indicator);
 		break;
@@ -331,11 +339,14 @@ static enum answer_class job_parse(const struct integration *in, struct lookup *
 {
 	if (resp->status != 200)
 		return provider_http_failure(&lookup, 1, resp);
-	if (job->step == 1 && strncmp(resp->body, "id:", 3) == 0) {
-		job->id = g_strdup(resp->body + 3);
+	/* "id:<id>" names a time (a 10 s hint), "queued:<id>" none */
+	bool hint = strncmp(resp->body, "id:", 3) == 0;
+
+	if (job_step(lookup, job) == 1 && (hint || strncmp(resp->body, "queued:", 7) == 0)) {
+		job->id = g_strdup(strchr(resp->body, ':') + 1);
 		job->step = 2;
 		job->next = JOB_POLL_LATER;
-		job->poll_after_s = 10;
+		job->poll_after_s = hint ? 10 : 0;
 		provider_set_result(lookup, LOOKUP_PENDING, "submitted");
 		return ANSWER_DECIDED;
 	}
@@ -430,6 +441,7 @@ struct integration *stub_integration(const char *type, const char *name)
 	g_free(in->rate_limit);
 	in->rate_limit = NULL;
 	in->timeout_ms = 2000;
+	in->poll_interval_ms = 5000;	/* a sandbox's polls: 5 s, 10 s, 20 s... */
 	in->max_in_flight = 4;
 	in->cache = true;
 	in->cache_hours = 24;
@@ -437,6 +449,21 @@ struct integration *stub_integration(const char *type, const char *name)
 	in->cache_max_entries = 1000;
 	in->active = true;
 	return in;
+}
+
+void stub_set_type(struct integration *in, const char *type)
+{
+	const struct integration_key *key = integration_schema_find("PollInterval");
+	char *poll, err[256];
+
+	in->type = provider_type_find(type);
+	g_assert(in->type != NULL);
+	if (!integration_key_applies(key, in->type))
+		return;		/* Cyber X-Ray: its provider's own schedule */
+	poll = integration_key_default(key, in->type);
+	if (!integration_set_value(in, key, poll, NULL, err, sizeof(err)))
+		g_error("stub_set_type(%s): %s", type, err);
+	g_free(poll);
 }
 
 struct tm_config *stub_config(struct integration *const *ins, size_t n)
@@ -465,6 +492,35 @@ void stub_lookup_free(struct lookup *l)
 	g_free(l->indicator);
 	g_free(l->result.details);
 	g_free(l);
+}
+
+void fake_job_ends(struct fake *fake, unsigned index, const char *body,
+		   enum lookup_status status)
+{
+	unsigned before = fake->jobs_finished;
+
+	fake_answer_http(fake, index, 200, body, -1);
+	fake_settle(fake);
+	g_assert_cmpuint(fake->jobs_finished, ==, before + 1);
+	g_assert_cmpint(fake->last_job_status, ==, status);
+	g_assert_cmpuint(g_hash_table_size(fake->engine->flights), ==, 0);
+}
+
+void fake_expect_cached(struct fake *fake, struct tm_config *cfg, const struct integration *in,
+			enum indicator_kind kind, const char *indicator,
+			enum lookup_status status)
+{
+	struct lookup *l = stub_lookup(in, kind, indicator);
+	unsigned calls = fake->calls->len;
+	struct batch *b = engine_submit(fake->engine, cfg, &l, 1, fake->now_ms + 5000);
+
+	g_assert_true(engine_batch_done(fake->engine, b));
+	g_assert_cmpint(l->result.status, ==, status);
+	g_assert_true(l->result.cached);
+	engine_batch_release(fake->engine, b);
+	fake_settle(fake);
+	g_assert_cmpuint(fake->calls->len, ==, calls);
+	stub_lookup_free(l);
 }
 
 const char *call_what(struct fake *fake, unsigned index)

@@ -62,9 +62,15 @@ unsigned fake_open_calls(const struct fake *fake);
  * "stubdns" (name = indicator; an A record = malicious, NXDOMAIN =
  * clean) and "stubjob" (sandbox: step 0 GET /hash/<ind> -> verdict or
  * "unknown"; step 1 POST /submit -> "id:<id>"; step 2+ GET /job/<id> ->
- * "running" or a verdict) and "stubsession" (POST /login -> "token:<t>";
+ * "running" or a verdict; a URL starts at step 1; a submit answered
+ * "id:<id>" hints 10 s until the first poll, "queued:<id>" leaves it to
+ * the engine's schedule) and "stubsession" (POST /login -> "token:<t>";
  * GET /rate/<ind>?s=<token> -> a verdict or "invalid-session"). */
 struct integration *stub_integration(const char *type, const char *name);
+/* Makes in a registry type's (provider_type_find) with that type's
+ * PollInterval default, as a file of that type would have it (a type
+ * without the key keeps the value it had). */
+void stub_set_type(struct integration *in, const char *type);
 struct tm_config *stub_config(struct integration *const *ins, size_t n);
 
 struct lookup *stub_lookup(const struct integration *in, enum indicator_kind kind,
@@ -74,6 +80,16 @@ void stub_lookup_free(struct lookup *lookup);
 /* Submits lookups[0..n-1] with a deadline of now + deadline_ms. */
 struct batch *fake_submit(struct fake *fake, struct tm_config *cfg,
 			  struct lookup **lookups, size_t n, int64_t deadline_ms);
+
+/* Answers call index, a job's last poll, with body (200) and checks that
+ * the job ended: the after-the-fact hook saw status, no flight is left. */
+void fake_job_ends(struct fake *fake, unsigned index, const char *body,
+		   enum lookup_status status);
+/* A new message asking (kind, indicator) of in is answered at once from
+ * the cache with status, without a request. */
+void fake_expect_cached(struct fake *fake, struct tm_config *cfg, const struct integration *in,
+			enum indicator_kind kind, const char *indicator,
+			enum lookup_status status);
 
 /* The text of the engine's index-th call ("GET url", a DNS name). */
 const char *call_what(struct fake *fake, unsigned index);

@@ -3,7 +3,8 @@
  * "hosts", on one in-process shared store standing in for Redis: one
  * RateLimit budget for both; a sandbox job uploaded by one host only,
  * the other answering pending and taking the owner's verdict from the
- * shared cache; a job whose owner gives up is claimed by the other. */
+ * shared cache; a job whose owner gives up is claimed by the other; a
+ * running job's poll the shared budget refuses waits instead of ending. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -261,6 +262,39 @@ static void test_job_claimed_again_when_owner_gives_up(void **state)
 	stub_lookup_free(lb);
 }
 
+static int job_site_one_a_minute(void **state)
+{
+	return site_up(state, "stubjob", "sandbox", "1/minute");
+}
+
+/* The shared budget (1/minute) refuses a running job's poll: the job
+ * stays and polls again on its schedule until the budget has a token,
+ * then its verdict lands; the URL is submitted once. */
+static void test_job_poll_refused_by_shared_budget_keeps_job(void **state)
+{
+	struct site *s = *state;
+	struct fake *a = s->a;
+	struct lookup *l = stub_lookup(s->in, INDICATOR_URL, "http://bad.example/");
+	struct batch *b = fake_submit(a, s->cfg, &l, 1, 5000);
+
+	assert_string_equal(call_what(a, 0), "POST http://stub.example/submit");
+	fake_answer_http(a, 0, 200, "queued:J8", -1);
+	fake_settle(a);
+	assert_int_equal(l->result.status, LOOKUP_PENDING);
+	engine_batch_release(a->engine, b);
+
+	fake_advance(a, 5000);			/* the poll: the budget refuses it */
+	assert_int_equal(a->calls->len, 1);
+	assert_true(store.rate_asks >= 2);
+	assert_int_equal(g_hash_table_size(a->engine->flights), 1);
+	for (int i = 0; i < 120 && a->calls->len == 1; i++)
+		fake_advance(a, 1000);
+	assert_int_equal(a->calls->len, 2);	/* a token again: polled */
+	assert_string_equal(call_what(a, 1), "GET http://stub.example/job/J8");
+	fake_job_ends(a, 1, "malicious", LOOKUP_MALICIOUS);
+	stub_lookup_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +302,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_job_uploaded_by_one_host, job_site, site_down),
 		cmocka_unit_test_setup_teardown(test_job_claimed_again_when_owner_gives_up,
 						job_site, site_down),
+		cmocka_unit_test_setup_teardown(test_job_poll_refused_by_shared_budget_keeps_job,
+						job_site_one_a_minute, site_down),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

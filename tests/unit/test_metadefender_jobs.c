@@ -227,7 +227,7 @@ static int md_env(void **state)
 	int rc = env_up(state, "stubjob", "opswat");
 	struct env *e = *state;
 
-	e->in->type = provider_type_find("metadefender");
+	stub_set_type(e->in, "metadefender");
 	g_free(e->in->api_url);
 	e->in->api_url = g_strdup(ROOT);
 	g_free(e->in->api_key);

@@ -16,7 +16,6 @@
 #include "engine_fake.h"
 #include "engine/engine_internal.h"
 #include "provider_test_util.h"
-#include "providers/registry.h"
 
 #define AR_KEY "ar-test-key-0123456789abcdef"
 #define TASK "0cf223f2-530e-4a50-b68f-563045268648"
@@ -30,7 +29,7 @@ static int anyrun_env(void **state)
 
 	env_up(state, "stubhttp", "anyrun");
 	e = *state;
-	e->in->type = provider_type_find("anyrun");
+	stub_set_type(e->in, "anyrun");
 	g_free(e->in->api_url);
 	e->in->api_url = g_strdup("http://stub.example/v1/analysis");
 	e->in->api_key = g_strdup(AR_KEY);

@@ -32,7 +32,7 @@ static int cyberxray_env(void **state)
 
 	env_up(state, "stubhttp", "cyberxray");
 	e = *state;
-	e->in->type = provider_type_find("cyberxray");
+	stub_set_type(e->in, "cyberxray");
 	g_free(e->in->api_url);
 	e->in->api_url = g_strdup("http://stub.example/api/query/");
 	e->in->api_key = g_strdup(CX_KEY);

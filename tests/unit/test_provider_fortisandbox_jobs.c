@@ -37,7 +37,7 @@ static int fsa_env(void **state)
 
 	e->f = fake_new(false);
 	e->in = stub_integration("stubjob", "fsa");
-	e->in->type = provider_type_find("fortisandbox");
+	stub_set_type(e->in, "fortisandbox");
 	g_free(e->in->api_url);
 	e->in->api_url = g_strdup(API);
 	e->in->api_key = g_strdup(USER);

@@ -16,7 +16,6 @@
 #include "engine_fake.h"
 #include "engine/engine_internal.h"
 #include "lookup/sample.h"
-#include "providers/registry.h"
 
 #define ROOT "http://stub.example/api/v3"
 #define HASH "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -42,7 +41,7 @@ static int vt_env(void **state)
 
 	e->f = fake_new(false);
 	e->in = stub_integration("stubhttp", "vt");
-	e->in->type = provider_type_find("virustotal");
+	stub_set_type(e->in, "virustotal");
 	g_free(e->in->api_url);
 	e->in->api_url = g_strdup(ROOT);
 	e->in->api_key = g_strdup("test-vt-key");

@@ -1,7 +1,8 @@
 /* test_vmray_jobs.c: VMRay jobs through the engine on the fake transport
  * and clock (engine_fake.h, as test_engine_jobs.c): a URL submission gets
- * pending, polls with the document's back-off (5 s, then 10 s), its verdict
- * goes into the cache; a hash without a sample costs one request and no
+ * pending, polls with the document's back-off (PollInterval's 5 s, then
+ * 10 s) or the integration's own PollInterval, its verdict goes into
+ * the cache; a hash without a sample costs one request and no
  * upload; a job that never finishes ends as error/timeout after 10 min;
  * a refused key, 429 on submit, 5xx while polling and a failed analysis
  * are errors, never clean. Answers are the fixtures of
@@ -31,7 +32,7 @@ static int vmray_env(void **state)
 	env_up(state, "stubjob", "vmray");
 	struct env *e = *state;
 
-	e->in->type = provider_type_find("vmray");
+	stub_set_type(e->in, "vmray");
 	e->in->api_key = g_strdup("test-vmray-key");
 	return 0;
 }
@@ -110,6 +111,27 @@ static void test_url_submission_pending_polls_then_cache(void **state)
 	assert_int_equal(count_calls(f, SUBMIT), 1);
 	stub_lookup_free(l);
 	stub_lookup_free(again);
+}
+
+/* An administrator's PollInterval of 20 s (above VMRay's 10 s cap):
+ * every poll 20 s apart, not the type's 5 s. */
+static void test_poll_follows_poll_interval(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+
+	e->in->poll_interval_ms = 20000;
+	struct lookup *l = submit_url(e);
+
+	for (unsigned i = 1; i <= 2; i++) {
+		fake_advance(f, 19999);
+		assert_int_equal(f->calls->len, i);
+		fake_advance(f, 1);
+		assert_int_equal(f->calls->len, i + 1);
+		assert_string_equal(call_what(f, i), POLL);
+		answer(f, i, "bodies.pending", -1);
+	}
+	stub_lookup_free(l);
 }
 
 /* Two messages with the same URL while it runs: one submission. */
@@ -302,6 +324,7 @@ int main(void)
 		T(test_hash_malicious_one_request),
 		T(test_job_timeout_is_an_error),
 		T(test_bad_key_is_an_auth_error),
+		T(test_poll_follows_poll_interval),
 		T(test_429_on_submit_is_rate_limited),
 		T(test_quota_on_submit_is_rate_limited),
 		T(test_submit_without_id_is_sent_once),

@@ -144,10 +144,14 @@ static const struct integration_key schema[] = {
 	{ "JobTimeout", IKEY_DURATION, OFF(job_timeout_ms), "10m", SECOND, 24 * HOUR, NULL, 0,
 	  CAP_UPLOAD, NULL, 0,
 	  "a submission that has not finished by then ends as an error, never clean" },
+	/* the engine's poll schedule of every upload type starts here
+	 * (engine/jobs.c); 15s is ANY.RUN's (anyrun.md §4: every 10-15 s),
+	 * the other types' defaults are in type_defaults below */
 	{ "PollInterval", IKEY_DURATION, OFF(poll_interval_ms), "15s", SECOND, HOUR, NULL, 0,
 	  CAP_UPLOAD, NULL, 0,
-	  "first pause between two questions about a submission (it grows); FortiSandbox 30s, "
-	  "OPSWAT 5s" },
+	  "first pause between two questions about a submission, doubled after each up to "
+	  "the type's cap (never below PollInterval itself); FortiSandbox 30s, OPSWAT 5s, "
+	  "VMRay 5s, VirusTotal 1m" },
 	{ "MaxUploadSize", IKEY_SIZE, OFF(max_upload_size), "32M", 1, 1024 * MIB, NULL, 0,
 	  CAP_UPLOAD, NULL, 0,
 	  "larger attachments are never uploaded (the log says so); FortiSandbox 19M" },

@@ -134,7 +134,9 @@ static void drain_later(void *data)
 /* Breaker, pause and budget: a request refused by any is answered at
  * once, never queued past a deadline. Refused: answers flights[0..n-1]
  * and returns false; *probe tells whether the request got the breaker's
- * half-open probe (it must report its outcome). */
+ * half-open probe (it must report its outcome). A running job refused
+ * for the budget (RateLimit, a provider's pause) is not answered: it
+ * asks again later (job_budget_refused). */
 static bool admit(struct engine *engine, struct istate *st, struct flight **flights,
 		  size_t n, bool *probe)
 {
@@ -142,6 +144,7 @@ static bool admit(struct engine *engine, struct istate *st, struct flight **flig
 	enum lookup_status status = LOOKUP_RATE_LIMITED;
 	enum lookup_error error = LOOKUP_ERR_QUOTA;
 	const char *why;
+	bool budget = true;	/* refused for the budget, not for a fault */
 
 	refresh_limits(st, flights[0]->integration);
 	*probe = st->breaker.state != BREAKER_CLOSED;
@@ -154,8 +157,10 @@ static bool admit(struct engine *engine, struct istate *st, struct flight **flig
 		status = LOOKUP_ERROR;
 		error = LOOKUP_ERR_PAUSED;	/* not sent: the log says "paused" */
 		why = st->paused ? "paused after the provider's rate limit" : "circuit open";
+		budget = st->paused;
 	} else if (st->rate_bad) {
 		why = "RateLimit invalid";
+		budget = false;
 	} else if (shared_rate_take(engine, st, flights, n, *probe)) {
 		return false;	/* the shared budget answers (shared.c) */
 	} else if (!ratelimit_take(st->ratelimit, now)) {
@@ -169,7 +174,8 @@ static bool admit(struct engine *engine, struct istate *st, struct flight **flig
 	if (status == LOOKUP_RATE_LIMITED)
 		tm_metrics_rate_limited(st->metrics, (unsigned)n);
 	for (size_t i = 0; i < n; i++)
-		flight_fail(engine, flights[i], status, error, why);
+		if (!budget || !job_budget_refused(engine, flights[i]))
+			flight_fail(engine, flights[i], status, error, why);
 	return false;
 }
 

@@ -43,9 +43,11 @@
  *             callers gave up still completes and fills the cache.
  *   Jobs (jobs.c, provider.h "jobs"): a job-based provider's flight goes
  *   through several requests (hash, upload, polls); once submitted its
- *   waiters get `pending`, it polls on loop timers with back-off, ends
- *   as error/timeout after the provider's job timeout (never clean),
- *   and its verdict goes into the cache under the indicator. It survives
+ *   waiters get `pending`, it polls on loop timers (PollInterval,
+ *   doubling: the schedule in jobs.c), waits when its budget refuses a
+ *   poll (RateLimit, a 429) instead of ending, ends as error/timeout
+ *   after the provider's job timeout (never clean), and its verdict
+ *   goes into the cache under the indicator. It survives
  *   a reload: each poll re-binds it to the newest snapshot's integration
  *   of that name.
  * Every lookup the engine ends as error or rate_limited carries its kind

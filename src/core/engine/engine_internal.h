@@ -68,7 +68,7 @@ struct waiter {
 struct job {
 	struct provider_job pj;		/* what the provider keeps */
 	int64_t created_ms;
-	unsigned backoff_s;		/* the next poll's delay when no hint */
+	int64_t backoff_ms;		/* the schedule's next pause (jobs.c) */
 	bool submitted;			/* a poll was asked for: waiters get pending */
 	bool relogged;			/* this step already caused a new login */
 	bool shared_claim;		/* holds the shared registry's lease (shared.c) */
@@ -268,9 +268,20 @@ void job_alert_watchers(struct engine *engine, struct flight *flight);
 /* The job timeout (ms): the integration's JobTimeout, else its default
  * (10 min). */
 int64_t job_timeout_ms(const struct flight *flight);
-/* The provider's poll back-off cap (s; the engine's 60 s when it gives
- * none). */
-unsigned job_poll_max_s(const struct flight *flight);
+/* The poll schedule's next pause (ms) for the job of flight, and the
+ * schedule advanced: PollInterval first (a type without the key: its
+ * provider's poll.first_s), doubling up to the provider's poll.max_s or
+ * PollInterval, whichever is longer (the block comment in jobs.c). */
+int64_t job_next_poll_ms(struct flight *flight);
+/* A request of flight's job that the budget refused before it went
+ * (RateLimit, the shared budget, a provider's pause) or that the
+ * provider answered 429 (ANSWER_QUOTA). A submitted job stays in the
+ * flight table and asks again after the budget's wait (the pause's end
+ * or ratelimit_wait_ms, at most MAX_PAUSE_S; the schedule's next pause
+ * when neither tells), never past its JobTimeout; returns true. Returns
+ * false, doing nothing, for any other flight (a one-shot lookup, a job
+ * not submitted yet): the caller ends it as before (rate_limited). */
+bool job_budget_refused(struct engine *engine, struct flight *flight);
 
 /* shared.c: a shared backend's budget and job registry (cache.h). Both
  * return false when the integration's cache has none (local only). */

@@ -10,9 +10,13 @@
  * submitted, a waiter whose SandboxWait (ReportSandboxWait for an
  * abuse-mailbox message, engine.h) has ended gets `pending`; the others
  * stay until it ends (a timer per job: the earliest end) or the verdict
- * comes, never past their batch's deadline. The job polls on, with
- * back-off, with or without waiters, and its final answer goes into the
- * cache under the indicator, so the next message gets it at once. The
+ * comes, never past their batch's deadline. The job polls on (the
+ * schedule below), with or without waiters, and its final answer goes
+ * into the cache under the indicator, so the next message gets it at
+ * once. A request of a running job that the budget refuses (RateLimit,
+ * the shared budget, a provider's pause) or that the provider answers
+ * 429 does not end it: the job asks again when the budget allows (see
+ * job_budget_refused), so the file is not uploaded a second time. The
  * messages that got `pending` are remembered (queue id, Message-ID, at
  * most MAX_WATCHERS): a malicious end is logged naming each of them and
  * handed to engine_options.job_alert (after the fact). Each
@@ -26,12 +30,15 @@
 #include <glib.h>
 
 #include "config/config.h"
+#include "config/integration_schema.h"
 #include "config/integrations.h"
 #include "engine/engine_internal.h"
+#include "engine/ratelimit.h"
 #include "lookup/sample.h"
 #include "util/log.h"
 
-#define DEFAULT_POLL_MIN_S 5
+/* the schedule of a type that names none (provider.h struct provider_poll) */
+#define DEFAULT_POLL_FIRST_S 5
 #define DEFAULT_POLL_MAX_S 60
 /* JobTimeout's default (integration_schema.c): an integration not read
  * from a file (tests) has none */
@@ -48,6 +55,61 @@ static void watcher_free(gpointer data)
 	g_free(wt);
 }
 
+/* ---- the poll schedule, one for every job-based type ----
+ *
+ * The first pause after a submission is the integration's PollInterval,
+ * for every type that has the key (the upload types; integration_schema.c
+ * holds each type's default, taken from its provider document: what
+ * `threatmilterctl integration show` prints). A type without the key
+ * (Cyber X-Ray) starts from its provider's poll.first_s. Each poll
+ * doubles the pause, up to the provider's poll.max_s (the engine's 60 s
+ * when it names none) or PollInterval itself when that is longer: an
+ * administrator's interval is never shortened.
+ *
+ * A provider's hint (job->poll_after_s: a Retry-After, an ETA its
+ * document names) is the provider's word: it wins over the schedule for
+ * that one poll, within the same cap, and does not advance it. The
+ * provider knows when its answer, or its next request, will be there;
+ * asking sooner spends a request on a refusal, asking later only delays
+ * the verdict. What a job may spend is bounded by RateLimit and
+ * JobTimeout, not by PollInterval. */
+
+static int64_t poll_first_ms(const struct integration *in)
+{
+	const struct provider_poll *poll = &engine_ops_of(in)->job->poll;
+
+	/* an integration made in code (tests) may carry no PollInterval */
+	if (in->poll_interval_ms > 0 &&
+	    integration_key_applies(integration_schema_find("PollInterval"), in->type))
+		return in->poll_interval_ms;
+	return (int64_t)(poll->first_s ? poll->first_s : DEFAULT_POLL_FIRST_S) * 1000;
+}
+
+static int64_t poll_max_ms(const struct integration *in)
+{
+	unsigned max_s = engine_ops_of(in)->job->poll.max_s;
+	int64_t max_ms = (int64_t)(max_s ? max_s : DEFAULT_POLL_MAX_S) * 1000;
+
+	return MAX(max_ms, poll_first_ms(in));
+}
+
+int64_t job_next_poll_ms(struct flight *f)
+{
+	int64_t delay_ms = f->job->backoff_ms;
+
+	f->job->backoff_ms = MIN(delay_ms * 2, poll_max_ms(f->integration));
+	return delay_ms;
+}
+
+/* The pause before the poll a provider's answer asked for: its hint, or
+ * the schedule's next. */
+static int64_t hinted_poll_ms(struct flight *f)
+{
+	if (f->job->pj.poll_after_s > 0)
+		return MIN((int64_t)f->job->pj.poll_after_s * 1000, poll_max_ms(f->integration));
+	return job_next_poll_ms(f);
+}
+
 struct job *job_new_for(struct engine *engine, const struct lookup *lookup)
 {
 	const struct provider_ops *ops = engine_ops_of(lookup->integration);
@@ -60,7 +122,7 @@ struct job *job_new_for(struct engine *engine, const struct lookup *lookup)
 		return NULL;
 	job = g_new0(struct job, 1);
 	job->created_ms = loop_now_ms(engine->loop);
-	job->backoff_s = ops->job->poll.first_s ? ops->job->poll.first_s : DEFAULT_POLL_MIN_S;
+	job->backoff_ms = poll_first_ms(lookup->integration);
 	return job;
 }
 
@@ -94,13 +156,6 @@ int64_t job_timeout_ms(const struct flight *f)
 	if (f->integration->job_timeout_ms > 0)
 		return f->integration->job_timeout_ms;
 	return (int64_t)DEFAULT_JOB_TIMEOUT_S * 1000;
-}
-
-unsigned job_poll_max_s(const struct flight *f)
-{
-	unsigned max_s = engine_ops_of(f->integration)->job->poll.max_s;
-
-	return max_s ? max_s : DEFAULT_POLL_MAX_S;
 }
 
 static bool timed_out(struct engine *engine, struct flight *f)
@@ -247,32 +302,65 @@ static void poll_now(void *data)
 	admission_enqueue_job_step(engine, f);
 }
 
+/* The job's next poll after delay_ms; the last one comes at the
+ * timeout, not after it. */
+static void schedule_poll(struct engine *engine, struct flight *f, int64_t delay_ms)
+{
+	struct job *job = f->job;
+	int64_t now = loop_now_ms(engine->loop);
+
+	f->stage = FLIGHT_JOB_WAIT;
+	delay_ms = MIN(delay_ms, MAX(job_timeout_ms(f) - (now - job->created_ms), 0));
+	loop_timer_cancel(engine->loop, job->poll_timer);
+	job->poll_timer = loop_timer_add(engine->loop, now + delay_ms, poll_now, f);
+}
+
 /* Submitted: the waiters whose SandboxWait ended get pending now, the
  * poll comes later. */
 static void wait_for_poll(struct engine *engine, struct flight *f)
 {
 	struct job *job = f->job;
-	unsigned max_s = job_poll_max_s(f);
-	int64_t delay_ms;
 
 	if (!job->submitted)
 		tm_metrics_job_submitted(f->state->metrics);
 	job->submitted = true;
-	f->stage = FLIGHT_JOB_WAIT;
 	/* uploaded: the job needs the bytes no more */
 	sample_unref(f->work.sample);
 	f->work.sample = NULL;
 	answer_expired(engine, f);
-	if (job->pj.poll_after_s > 0) {
-		delay_ms = (int64_t)MIN(job->pj.poll_after_s, max_s) * 1000;
-	} else {
-		delay_ms = (int64_t)job->backoff_s * 1000;
-		job->backoff_s = MIN(job->backoff_s * 2, max_s);
-	}
-	/* the last poll comes at the timeout, not after it */
-	delay_ms = MIN(delay_ms, MAX(job_timeout_ms(f) - (loop_now_ms(engine->loop) - job->created_ms), 0));
-	job->poll_timer = loop_timer_add(engine->loop, loop_now_ms(engine->loop) + delay_ms,
-					 poll_now, f);
+	schedule_poll(engine, f, hinted_poll_ms(f));
+}
+
+/* How long (ms) the integration's budget holds a request back: the pause
+ * a provider asked for (the breaker admission_pause opened after its 429,
+ * Retry-After capped there), or the wait for a RateLimit token; 0 when
+ * neither tells (the shared budget refused, a half-open breaker's probe
+ * is out). */
+static int64_t budget_wait_ms(struct engine *engine, const struct flight *f)
+{
+	const struct istate *st = f->state;
+	int64_t now = loop_now_ms(engine->loop), wait_ms = 0;
+
+	if (st->breaker.state == BREAKER_OPEN)
+		wait_ms = st->breaker.open_until_ms - now;
+	if (st->ratelimit != NULL)
+		wait_ms = MAX(wait_ms, ratelimit_wait_ms(st->ratelimit, now));
+	return MIN(wait_ms, (int64_t)MAX_PAUSE_S * 1000);
+}
+
+bool job_budget_refused(struct engine *engine, struct flight *f)
+{
+	int64_t wait_ms;
+
+	if (f->job == NULL || !f->job->submitted)
+		return false;	/* nothing uploaded yet: rate_limited as any lookup */
+	wait_ms = budget_wait_ms(engine, f);
+	if (wait_ms <= 0)
+		wait_ms = job_next_poll_ms(f);
+	log_msg(LOG_DEBUG, "integration %s: %s job over budget; asking again in %lld ms",
+		f->integration->name, indicator_kind_name(f->work.kind), (long long)wait_ms);
+	schedule_poll(engine, f, wait_ms);
+	return true;
 }
 
 /* The provider refused the session token: one new login, then the
@@ -295,6 +383,11 @@ bool job_after_answer(struct engine *engine, struct flight *f, enum answer_class
 	if (class == ANSWER_DECIDED && f->job->pj.next == JOB_RELOGIN)
 		return relogin(engine, f);
 	f->job->relogged = false;
+	/* a running job's request answered 429: it waits out the pause the
+	 * answer opened and asks the same again (an upload answered so stays
+	 * rate_limited: nothing was taken) */
+	if (class == ANSWER_QUOTA)
+		return job_budget_refused(engine, f);
 	if (class != ANSWER_DECIDED || f->job->pj.next == JOB_FINISHED)
 		return false;
 	if (timed_out(engine, f))

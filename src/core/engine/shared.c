@@ -12,8 +12,9 @@
  * runs it as before and its verdict reaches every host through the
  * shared cache. A host that did not get the lease answers its waiters
  * `pending` at once and then reads the shared cache on the job's poll
- * timer (same back-off) until the verdict is there, or claims again
- * (the owner released the lease without a verdict, or it expired). */
+ * timer (the same schedule, jobs.c) until the verdict is there, or
+ * claims again (the owner released the lease without a verdict, or it
+ * expired). */
 #include <autoconfig.h>
 
 #include <glib.h>
@@ -56,11 +57,14 @@ static void rate_answered(void *ctx, bool granted)
 	} else {
 		if (w->probe && st->breaker.state == BREAKER_HALF_OPEN)
 			st->breaker.probe_in_flight = false;	/* given back */
-		for (guint i = 0; i < w->flights->len; i++)
-			flight_fail(engine, flights[i], engine->stopping ? LOOKUP_ERROR
-				    : LOOKUP_RATE_LIMITED, engine->stopping ? LOOKUP_ERR_TRANSPORT
-				    : LOOKUP_ERR_QUOTA, engine->stopping ? "shutdown"
-				    : "over RateLimit (shared)");
+		for (guint i = 0; i < w->flights->len; i++) {
+			if (engine->stopping)
+				flight_fail(engine, flights[i], LOOKUP_ERROR, LOOKUP_ERR_TRANSPORT,
+					    "shutdown");
+			else if (!job_budget_refused(engine, flights[i]))	/* a running job waits */
+				flight_fail(engine, flights[i], LOOKUP_RATE_LIMITED, LOOKUP_ERR_QUOTA,
+					    "over RateLimit (shared)");
+		}
 		if (!w->in_call && !engine->stopping)
 			admission_drain(engine, st);	/* the slot is free again */
 	}
@@ -142,7 +146,6 @@ static void claim_answered(void *ctx, bool claimed, const char *owner)
 	struct flight *f = ctx;
 	struct engine *engine = f->state->engine;
 	struct job *job = f->job;
-	unsigned max_s = job_poll_max_s(f);
 
 	(void)owner;		/* another host's name: not worth a log line each */
 	if (engine->stopping) {
@@ -167,8 +170,7 @@ static void claim_answered(void *ctx, bool claimed, const char *owner)
 	while (f->waiters->len > 0)
 		job_joined(engine, f, g_ptr_array_index(f->waiters, 0));
 	job->poll_timer = loop_timer_add(engine->loop, loop_now_ms(engine->loop) +
-					 (int64_t)job->backoff_s * 1000, poll_verdict, f);
-	job->backoff_s = MIN(job->backoff_s * 2, max_s);
+					 job_next_poll_ms(f), poll_verdict, f);
 }
 
 bool shared_job_claim(struct engine *engine, struct flight *f)

@@ -13,10 +13,11 @@
  *           has data.analysis.scores.verdict (or says failed);
  *   step 2  GET <root>/analysis/?task=<uuid>, the §3.3 form XSOAR falls
  *           back on when step 1 answers 403.
- * The SSE monitor (§3.2) is not used: polling the report every 15 s,
- * doubling to 60 s (§3.2: "poll §3.3 every 10-15 s"; a VM runs 2-6 min),
- * is enough for a job that nobody waits for inline. A job ends after
- * 10 min (JobTimeout's default) as error/timeout, never clean.
+ * The SSE monitor (§3.2) is not used: polling the report every
+ * PollInterval (15 s by default), doubling to 60 s (§3.2: "poll §3.3
+ * every 10-15 s"; a VM runs 2-6 min), is enough for a job that nobody
+ * waits for inline. A job ends after 10 min (JobTimeout's default) as
+ * error/timeout, never clean.
  *
  * The root is APIURL without a trailing "/analysis" (the seed's form
  * fills https://api.any.run/v1/analysis, §2). Auth: "Authorization:
@@ -226,7 +227,7 @@ static enum answer_class submitted(struct lookup *lookup, struct provider_job *j
 		job->id = g_strdup(id);
 		job->step = ANYRUN_STEP_REPORT;
 		job->next = JOB_POLL_LATER;
-		job->poll_after_s = 0;		/* the engine's back-off: 15, 30, 60 s */
+		job->poll_after_s = 0;		/* the engine's schedule: 15, 30, 60 s */
 		provider_set_result(lookup, LOOKUP_PENDING, "task %s", id);
 	}
 	cJSON_Delete(json);
@@ -278,7 +279,8 @@ static enum answer_class anyrun_job_parse(const struct integration *in, struct l
 const struct provider_job_ops anyrun_job = {
 	.request = anyrun_job_request,
 	.parse = anyrun_job_parse,
-	.poll = { .first_s = 15, .max_s = 60 },	/* §3.2: poll the report every 10-15 s */
+	/* §3.2: poll the report every 10-15 s: PollInterval's default, 15 s */
+	.poll = { .max_s = 60 },
 };
 
 /* ---------------------------------------------------- Test Connection */

@@ -458,9 +458,10 @@ static enum answer_class fsa_job_parse(const struct integration *in, struct look
 const struct provider_job_ops fortisandbox_job = {
 	.request = fsa_job_request,
 	.parse = fsa_job_parse,
-	/* §4: XSOAR polls every 30 s (min 10 s) with a 600 s timeout
-	 * (JobTimeout's default) */
-	.poll = { .first_s = 30, .max_s = 120 },
+	/* §4: XSOAR polls every 30 s (min 10 s; PollInterval's default for
+	 * this type, integration_schema.c) with a 600 s timeout (JobTimeout's
+	 * default) */
+	.poll = { .max_s = 120 },
 };
 
 const struct provider_action *const fortisandbox_actions[] = { &fortisandbox_ping, NULL };

@@ -11,7 +11,8 @@
  *           POST /file, the raw bytes as an application/octet-stream
  *           body with the headers apikey and filename (URL-encoded;
  *           §2, §3.5) -> {"data_id": ...}; the waiters get `pending`;
- *   step 2  GET /file/{data_id} (§3.6), polled from 5 s doubling to 30 s,
+ *   step 2  GET /file/{data_id} (§3.6), polled from PollInterval (5 s by
+ *           default) doubling to 30 s,
  *           until scan_results.progress_percentage is 100, then the
  *           verdict as for a hash; a missing or negative progress, or a
  *           404 for the data_id, ends the job as error. 10 minutes
@@ -268,7 +269,7 @@ static enum answer_class uploaded(struct lookup *lookup, struct provider_job *jo
 	job->id = g_strdup(id->valuestring);
 	job->step = STEP_RESULT;
 	job->next = JOB_POLL_LATER;
-	job->poll_after_s = 0;		/* the engine's back-off: 5 s doubling */
+	job->poll_after_s = 0;		/* the engine's schedule: PollInterval, doubling */
 	provider_set_result(lookup, LOOKUP_PENDING, "analysis pending");
 	return ANSWER_DECIDED;
 }
@@ -340,6 +341,7 @@ static enum answer_class metadefender_job_parse(const struct integration *in,
 const struct provider_job_ops metadefender_job = {
 	.request = metadefender_job_request,
 	.parse = metadefender_job_parse,
-	/* §4.3: OPSWAT's CLI polls every 2 s, TheHive every 10 s */
-	.poll = { .first_s = 5, .max_s = 30 },
+	/* §4.3: OPSWAT's CLI polls every 2 s, TheHive every 10 s: PollInterval's
+	 * default for this type is 5 s (integration_schema.c), doubling to 30 s */
+	.poll = { .max_s = 30 },
 };

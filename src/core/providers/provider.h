@@ -67,10 +67,14 @@ struct provider_dns_ops {
 				   const struct ares_addrttl *addrs, int naddrs);
 };
 
-/* How often a job is polled: the first interval, doubling up to max_s
- * (0: the engine's 5 s and 60 s). A job that has not finished after the
- * integration's JobTimeout (10 min by default) ends as error/timeout,
- * never clean. */
+/* How often a job is polled (the engine's one schedule, jobs.c): the
+ * integration's PollInterval first, for every type that has the key
+ * (the upload types; each type's default is in integration_schema.c),
+ * doubling up to max_s (0: the engine's 60 s) or PollInterval when that
+ * is longer. first_s is the first interval of a type without the key
+ * (0: the engine's 5 s); an upload type leaves it 0. A job that has not
+ * finished after the integration's JobTimeout (10 min by default) ends
+ * as error/timeout, never clean. */
 struct provider_poll {
 	unsigned first_s;
 	unsigned max_s;
@@ -88,11 +92,17 @@ struct provider_poll {
  *   JOB_STEP_NOW    build job->step (the provider set it) at once,
  *                   e.g. step 1 = upload after an unknown hash;
  *   JOB_POLL_LATER  submitted/running: poll (job->step) again after
- *                   job->poll_after_s (0: the engine's back-off, poll).
+ *                   job->poll_after_s, the provider's own word (a
+ *                   Retry-After, an ETA its document names), else (0)
+ *                   after the engine's schedule (poll above).
  * The answer class says what the request itself was (ANSWER_DECIDED
  * for any usable answer, pending included), for retries and the
  * breaker, as for one-shot providers. Each request of a job takes a
- * MaxInFlight slot and a RateLimit token (uploads count). Lookups of a
+ * MaxInFlight slot and a RateLimit token (uploads count). Once the job
+ * is submitted (its first JOB_POLL_LATER), a request the budget refuses
+ * or the provider answers with ANSWER_QUOTA (429) does not end it: the
+ * engine sends the same job->step again when the budget allows, so a
+ * parse must leave job->step as it was on such an answer. Lookups of a
  * job-based type are never batched. */
 struct provider_job_ops {
 	void (*request)(const struct integration *in, const struct lookup *lookup,

@@ -12,11 +12,14 @@
  *                                    exactly as a hash lookup's
  *
  * Every request of the job takes a RateLimit token (the engine's doing),
- * so a free key's 4/minute also holds uploads and polls. The lookup is
- * pending from the upload on; an upload or poll refused (429, 401, 5xx,
- * an unreadable answer, an analysis that vanished) ends it as
- * rate_limited or error, never clean. A lookup without a sample never
- * gets past step 0: nothing is uploaded. */
+ * so a free key's 4/minute also holds uploads and polls; the polls follow
+ * the engine's schedule (PollInterval, 1m for this type, doubling; jobs.c).
+ * The lookup is pending from the upload on; an upload refused (429, 401,
+ * 5xx...) or a poll that fails (401, 5xx, an unreadable answer, an
+ * analysis that vanished) ends it as rate_limited or error, never clean;
+ * a poll answered 429 or held back by RateLimit waits (the engine) and
+ * is asked again. A lookup without a sample never gets past step 0:
+ * nothing is uploaded. */
 #include "providers/virustotal.h"
 
 #include <string.h>
@@ -174,23 +177,14 @@ static enum answer_class after_not_found(struct lookup *lookup, struct provider_
 	return ANSWER_DECIDED;
 }
 
-/* The integration's PollInterval, doubled per poll already made (the
- * engine caps it at job_poll_max_s); 0 leaves the back-off to the engine. */
-static unsigned poll_after_s(const struct integration *in, const struct provider_job *job)
-{
-	unsigned base = in->poll_interval_ms / 1000;
-	unsigned shift = job->polls < 4 ? job->polls : 4;
-
-	return base << shift;
-}
-
-static void poll_later(const struct integration *in, struct lookup *lookup,
-		       struct provider_job *job, const char *status)
+/* The next poll after the engine's schedule (PollInterval, doubling):
+ * VirusTotal names no time of its own. */
+static void poll_later(struct lookup *lookup, struct provider_job *job, const char *status)
 {
 	provider_set_result(lookup, LOOKUP_PENDING, "analysis %s", status);
 	job->step = STEP_POLL;
 	job->next = JOB_POLL_LATER;
-	job->poll_after_s = poll_after_s(in, job);
+	job->poll_after_s = 0;
 }
 
 /* POST /files or to the upload URL: {"data": {"type": "analysis", "id"}}.
@@ -198,8 +192,8 @@ static void poll_later(const struct integration *in, struct lookup *lookup,
  * without an id is error/malformed but ANSWER_PERMANENT: the engine's
  * retry would upload the file again, for one more of a free key's 4
  * requests a minute. */
-static enum answer_class after_upload(const struct integration *in, struct lookup *lookup,
-				      struct provider_job *job, const cJSON *data)
+static enum answer_class after_upload(struct lookup *lookup, struct provider_job *job,
+				      const cJSON *data)
 {
 	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data, "id"));
 
@@ -210,7 +204,7 @@ static enum answer_class after_upload(const struct integration *in, struct looku
 	set_id(job, id);
 	sample_unref(lookup->sample);
 	lookup->sample = NULL;
-	poll_later(in, lookup, job, "queued");
+	poll_later(lookup, job, "queued");
 	return ANSWER_DECIDED;
 }
 
@@ -240,7 +234,7 @@ static enum answer_class after_poll(const struct integration *in, struct lookup 
 	if (status == NULL)
 		return malformed(lookup, "analysis");
 	if (strcmp(status, "queued") == 0 || strcmp(status, "in-progress") == 0) {
-		poll_later(in, lookup, job, status);
+		poll_later(lookup, job, status);
 		return ANSWER_DECIDED;
 	}
 	if (strcmp(status, "completed") != 0)
@@ -263,7 +257,7 @@ static enum answer_class job_json(const struct integration *in, struct lookup *l
 	switch ((enum vt_step)job->step) {
 	case STEP_UPLOAD:
 	case STEP_UPLOAD_TO:
-		class = after_upload(in, lookup, job, data);
+		class = after_upload(lookup, job, data);
 		break;
 	case STEP_UPLOAD_URL:
 		class = after_upload_url(in, lookup, job, data);
@@ -286,7 +280,7 @@ static enum answer_class poll_error(const struct integration *in, struct lookup 
 
 	provider_error_envelope(resp, &code, &message);
 	if (resp->status == 400 && g_strcmp0(code, "NotAvailableYet") == 0) {
-		poll_later(in, lookup, job, "not available yet");
+		poll_later(lookup, job, "not available yet");
 	} else if (resp->status == 404) {
 		provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER,
 			      "HTTP 404 analysis not found");
@@ -331,8 +325,9 @@ enum answer_class virustotal_job_parse(const struct integration *in, struct look
 const struct provider_job_ops virustotal_job = {
 	.request = virustotal_job_request,
 	.parse = virustotal_job_parse,
-	/* §4: 4 requests a minute on a free key, every poll costs one; the
-	 * integration's PollInterval (60 s for this type) sets each poll */
-	.poll = { .first_s = 60, .max_s = 300 },
+	/* §4: 4 requests a minute on a free key, every poll costs one: the
+	 * polls start at PollInterval (1m for this type, integration_schema.c)
+	 * and double to 5 min */
+	.poll = { .max_s = 300 },
 	.only_with_sample = true,
 };

@@ -352,7 +352,7 @@ static enum answer_class parse_submit(struct lookup *lookup, struct provider_job
 		submission = NULL;
 		job->step = STEP_POLL;
 		job->next = JOB_POLL_LATER;
-		job->poll_after_s = 0;		/* the engine's back-off, 5 s first */
+		job->poll_after_s = 0;		/* the engine's schedule: PollInterval first */
 		provider_set_result(lookup, LOOKUP_PENDING, "submitted");
 	}
 	g_free(submission);
@@ -465,8 +465,9 @@ static enum answer_class vmray_job_parse(const struct integration *in, struct lo
 const struct provider_job_ops vmray_job = {
 	.request = vmray_job_request,
 	.parse = vmray_job_parse,
-	/* §4: VMRay's kit polls every 5 s, TheHive every 10 s */
-	.poll = { .first_s = 5, .max_s = 10 },
+	/* §4: VMRay's kit polls every 5 s (PollInterval's default for this
+	 * type, integration_schema.c), TheHive every 10 s: the cap */
+	.poll = { .max_s = 10 },
 };
 
 /* ------------------------------------------------------ Test Connection */
