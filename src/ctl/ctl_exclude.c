@@ -22,18 +22,6 @@
 #include "config/dataset.h"
 #include "config/kvfile.h"
 
-typedef bool (*exclusion_add_fn)(struct exclusions *excl, const char *entry,
-				 char *err, size_t errlen);
-
-static const struct exclusion_kind {
-	const char *word, *key;
-	exclusion_add_fn add;
-} kinds[] = {
-	{ "urls", "ExcludeURLs", exclusions_add_url },
-	{ "ips", "ExcludeIPs", exclusions_add_ip },
-	{ "extensions", "ExcludeExtensions", exclusions_add_extension },
-};
-
 static void exclude_usage(FILE *out)
 {
 	fputs("usage: threatmilterctl [-c FILE] exclude list [urls|ips|extensions]\n"
@@ -45,17 +33,8 @@ static void exclude_usage(FILE *out)
 	      "  extensions: file extensions (pdf, .docx)\n", out);
 }
 
-static const struct exclusion_kind *find_kind(const char *word)
-{
-	for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++)
-		if (g_ascii_strcasecmp(kinds[i].word, word) == 0 ||
-		    g_ascii_strcasecmp(kinds[i].key, word) == 0)
-			return &kinds[i];
-	return NULL;
-}
-
 /* The entries of one list as the daemon reads them: char * values. */
-static GPtrArray *current_entries(const struct ctl *ctl, const struct exclusion_kind *kind,
+static GPtrArray *current_entries(const struct ctl *ctl, const struct exclusion_list *kind,
 				  char *err, size_t errlen)
 {
 	const struct ctl_setting *s = ctl_setting(ctl, kind->key);
@@ -88,7 +67,7 @@ static int index_of(GPtrArray *values, const char *value)
 
 struct check {
 	const char *path;			/* the real file, for messages */
-	const struct exclusion_kind *kind;	/* a list file: its kind; NULL: main file */
+	const struct exclusion_list *kind;	/* a list file: its kind; NULL: main file */
 };
 
 /* "tmp:3: ..." -> "path:3: ..." */
@@ -196,7 +175,7 @@ static bool write_list_file(const char *path, GPtrArray *added, GPtrArray *remov
 
 /* An inline list: the key's line gets the new value (dropped when the
  * list is empty), or a new line is appended. */
-static bool write_inline(const struct ctl *ctl, const struct exclusion_kind *kind,
+static bool write_inline(const struct ctl *ctl, const struct exclusion_list *kind,
 			 GPtrArray *values, struct check *c)
 {
 	const struct ctl_setting *s = ctl_setting(ctl, kind->key);
@@ -240,21 +219,21 @@ static bool write_inline(const struct ctl *ctl, const struct exclusion_kind *kin
 
 /* ------------------------------------------------------------ commands */
 
-static int cmd_list(const struct ctl *ctl, const struct exclusion_kind *only)
+static int cmd_list(const struct ctl *ctl, const struct exclusion_list *only)
 {
 	char err[1024];
 
-	for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++) {
-		if (only != NULL && only != &kinds[i])
+	for (size_t i = 0; i < EXCLUSION_LISTS; i++) {
+		if (only != NULL && only != &exclusion_lists[i])
 			continue;
-		GPtrArray *values = current_entries(ctl, &kinds[i], err, sizeof(err));
+		GPtrArray *values = current_entries(ctl, &exclusion_lists[i], err, sizeof(err));
 
 		if (values == NULL) {
-			ctl_error("%s: %s", kinds[i].key, err);
+			ctl_error("%s: %s", exclusion_lists[i].key, err);
 			return CTL_FAIL;
 		}
 		for (guint v = 0; v < values->len; v++)
-			printf(only ? "%s%s\n" : "%-12s%s\n", only ? "" : kinds[i].word,
+			printf(only ? "%s%s\n" : "%-12s%s\n", only ? "" : exclusion_lists[i].word,
 			       (char *)g_ptr_array_index(values, v));
 		g_ptr_array_unref(values);
 	}
@@ -262,7 +241,7 @@ static int cmd_list(const struct ctl *ctl, const struct exclusion_kind *only)
 }
 
 /* Checks the VALUEs and sorts them into `changed`; false after a message. */
-static bool take_values(const struct exclusion_kind *kind, bool adding, GPtrArray *values,
+static bool take_values(const struct exclusion_list *kind, bool adding, GPtrArray *values,
 			char **args, int count, bool inline_list, GPtrArray *changed)
 {
 	struct exclusions *scratch = exclusions_new();
@@ -294,7 +273,7 @@ static bool take_values(const struct exclusion_kind *kind, bool adding, GPtrArra
 	return ok;
 }
 
-static int cmd_change(struct ctl *ctl, bool adding, const struct exclusion_kind *kind,
+static int cmd_change(struct ctl *ctl, bool adding, const struct exclusion_list *kind,
 		      char **args, int count)
 {
 	const struct ctl_setting *s = ctl_setting(ctl, kind->key);
@@ -342,7 +321,7 @@ static int cmd_change(struct ctl *ctl, bool adding, const struct exclusion_kind 
 int ctl_exclude_main(struct ctl *ctl, int argc, char **argv)
 {
 	const char *verb = argc > 1 ? argv[1] : NULL;
-	const struct exclusion_kind *kind = argc > 2 ? find_kind(argv[2]) : NULL;
+	const struct exclusion_list *kind = argc > 2 ? exclusion_list_find(argv[2]) : NULL;
 
 	/* --help anywhere (exclude add --help): no entry starts with '-' */
 	for (int i = 1; i < argc; i++)

@@ -138,6 +138,21 @@ bool exclusions_add_extension(struct exclusions *excl, const char *entry, char *
 	return true;
 }
 
+const struct exclusion_list exclusion_lists[EXCLUSION_LISTS] = {
+	{ "ExcludeURLs", "urls", exclusions_add_url },
+	{ "ExcludeIPs", "ips", exclusions_add_ip },
+	{ "ExcludeExtensions", "extensions", exclusions_add_extension },
+};
+
+const struct exclusion_list *exclusion_list_find(const char *name)
+{
+	for (size_t i = 0; i < EXCLUSION_LISTS; i++)
+		if (g_ascii_strcasecmp(exclusion_lists[i].key, name) == 0 ||
+		    g_ascii_strcasecmp(exclusion_lists[i].word, name) == 0)
+			return &exclusion_lists[i];
+	return NULL;
+}
+
 /* Whether `url` starts with the prefix rule at a boundary: the prefix
  * ends with '/', '?' or '#', or the URL goes on with one of them or ends
  * there. "https://example.com/app" excludes ".../app/login" and

@@ -30,6 +30,22 @@ bool exclusions_add_ip(struct exclusions *excl, const char *entry,
 bool exclusions_add_extension(struct exclusions *excl, const char *entry,
 			      char *err, size_t errlen);
 
+/* The configuration's exclusion lists, one row each: the threatmilter.conf
+ * key, the word `threatmilterctl exclude` names the list by, and the
+ * function above that checks and adds one entry (false with err set).
+ * The daemon's loader and the ctl's editor read this one table. */
+struct exclusion_list {
+	const char *key;	/* "ExcludeURLs" */
+	const char *word;	/* "urls" */
+	bool (*add)(struct exclusions *excl, const char *entry, char *err, size_t errlen);
+};
+
+#define EXCLUSION_LISTS 3
+extern const struct exclusion_list exclusion_lists[EXCLUSION_LISTS];
+
+/* The list whose key or word is name (ASCII case ignored), or NULL. */
+const struct exclusion_list *exclusion_list_find(const char *name);
+
 /* url must be normalised (url_normalize()). */
 const char *exclusions_match_url(const struct exclusions *excl,
 				 const char *url);

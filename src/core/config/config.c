@@ -163,14 +163,9 @@ static bool set_list(const struct key_def *def, const struct load_state *st,
 		case T_NETLIST:
 			ok = net_list_add(cfg->internal_hosts, e->value, inner, sizeof(inner));
 			break;
-		case T_EXCLUDE_URLS:
-			ok = exclusions_add_url(cfg->exclusions, e->value, inner, sizeof(inner));
-			break;
-		case T_EXCLUDE_IPS:
-			ok = exclusions_add_ip(cfg->exclusions, e->value, inner, sizeof(inner));
-			break;
-		case T_EXCLUDE_EXTENSIONS:
-			ok = exclusions_add_extension(cfg->exclusions, e->value, inner, sizeof(inner));
+		case T_EXCLUSION_LIST:
+			ok = exclusion_list_find(def->name)->add(cfg->exclusions, e->value,
+								 inner, sizeof(inner));
 			break;
 		case T_STRLIST:
 			ok = report_recipient_ok(e->value, inner, sizeof(inner));
@@ -282,9 +277,7 @@ static bool set_value(const struct key_def *def, struct load_state *st, const ch
 		cfg->mode = (enum tm_mode)index;
 		return true;
 	case T_NETLIST:
-	case T_EXCLUDE_URLS:
-	case T_EXCLUDE_IPS:
-	case T_EXCLUDE_EXTENSIONS:
+	case T_EXCLUSION_LIST:
 	case T_STRLIST:
 		return set_list(def, st, value, file, line, err, errlen);
 	}
@@ -490,9 +483,7 @@ bool config_print_value(const struct tm_config *cfg, const char *key, FILE *out)
 		fprintf(out, "%s\n", config_value_word(T_MODE_NAME, (int)cfg->mode));
 		break;
 	case T_NETLIST:
-	case T_EXCLUDE_URLS:
-	case T_EXCLUDE_IPS:
-	case T_EXCLUDE_EXTENSIONS:
+	case T_EXCLUSION_LIST:
 	case T_STRLIST: {
 		/* one entry per line, as the key's list files are written;
 		 * nothing at all for an empty list */

@@ -26,9 +26,7 @@ enum value_type {
 	T_ACTION,	/* index: the event */
 	T_MODE_NAME,	/* inline | report */
 	T_NETLIST,	/* InternalHosts */
-	T_EXCLUDE_URLS,
-	T_EXCLUDE_IPS,
-	T_EXCLUDE_EXTENSIONS,
+	T_EXCLUSION_LIST,	/* one of analysis/exclude.h's exclusion_lists */
 	T_STRLIST,	/* ReportRecipients */
 	T_PATH,		/* char *, relative to the config file's directory */
 	T_SOCKET,	/* char *, checked by util/sockspec.h */
