@@ -188,6 +188,30 @@ static void test_fold(void **state)
 	g_ptr_array_unref(items);
 }
 
+/* A report over HEADER_VALUE_MAX is cut: wherever the cut falls (items
+ * of every length move it over each byte of a fold), every line break
+ * stays a fold ("\n\t") and the value ends in "..." (breaker F1: a cut
+ * between "\n" and "\t" left "\n..." as an unfolded line). */
+static void test_report_fold_truncation_keeps_folds(void **state)
+{
+	(void)state;
+	for (size_t len = 10; len < 160; len++) {
+		GPtrArray *items = g_ptr_array_new_with_free_func(g_free);
+		char *v;
+
+		for (int i = 0; i < 400; i++)
+			g_ptr_array_add(items, g_strnfill(len, 'a'));
+		v = header_fold("X-Threat-Report", items, ";");
+		assert_true(strlen(v) <= HEADER_VALUE_MAX);
+		assert_true(g_str_has_suffix(v, "..."));
+		for (const char *nl = strchr(v, '\n'); nl != NULL; nl = strchr(nl + 1, '\n'))
+			assert_int_equal(nl[1], '\t');
+		assert_false(g_ascii_isspace(v[strlen(v) - 4]));
+		g_free(v);
+		g_ptr_array_unref(items);
+	}
+}
+
 static void test_verdict_headers(void **state)
 {
 	(void)state;
@@ -449,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_fold),
 		cmocka_unit_test(test_verdict_headers),
 		cmocka_unit_test(test_msgbuf_spills_and_limits),
+		cmocka_unit_test(test_report_fold_truncation_keeps_folds),
 		cmocka_unit_test(test_eom_removes_forged_and_adds_ours),
 		cmocka_unit_test(test_eom_client_ip_and_actions),
 		cmocka_unit_test(test_nodelay_on_listening_tcp_socket),

@@ -103,7 +103,12 @@ char *header_fold(const char *name, GPtrArray *items, const char *separator)
 			g_string_append(out, separator);
 		column += need;
 		if (out->len > HEADER_VALUE_MAX) {
+			/* never end inside a fold: a cut between its "\n" and
+			 * "\t" would leave an unfolded line that MTAs read as
+			 * the end of the header or a new field */
 			g_string_truncate(out, HEADER_VALUE_MAX - 3);
+			while (out->len > 0 && g_ascii_isspace(out->str[out->len - 1]))
+				g_string_truncate(out, out->len - 1);
 			g_string_append(out, "...");
 			break;
 		}
