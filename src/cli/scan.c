@@ -211,7 +211,7 @@ static void add_outcome(cJSON *json, GByteArray *raw, const struct scan_context 
 
 	in.subject = subject;
 	if (!in.too_large)
-		in.message = g_mime_stream_mem_new_with_buffer((const char *)raw->data, raw->len);
+		in.message = analyze_memory_stream(raw->data, raw->len);
 	eom_process(&in, &recorder_ops, actions, &out);
 
 	cJSON_AddItemToObject(json, "facts", out.facts != NULL ? facts_to_json(out.facts)
@@ -334,8 +334,7 @@ static int scan_file(const char *path, const struct scan_context *ctx)
 		add_outcome(json, raw, ctx);
 	} else {
 		/* --no-lookups: the facts alone */
-		GMimeStream *stream = g_mime_stream_mem_new_with_buffer((const char *)raw->data,
-									raw->len);
+		GMimeStream *stream = analyze_memory_stream(raw->data, raw->len);
 		struct analyze_options keep;
 		bool uploads = plan_sample_options(ctx->cfg, &keep);
 		struct facts *facts = analyze_stream_keep(stream, ctx->cfg, uploads ? &keep : NULL);

@@ -54,6 +54,31 @@ class CliTest(unittest.TestCase):
         lines = result.stdout.decode().splitlines()
         return result, [json.loads(line) for line in lines]
 
+    def test_empty_message_parts_scan_without_criticals(self):
+        """Breaker F5: an empty .eml attachment, a message/rfc822 part that
+        decodes to nothing and an empty file were handed to GMime as a
+        NULL buffer: CRITICALs, and an abort under G_DEBUG=fatal-criticals
+        (the content of a message decides when it is empty)."""
+        head = ("From: a@example.com\nSubject: r\nMIME-Version: 1.0\n"
+                "Content-Type: multipart/mixed; boundary=B\n\n--B\n")
+        eml = self.write("empty-eml.eml", head + "Content-Type: application/octet-stream; "
+                         "name=x.eml\n\n\n--B--\n")
+        rfc822 = self.write("empty-rfc822.eml", head + "Content-Type: message/rfc822\n"
+                            "Content-Transfer-Encoding: base64\n\n!!!!\n--B--\n")
+        empty = self.write("empty.eml", b"")
+        conf = self.conf("")
+        env = dict(os.environ, G_DEBUG="fatal-criticals")
+        for args in (["--no-lookups"], []):
+            result = subprocess.run([BINARY, "scan", "-c", conf, *args, eml, rfc822, empty],
+                                    capture_output=True, timeout=60, env=env)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertNotIn(b"CRITICAL", result.stderr)
+            objs = [json.loads(line) for line in result.stdout.decode().splitlines()]
+            self.assertEqual(len(objs), 3)
+            facts = [o.get("facts", o) for o in objs]
+            self.assertEqual([a["filename"] for a in facts[0]["attachments"]], ["x.eml"])
+            self.assertEqual(facts[0]["attachments"][0]["size"], 0)
+
     def test_scan_prints_one_object_per_file(self):
         conf = self.conf("")
         result, objs = self.scan("-c", conf, self.msg, os.path.join(CRAFTED, "c17_no_received.eml"))

@@ -269,8 +269,7 @@ static void add_reported(struct analysis *an, GMimeMessage *inner)
  * text/plain...). */
 static void add_reported_from_bytes(struct analysis *an, const GByteArray *bytes)
 {
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(
-		(const char *)bytes->data, bytes->len);
+	GMimeStream *stream = analyze_memory_stream(bytes->data, bytes->len);
 	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
 	GMimeMessage *inner = g_mime_parser_construct_message(parser, NULL);
 
@@ -566,10 +565,17 @@ struct facts *analyze_stream_keep(GMimeStream *stream, const struct tm_config *c
 	return facts;
 }
 
+GMimeStream *analyze_memory_stream(const void *data, size_t len)
+{
+	if (len == 0)
+		return g_mime_stream_mem_new();
+	return g_mime_stream_mem_new_with_buffer(data, len);
+}
+
 struct facts *analyze_buffer(const char *data, size_t len,
 			     const struct tm_config *cfg)
 {
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
+	GMimeStream *stream = analyze_memory_stream(data, len);
 	struct facts *facts = analyze_stream(stream, cfg);
 
 	g_object_unref(stream);

@@ -22,6 +22,13 @@ struct facts *analyze_stream(GMimeStream *stream, const struct tm_config *cfg);
 struct facts *analyze_buffer(const char *data, size_t len,
 			     const struct tm_config *cfg);
 
+/* A GMime stream over len bytes at data (borrowed: they must outlive the
+ * stream); a new reference. Zero bytes (data may then be NULL, as in an
+ * empty GByteArray) give an empty stream: GMime's buffer constructor
+ * refuses NULL with a CRITICAL that G_DEBUG=fatal-criticals turns into
+ * an abort, and the content of a message decides when it is empty. */
+GMimeStream *analyze_memory_stream(const void *data, size_t len);
+
 /* Which attachments' decoded bytes the analysis keeps (as
  * attachment_fact.sample, lookup/sample.h) for the integrations that may
  * upload them (issue 12), and which digests it computes. Without options
