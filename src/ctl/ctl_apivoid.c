@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <glib.h>
@@ -252,6 +253,16 @@ static int run(const struct integration *in, const char *ca_file, const char *ac
 	return rc;
 }
 
+/* "12", "-3": what the action's threshold reads (a usage error else). */
+static bool whole_number(const char *text)
+{
+	char *end;
+
+	errno = 0;
+	(void)strtol(text, &end, 10);
+	return end != text && *end == '\0' && errno == 0;
+}
+
 int ctl_apivoid_main(int argc, char **argv, const char *config_path)
 {
 	static const struct ctl_syntax syntax = {
@@ -271,6 +282,11 @@ int ctl_apivoid_main(int argc, char **argv, const char *config_path)
 
 	if (rc != CTL_CONTINUE)
 		return rc;
+	if (threshold != NULL && !whole_number(threshold)) {
+		fprintf(stderr, PROG ": --threshold takes a whole number\n");
+		usage(stderr);
+		return 2;
+	}
 	struct tm_config *cfg = cli_load_config(config_path, err, sizeof(err));
 	if (cfg == NULL) {
 		fprintf(stderr, PROG ": %s\n", err);

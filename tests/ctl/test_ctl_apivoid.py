@@ -252,7 +252,10 @@ class CtlAPIVoid(unittest.TestCase):
     def test_usage_errors(self):
         self.ctl("nosuch", "x", rc=2)
         self.ctl("--integration", "nosuch", "ping", rc=2)
-        self.ctl("ip", "1.2.3.4", "--threshold", "abc", rc=1)
+        # F11: a threshold that is no number is a usage error (exit 2, as
+        # threatmilterctl(8) says), found before any request
+        self.ctl("ip", "1.2.3.4", "--threshold", "abc", rc=2)
+        self.assertEqual(self.mocks.requests("apivoid"), [])
 
 
 if __name__ == "__main__":

@@ -375,6 +375,28 @@ class Integrations(CtlCase):
         self.assertFalse(os.path.exists(self.path("vt2")))
         self.ctl("integration", "edit", "vt", "--DetectionThreshold", "lots", expect=1)
 
+    def test_f11_man_page_documents_every_command(self):
+        """F11 (breaker): `--help` sends the reader to threatmilterctl(8),
+        which had no apivoid and ironscales commands at all. Every command
+        of --help has a synopsis line, and every action of apivoid --help
+        and ironscales --help an entry."""
+        with open(os.path.join(os.environ["TM_SRCDIR"], "man", "threatmilterctl.8.in")) as f:
+            man = f.read().replace("\\-", "-")
+        commands = re.findall(r"(?m)^  ([a-z]+) ", self.ctl("--help")[0].split("commands:")[1])
+        self.assertIn("ironscales", commands)
+        for command in commands:
+            self.assertIn(".B threatmilterctl " + command, man)
+        usage = self.ctl("apivoid", "--help")[0]
+        actions = re.search(r"(\w+(?:\|\w+)+) \[ENTITY", usage).group(1).split("|")
+        usage = self.ctl("ironscales", "--help")[0]
+        actions += re.findall(r"(?m)^  ([a-z-]+)", usage)
+        self.assertIn("mailbox-mitigations", actions)
+        for action in actions:
+            self.assertTrue(re.search(r"(?m)^\.B[IR]? %s\b" % re.escape(action), man), action)
+        exit_status = man.split(".SH EXIT STATUS")[1].split(".SH")[0]
+        self.assertIn("apivoid", exit_status)
+        self.assertIn("ironscales", exit_status)
+
     def test_help_needs_no_configuration_file(self):
         """A new administrator reads `COMMAND --help` before there is a
         configuration: the help is printed, and a command that needs the
