@@ -289,7 +289,8 @@ int ctl_apivoid_main(int argc, char **argv, const char *config_path)
 	}
 	struct tm_config *cfg = cli_load_config(config_path, err, sizeof(err));
 	if (cfg == NULL) {
-		fprintf(stderr, PROG ": %s\n", err);
+		fprintf(stderr, PROG ": ");
+		ctl_print_line(stderr, err);	/* may quote a Proxy or APIURL */
 		return 2;
 	}
 	const struct integration *in = choose(cfg, name);

@@ -20,6 +20,7 @@
 #include "config/atomicfile.h"
 #include "config/config.h"
 #include "config/dataset.h"
+#include "config/integration_write.h"
 #include "config/kvfile.h"
 #include "config/kvfile_write.h"
 
@@ -300,9 +301,14 @@ static int cmd_list(const struct ctl *ctl, const struct exclusion_list *only)
 			ctl_error("%s: %s", exclusion_lists[i].key, err);
 			return CTL_FAIL;
 		}
-		for (guint v = 0; v < values->len; v++)
+		for (guint v = 0; v < values->len; v++) {
+			/* a URL prefix may hold user:password@ */
+			char *shown = url_mask_passwords(g_ptr_array_index(values, v));
+
 			printf(only ? "%s%s\n" : "%-12s%s\n", only ? "" : exclusion_lists[i].word,
-			       (char *)g_ptr_array_index(values, v));
+			       shown);
+			g_free(shown);
+		}
 		g_ptr_array_unref(values);
 	}
 	return CTL_OK;
@@ -330,7 +336,10 @@ static bool take_values(const struct exclusion_list *kind, bool adding, GPtrArra
 				  "file: list (nothing written)", kind->key, v);
 			ok = false;
 		} else if (adding && index_of(values, v) >= 0) {
-			printf("%s: %s is already there\n", kind->key, v);
+			char *shown = url_mask_passwords(v);
+
+			printf("%s: %s is already there\n", kind->key, shown);
+			g_free(shown);
 		} else if (!adding && index_of(values, v) < 0) {
 			ctl_error("%s: %s is not in the list (nothing written)", kind->key, v);
 			ok = false;

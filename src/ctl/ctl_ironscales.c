@@ -292,7 +292,8 @@ int ctl_ironscales_main(int argc, char **argv, const char *config_path)
 	}
 	cfg = cli_load_config(config_path, err, sizeof(err));
 	if (cfg == NULL) {
-		fprintf(stderr, "%s: %s\n", PROG, err);
+		fprintf(stderr, "%s: ", PROG);
+		ctl_print_line(stderr, err);	/* may quote a Proxy or APIURL */
 		cJSON_Delete(args);
 		return 2;
 	}

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <glib.h>
 
+#include "config/integration_write.h"
 #include "providers/provider.h"
 
 static bool unsafe(gunichar c)
@@ -23,13 +24,19 @@ static bool unsafe(gunichar c)
 char *ctl_printable(const char *text)
 {
 	GString *out;
+	char *masked;
 
 	if (text == NULL || *text == '\0')
 		return g_strdup("");
-	if (!g_utf8_validate(text, -1, NULL))
-		return provider_printable(text, strlen(text));
-	out = g_string_sized_new(strlen(text));
-	for (const char *p = text; *p != '\0'; p = g_utf8_next_char(p)) {
+	masked = url_mask_passwords(text);
+	if (!g_utf8_validate(masked, -1, NULL)) {
+		char *shown = provider_printable(masked, strlen(masked));
+
+		g_free(masked);
+		return shown;
+	}
+	out = g_string_sized_new(strlen(masked));
+	for (const char *p = masked; *p != '\0'; p = g_utf8_next_char(p)) {
 		gunichar c = g_utf8_get_char(p);
 
 		if (unsafe(c))
@@ -37,6 +44,7 @@ char *ctl_printable(const char *text)
 		else
 			g_string_append_unichar(out, c);
 	}
+	g_free(masked);
 	return g_string_free(out, FALSE);
 }
 

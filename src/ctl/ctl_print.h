@@ -12,8 +12,9 @@
 /* `text` fit for a terminal: valid UTF-8 kept except control and format
  * characters (C0, DEL, C1, bidi overrides, line separators), each one a
  * space; text that is not UTF-8 has every byte outside printable ASCII
- * as a space (provider_printable()). Newly allocated (g_free); "" for
- * NULL. */
+ * as a space (provider_printable()). The password of a URL's
+ * user:password@ is masked (url_mask_passwords()): a message may quote
+ * a Proxy or APIURL. Newly allocated (g_free); "" for NULL. */
 char *ctl_printable(const char *text);
 
 /* ctl_printable(text) and a newline on `out`. */

@@ -358,6 +358,11 @@ class Integrations(CtlCase):
         for text in (out + err, json.dumps(json.loads(
                 self.ctl("integration", "show", "vt", "--json")[0]))):
             self.assertNotIn(password, text)
+        # `exclude list` prints the entries as the daemon reads them: a URL
+        # prefix with credentials is masked too (the file keeps it)
+        self.ctl("exclude", "add", "urls", "https://user:%s@portal.example/safe/" % password)
+        self.assertEqual(self.ctl("exclude", "list", "urls")[0],
+                         "https://user:****Pass@portal.example/safe/\n")
 
     def test_f11_field_errors_are_usage_errors(self):
         """F11 (breaker): an unknown field or a field without its value
