@@ -8,18 +8,22 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "config/integration_write.h"
 #include "config/integrations.h"
 #include "config/kvfile.h"
 
 void ctl_error(const char *fmt, ...)
 {
 	va_list ap;
+	char *text, *shown;
 
-	fputs("threatmilterctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	text = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	shown = url_mask_passwords(text);	/* a Proxy or APIURL quoted by a message */
+	fprintf(stderr, "threatmilterctl: %s\n", shown);
+	g_free(shown);
+	secret_free(text);
 }
 
 static void setting_free(gpointer data)
@@ -212,8 +216,9 @@ char *ctl_read_secret(const char *arg, bool from_file, const char *what,
 			  "shell's history; prefer '-' (standard input) or a file", what);
 		secret = g_strdup(arg);
 	}
-	if (secret != NULL)
-		g_strstrip(secret);
+	/* only the line end goes (read_line()): blanks around the secret
+	 * stay, so that set_field() refuses them instead of the file
+	 * trimming them unseen (kvfile_write.h) */
 	if (secret == NULL || *secret == '\0') {
 		snprintf(err, errlen, "no %s read from %s", what,
 			 from_file ? arg : "standard input");

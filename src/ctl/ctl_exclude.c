@@ -20,7 +20,9 @@
 #include "config/atomicfile.h"
 #include "config/config.h"
 #include "config/dataset.h"
+#include "config/integration_write.h"
 #include "config/kvfile.h"
+#include "config/kvfile_write.h"
 
 static void exclude_usage(FILE *out)
 {
@@ -68,7 +70,72 @@ static int index_of(GPtrArray *values, const char *value)
 struct check {
 	const char *path;			/* the real file, for messages */
 	const struct exclusion_list *kind;	/* a list file: its kind; NULL: main file */
+	const struct exclusion_list *list;	/* the list changed */
+	GPtrArray *expected;			/* its entries once written */
+	const char *base_dir;			/* the configuration's directory */
 };
+
+struct key_search {
+	const char *key;
+	char *value;
+	unsigned line;
+};
+
+static bool find_key(const char *key, const char *value, const char *file, unsigned line,
+		     void *userdata, char *err, size_t errlen)
+{
+	struct key_search *s = userdata;
+
+	(void)file, (void)err, (void)errlen;
+	if (g_ascii_strcasecmp(key, s->key) == 0) {
+		g_free(s->value);
+		s->value = g_strdup(value);
+		s->line = line;
+	}
+	return true;
+}
+
+static int by_value(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The round trip: the entries of the list in the new file `tmp`, read
+ * as the daemon reads them, are exactly c->expected (an entry the file
+ * cannot hold, kvfile_write.h, would be cut or lost). */
+static bool reads_back(const struct check *c, const char *tmp, char *err, size_t errlen)
+{
+	struct key_search s = { c->list->key, NULL, 0 };
+	char *value = c->kind ? g_strconcat("file:", tmp, NULL) : NULL;
+	GPtrArray *got = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *want = g_ptr_array_new();
+	bool same;
+
+	if (value == NULL && kvfile_read(tmp, find_key, &s, err, errlen))
+		value = g_steal_pointer(&s.value);
+	GPtrArray *entries = value ? dataset_load(value, c->base_dir, tmp, s.line, err, errlen)
+				   : NULL;
+	for (guint i = 0; entries != NULL && i < entries->len; i++)
+		g_ptr_array_add(got, g_strdup(((struct dataset_entry *)
+					       g_ptr_array_index(entries, i))->value));
+	for (guint i = 0; i < c->expected->len; i++)
+		g_ptr_array_add(want, g_ptr_array_index(c->expected, i));
+	g_ptr_array_sort(got, by_value);
+	g_ptr_array_sort(want, by_value);
+	same = got->len == want->len;
+	for (guint i = 0; same && i < got->len; i++)
+		same = strcmp(g_ptr_array_index(got, i), g_ptr_array_index(want, i)) == 0;
+	if (!same)
+		snprintf(err, errlen, "%s: %s: the entries would not read back as written",
+			 tmp, c->list->key);
+	if (entries != NULL)
+		g_ptr_array_unref(entries);
+	g_ptr_array_unref(got);
+	g_ptr_array_unref(want);
+	g_free(value);
+	g_free(s.value);
+	return same;
+}
 
 /* "tmp:3: ..." -> "path:3: ..." */
 static void rename_in_message(const char *tmp, const char *path, char *err, size_t errlen)
@@ -114,6 +181,8 @@ static bool check_new_file(const char *tmp, void *userdata, char *err, size_t er
 		exclusions_free(scratch);
 		g_free(value);
 	}
+	if (ok)
+		ok = reads_back(c, tmp, err, errlen);
 	if (!ok)
 		rename_in_message(tmp, c->path, err, errlen);
 	return ok;
@@ -232,9 +301,14 @@ static int cmd_list(const struct ctl *ctl, const struct exclusion_list *only)
 			ctl_error("%s: %s", exclusion_lists[i].key, err);
 			return CTL_FAIL;
 		}
-		for (guint v = 0; v < values->len; v++)
+		for (guint v = 0; v < values->len; v++) {
+			/* a URL prefix may hold user:password@ */
+			char *shown = url_mask_passwords(g_ptr_array_index(values, v));
+
 			printf(only ? "%s%s\n" : "%-12s%s\n", only ? "" : exclusion_lists[i].word,
-			       (char *)g_ptr_array_index(values, v));
+			       shown);
+			g_free(shown);
+		}
 		g_ptr_array_unref(values);
 	}
 	return CTL_OK;
@@ -249,19 +323,23 @@ static bool take_values(const struct exclusion_list *kind, bool adding, GPtrArra
 	bool ok = true;
 
 	for (int i = 0; i < count && ok; i++) {
-		const char *v = args[i];
+		const char *v = args[i], *why = kvfile_value_unwritable(v);
 
-		if (adding && (strpbrk(v, " \t\r\n") != NULL ||
-			       !kind->add(scratch, v, err, sizeof(err)))) {
-			ctl_error("%s: %s (nothing written)", kind->key,
-				  strpbrk(v, " \t\r\n") ? "an entry has no blanks" : err);
+		if (adding && why == NULL && strpbrk(v, " ") != NULL)
+			why = "an entry has no blanks";
+		if (adding && (why != NULL || !kind->add(scratch, v, err, sizeof(err)))) {
+			/* the entry is not quoted: it may hold a control character */
+			ctl_error("%s: %s (nothing written)", kind->key, why ? why : err);
 			ok = false;
 		} else if (adding && inline_list && strchr(v, ',') != NULL) {
 			ctl_error("%s: \"%s\" holds a comma, which an inline list cannot; use a "
 				  "file: list (nothing written)", kind->key, v);
 			ok = false;
 		} else if (adding && index_of(values, v) >= 0) {
-			printf("%s: %s is already there\n", kind->key, v);
+			char *shown = url_mask_passwords(v);
+
+			printf("%s: %s is already there\n", kind->key, shown);
+			g_free(shown);
 		} else if (!adding && index_of(values, v) < 0) {
 			ctl_error("%s: %s is not in the list (nothing written)", kind->key, v);
 			ok = false;
@@ -288,7 +366,8 @@ static int cmd_change(struct ctl *ctl, bool adding, const struct exclusion_list 
 		ctl_error("%s: %s", kind->key, err);
 	} else if (take_values(kind, adding, values, args, count, !is_file, changed)) {
 		char *list_path = is_file ? ctl_resolve(ctl, s->value + 5) : NULL;
-		struct check c = { is_file ? list_path : ctl->config_path, is_file ? kind : NULL };
+		struct check c = { is_file ? list_path : ctl->config_path, is_file ? kind : NULL,
+				   kind, values, ctl->conf_dir };
 		bool ok = true;
 
 		for (guint i = 0; i < changed->len; i++) {

@@ -177,7 +177,7 @@ static cJSON *show_json(const struct integration *in)
 	const struct integration_key *k;
 
 	for (unsigned i = 0; (k = integration_schema_at(i)) != NULL; i++) {
-		char *value = integration_display_value(in, k);
+		char *value = integration_shown_value(in, k);
 		char *def = integration_key_default(k, in->type);
 
 		if (value != NULL &&

@@ -6,8 +6,10 @@
  * integration starts from integration_new() (the form's per-type
  * defaults), fields are set with integration_set_value(), the text is
  * rendered over the old file (integration_render()) and checked with the
- * daemon's rules as if it were the file (integration_parse()) before
- * atomic_replace() writes it (temp file, fsync, rename, mode 0640). */
+ * daemon's rules as if it were the file, every value read back as it was
+ * set (integration_check_written()), before atomic_replace() writes it
+ * (temp file, fsync, rename, mode 0640). A value the file cannot hold
+ * (kvfile_write.h) is refused with the field's name. */
 #include "ctl/ctl.h"
 
 #include <errno.h>
@@ -21,6 +23,7 @@
 #include "config/integration_write.h"
 #include "config/integrations.h"
 #include "config/kvfile.h"
+#include "config/kvfile_write.h"
 #include "providers/registry.h"
 
 #define INTEGRATION_FILE_MODE 0640	/* as integration_write_file() */
@@ -115,9 +118,38 @@ static void report_value_error(const char *path, const char *key, const char *ms
 		ctl_error("%s: %s (nothing written)", path, msg);
 }
 
+/* Whether the value of `k` now in `in` (as the file will hold it: tags
+ * joined with ", ") can be written so that the loader reads it back;
+ * else "Key: why" in err, the value never quoted (threatmilterctl(8),
+ * VALUES). write_checked() then compares the whole file read back. */
+static bool writable(const struct integration *in, const struct integration_key *k,
+		     char *err, size_t errlen)
+{
+	char *value = integration_get_value(in, k);
+	const char *why = value ? kvfile_value_unwritable(value) : NULL;
+
+	secret_free(value);
+	if (why != NULL)
+		snprintf(err, errlen, "%s: %s", k->name, why);
+	return why == NULL;
+}
+
+/* The one-line hint after a usage error of add/edit (threatmilterctl(8):
+ * usage errors exit 2). */
+static int field_usage(const char *verb)
+{
+	bool add = strcmp(verb, "add") == 0;
+
+	fprintf(stderr, "usage: threatmilterctl integration %s NAME%s --FIELD VALUE...%s "
+		"(see integration %s --help)\n", verb, add ? " --type TYPE [" : "",
+		add ? "]" : "", verb);
+	return CTL_USAGE;
+}
+
 /* Sets one --FIELD from the command line; secrets may come from stdin or
- * a file. False after printing the reason. */
-static bool set_field(struct integration *in, const char *path, const char *base_dir,
+ * a file. CTL_OK, or CTL_USAGE (unknown field) or CTL_FAIL (a value
+ * refused) after printing the reason. */
+static int set_field(struct integration *in, const char *path, const char *base_dir,
 		      const char *field, const char *value, bool from_file)
 {
 	const struct integration_key *k = from_file
@@ -131,22 +163,23 @@ static bool set_field(struct integration *in, const char *path, const char *base
 	if (k == NULL) {
 		ctl_error("unknown field '--%s' (the keys of threatmilter.conf(5), INTEGRATION "
 			  "FILES)", field);
-		return false;
+		return CTL_USAGE;
 	}
 	if (k->kind == IKEY_NAME || k->kind == IKEY_TYPE) {
 		ctl_error("--%s cannot be changed: delete the integration and add it again",
 			  field);
-		return false;
+		return CTL_FAIL;
 	}
 	if (k->kind == IKEY_SECRET) {
 		secret = ctl_read_secret(value, from_file, k->name, err, sizeof(err));
 		if (secret == NULL) {
 			ctl_error("%s", err);
-			return false;
+			return CTL_FAIL;
 		}
 		value = secret;
 	}
-	ok = integration_set_value(in, k, value, base_dir, err, sizeof(err));
+	ok = integration_set_value(in, k, value, base_dir, err, sizeof(err)) &&
+	     writable(in, k, err, sizeof(err));
 	if (ok && k->kind == IKEY_SECRET && k->offset == offsetof(struct integration, api_key)) {
 		g_free(in->api_key_file);	/* an inline key replaces a key file */
 		in->api_key_file = NULL;
@@ -154,21 +187,24 @@ static bool set_field(struct integration *in, const char *path, const char *base
 	secret_free(secret);
 	if (!ok)
 		report_value_error(path, k->name, err);
-	return ok;
+	return ok ? CTL_OK : CTL_FAIL;
 }
 
-/* Applies argv's --FIELD VALUE / --FIELD=VALUE pairs (from `first` on). */
-static bool apply_fields(struct ctl *ctl, struct integration *in, const char *path,
-			 int argc, char **argv, int first)
+/* Applies argv's --FIELD VALUE / --FIELD=VALUE pairs (from `first` on).
+ * CTL_OK; CTL_USAGE after the usage hint (an argument that is no field,
+ * an unknown field, a field without its value); CTL_FAIL (a value
+ * refused). */
+static int apply_fields(struct ctl *ctl, struct integration *in, const char *path,
+			int argc, char **argv, int first)
 {
 	for (int i = first; i < argc; i++) {
 		const char *arg = argv[i], *eq, *value;
 		char *field;
-		bool ok;
+		int rc;
 
 		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
 			ctl_error("unexpected argument '%s' (fields are --FIELD VALUE)", arg);
-			return false;
+			return field_usage(argv[0]);
 		}
 		if ((eq = strchr(arg, '=')) != NULL) {
 			field = g_strndup(arg + 2, (gsize)(eq - arg - 2));
@@ -178,16 +214,18 @@ static bool apply_fields(struct ctl *ctl, struct integration *in, const char *pa
 			value = argv[++i];
 		} else {
 			ctl_error("%s needs a value", arg);
-			return false;
+			return field_usage(argv[0]);
 		}
-		ok = set_field(in, path, ctl->integrations_dir, field, value,
+		rc = set_field(in, path, ctl->integrations_dir, field, value,
 			       strcmp(field, "key-file") == 0 ||
 			       strcmp(field, "password-file") == 0);
 		g_free(field);
-		if (!ok)
-			return false;
+		if (rc == CTL_USAGE)
+			return field_usage(argv[0]);
+		if (rc != CTL_OK)
+			return rc;
 	}
-	return true;
+	return CTL_OK;
 }
 
 struct write_check {
@@ -211,8 +249,9 @@ static bool give_owner(const char *tmp_path, void *userdata, char *err, size_t e
 }
 
 /* The new text of the file, rendered over the old one (comments and
- * order kept) and accepted by the daemon's loader as if it were the file
- * (integration_parse()); then written atomically, mode 0640. */
+ * order kept), accepted by the daemon's loader as if it were the file
+ * and giving back every value (integration_check_written()); then
+ * written atomically, mode 0640. */
 static bool write_checked(const struct integration *in, struct write_check *wc)
 {
 	gchar *old = NULL;
@@ -222,16 +261,14 @@ static bool write_checked(const struct integration *in, struct write_check *wc)
 	if (!g_file_get_contents(wc->path, &old, NULL, NULL))
 		old = NULL;	/* a new file; atomic_replace() reports other trouble */
 	char *text = integration_render(in, old);
-	struct integration *parsed = integration_parse(wc->path, text, strlen(text), err,
-						       sizeof(err));
-	if (parsed == NULL)
+
+	if (!integration_check_written(in, text, wc->path, err, sizeof(err)))
 		ctl_error("%s (nothing written)", err);
 	else if (!atomic_replace(wc->path, text, strlen(text), INTEGRATION_FILE_MODE, give_owner,
 				 wc, err, sizeof(err)))
 		ctl_error("%s", err);
 	else
 		ok = true;
-	integration_free(parsed);
 	secret_free(text);
 	secret_free(old);
 	return ok;
@@ -242,13 +279,14 @@ static bool write_checked(const struct integration *in, struct write_check *wc)
  * install. Only root can give files away. */
 static void new_file_owner(const struct ctl *ctl, struct write_check *wc)
 {
-	GDir *d = g_dir_open(ctl->integrations_dir, 0, NULL);
+	GDir *d;
 	const char *entry;
 	struct stat st;
 	bool found = false;
 
 	if (geteuid() != 0)
-		return;
+		return;		/* before the directory is opened: nothing to close */
+	d = g_dir_open(ctl->integrations_dir, 0, NULL);
 	while (d != NULL && !found && (entry = g_dir_read_name(d)) != NULL) {
 		char *p = g_build_filename(ctl->integrations_dir, entry, NULL);
 
@@ -387,7 +425,8 @@ static int cmd_add(struct ctl *ctl, const char *name, int argc, char **argv)
 		refuse_unimplemented(in);
 	} else {
 		in->created = now_iso8601();
-		if (apply_fields(ctl, in, path, argc, argv, first))
+		rc = apply_fields(ctl, in, path, argc, argv, first);
+		if (rc == CTL_OK)
 			rc = write_and_reload(ctl, in, path, true, "added");
 	}
 	g_ptr_array_unref(list);
@@ -428,8 +467,10 @@ int ctl_integration_change(struct ctl *ctl, int argc, char **argv)
 		in->active = strcmp(verb, "enable") == 0;
 		rc = write_and_reload(ctl, in, path, false,
 				      in->active ? "enabled" : "disabled");
-	} else if (apply_fields(ctl, in, path, argc, argv, 2)) {
-		rc = write_and_reload(ctl, in, path, false, "changed");
+	} else {
+		rc = apply_fields(ctl, in, path, argc, argv, 2);
+		if (rc == CTL_OK)
+			rc = write_and_reload(ctl, in, path, false, "changed");
 	}
 	g_free(path);
 	g_ptr_array_unref(list);

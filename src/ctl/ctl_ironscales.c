@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "config/integrations.h"
 #include "ctl/ctl_options.h"
+#include "ctl/ctl_print.h"
 #include "providers/ironscales.h"
 #include "providers/provider.h"
 #include "providers/registry.h"
@@ -247,17 +248,17 @@ static int run_action(const struct tm_config *cfg, const struct integration *in,
 	answer = provider_run_action(&run, action, args, err, sizeof(err));
 	provider_runner_cleanup();
 	if (answer == NULL) {
-		fprintf(stderr, "%s\n", err);
+		ctl_print_line(stderr, err);	/* may quote the provider's own text */
 		return 1;
 	}
 	cJSON_ArrayForEach(message, cJSON_GetObjectItem(answer, "messages"))
-		fprintf(json ? stderr : stdout, "%s\n", cJSON_GetStringValue(message));
+		ctl_print_line(json ? stderr : stdout, cJSON_GetStringValue(message));
 	const cJSON *result = cJSON_GetObjectItem(answer, "result");
 	if (json && !cJSON_IsNull(result)) {
-		char *text = cJSON_Print(result);
+		char *text = ctl_json_text(result);
 
 		printf("%s\n", text);
-		cJSON_free(text);
+		g_free(text);
 	} else if (!json) {
 		print_result(action->name, result);
 	}
@@ -291,7 +292,8 @@ int ctl_ironscales_main(int argc, char **argv, const char *config_path)
 	}
 	cfg = cli_load_config(config_path, err, sizeof(err));
 	if (cfg == NULL) {
-		fprintf(stderr, "%s: %s\n", PROG, err);
+		fprintf(stderr, "%s: ", PROG);
+		ctl_print_line(stderr, err);	/* may quote a Proxy or APIURL */
 		cJSON_Delete(args);
 		return 2;
 	}

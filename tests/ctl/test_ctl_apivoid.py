@@ -8,6 +8,7 @@ status. The key never appears in the output.
 Run by `make check` through run-ctl.sh (TM_BINARY, TM_SRCDIR)."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -121,6 +122,100 @@ class CtlAPIVoid(unittest.TestCase):
         self.assertEqual(self.ctl("screenshot"),
                          "APIVoid: No URL entities found for capturing screenshots.\n")
 
+    def test_f10_screenshot_names_unique_and_exact_report(self):
+        """F10 (breaker): http:// and https:// of one URL mapped to one file
+        name, the second write failed, the loop stopped (b.example never
+        written) and the seed's message named all three as added. Now each
+        entity has its own file, a failure does not stop the others, and
+        the messages name exactly what was written and what was not."""
+        work = os.path.join(self.dir, "f10-shots")
+        os.makedirs(work)
+        urls = ["http://a.example/x", "https://a.example/x", "http://a.example/x_2",
+                "http://b.example/"]
+        out = self.ctl("screenshot", *urls, "--output-dir", work)
+        self.assertEqual(out.splitlines()[0],
+                         "APIVoid: Added screenshots for the following entities: " +
+                         ", ".join(urls))
+        self.assertEqual(sorted(os.listdir(work)),
+                         ["a.example_x_2_2_capture.png", "a.example_x_2_capture.png",
+                          "a.example_x_capture.png", "b.example__capture.png"])
+        again = os.path.join(self.dir, "f10-again")
+        os.makedirs(again)
+        with open(os.path.join(again, "b.example__capture.png"), "w") as f:
+            f.write("planted")
+        proc = subprocess.run([CTL, "-c", self.conf, "apivoid", "screenshot",
+                               "http://a.example/x", "http://b.example/", "http://c.example/",
+                               "--output-dir", again], capture_output=True, timeout=60)
+        out, err = proc.stdout.decode(), proc.stderr.decode()
+        self.assertEqual(proc.returncode, 1, out + err)
+        self.assertEqual(out.splitlines()[:2], [
+            "APIVoid: Added screenshots for the following entities: http://a.example/x, "
+            "http://c.example/",
+            "Failed to add screenshots as attachments on the following entities: "
+            "http://b.example/"])
+        self.assertIn("b.example__capture.png: File exists", err)
+        self.assertEqual(sorted(os.listdir(again)), ["a.example_x_capture.png",
+                                                     "b.example__capture.png",
+                                                     "c.example__capture.png"])
+        with open(os.path.join(again, "b.example__capture.png")) as f:
+            self.assertEqual(f.read(), "planted")
+
+    def test_f9_provider_text_cannot_drive_the_terminal(self):
+        """F9 (breaker): values of the answer (a hostile PTR record) were
+        printed raw, escape sequences and all. Text output has no control
+        character but its newlines; --json escapes them (C1 too) and still
+        gives the value back exactly."""
+        import http.server
+        import threading
+        esc = "\x1b]0;owned\x07\x1b[2J\x1b[31mFAKE\x1b[0m\u009b31m\u202e"
+        body = json.dumps({"credits_remained": 10, "success": True, "data": {"report": {
+            "ip": "203.0.113.9", "blacklists": {"engines": {}, "detections": 0,
+                                                "engines_count": 80, "detection_rate": "0%"},
+            "information": {"reverse_dns": "mail." + esc + ".example", "isp": "Telefónica",
+                            "x\x1b[2Jkey": "v"},
+            "anonymity": {"is_proxy": False}}}}).encode()
+
+        class Hostile(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.HTTPServer(("127.0.0.1", 0), Hostile)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        conf_dir = os.path.join(self.dir, "f9")
+        os.makedirs(os.path.join(conf_dir, "integrations.d"))
+        conf = os.path.join(conf_dir, "threatmilter.conf")
+        with open(conf, "w") as f:
+            f.write("Syslog no\n")
+        with open(os.path.join(conf_dir, "integrations.d", "evil.conf"), "w") as f:
+            f.write("Name evil\nType apivoid\nAPIURL http://127.0.0.1:%d\nAPIKey %s\n"
+                    % (server.server_address[1], AV_KEY))
+        try:
+            for extra in ([], ["--json"]):
+                proc = subprocess.run([CTL, "-c", conf, "apivoid", "ip", "203.0.113.9"] + extra,
+                                      capture_output=True, timeout=60)
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                text = proc.stdout.decode()
+                # cJSON indents with tabs
+                self.assertIsNone(re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]", text),
+                                  repr(text))
+                if extra:
+                    report = json.loads(text)[0]["EntityResult"]
+                    self.assertEqual(report["information"]["reverse_dns"],
+                                     "mail." + esc + ".example")
+                else:
+                    self.assertIn("APIVoid_reverse_dns=mail. ]0;owned", text)
+                    self.assertIn("APIVoid_isp=Telefónica", text)
+        finally:
+            server.shutdown()
+            server.server_close()
+
     def test_ping(self):
         self.assertEqual(self.ctl("ping"), "Connected successfully.\n")
         self.assertIn("stats", self.mocks.requests("apivoid")[0]["path"])
@@ -157,7 +252,10 @@ class CtlAPIVoid(unittest.TestCase):
     def test_usage_errors(self):
         self.ctl("nosuch", "x", rc=2)
         self.ctl("--integration", "nosuch", "ping", rc=2)
-        self.ctl("ip", "1.2.3.4", "--threshold", "abc", rc=1)
+        # F11: a threshold that is no number is a usage error (exit 2, as
+        # threatmilterctl(8) says), found before any request
+        self.ctl("ip", "1.2.3.4", "--threshold", "abc", rc=2)
+        self.assertEqual(self.mocks.requests("apivoid"), [])
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@
 
 #include "config/integration_schema.h"
 #include "config/integration_write.h"
+#include "config/kvfile_write.h"
 #include "config/integrations.h"
 #include "providers/registry.h"
 
@@ -221,15 +222,16 @@ static void test_mode_0640_whatever_the_umask(void **state)
 	assert_true(integration_write_file(in, path, NULL, NULL, err, sizeof(err)));
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
-	/* a symlink in its place is replaced, its target left alone */
+	/* a symlink in its place is replaced, its target left alone (a
+	 * comment: the new text, rendered over it, must load) */
 	char *target = path_in_dir("target.txt");
-	assert_true(g_file_set_contents(target, "keep\n", -1, NULL));
+	assert_true(g_file_set_contents(target, "# keep\n", -1, NULL));
 	assert_int_equal(symlink(target, link), 0);
 	assert_true(integration_write_file(in, link, NULL, NULL, err, sizeof(err)));
 	assert_int_equal(lstat(link, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	char *kept = read_text(target);
-	assert_string_equal(kept, "keep\n");
+	assert_string_equal(kept, "# keep\n");
 	g_free(kept);
 	umask(old_umask);
 	integration_free(in);
@@ -304,6 +306,103 @@ static void test_print_masks_secrets(void **state)
 	g_free(path);
 }
 
+/* F2 (breaker): the writer stored values the loader reads back cut
+ * ("key #x" -> "key"). Every value over an alphabet of the characters
+ * that matter is either written and read back byte for byte by the
+ * daemon's loader, or refused by integration_write_file() with the key
+ * named and nothing written; what kvfile_value_unwritable() allows is
+ * always written (threatmilterctl refuses the rest before writing). */
+static void test_f2_written_values_read_back_or_are_refused(void **state)
+{
+	(void)state;
+	static const char alphabet[] = { 'a', ' ', '#', '\t', '\n', '\r', '\x1b' };
+	const size_t n = G_N_ELEMENTS(alphabet);
+	char *path = path_in_dir("f2.conf");
+	char err[1024];
+	unsigned written = 0, refused = 0;
+
+	for (size_t code = 0; code < n * n * n * n; code++) {
+		char value[5] = "";
+		struct integration *in = integration_new(provider_type_find("virustotal"), "vt");
+
+		for (size_t i = 0, c = code; i < 4; i++, c /= n)
+			value[i] = alphabet[c % n];
+		in->description = g_strdup(value);
+		in->api_key = g_strdup("8c0f3d9e2b7a4f61a5e0c3d7b9f2e1a4");
+		unlink(path);
+		bool ok = integration_write_file(in, path, NULL, NULL, err, sizeof(err));
+		if (!ok && kvfile_value_unwritable(value) == NULL)
+			fail_msg("'%s' refused: %s", g_strescape(value, NULL), err);
+		if (ok) {
+			struct integration *back = load(path);
+			assert_string_equal(back->description, value);
+			integration_free(back);
+			written++;
+		} else {
+			if (strstr(err, "Description: ") == NULL)
+				fail_msg("%s: %s", g_strescape(value, NULL), err);
+			assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+			refused++;
+		}
+		integration_free(in);
+	}
+	assert_true(written > 0 && refused > 0);
+	/* the reviewer's samples */
+	assert_non_null(kvfile_value_unwritable("test-vt-key #x"));
+	assert_non_null(kvfile_value_unwritable("VirusTotal #2 (prod)"));
+	assert_non_null(kvfile_value_unwritable("abcdefghijklmnop1234 "));
+	assert_null(kvfile_value_unwritable("https://example.com/app#/admin"));
+	assert_null(kvfile_value_unwritable("VirusTotal#2 (prod)"));
+	/* a secret is never quoted by the refusal */
+	struct integration *in = integration_new(provider_type_find("virustotal"), "vt");
+	in->api_key = g_strdup("8c0f3d9e2b7a #4f61a5e0c3d7b9f2e1a4");
+	unlink(path);
+	assert_false(integration_write_file(in, path, NULL, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "APIKey: "));
+	assert_true(strstr(err, "8c0f") == NULL && strstr(err, "e1a4") == NULL);
+	integration_free(in);
+	g_free(path);
+}
+
+/* F7 (breaker): `integration show` printed a Proxy's password. */
+static void test_f7_url_passwords_masked(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "http://proxyuser:S3cretProxyPass@127.0.0.1:3128",
+		  "http://proxyuser:****Pass@127.0.0.1:3128" },
+		{ "socks5h://u:pw@proxy:1080/", "socks5h://u:****@proxy:1080/" },
+		{ "Proxy: 'http://a:b@c' and https://x:longpassword1@y/p?q=1",
+		  "Proxy: 'http://a:****@c' and https://x:****ord1@y/p?q=1" },
+		{ "http://user@host/ https://host/a@b http://host:8080/", NULL },
+		{ "http://u:p@ss/w:rd@host", "http://u:****@host" },	/* unencoded: all */
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *masked = url_mask_passwords(cases[i].in);
+
+		assert_string_equal(masked, cases[i].out ? cases[i].out : cases[i].in);
+		g_free(masked);
+	}
+	struct integration *in = integration_new(provider_type_find("virustotal"), "vt");
+	char *buf = NULL;
+	size_t len = 0;
+
+	in->proxy = g_strdup("http://proxyuser:S3cretProxyPass@127.0.0.1:3128");
+	in->api_url = g_strdup("https://apiuser:ApiUrlPassword@127.0.0.1/api/v3");
+	FILE *out = open_memstream(&buf, &len);
+	integration_print(in, out);
+	fclose(out);
+	assert_null(strstr(buf, "S3cretProxyPass"));
+	assert_null(strstr(buf, "ApiUrlPassword"));
+	assert_non_null(strstr(buf, "http://proxyuser:****Pass@127.0.0.1:3128\n"));
+	assert_non_null(strstr(buf, "https://apiuser:****word@127.0.0.1/api/v3\n"));
+	free(buf);
+	integration_free(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +412,8 @@ int main(void)
 		cmocka_unit_test(test_mode_0640_whatever_the_umask),
 		cmocka_unit_test(test_rendered_text_checked_before_writing),
 		cmocka_unit_test(test_print_masks_secrets),
+		cmocka_unit_test(test_f2_written_values_read_back_or_are_refused),
+		cmocka_unit_test(test_f7_url_passwords_masked),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

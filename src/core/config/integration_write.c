@@ -7,6 +7,7 @@
 
 #include "config/integration_schema.h"
 #include "config/kvfile.h"
+#include "config/kvfile_write.h"
 #include "providers/registry.h"
 
 #define INTEGRATION_FILE_MODE 0640
@@ -155,11 +156,111 @@ bool integration_write_file(const struct integration *in, const char *path,
 		g_error_free(error);
 	}
 	char *text = integration_render(in, old);
-	ok = atomic_replace(path, text, strlen(text), INTEGRATION_FILE_MODE, check, userdata,
+	ok = integration_check_written(in, text, path, err, errlen) &&
+	     atomic_replace(path, text, strlen(text), INTEGRATION_FILE_MODE, check, userdata,
 			    err, errlen);
 	secret_free(text);
 	secret_free(old);
 	return ok;
+}
+
+/* The first key whose value `parsed` does not hold as `in` does; NULL
+ * when every one reads back. With parsed NULL (the text did not load):
+ * the first key whose value holds a newline, which split its line. */
+static const struct integration_key *first_difference(const struct integration *in,
+						      const struct integration *parsed)
+{
+	const struct integration_key *k;
+
+	for (unsigned i = 0; (k = integration_schema_at(i)) != NULL; i++) {
+		char *want = integration_get_value(in, k);
+		char *got = parsed ? integration_get_value(parsed, k) : NULL;
+		bool same = parsed ? g_strcmp0(want, got) == 0
+				   : want == NULL || strchr(want, '\n') == NULL;
+
+		secret_free(want);
+		secret_free(got);
+		if (!same)
+			return k;
+	}
+	return NULL;
+}
+
+bool integration_check_written(const struct integration *in, const char *text,
+			       const char *path, char *err, size_t errlen)
+{
+	struct integration *parsed = integration_parse(path, text, strlen(text), err, errlen);
+	const struct integration_key *k = first_difference(in, parsed);
+	bool loaded = parsed != NULL;
+
+	integration_free(parsed);
+	if (k != NULL) {
+		char *value = integration_get_value(in, k);
+		const char *why = value ? kvfile_value_unwritable(value) : NULL;
+
+		snprintf(err, errlen, "%s: %s: %s", path, k->name,
+			 why ? why : "the value would not read back as written");
+		secret_free(value);
+	}
+	return loaded && k == NULL;
+}
+
+/* Where the password of the URL whose "://" is at `sep` starts and how
+ * long it is: what follows the first ':' of "user:password@", up to the
+ * last '@' before a blank or quote (generous: a password holding '/' or
+ * '@' unencoded is masked whole, never shown in part). False if none. */
+static bool url_password(const char *sep, const char **start, size_t *len)
+{
+	const char *auth = sep + 3;
+	const char *at = g_strrstr_len(auth, (gssize)strcspn(auth, " \t\r\n\"'<>"), "@");
+	const char *colon;
+
+	if (at == NULL)
+		return false;
+	colon = memchr(auth, ':', (size_t)(at - auth));
+	if (colon == NULL)
+		return false;
+	*start = colon + 1;
+	*len = (size_t)(at - *start);
+	return true;
+}
+
+char *url_mask_passwords(const char *text)
+{
+	GString *out = g_string_new(NULL);
+	const char *p = text, *sep;
+
+	while ((sep = strstr(p, "://")) != NULL) {
+		const char *pass;
+		size_t len;
+
+		if (!url_password(sep, &pass, &len)) {
+			g_string_append_len(out, p, sep + 3 - p);
+			p = sep + 3;
+			continue;
+		}
+		char *secret = g_strndup(pass, len), *masked = secret_mask(secret);
+
+		g_string_append_len(out, p, pass - p);
+		g_string_append(out, masked);
+		secret_free(secret);
+		g_free(masked);
+		p = pass + len;
+	}
+	g_string_append(out, p);
+	return g_string_free(out, FALSE);
+}
+
+char *integration_shown_value(const struct integration *in, const struct integration_key *key)
+{
+	char *value = integration_display_value(in, key);
+	char *masked;
+
+	if (value == NULL || strstr(value, "://") == NULL)
+		return value;
+	masked = url_mask_passwords(value);
+	secret_free(value);
+	return masked;
 }
 
 void integration_print(const struct integration *in, FILE *out)
@@ -167,7 +268,7 @@ void integration_print(const struct integration *in, FILE *out)
 	const struct integration_key *k;
 
 	for (unsigned i = 0; (k = integration_schema_at(i)) != NULL; i++) {
-		char *value = integration_display_value(in, k);
+		char *value = integration_shown_value(in, k);
 		char *def = integration_key_default(k, in->type);
 		bool shown = value != NULL &&
 			     (integration_key_applies(k, in->type) || g_strcmp0(def, value) != 0);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "config/atomicfile.h"
+#include "config/integration_schema.h"
 #include "config/integrations.h"
 
 /* The file text for `in`. With old_text (the current file, may be NULL):
@@ -31,9 +32,30 @@ bool integration_write_file(const struct integration *in, const char *path,
 			    atomic_check_fn check, void *userdata,
 			    char *err, size_t errlen);
 
+/* Whether `text`, the rendered file of `in` (integration_render()),
+ * reads back through the daemon's parser (integration_parse(), as if it
+ * were the file `path`) with every value of the schema exactly as `in`
+ * holds it: the round trip that catches a value the file cannot hold
+ * (kvfile_write.h). Returns false with the loader's "path:line: message"
+ * or "path: Key: reason" in err (never quoting a secret). */
+bool integration_check_written(const struct integration *in, const char *text,
+			       const char *path, char *err, size_t errlen);
+
+/* The value of `key` for people: integration_display_value() (secrets
+ * as "****last4") with the password of a URL's user:password@ masked the
+ * same way (Proxy, APIURL). Newly allocated (g_free), NULL when unset. */
+char *integration_shown_value(const struct integration *in,
+			      const struct integration_key *key);
+
+/* `text` with the password of every "scheme://user:password@" in it
+ * replaced by secret_mask() of it ("http://u:****Pass@host"): for
+ * messages that may quote a URL. Newly allocated (g_free). */
+char *url_mask_passwords(const char *text);
+
 /* "Key<tab>value" lines of every key the type uses and every key set away
  * from its default, in schema order, secrets as "****last4"
- * (secret_mask()); unset keys are left out. For `integration show`. */
+ * (secret_mask()), URL passwords too (integration_shown_value()); unset
+ * keys are left out. For `integration show`. */
 void integration_print(const struct integration *in, FILE *out);
 
 #endif

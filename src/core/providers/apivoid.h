@@ -80,4 +80,12 @@ long apivoid_detections(const struct cJSON *report, enum apivoid_call call);
 /* risk_score.result, -1 when absent. */
 long apivoid_risk_score(const struct cJSON *report);
 
+/* After the caller (threatmilterctl apivoid screenshot) wrote the files
+ * of a screenshot answer's "screenshots": its "messages" name as added
+ * only the entities in `written` (an array of strings) and add those in
+ * `unwritten` to the seed's "Failed to add screenshots as attachments"
+ * line (../shared/seeds/001_*.txt, Get Screenshot). apivoid_actions.c. */
+void apivoid_screenshots_written(struct cJSON *out, const struct cJSON *written,
+				 const struct cJSON *unwritten);
+
 #endif

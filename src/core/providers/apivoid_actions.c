@@ -19,7 +19,8 @@
  * "failed": [e], "messages": ["APIVoid: Fetched reputation for the
  * following entities: ..."], "credits_remained": n} and for screenshots
  * "screenshots": [{"entity", "file_name", "format", "base64_file"}] and
- * "too_large": [e] (the caller writes the files). A refused key, no
+ * "too_large": [e] (the caller writes the files, then has the messages
+ * say which it wrote: apivoid_screenshots_written()). A refused key, no
  * credits or no answer at all (network, timeout) fail the whole action:
  * NULL and `Error executing action "APIVoid - <Action>". Reason: ...`. */
 #include "providers/apivoid.h"
@@ -366,21 +367,41 @@ static void add_list_message(cJSON *messages, const char *template, const cJSON 
 	g_string_free(line, TRUE);
 }
 
-static void add_messages(struct action_state *st)
+/* out's "messages" (replaced) from its lists; `entities`: how many were
+ * asked. */
+static void add_messages(cJSON *out, const struct action_def *def, unsigned entities)
 {
-	cJSON *messages = cJSON_AddArrayToObject(st->out, "messages");
+	const cJSON *fetched = get(out, "fetched"), *too_large = get(out, "too_large");
+	cJSON *messages = cJSON_CreateArray();
 
-	add_list_message(messages, st->def->fetched_msg, st->fetched);
-	add_list_message(messages, "An error occurred on the following entities: ", st->failed);
-	add_list_message(messages, st->def->not_found_msg, st->not_found);
-	if (st->too_large != NULL)
+	cJSON_ReplaceItemInObjectCaseSensitive(out, "messages", messages);
+	if (get(out, "messages") != messages)
+		cJSON_AddItemToObject(out, "messages", messages);
+	add_list_message(messages, def->fetched_msg, fetched);
+	add_list_message(messages, "An error occurred on the following entities: ",
+			 get(out, "failed"));
+	add_list_message(messages, def->not_found_msg, get(out, "not_found"));
+	if (too_large != NULL)
 		add_list_message(messages,
 				 "Failed to add screenshots as attachments on the following "
-				 "entities: ", st->too_large);
+				 "entities: ", too_large);
 	/* screenshots: "no URL entities" means none given, not none found */
-	if (cJSON_GetArraySize(st->fetched) == 0 &&
-	    (st->def->call != APIVOID_SCREENSHOT || st->entities == 0))
-		cJSON_AddItemToArray(messages, cJSON_CreateString(st->def->nothing_msg));
+	if (cJSON_GetArraySize(fetched) == 0 &&
+	    (def->call != APIVOID_SCREENSHOT || entities == 0))
+		cJSON_AddItemToArray(messages, cJSON_CreateString(def->nothing_msg));
+}
+
+void apivoid_screenshots_written(cJSON *out, const cJSON *written, const cJSON *unwritten)
+{
+	cJSON *too_large = cJSON_GetObjectItemCaseSensitive(out, "too_large");
+	const cJSON *item;
+
+	if (too_large == NULL)
+		too_large = cJSON_AddArrayToObject(out, "too_large");
+	cJSON_ArrayForEach(item, unwritten)
+		cJSON_AddItemToArray(too_large, cJSON_Duplicate(item, true));
+	cJSON_ReplaceItemInObjectCaseSensitive(out, "fetched", cJSON_Duplicate(written, true));
+	add_messages(out, &defs[APIVOID_SCREENSHOT], 1);
 }
 
 /* The threshold argument (a whole number, as the seed casts it). */
@@ -470,7 +491,7 @@ static cJSON *run_action(const struct provider_run *run, const cJSON *args,
 		}
 	}
 	g_ptr_array_free(entities, TRUE);
-	add_messages(&st);
+	add_messages(st.out, st.def, st.entities);
 	return st.out;
 }
 
