@@ -158,6 +158,19 @@ class AnyRunScan(tmtest.MocksCase):
         self.assertEqual(self.requests(), [])
         self.assertEqual(self.received(), [])
 
+    def test_attachment_uploaded_when_it_is_the_only_file_integration(self):
+        """Breaker2 F1: ANY.RUN alone with Attachments and UploadPEFiles on
+        never got the file (no hash lookup: the planner dropped every
+        attachment). The PE is submitted as a file task, once."""
+        obj = self.scan(message(attachment=PE), fields={
+            "URLs": "no", "Attachments": "yes", "UploadPEFiles": "yes"})[0]
+        [(kind, ind, result, details)] = self.lookups(obj)
+        self.assertEqual((kind, result), ("hash", "pending"), details)
+        self.assertEqual(obj["verdict"], "unknown")
+        posts = self.posts()
+        self.assertEqual([r["path"] for r in posts], ["/v1/analysis"])
+        self.assertEqual([t["obj_type"] for t in self.received()], ["file"])
+
     def test_attachment_off_by_default(self):
         obj = self.scan(message(attachment=PE), fields={"URLs": "no"})[0]
         self.assertEqual(self.lookups(obj), [])

@@ -202,6 +202,47 @@ static void test_excluded_extension_never_uploaded(void **state)
 	integration_free(in);
 }
 
+/* Breaker2 F1: an upload-only type (ANY.RUN: no hash lookup) as the only
+ * integration taking files got no attachment at all: the planner counted
+ * attachments as indicators only for types with a hash lookup. The file
+ * it would upload is asked; one it would not is no indicator. */
+static void test_upload_only_type_alone_gets_the_file(void **state)
+{
+	struct integration *in = integration_new(provider_type_find("anyrun"), "ar");
+	struct tm_config *cfg = config_with(in);
+	GByteArray *pe = pe_bytes(0), *text = g_byte_array_new();
+	struct facts *facts;
+	struct plan plan;
+	struct lookup *l;
+
+	(void)state;
+	in->api_key = g_strdup("k");
+	in->attachments = true;
+	in->upload_pe_files = true;
+	in->upload_other_files = false;
+	in->max_upload_size = 1024;
+	l = plan_one(cfg, "a.exe", pe, &facts, &plan);
+	assert_non_null(l);
+	assert_non_null(l->sample);
+	assert_string_equal(sample_sha256(l->sample), l->indicator);
+	plan_clear(&plan);
+	facts_free(facts);
+
+	g_byte_array_append(text, (const guint8 *)"plain text", 10);
+	l = plan_one(cfg, "a.txt", text, &facts, &plan);
+	assert_null(l);
+	for (guint i = 0; i < plan.indicators->len; i++) {
+		const struct plan_indicator *ind = g_ptr_array_index(plan.indicators, i);
+
+		assert_int_not_equal(ind->kind, INDICATOR_HASH);
+	}
+	plan_clear(&plan);
+	facts_free(facts);
+	g_byte_array_unref(pe);
+	g_byte_array_unref(text);
+	config_unref(cfg);
+}
+
 static void test_type_without_upload(void **state)
 {
 	struct integration *in = integration_new(provider_type_find("xforce"), "xf");
@@ -307,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_upload_policy),
 		cmocka_unit_test(test_bytes_dropped_when_nobody_uploads),
 		cmocka_unit_test(test_excluded_extension_never_uploaded),
+		cmocka_unit_test(test_upload_only_type_alone_gets_the_file),
 		cmocka_unit_test(test_type_without_upload),
 		cmocka_unit_test(test_sample_spills_to_unlinked_file),
 		cmocka_unit_test(test_spill_failure_reported),

@@ -152,15 +152,47 @@ struct collector {
 	unsigned limits;
 };
 
-static void collect_one(struct collector *c, enum indicator_kind kind, const char *value)
+/* value as a candidate of kind, once. */
+static void add_candidate(struct collector *c, enum indicator_kind kind, const char *value)
 {
 	struct candidate cand = { .kind = kind, .value = value, .seq = c->candidates->len };
 	unsigned kinds = GPOINTER_TO_UINT(g_hash_table_lookup(c->seen, value));
 
-	if (!c->takes[kind] || (kinds & (1u << kind)) != 0)
+	if ((kinds & (1u << kind)) != 0)
 		return;
 	g_hash_table_insert(c->seen, (gpointer)value, GUINT_TO_POINTER(kinds | (1u << kind)));
 	g_array_append_val(c->candidates, cand);
+}
+
+static void collect_one(struct collector *c, enum indicator_kind kind, const char *value)
+{
+	if (c->takes[kind])
+		add_candidate(c, kind, value);
+}
+
+static bool active(const struct integration *in)
+{
+	return in->active && provider_asks(in->type);
+}
+
+/* Whether an active integration that has no hash lookup but takes files
+ * (ANY.RUN's sandbox API) would get att itself: then the attachment is an
+ * indicator even when no integration looks hashes up. One it would not
+ * get is no indicator, as with no integration taking files at all. */
+static bool uploaded_by_some(const struct collector *c, const struct attachment_fact *att)
+{
+	const char *why;
+
+	if (att->sample == NULL)
+		return false;
+	for (guint i = 0; i < c->cfg->integrations->len; i++) {
+		const struct integration *in = g_ptr_array_index(c->cfg->integrations, i);
+
+		if (active(in) && in->attachments && provider_uploads(in->type) &&
+		    plan_may_upload(in, att, &why))
+			return true;
+	}
+	return false;
 }
 
 /* Over MaxIndicators only: each URL's round, the n-th of its registrable
@@ -196,7 +228,8 @@ static void collect_message(struct collector *c, const struct facts *facts)
 
 		if (att->excluded != NULL)
 			continue;
-		collect_one(c, INDICATOR_HASH, att->sha256);
+		if (c->takes[INDICATOR_HASH] || uploaded_by_some(c, att))
+			add_candidate(c, INDICATOR_HASH, att->sha256);
 		/* the same file twice: the copy whose bytes were kept */
 		if (att->sample != NULL || !g_hash_table_contains(c->files, att->sha256))
 			g_hash_table_insert(c->files, (gpointer)att->sha256, (gpointer)att);
@@ -220,11 +253,6 @@ static gint by_round_then_order(gconstpointer a, gconstpointer b)
 	if (x->round != y->round)
 		return x->round < y->round ? -1 : 1;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static bool active(const struct integration *in)
-{
-	return in->active && provider_asks(in->type);
 }
 
 /* Fills takes; returns the number of active integrations. */
