@@ -146,6 +146,38 @@ static void test_18_11_log_words(void **state)
 	config_unref(cfg);
 }
 
+/* Breaker2 F6: the log line named "clean" for an integration whose other
+ * lookup failed (the worst was the lowest enum value, and clean sorts
+ * before error); malicious still outranks a failure. */
+static void test_log_line_worst_result_is_a_failure_over_clean(void **state)
+{
+	(void)state;
+	struct tm_config *cfg = config_defaults();
+	struct integration dns = { .name = "spamhaus" }, vt = { .name = "vt" };
+	struct eom_input in = { .cfg = cfg, .queue_id = "Q2" };
+	struct eom_outcome out = { .event = EVENT_PROVIDER_ERROR };
+	struct lookup *l[4] = {
+		make_lookup(INDICATOR_IP, "203.0.113.7", LOOKUP_CLEAN, 0, NULL),
+		make_lookup(INDICATOR_URL, "http://a.example/", LOOKUP_ERROR,
+			    LOOKUP_ERR_PROVIDER, "SERVFAIL"),
+		make_lookup(INDICATOR_URL, "http://a.example/", LOOKUP_ERROR,
+			    LOOKUP_ERR_PROVIDER, NULL),
+		make_lookup(INDICATOR_URL, "http://b.example/", LOOKUP_MALICIOUS, 0, NULL),
+	};
+
+	l[0]->integration = l[1]->integration = &dns;
+	l[2]->integration = l[3]->integration = &vt;
+	out.judgement.lookups = plan_array_new();
+	for (int i = 0; i < 4; i++)
+		g_ptr_array_add(out.judgement.lookups, l[i]);
+	char *line = eom_summary_line(&in, &out);
+	assert_non_null(strstr(line, " spamhaus=error/"));
+	assert_non_null(strstr(line, " vt=malicious/"));
+	g_free(line);
+	eom_outcome_clear(&out);
+	config_unref(cfg);
+}
+
 /* ------------------------------------------------------------ planning */
 
 static struct tm_config *config_with(struct integration *in)
@@ -434,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_17_5_clean_only_when_every_indicator_judged),
 		cmocka_unit_test(test_17_5_error_kind_from_result_error),
 		cmocka_unit_test(test_18_11_log_words),
+		cmocka_unit_test(test_log_line_worst_result_is_a_failure_over_clean),
 		cmocka_unit_test(test_17_3_invalid_indicators_refused_at_planning),
 		cmocka_unit_test(test_17_2_max_indicators_over_all_messages),
 		cmocka_unit_test(test_17_4_analysis_limit_never_clean),

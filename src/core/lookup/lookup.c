@@ -30,6 +30,22 @@ const char *lookup_status_name(enum lookup_status status)
 	return "?";
 }
 
+unsigned lookup_status_severity(enum lookup_status status)
+{
+	switch (status) {
+	case LOOKUP_MALICIOUS: return 8;
+	case LOOKUP_SUSPICIOUS: return 7;
+	case LOOKUP_ERROR: return 6;
+	case LOOKUP_RATE_LIMITED: return 5;
+	case LOOKUP_PENDING: return 4;
+	case LOOKUP_INVALID: return 3;
+	case LOOKUP_SKIPPED: return 2;
+	case LOOKUP_UNKNOWN: return 1;
+	case LOOKUP_CLEAN: return 0;
+	}
+	return 0;
+}
+
 const char *lookup_error_name(enum lookup_error error)
 {
 	switch (error) {

@@ -72,6 +72,12 @@ struct lookup {
 
 const char *indicator_kind_name(enum indicator_kind kind);	/* "url" ... */
 const char *lookup_status_name(enum lookup_status status);	/* "malicious" ... */
+/* How much a status says, for "the worst result of": malicious 8,
+ * suspicious 7, then the failures an administrator must see (error 6,
+ * rate_limited 5, pending 4, invalid 3), then skipped 2, unknown 1 and
+ * clean 0. The report header lists the statuses from invalid up in this
+ * order; the log line shows each integration's worst. */
+unsigned lookup_status_severity(enum lookup_status status);
 const char *lookup_error_name(enum lookup_error error);	/* "timeout" ...; "" for none */
 
 #endif

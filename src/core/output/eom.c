@@ -262,7 +262,8 @@ static void append_integrations(GString *line, const struct judgement *j)
 
 			if (o->integration != l->integration)
 				continue;
-			if (o->result.status < worst->status)
+			if (lookup_status_severity(o->result.status) >
+			    lookup_status_severity(worst->status))
 				worst = &o->result;
 			if (o->result.latency_ms > slowest)
 				slowest = o->result.latency_ms;

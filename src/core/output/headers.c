@@ -120,15 +120,11 @@ char *header_fold(const char *name, GPtrArray *items, const char *separator)
  * failures (so that a downstream rule can tell "unknown" causes). */
 static int report_rank(enum lookup_status status)
 {
-	switch (status) {
-	case LOOKUP_MALICIOUS: return 0;
-	case LOOKUP_SUSPICIOUS: return 1;
-	case LOOKUP_ERROR: return 2;
-	case LOOKUP_RATE_LIMITED: return 3;
-	case LOOKUP_PENDING: return 4;
-	case LOOKUP_INVALID: return 5;
-	default: return -1;
-	}
+	unsigned worst = lookup_status_severity(LOOKUP_MALICIOUS);
+	unsigned s = lookup_status_severity(status);
+
+	/* 0 malicious ... 5 invalid; -1: not reported (skipped, unknown, clean) */
+	return s >= lookup_status_severity(LOOKUP_INVALID) ? (int)(worst - s) : -1;
 }
 
 static char *report_entry(const struct lookup *lookup)
