@@ -251,6 +251,7 @@ static void test_msgbuf_spills_and_limits(void **state)
 	buf = msgbuf_new(16, 0, "/nonexistent/dir");
 	assert_true(msgbuf_append(buf, "01234567890123456789", 20, err, sizeof(err)));
 	assert_int_equal(msgbuf_size(buf), 20);
+	assert_true(msgbuf_too_large(buf));	/* was false: "no limit" */
 	stream = msgbuf_stream(buf);
 	assert_int_equal(g_mime_stream_read(stream, data, sizeof(data)), 0);
 	g_object_unref(stream);

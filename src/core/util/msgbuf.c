@@ -103,7 +103,7 @@ size_t msgbuf_size(const struct msgbuf *buf)
 
 bool msgbuf_too_large(const struct msgbuf *buf)
 {
-	return buf->limit > 0 && buf->offered > buf->limit;
+	return buf->offered > buf->limit;	/* as `scan` judges it */
 }
 
 bool msgbuf_spilled(const struct msgbuf *buf)
