@@ -40,6 +40,7 @@
 #include "cache/cache_redis.h"
 #include "cli/cli.h"
 #include "config/config.h"
+#include "config/config_schema.h"
 #include "daemon/milter.h"
 #include "daemon/pidfile.h"
 #include "daemon/preflight.h"
@@ -61,6 +62,8 @@ struct daemon_state {
 					 * configuration: a message keeps its own */
 	struct tm_metrics *metrics;	/* always kept; served when MetricsSocket is set */
 	struct metrics_endpoint *metrics_endpoint;	/* NULL: MetricsSocket off */
+	struct tm_config *started;	/* the configuration started with: its
+					 * KEY_RESTART keys are the ones in effect */
 	bool socket_created;		/* a unix socket of ours: dev/ino below */
 	dev_t socket_dev;
 	ino_t socket_ino;
@@ -80,7 +83,16 @@ static void log_integrations(const struct tm_config *cfg, bool warn_if_none)
 	g_free(line);
 }
 
-/* SIGHUP, SIGUSR1: in the signal thread. */
+static void warn_needs_restart(const char *key, void *arg)
+{
+	(void)arg;
+	log_msg(LOG_WARNING, "%s changed; takes effect at restart (the running value is kept)",
+		key);
+}
+
+/* SIGHUP, SIGUSR1: in the signal thread. Reading the files cannot block
+ * (util/fileio.h opens them O_NONBLOCK and takes regular files only), so
+ * a SIGTERM after a SIGHUP is always taken at once by this thread. */
 static void on_reload(void *arg)
 {
 	struct daemon_state *st = arg;
@@ -99,6 +111,8 @@ static void on_reload(void *arg)
 	log_msg(LOG_NOTICE, "configuration reloaded from %s (%s)",
 		cfg->path ? cfg->path : "embedded defaults", summary);
 	g_free(summary);
+	/* keys read once at start-up (config_schema.h KEY_RESTART) */
+	config_restart_changes(st->started, cfg, warn_needs_restart, NULL);
 	if (active == 0)
 		log_integrations(cfg, true);
 	/* read by serve() only after this thread was joined */
@@ -411,6 +425,7 @@ static int serve(struct tm_config *cfg, struct daemon_state *st, bool *drained,
 			metrics_endpoint_address(st->metrics_endpoint));
 	}
 	log_integrations(cfg, false);	/* preflight warned if none is active */
+	st->started = config_ref(cfg);
 	milter_set_config(cfg);
 	if (!signals_start(&handlers, err, errlen)) {
 		milter_set_config(NULL);
@@ -457,6 +472,7 @@ int daemon_run(const char *config_path, bool foreground)
 		 * in the background stderr is /dev/null after the fork */
 		log_copy_warnings_to_stderr(true);
 	}
+	log_set_level(cfg->log_level);	/* LogLevel: before any thread */
 	umask((mode_t)cfg->umask);
 	st.metrics = tm_metrics_new(PACKAGE_VERSION);
 	if (!prepare(cfg, &st, cfg->background && !foreground, err, sizeof(err))) {
@@ -481,5 +497,6 @@ int daemon_run(const char *config_path, bool foreground)
 		_exit(status == MI_SUCCESS ? 0 : 1);
 	metrics_endpoint_free(st.metrics_endpoint);	/* serve() failed before starting it */
 	tm_metrics_free(st.metrics);
+	config_unref(st.started);
 	return status == MI_SUCCESS ? 0 : 1;
 }

@@ -265,9 +265,20 @@ static void test_msgbuf_spills_and_limits(void **state)
 	g_object_unref(stream);
 	msgbuf_free(buf);
 
-	buf = msgbuf_new(16, 0, "/nonexistent/dir");
+	buf = msgbuf_new(16, 1024, "/nonexistent/dir");
 	assert_false(msgbuf_append(buf, "01234567890123456789", 20, err, sizeof(err)));
 	assert_non_null(strstr(err, "/nonexistent/dir"));
+	msgbuf_free(buf);
+
+	/* F3: a limit of 0 is a bound like any other (it was "no limit":
+	 * the daemon buffered without bound where `scan` said too large) */
+	buf = msgbuf_new(16, 0, "/nonexistent/dir");
+	assert_true(msgbuf_append(buf, "01234567890123456789", 20, err, sizeof(err)));
+	assert_int_equal(msgbuf_size(buf), 20);
+	assert_true(msgbuf_too_large(buf));	/* was false: "no limit" */
+	stream = msgbuf_stream(buf);
+	assert_int_equal(g_mime_stream_read(stream, data, sizeof(data)), 0);
+	g_object_unref(stream);
 	msgbuf_free(buf);
 }
 

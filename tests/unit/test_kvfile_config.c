@@ -19,21 +19,10 @@
 #include "providers/registry.h"
 
 
-static char *write_file(const char *name, const char *content)
-{
-	char *path = g_build_filename(dir, name, NULL);
-	char *parent = g_path_get_dirname(path);
-
-	g_mkdir_with_parents(parent, 0755);
-	g_free(parent);
-	assert_true(g_file_set_contents(path, content, -1, NULL));
-	return path;
-}
-
 /* Loads content as threatmilter.conf (with an empty integrations.d). */
 static struct tm_config *load(const char *content, char *err, size_t errlen)
 {
-	char *path = write_file("threatmilter.conf", content);
+	char *path = tmpdir_write_file("threatmilter.conf", content);
 	char *idir = g_build_filename(dir, "integrations.d", NULL);
 
 	g_mkdir_with_parents(idir, 0755);
@@ -203,7 +192,7 @@ static void test_main_file_errors(void **state)
 static void test_list_file_error_names_its_line(void **state)
 {
 	(void)state;
-	char *list = write_file("lists/ips.txt", "# trusted\n192.0.2.0/24\n\n10.0.0.0/99\n");
+	char *list = tmpdir_write_file("lists/ips.txt", "# trusted\n192.0.2.0/24\n\n10.0.0.0/99\n");
 	char *conf = g_strdup_printf("ExcludeIPs file:%s\n", list);
 	char err[1024];
 	struct tm_config *cfg = load(conf, err, sizeof(err));
@@ -222,7 +211,7 @@ static void test_list_file_error_names_its_line(void **state)
 static void test_defect7_list_file_keeps_url_fragments(void **state)
 {
 	(void)state;
-	char *list = write_file("lists/urls.txt",
+	char *list = tmpdir_write_file("lists/urls.txt",
 				"# portal routes\n"
 				"https://example.com/app#/admin\n"
 				"https://example.org/x#y   # a comment after a blank\n"
@@ -238,7 +227,7 @@ static void test_defect7_list_file_keeps_url_fragments(void **state)
 	g_free(list);
 	g_free(conf);
 
-	list = write_file("lists/urls.txt", "# portal routes\nhttps://example.com/app#/admin\n"
+	list = tmpdir_write_file("lists/urls.txt", "# portal routes\nhttps://example.com/app#/admin\n"
 			  "https://example.org/x#y   # a comment after a blank\n");
 	conf = g_strdup_printf("ExcludeURLs file:%s\n", list);
 	cfg = load(conf, err, sizeof(err));
@@ -263,7 +252,7 @@ static void test_defect7_list_file_keeps_url_fragments(void **state)
 
 static struct integration *load_integration(const char *content, char *err, size_t errlen)
 {
-	char *path = write_file("one/test.conf", content);
+	char *path = tmpdir_write_file("one/test.conf", content);
 	struct integration *in = integration_load_file(path, err, errlen);
 
 	g_free(path);
@@ -301,7 +290,7 @@ static void test_integrations(void **state)
 	assert_true(in->urls && in->attachments && in->verify_ssl);
 	integration_free(in);
 
-	char *key = write_file("one/vt.key", "KEYFROMFILE\n");
+	char *key = tmpdir_write_file("one/vt.key", "KEYFROMFILE\n");
 	char *content = g_strdup_printf("Name vt2\nType virustotal\nAPIKeyFile %s\n", key);
 	in = load_integration(content, err, sizeof(err));
 	assert_non_null(in);
@@ -342,9 +331,9 @@ static void test_integrations_dir(void **state)
 {
 	(void)state;
 	char err[1024];
-	char *a = write_file("dir1/a.conf", "Name same\nType spamhaus\n");
-	char *b = write_file("dir1/b.conf", "Name same\nType spamhaus\n");
-	char *ignored = write_file("dir1/c.conf.example", "this is not read\n");
+	char *a = tmpdir_write_file("dir1/a.conf", "Name same\nType spamhaus\n");
+	char *b = tmpdir_write_file("dir1/b.conf", "Name same\nType spamhaus\n");
+	char *ignored = tmpdir_write_file("dir1/c.conf.example", "this is not read\n");
 	char *d = g_build_filename(dir, "dir1", NULL);
 
 	assert_null(integrations_load_dir(d, false, err, sizeof(err)));

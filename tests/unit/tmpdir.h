@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 
 static char *dir;
 
@@ -26,6 +27,20 @@ static int tmpdir_teardown(void **state)
 	g_free(cmd);
 	g_free(dir);
 	return rc == 0 ? 0 : -1;
+}
+
+/* Writes content to dir/name (parents created, mode 0640: integration
+ * files must not be readable by others) and returns the path (g_free). */
+static inline char *tmpdir_write_file(const char *name, const char *content)
+{
+	char *path = g_build_filename(dir, name, NULL);
+	char *parent = g_path_get_dirname(path);
+
+	g_mkdir_with_parents(parent, 0755);
+	g_free(parent);
+	if (!g_file_set_contents(path, content, -1, NULL) || g_chmod(path, 0640) != 0)
+		abort();
+	return path;
 }
 
 #endif

@@ -7,14 +7,17 @@
  * so a reload (a new config_load) really reloads everything. */
 #include "config/config.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analysis/addresses.h"
 #include "cache/redis_settings.h"
 #include "config/config_schema.h"
+#include "config/config_text.h"
 #include "config/dataset.h"
 #include "config/integrations.h"
 #include "config/kvfile.h"
@@ -190,8 +193,26 @@ static bool set_list(const struct key_def *def, const struct load_state *st,
 	return true;
 }
 
+/* A path another library opens (KEY_READ_FILE): stat() only, which
+ * never blocks, unlike an open() of a FIFO. */
+static bool regular_file(const struct key_def *def, const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0) {
+		snprintf(err, errlen, "%s: %s: %s", def->name, path, g_strerror(errno));
+		return false;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: %s: not a regular file", def->name, path);
+		return false;
+	}
+	return true;
+}
+
 /* Stores one value; err gets the reason (no file:line) on failure. One
- * case per value type of the schema (about 95 lines for it). */
+ * case per value type of the schema (about 100 lines for it: one switch
+ * over the types reads clearer than a table of small functions). */
 static bool set_value(const struct key_def *def, struct load_state *st, const char *value,
 		      const char *file, unsigned line, char *err, size_t errlen)
 {
@@ -203,15 +224,20 @@ static bool set_value(const struct key_def *def, struct load_state *st, const ch
 
 	switch (def->type) {
 	case T_STRING:
-	case T_PATH: {
+	case T_PATH:
+	case T_REPLY_TEXT:
+	case T_FIELD_PREFIX:
+	case T_HEADER_TEXT: {
 		char **slot = (char **)(void *)field;
 
+		if (!config_text_check(def->type, def->name, value, err, errlen))
+			return false;
 		g_free(*slot);
 		*slot = NULL;
 		if (g_ascii_strcasecmp(value, "none") == 0 && def->type == T_PATH)
 			return true;
 		*slot = def->type == T_PATH ? resolve_path(st, value) : g_strdup(value);
-		return true;
+		return (def->flags & KEY_READ_FILE) == 0 || regular_file(def, *slot, err, errlen);
 	}
 	case T_SOCKET: {
 		struct sock_spec spec;
@@ -244,6 +270,12 @@ static bool set_value(const struct key_def *def, struct load_state *st, const ch
 	case T_DURATION_MS:
 		if (!set_number(number_type_of(def->type), field, value))
 			break;
+		if ((def->flags & KEY_NOT_ZERO) &&
+		    stored_number(number_type_of(def->type), field) == 0) {
+			snprintf(err, errlen, "%s: must be more than 0 (0 is not a limit: there is no "
+				 "unbounded setting)", def->name);
+			return false;
+		}
 		return true;
 	case T_MODE:
 		if (!parse_mode(value, (unsigned *)(void *)field))
@@ -420,8 +452,7 @@ void config_unref(struct tm_config *cfg)
 	if (cfg == NULL || !g_atomic_int_dec_and_test(&cfg->refcount))
 		return;
 	for (size_t i = 0; i < config_schema_len; i++) {
-		if (config_schema[i].type == T_STRING || config_schema[i].type == T_PATH ||
-		    config_schema[i].type == T_SOCKET || config_schema[i].type == T_LISTEN)
+		if (config_type_is_text(config_schema[i].type))
 			g_free(*(char **)(void *)((char *)cfg + config_schema[i].offset));
 	}
 	g_free(cfg->path);
@@ -448,7 +479,10 @@ bool config_print_value(const struct tm_config *cfg, const char *key, FILE *out)
 	case T_STRING:
 	case T_PATH:
 	case T_SOCKET:
-	case T_LISTEN: {
+	case T_LISTEN:
+	case T_REPLY_TEXT:
+	case T_FIELD_PREFIX:
+	case T_HEADER_TEXT: {
 		const char *s = *(char *const *)(const void *)field;
 		fprintf(out, "%s\n", s ? s : "none");
 		break;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <glib.h>
 
+#include "config/urlcheck.h"
 #include "config/values.h"
 #include "engine/ratelimit.h"
 #include "providers/registry.h"
@@ -270,10 +271,18 @@ static bool store_value(struct integration *in, const struct integration_key *ke
 		return true;
 	case IKEY_KEY_FILE:
 		return store_key_file(in, value, base_dir, err, errlen);
-	case IKEY_PROXY:
-		replace_text(FIELD(in, key, char *), g_ascii_strcasecmp(value, "default") == 0
-			     ? NULL : g_strdup(value), false);
+	case IKEY_PROXY: {
+		bool none = g_ascii_strcasecmp(value, "default") == 0;
+		char why[256];
+
+		/* what libcurl takes as CURLOPT_PROXY, scheme written out */
+		if (!none && !urlcheck(value, urlcheck_proxy_schemes, why, sizeof(why))) {
+			snprintf(err, errlen, "%s: %s", key->name, why);
+			return false;
+		}
+		replace_text(FIELD(in, key, char *), none ? NULL : g_strdup(value), false);
 		return true;
+	}
 	case IKEY_TAGS:
 		if (in->tags != NULL)
 			g_ptr_array_unref(in->tags);

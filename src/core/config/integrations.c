@@ -8,6 +8,7 @@
 
 #include "config/integration_schema.h"
 #include "config/kvfile.h"
+#include "config/urlcheck.h"
 #include "providers/registry.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -105,6 +106,7 @@ bool integration_check(const struct integration *in, const char **key, char *err
 {
 	const struct provider_type *t = in->type;
 	const struct integration_key *k;
+	char why[256];
 
 	for (unsigned i = 0; (k = integration_schema_at(i)) != NULL; i++) {
 		if ((k->flags & IKEY_TOGGLE) && !integration_key_applies(k, t) &&
@@ -119,6 +121,11 @@ bool integration_check(const struct integration *in, const char **key, char *err
 	if (in->api_url == NULL || *in->api_url == '\0') {
 		snprintf(err, errlen, "APIURL is required for %s (no default address)",
 			 t->display_name);
+		return false;
+	}
+	/* an HTTP(S) API root, except the DNS zone of a DNS type */
+	if (t->ops.dns == NULL && !urlcheck(in->api_url, urlcheck_api_schemes, why, sizeof(why))) {
+		snprintf(err, errlen, "APIURL: %s", why);
 		return false;
 	}
 	*key = "CompanyID";
@@ -245,7 +252,7 @@ out:
 struct integration *integration_load_file(const char *path, char *err, size_t errlen)
 {
 	gsize len = 0;
-	char *text = fileio_read_all(path, &len, path, err, errlen);
+	char *text = fileio_read_all(path, &len, NULL, err, errlen);
 	struct integration *in;
 
 	if (text == NULL)

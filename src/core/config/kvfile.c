@@ -92,7 +92,7 @@ bool kvfile_parse(const char *name, const char *buf, size_t len, kv_setting_fn f
 bool kvfile_read(const char *path, kv_setting_fn fn, void *userdata, char *err, size_t errlen)
 {
 	gsize len = 0;
-	char *contents = fileio_read_all(path, &len, path, err, errlen);
+	char *contents = fileio_read_all(path, &len, NULL, err, errlen);
 
 	if (contents == NULL)
 		return false;

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 bool fileio_write_all(int fd, const void *data, size_t len)
@@ -40,15 +42,68 @@ int fileio_open_unlinked(const char *dir, const char *prefix)
 	return fd;
 }
 
+int fileio_open_regular(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	int flags;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 char *fileio_read_all(const char *path, gsize *len, const char *what, char *err, size_t errlen)
 {
-	gchar *text = NULL;
-	GError *error = NULL;
+	char reason[512];
+	int fd = fileio_open_regular(path, reason, sizeof(reason));
+	GString *text;
+	char chunk[8192];
+	ssize_t n;
 
-	if (!g_file_get_contents(path, &text, len, &error)) {
-		snprintf(err, errlen, "%s: %s", what, error->message);
-		g_error_free(error);
+	if (fd < 0) {
+		if (what != NULL)
+			snprintf(err, errlen, "%s: %s", what, reason);
+		else
+			g_strlcpy(err, reason, errlen);
 		return NULL;
 	}
-	return text;
+	text = g_string_new(NULL);
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "%s%s%s: %s", what ? what : "", what ? ": " : "", path,
+				 strerror(errno));
+			close(fd);
+			/* the text may be a secret (APIKeyFile): wiped, not just freed */
+			memset(text->str, 0, text->len);
+			g_string_free(text, TRUE);
+			return NULL;
+		}
+		g_string_append_len(text, chunk, n);
+	}
+	close(fd);
+	memset(chunk, 0, sizeof(chunk));
+	if (len != NULL)
+		*len = text->len;
+	return g_string_free(text, FALSE);
 }

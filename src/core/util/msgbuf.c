@@ -66,12 +66,12 @@ bool msgbuf_append(struct msgbuf *buf, const void *data, size_t len, char *err, 
 	size_t stored = buf->offered;
 
 	buf->offered += len;
-	if (buf->limit > 0) {
-		if (stored >= buf->limit)
-			return true;
-		if (len > buf->limit - stored)
-			len = buf->limit - stored;
-	}
+	/* always a bound: 0 stores nothing (MaxMessageSize refuses 0, so
+	 * the daemon and `scan` agree on what is too large) */
+	if (stored >= buf->limit)
+		return true;
+	if (len > buf->limit - stored)
+		len = buf->limit - stored;
 	if (buf->fd < 0 && buf->memory->len + len > buf->spill_at && !spill(buf, err, errlen))
 		return false;
 	if (buf->fd >= 0) {
@@ -103,7 +103,7 @@ size_t msgbuf_size(const struct msgbuf *buf)
 
 bool msgbuf_too_large(const struct msgbuf *buf)
 {
-	return buf->limit > 0 && buf->offered > buf->limit;
+	return buf->offered > buf->limit;	/* as `scan` judges it */
 }
 
 bool msgbuf_spilled(const struct msgbuf *buf)

@@ -12,7 +12,8 @@
 
 struct msgbuf;
 
-/* spill_at: bytes kept in memory; limit: MaxMessageSize (0 = none);
+/* spill_at: bytes kept in memory; limit: MaxMessageSize in bytes, the
+ * most ever stored (there is no "unbounded": 0 stores nothing);
  * tmp_dir: where the spill file goes. */
 struct msgbuf *msgbuf_new(size_t spill_at, size_t limit, const char *tmp_dir);
 void msgbuf_free(struct msgbuf *buf);
