@@ -23,6 +23,7 @@
 #include "config/integration_write.h"
 #include "config/kvfile.h"
 #include "config/kvfile_write.h"
+#include "util/fileio.h"
 
 static void exclude_usage(FILE *out)
 {
@@ -214,16 +215,32 @@ static bool holds_removed(const char *line, size_t len, GPtrArray *removed)
 	return found;
 }
 
+/* The text of the file at path, "" when it does not exist yet; NULL,
+ * with the error printed, when it cannot be read (a FIFO or a device is
+ * refused, never waited on: fileio_open_regular). */
+static char *current_text(const char *path)
+{
+	char err[1024];
+	char *text = fileio_read_all(path, NULL, NULL, err, sizeof(err));
+
+	if (text == NULL && errno == ENOENT)
+		return g_strdup("");
+	if (text == NULL)
+		ctl_error("%s (nothing written)", err);
+	return text;
+}
+
 /* A file: list: added entries appended, removed ones' lines dropped. */
 static bool write_list_file(const char *path, GPtrArray *added, GPtrArray *removed,
 			    struct check *c)
 {
-	gchar *old = NULL;
-	GString *out = g_string_new(NULL);
+	gchar *old = current_text(path);
+	GString *out;
 	bool ok;
 
-	if (!g_file_get_contents(path, &old, NULL, NULL))
-		old = g_strdup("");
+	if (old == NULL)
+		return false;
+	out = g_string_new(NULL);
 	for (const char *p = old; *p != '\0';) {
 		const char *eol = strchr(p, '\n');
 		size_t len = eol ? (size_t)(eol - p) : strlen(p);
@@ -248,16 +265,17 @@ static bool write_inline(const struct ctl *ctl, const struct exclusion_list *kin
 			 GPtrArray *values, struct check *c)
 {
 	const struct ctl_setting *s = ctl_setting(ctl, kind->key);
-	gchar *old = NULL;
-	GString *out = g_string_new(NULL);
+	gchar *old = current_text(ctl->config_path);
+	GString *out;
 	unsigned n = 0;
 	bool ok;
 
+	if (old == NULL)
+		return false;
+	out = g_string_new(NULL);
 	g_ptr_array_add(values, NULL);
 	char *joined = g_strjoinv(", ", (gchar **)values->pdata);
 	g_ptr_array_remove_index(values, values->len - 1);
-	if (!g_file_get_contents(ctl->config_path, &old, NULL, NULL))
-		old = g_strdup("");
 	for (const char *p = old; *p != '\0';) {
 		const char *eol = strchr(p, '\n');
 		size_t len = eol ? (size_t)(eol - p) : strlen(p);

@@ -25,6 +25,7 @@
 #include "config/kvfile.h"
 #include "config/kvfile_write.h"
 #include "providers/registry.h"
+#include "util/fileio.h"
 
 #define INTEGRATION_FILE_MODE 0640	/* as integration_write_file() */
 
@@ -258,8 +259,11 @@ static bool write_checked(const struct integration *in, struct write_check *wc)
 	char err[1024];
 	bool ok = false;
 
-	if (!g_file_get_contents(wc->path, &old, NULL, NULL))
-		old = NULL;	/* a new file; atomic_replace() reports other trouble */
+	old = fileio_read_all(wc->path, NULL, NULL, err, sizeof(err));
+	if (old == NULL && errno != ENOENT) {
+		ctl_error("%s (nothing written)", err);
+		return false;
+	}
 	char *text = integration_render(in, old);
 
 	if (!integration_check_written(in, text, wc->path, err, sizeof(err)))

@@ -27,6 +27,7 @@
 
 #include "config/config.h"
 #include "ctl/ctl_options.h"
+#include "util/fileio.h"
 
 #define RELOAD_WAIT_MS 5000
 
@@ -37,7 +38,9 @@ static long read_pid(const char *path)
 	long pid = 0;
 	char *end;
 
-	if (!g_file_get_contents(path, &text, NULL, NULL))
+	char err[512];
+
+	if ((text = fileio_read_all(path, NULL, NULL, err, sizeof(err))) == NULL)
 		return 0;
 	pid = strtol(text, &end, 10);
 	if (end == text || pid <= 1)

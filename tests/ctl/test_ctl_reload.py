@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from ctlcase import CtlCase, tmtest
+from ctlcase import CTL, CtlCase, tmtest
 
 
 class Reload(CtlCase):
@@ -80,6 +80,17 @@ class Reload(CtlCase):
             f.write("%d\n" % other.pid)    # gone now
         out, _ = self.ctl("reload", reload=True)
         self.assertIn("not running", out)
+
+    def test_pid_file_that_is_a_fifo_never_hangs(self):
+        """threatmilterctl read the PidFile (and every file it edits) with
+        a blocking open: a FIFO there hung it for good. It now reads only
+        regular files, as the daemon does (breaker F4's class)."""
+        os.unlink(self.pid_file)
+        os.mkfifo(self.pid_file)
+        argv = [CTL, "-c", self.config, "reload"]
+        proc = subprocess.run(argv, capture_output=True, timeout=10)
+        self.assertIn(b"not running", proc.stdout + proc.stderr)
+        os.unlink(self.pid_file)
 
     def test_broken_configuration_is_not_signalled(self):
         """A file broken by hand: the tool's check fails before SIGHUP."""

@@ -2,6 +2,7 @@
  * atomically, printing it with masked secrets. */
 #include "config/integration_write.h"
 
+#include <errno.h>
 #include <string.h>
 #include <glib.h>
 
@@ -9,6 +10,7 @@
 #include "config/kvfile.h"
 #include "config/kvfile_write.h"
 #include "providers/registry.h"
+#include "util/fileio.h"
 
 #define INTEGRATION_FILE_MODE 0640
 #define VALUE_COLUMN 24		/* values aligned with tabs, as the examples */
@@ -143,18 +145,11 @@ char *integration_render(const struct integration *in, const char *old_text)
 bool integration_write_file(const struct integration *in, const char *path,
 			    atomic_check_fn check, void *userdata, char *err, size_t errlen)
 {
-	gchar *old = NULL;
-	GError *error = NULL;
+	gchar *old = fileio_read_all(path, NULL, NULL, err, errlen);
 	bool ok;
 
-	if (!g_file_get_contents(path, &old, NULL, &error)) {
-		if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-			snprintf(err, errlen, "%s: %s", path, error->message);
-			g_error_free(error);
-			return false;
-		}
-		g_error_free(error);
-	}
+	if (old == NULL && errno != ENOENT)
+		return false;
 	char *text = integration_render(in, old);
 	ok = integration_check_written(in, text, path, err, errlen) &&
 	     atomic_replace(path, text, strlen(text), INTEGRATION_FILE_MODE, check, userdata,

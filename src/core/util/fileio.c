@@ -42,32 +42,32 @@ int fileio_open_unlinked(const char *dir, const char *prefix)
 	return fd;
 }
 
+/* err "PATH: reason" for error e (EINVAL: not a regular file), fd closed
+ * if open; -1 with errno e. */
+static int failed(const char *path, int e, int fd, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s", path, e == EINVAL ? "not a regular file" : strerror(e));
+	if (fd >= 0)
+		close(fd);
+	errno = e;
+	return -1;
+}
+
 int fileio_open_regular(const char *path, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
 	int flags;
 
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
+	if (fd < 0)
+		return failed(path, errno, -1, err, errlen);
+	if (fstat(fd, &st) != 0)
+		return failed(path, errno, fd, err, errlen);
+	if (!S_ISREG(st.st_mode))
+		return failed(path, EINVAL, fd, err, errlen);
 	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
+		return failed(path, errno, fd, err, errlen);
 	return fd;
 }
 
@@ -80,10 +80,13 @@ char *fileio_read_all(const char *path, gsize *len, const char *what, char *err,
 	ssize_t n;
 
 	if (fd < 0) {
+		int e = errno;
+
 		if (what != NULL)
 			snprintf(err, errlen, "%s: %s", what, reason);
 		else
 			g_strlcpy(err, reason, errlen);
+		errno = e;
 		return NULL;
 	}
 	text = g_string_new(NULL);
@@ -91,9 +94,12 @@ char *fileio_read_all(const char *path, gsize *len, const char *what, char *err,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
+			int e = errno;
+
 			snprintf(err, errlen, "%s%s%s: %s", what ? what : "", what ? ": " : "", path,
-				 strerror(errno));
+				 strerror(e));
 			close(fd);
+			errno = e;
 			/* the text may be a secret (APIKeyFile): wiped, not just freed */
 			memset(text->str, 0, text->len);
 			g_string_free(text, TRUE);

@@ -22,14 +22,14 @@ int fileio_open_unlinked(const char *dir, const char *prefix);
 /* Opens path for reading as a configuration file must be opened: never
  * blocking (O_NONBLOCK, so a FIFO or a device cannot hang the caller in
  * open()), O_CLOEXEC, O_NOCTTY; then it must be a regular file, and
- * O_NONBLOCK is cleared again. Its descriptor, or -1 with err set to
- * "PATH: reason" ("PATH: not a regular file" for a FIFO, a directory, a
- * device or a socket). */
+ * O_NONBLOCK is cleared again. Its descriptor, or -1 with errno set
+ * (EINVAL: not a regular file) and err "PATH: reason" ("PATH: not a
+ * regular file" for a FIFO, a directory, a device or a socket). */
 int fileio_open_regular(const char *path, char *err, size_t errlen);
 
 /* The whole regular file at path (opened by fileio_open_regular), NUL-
  * terminated, to g_free (*len its size in bytes when len is not NULL);
- * NULL with err "what: PATH: reason" when it cannot be read ("what: PATH:
+ * NULL with errno set and err "what: PATH: reason" when it cannot be read ("what: PATH:
  * not a regular file" for anything but a regular file; what NULL: "PATH:
  * reason"). Every file the
  * daemon and threatmilterctl read as configuration comes through here. */
