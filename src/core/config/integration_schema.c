@@ -139,8 +139,9 @@ static const struct integration_key schema[] = {
 	  0, "resolvers to ask, IP[:port] comma separated; default: /etc/resolv.conf" },
 	{ "SandboxWait", IKEY_DURATION, OFF(sandbox_wait_ms), "0", 0, HOUR, NULL, 0, CAP_UPLOAD,
 	  NULL, 0,
-	  "how long a message may wait for a submitted file's verdict; 0 = never wait (the "
-	  "message gets pending, a later one the cached verdict)" },
+	  "how long a message may wait for a submitted file's verdict once submitted; 0 = do "
+	  "not wait for the analysis (the message gets pending, a later one the cached "
+	  "verdict; the upload itself counts against ScanDeadline)" },
 	{ "JobTimeout", IKEY_DURATION, OFF(job_timeout_ms), "10m", SECOND, 24 * HOUR, NULL, 0,
 	  CAP_UPLOAD, NULL, 0,
 	  "a submission that has not finished by then ends as an error, never clean" },
