@@ -88,6 +88,32 @@ static void test_single_flight_then_cache_fast_path(void **state)
 	stub_lookup_free(c);
 }
 
+/* Breaker2 F5: a message that joins a lookup already out waited from
+ * when it joined, not for the flight's whole age (the log line read
+ * "vmray=malicious/7016ms ... elapsed=3ms"). */
+static void test_joined_lookup_latency_is_the_message_wait(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct lookup *a = stub_lookup(e->in, INDICATOR_URL, "u-late");
+	struct lookup *b = stub_lookup(e->in, INDICATOR_URL, "u-late");
+	struct batch *ba = fake_submit(f, e->cfg, &a, 1, 5000), *bb;
+
+	fake_advance(f, 300);
+	bb = fake_submit(f, e->cfg, &b, 1, 5000);
+	assert_int_equal(f->calls->len, 1);
+	fake_advance(f, 700);
+	fake_answer_http(f, 0, 200, "malicious", -1);
+	assert_true(engine_batch_done(f->engine, ba));
+	assert_true(engine_batch_done(f->engine, bb));
+	assert_int_equal(a->result.latency_ms, 1000);
+	assert_int_equal(b->result.latency_ms, 700);
+	engine_batch_release(f->engine, ba);
+	engine_batch_release(f->engine, bb);
+	stub_lookup_free(a);
+	stub_lookup_free(b);
+}
+
 /* Deadline: the waiter gets error/timeout at its deadline; a queued
  * lookup whose every waiter has gone is never sent (issue 17 item 2). */
 static void test_deadline_drops_queued_lookup(void **state)
@@ -566,6 +592,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_single_flight_then_cache_fast_path, http_env, env_down),
+		cmocka_unit_test_setup_teardown(test_joined_lookup_latency_is_the_message_wait,
+						http_env, env_down),
 		cmocka_unit_test_setup_teardown(test_deadline_drops_queued_lookup, http_env, env_down),
 		cmocka_unit_test_setup_teardown(test_fair_queuing_between_messages, http_env, env_down),
 		cmocka_unit_test_setup_teardown(test_defect1_state_table_race, http_env, env_down),

@@ -60,6 +60,7 @@ struct waiter {
 	size_t index;			/* into batch->lookups */
 	struct flight *flight;		/* NULL once answered */
 	int64_t wait_until_ms;		/* a job's waiter: SandboxWait ends (loop clock) */
+	int64_t joined_after_ms;	/* the flight's age when this message joined it */
 };
 
 /* A sandbox job: the flight of a job-based provider (jobs.c). Jobs live

@@ -59,6 +59,10 @@ static bool answer_locked(struct waiter *w, const struct lookup_result *res)
 		g_free(l->result.details);
 		l->result = *res;
 		l->result.details = g_strdup(res->details);
+		/* res->latency_ms is the flight's age; this message waited
+		 * from when it joined (a shared lookup or a running job) */
+		l->result.latency_ms = res->latency_ms > w->joined_after_ms
+				       ? res->latency_ms - (unsigned)w->joined_after_ms : 0;
 	}
 	b->asked[w->index] = false;
 	w->flight = NULL;
@@ -309,6 +313,7 @@ static void take_lookup(struct engine *engine, struct batch *b, size_t i)
 		g_free(key);
 		engine_count(engine, &engine->stats.joined);
 		w->flight = f;
+		w->joined_after_ms = loop_now_ms(engine->loop) - f->started_ms;
 		g_ptr_array_add(f->waiters, w);
 		/* a job not submitted yet that came without the bytes: this
 		 * message's copy may upload (the same file, the same policy) */
