@@ -42,19 +42,19 @@ bool integration_check_written(const struct integration *in, const char *text,
 			       const char *path, char *err, size_t errlen);
 
 /* The value of `key` for people: integration_display_value() (secrets
- * as "****last4") with the password of a URL's user:password@ masked the
- * same way (Proxy, APIURL). Newly allocated (g_free), NULL when unset. */
+ * as "****last4") with the password of a URL's user:password@ as "****"
+ * (Proxy, APIURL). Newly allocated (g_free), NULL when unset. */
 char *integration_shown_value(const struct integration *in,
 			      const struct integration_key *key);
 
 /* `text` with the password of every "scheme://user:password@" in it
- * replaced by secret_mask() of it ("http://u:****Pass@host"): for
+ * replaced by "****" ("http://u:****@host": no character of it): for
  * messages that may quote a URL. Newly allocated (g_free). */
 char *url_mask_passwords(const char *text);
 
 /* "Key<tab>value" lines of every key the type uses and every key set away
  * from its default, in schema order, secrets as "****last4"
- * (secret_mask()), URL passwords too (integration_shown_value()); unset
+ * (secret_mask()), URL passwords as "****" (integration_shown_value()); unset
  * keys are left out. For `integration show`. */
 void integration_print(const struct integration *in, FILE *out);
 
