@@ -466,6 +466,13 @@ static void redis_destroy(struct cache *cache)
 	}
 }
 
+static void redis_flush(struct cache *cache)
+{
+	struct redis_cache *rc = (struct redis_cache *)cache;
+
+	redis_link_flush(rc->link);
+}
+
 static const struct cache_backend_ops redis_ops = {
 	.try_get = redis_try_get,
 	.get = redis_get,
@@ -473,6 +480,7 @@ static const struct cache_backend_ops redis_ops = {
 	.destroy = redis_destroy,
 	.rate_take = redis_rate_take,
 	.job_claim = redis_job_claim,
+	.flush = redis_flush,
 };
 
 struct cache *redis_cache_new(void *data, struct loop *loop, const char *name,

@@ -3,6 +3,8 @@
 #include <autoconfig.h>
 #include "cache/redis_link.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <glib.h>
 #include <hiredis/async.h>
@@ -35,6 +37,7 @@ struct redis_link {
 	redisAsyncContext *ac;		/* NULL when down */
 	gint state;			/* enum link_state; atomic: try_get reads it */
 	bool outage;			/* its warning is logged; not over yet */
+	unsigned pending;		/* commands sent, not answered yet */
 	/* the refusal episode (redis_link.h): the kinds refused and when
 	 * last, and the refusals counted since its warning */
 	struct {
@@ -153,6 +156,7 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
 	redis_reply_fn fn = cmd->fn;
 
 	(void)ac;
+	cmd->link->pending--;
 	loop_timer_cancel(cmd->link->loop, cmd->timer);
 	if (reply != NULL && cmd->kind != NULL) {
 		if (reply->type == REDIS_REPLY_ERROR)
@@ -197,6 +201,7 @@ static bool send_argv(struct redis_link *link, const char *kind, int argc, const
 		g_free(cmd);
 		return false;
 	}
+	link->pending++;
 	cmd->timer = loop_timer_add(link->loop, loop_now_ms(link->loop) + bound_ms,
 				    on_command_timeout, cmd);
 	return true;
@@ -209,6 +214,41 @@ bool redis_link_command(struct redis_link *link, const char *kind, int argc,
 	if (link->state != LINK_UP)
 		return false;
 	return send_argv(link, kind, argc, argv, argvlen, fn, ctx, link->settings.timeout_ms);
+}
+
+/* The loop no longer turns: the socket is driven here, with poll(2). */
+bool redis_link_flush(struct redis_link *link)
+{
+	int64_t end_us = g_get_monotonic_time() + (int64_t)link->settings.timeout_ms * 1000;
+
+	while (link->state == LINK_UP && link->pending > 0) {
+		redisAsyncContext *ac = link->ac;
+		int64_t left_ms = (end_us - g_get_monotonic_time() + 999) / 1000;
+		struct pollfd p = { .fd = ac->c.fd, .events = POLLIN };
+		int n;
+
+		if (left_ms <= 0)
+			break;
+		if (sdslen(ac->c.obuf) > 0)
+			p.events |= POLLOUT;
+		n = poll(&p, 1, (int)left_ms);
+		if (n < 0 && errno != EINTR)
+			break;
+		/* either may free ac (a lost connection): the state says */
+		if (n > 0 && (p.revents & POLLOUT))
+			redisAsyncHandleWrite(ac);
+		else if (n > 0)
+			redisAsyncHandleRead(ac);
+	}
+	if (link->pending == 0 && link->state == LINK_UP)
+		return true;
+	if (link->state != LINK_UP)
+		return false;
+	log_msg(LOG_WARNING, "redis %s: no answer within %u ms at shutdown; "
+		"what was sent last may be lost", link->where, link->settings.timeout_ms);
+	link->outage = true;		/* that was its line */
+	link_failed(link, "shutdown", true);
+	return false;
 }
 
 /* AUTH and SELECT: an error reply ends the attempt (the server's text

@@ -65,4 +65,12 @@ bool redis_link_command(struct redis_link *link, const char *kind, int argc,
 			const char **argv, const size_t *argvlen, redis_reply_fn fn,
 			void *ctx);
 
+/* Shutdown only, when the loop no longer turns (engine_free): blocks
+ * until every command sent is answered (their callbacks run here), at
+ * most RedisTimeout from now. Returns true when none is left waiting;
+ * false when the link is not up (nothing was sent) or after the bound:
+ * then the connection is dropped (the callbacks get NULL) and a warning
+ * is logged, so that a second call returns at once. */
+bool redis_link_flush(struct redis_link *link);
+
 #endif

@@ -14,7 +14,11 @@
  * `pending` at once and then reads the shared cache on the job's poll
  * timer (the same schedule, jobs.c) until the verdict is there, or
  * claims again (the owner released the lease without a verdict, or it
- * expired). */
+ * expired) and then runs the job itself: hash lookup, upload, polls.
+ * A graceful stop releases the leases of the jobs this host abandons
+ * (shared_jobs_hand_back), so that another host takes them over at its
+ * next poll instead of answering pending until the lease runs out; after
+ * a crash the lease runs out (JobTimeout + LEASE_MARGIN_S). */
 #include <autoconfig.h>
 
 #include <glib.h>
@@ -148,7 +152,8 @@ static void claim_answered(void *ctx, bool claimed, const char *owner)
 	struct job *job = f->job;
 
 	(void)owner;		/* another host's name: not worth a log line each */
-	if (engine->stopping) {
+	if (engine->stopping) {	/* answered while shared_jobs_hand_back() waits */
+		job->shared_claim = job->shared_claim || claimed;	/* released again */
 		flight_fail(engine, f, LOOKUP_ERROR, LOOKUP_ERR_TRANSPORT, "shutdown");
 		return;
 	}
@@ -182,13 +187,45 @@ bool shared_job_claim(struct engine *engine, struct flight *f)
 	return true;
 }
 
-void shared_job_release(struct engine *engine, struct flight *f)
+/* Also at shutdown, while the caches are still there (engine_free). */
+bool shared_job_release(struct engine *engine, struct flight *f)
 {
 	struct cache_slot *slot;
 
-	if (!f->job->shared_claim || engine->stopping)
-		return;		/* at shutdown the lease runs out by itself */
+	if (!f->job->shared_claim)
+		return false;
+	f->job->shared_claim = false;
 	slot = g_hash_table_lookup(engine->caches, f->integration->name);
-	if (slot != NULL && slot->cache->ops->job_claim != NULL)
-		slot->cache->ops->job_claim(slot->cache, f->key, NULL, 0, NULL, NULL);
+	if (slot == NULL || slot->cache->ops->job_claim == NULL)
+		return false;
+	slot->cache->ops->job_claim(slot->cache, f->key, NULL, 0, NULL, NULL);
+	return true;
+}
+
+void shared_jobs_hand_back(struct engine *engine)
+{
+	GList *flights = g_hash_table_get_values(engine->flights);
+	GList *caches = g_hash_table_get_values(engine->caches);
+	unsigned released = 0;
+
+	for (GList *l = flights; l != NULL; l = l->next) {
+		struct flight *f = l->data;
+
+		if (f->job != NULL && shared_job_release(engine, f))
+			released++;
+	}
+	if (released > 0)
+		log_msg(LOG_NOTICE, "shared job registry: %u sandbox job lease%s released at "
+			"shutdown: the next host to meet the file runs the job", released,
+			released == 1 ? "" : "s");
+	/* the callbacks that run meanwhile end flights (engine->stopping)
+	 * and make no cache: the list holds */
+	for (GList *l = caches; l != NULL; l = l->next) {
+		struct cache_slot *slot = l->data;
+
+		if (slot->cache->ops->flush != NULL)
+			slot->cache->ops->flush(slot->cache);
+	}
+	g_list_free(caches);
+	g_list_free(flights);
 }
