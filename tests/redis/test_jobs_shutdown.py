@@ -10,12 +10,12 @@ next message at b gets the verdict, all well before JobTimeout (120 s;
 the lease would have held b at pending for JobTimeout + 60 s: it did).
 
 Run by `make check` through run-redis.sh (TM_BINARY, TM_SRCDIR)."""
-import base64
 import hashlib
 import os
 import sys
 import time
 import unittest
+from email.message import EmailMessage
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -27,21 +27,18 @@ TAKE_OVER_S = 30        # b's polls come 1, 2, 4, 8, 16 s apart
 
 
 def pe_file(tag):
-    head = bytearray(0x40)
-    head[0:2] = b"MZ"
-    head[0x3c] = 0x40
-    return bytes(head) + b"PE\0\0" + tag.encode() * 16
+    """A minimal PE by content: "MZ", e_lfanew (0x3c) = 0x40, "PE\\0\\0"."""
+    return b"MZ" + bytes(0x3a) + b"\x40\0\0\0" + b"PE\0\0" + tag.encode() * 16
 
 
 def attachment_mail(data, message_id):
-    return ("From: alice@example.net\nTo: bob@example.com\nSubject: file\n"
-            "Message-ID: %s\nMIME-Version: 1.0\n"
-            'Content-Type: multipart/mixed; boundary="B"\n\n--B\n'
-            "Content-Type: text/plain\n\nsee attached\n--B\n"
-            "Content-Type: application/octet-stream\n"
-            'Content-Disposition: attachment; filename="tool.exe"\n'
-            "Content-Transfer-Encoding: base64\n\n%s\n--B--\n"
-            % (message_id, base64.encodebytes(data).decode())).encode()
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "alice@example.net", "bob@example.com", "file"
+    msg["Message-ID"] = message_id
+    msg.set_content("see attached\n")
+    msg.add_attachment(data, maintype="application", subtype="octet-stream",
+                       filename="tool.exe")
+    return msg.as_bytes()
 
 
 def get(redis, key):

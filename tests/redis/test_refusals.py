@@ -48,17 +48,21 @@ class Refusals(unittest.TestCase):
         for log in self.site.logs:
             tmtest.wait_for(lambda log=log: needle in tmtest.read_bytes(log), 10, what)
 
+    def assert_one_warning(self, *words):
+        """Each daemon logged the refusal once, as a warning with words."""
+        self.wait_lines(REFUSED, "the refusal warning")
+        for lines in self.lines(REFUSED):
+            self.assertEqual(len(lines), 1, lines)
+            for word in (b"warning: redis 127.0.0.1:",) + words:
+                self.assertIn(word, lines[0])
+
     def test_read_only_replica_logged_once_then_recovery(self):
         site = self.site
         before = site.counter(FALLBACKS)
         # a replica of a master that is not there: every write is refused
         site.redis.command("REPLICAOF", "127.0.0.1", str(redisenv.free_port()))
         self.send_all("replica", 40)
-        self.wait_lines(REFUSED, "the refusal warning")
-        for lines in self.lines(REFUSED):
-            self.assertEqual(len(lines), 1, lines)
-            self.assertIn(b"READONLY", lines[0])
-            self.assertIn(b"warning", lines[0])
+        self.assert_one_warning(b"READONLY")
         during = site.counter(FALLBACKS)
         self.assertTrue(all(n >= b + 20 for n, b in zip(during, before)), (before, during))
         self.assertEqual(self.lines(AGAIN), [[], []])
@@ -81,11 +85,7 @@ class Refusals(unittest.TestCase):
         site.redis.command("DEL", key)
         site.redis.command("SET", key, "not a sorted set")
         self.send_all("wrongtype", 40)
-        self.wait_lines(REFUSED, "the refusal warning")
-        for lines in self.lines(REFUSED):
-            self.assertEqual(len(lines), 1, lines)
-            self.assertIn(b"RateLimit", lines[0])
-            self.assertIn(b"WRONGTYPE", lines[0])
+        self.assert_one_warning(b"WRONGTYPE", b"refuses RateLimit grants")
         self.assertEqual(self.lines(AGAIN), [[], []])
         self.assertEqual(len(site.redis.keys("t:c:*wrongtype*")), 40)  # answers shared
 

@@ -211,25 +211,49 @@ static void test_rate_limit_shared_by_hosts(void **state)
 
 /* Host a uploads the file; host b, meeting it meanwhile, answers
  * pending without any request and later takes a's verdict. */
-static void test_job_uploaded_by_one_host(void **state)
-{
-	struct site *s = *state;
-	struct lookup *la = stub_lookup(s->in, INDICATOR_HASH, HASH);
-	struct lookup *lb = stub_lookup(s->in, INDICATOR_HASH, HASH);
+/* One file at both hosts: a's and b's lookups and batches. */
+struct job_pair {
+	struct lookup *la, *lb;
+	struct batch *ba, *bb;
+};
 
-	struct batch *ba = fake_submit(s->a, s->cfg, &la, 1, 5000);
+/* Host a looks the file up (unknown) and uploads it: its job runs, la
+ * is pending; then host b meets the file: pending at once, no request
+ * (a holds the lease). */
+static void job_at_both(struct site *s, struct job_pair *p)
+{
+	p->la = stub_lookup(s->in, INDICATOR_HASH, HASH);
+	p->lb = stub_lookup(s->in, INDICATOR_HASH, HASH);
+	p->ba = fake_submit(s->a, s->cfg, &p->la, 1, 5000);
 	fake_answer_http(s->a, 0, 200, "unknown", -1);
 	fake_settle(s->a);
 	assert_string_equal(call_what(s->a, 1), "POST http://stub.example/submit");
 	fake_answer_http(s->a, 1, 200, "id:J7", -1);
-	assert_int_equal(la->result.status, LOOKUP_PENDING);
-
-	struct batch *bb = fake_submit(s->b, s->cfg, &lb, 1, 5000);
+	assert_int_equal(p->la->result.status, LOOKUP_PENDING);
+	p->bb = fake_submit(s->b, s->cfg, &p->lb, 1, 5000);
 	fake_settle(s->b);
-	assert_true(engine_batch_done(s->b->engine, bb));
-	assert_int_equal(lb->result.status, LOOKUP_PENDING);
+	assert_true(engine_batch_done(s->b->engine, p->bb));
+	assert_int_equal(p->lb->result.status, LOOKUP_PENDING);
 	assert_int_equal(s->b->calls->len, 0);		/* no upload at b */
+	assert_int_equal(g_hash_table_size(store.leases), 1);
+}
 
+/* Releases what job_at_both() made (a's batch only while a runs). */
+static void job_pair_free(struct site *s, struct job_pair *p)
+{
+	if (p->ba != NULL)
+		engine_batch_release(s->a->engine, p->ba);
+	engine_batch_release(s->b->engine, p->bb);
+	stub_lookup_free(p->la);
+	stub_lookup_free(p->lb);
+}
+
+static void test_job_uploaded_by_one_host(void **state)
+{
+	struct site *s = *state;
+	struct job_pair p;
+
+	job_at_both(s, &p);
 	/* a's job finishes; b reads the verdict on its next poll */
 	fake_advance(s->a, 10000);
 	fake_answer_http(s->a, 2, 200, "malicious", -1);
@@ -240,10 +264,7 @@ static void test_job_uploaded_by_one_host(void **state)
 	assert_int_equal(s->b->calls->len, 0);
 	assert_int_equal(s->b->jobs_finished, 1);
 	assert_int_equal(s->b->last_job_status, LOOKUP_MALICIOUS);
-	engine_batch_release(s->a->engine, ba);
-	engine_batch_release(s->b->engine, bb);
-	stub_lookup_free(la);
-	stub_lookup_free(lb);
+	job_pair_free(s, &p);
 }
 
 /* The owner's job ends without a verdict (upload refused): the lease
@@ -279,21 +300,11 @@ static void test_job_claimed_again_when_owner_gives_up(void **state)
 static void test_job_taken_over_when_owner_stops(void **state)
 {
 	struct site *s = *state;
-	struct lookup *la = stub_lookup(s->in, INDICATOR_HASH, HASH);
-	struct lookup *lb = stub_lookup(s->in, INDICATOR_HASH, HASH);
+	struct job_pair p;
 
-	struct batch *ba = fake_submit(s->a, s->cfg, &la, 1, 5000);
-	fake_answer_http(s->a, 0, 200, "unknown", -1);
-	fake_settle(s->a);
-	fake_answer_http(s->a, 1, 200, "id:J7", -1);	/* uploaded: a runs the job */
-	assert_int_equal(la->result.status, LOOKUP_PENDING);
-	struct batch *bb = fake_submit(s->b, s->cfg, &lb, 1, 5000);
-	fake_settle(s->b);
-	assert_int_equal(lb->result.status, LOOKUP_PENDING);
-	assert_int_equal(s->b->calls->len, 0);
-	assert_int_equal(g_hash_table_size(store.leases), 1);
-
-	engine_batch_release(s->a->engine, ba);
+	job_at_both(s, &p);
+	engine_batch_release(s->a->engine, p.ba);
+	p.ba = NULL;
 	fake_free(s->a);				/* a stops */
 	s->a = NULL;
 	assert_int_equal(g_hash_table_size(store.leases), 0);	/* given back */
@@ -310,9 +321,7 @@ static void test_job_taken_over_when_owner_stops(void **state)
 	fake_advance(s->b, 10000);
 	fake_job_ends(s->b, 2, "malicious", LOOKUP_MALICIOUS);
 	assert_int_equal(g_hash_table_size(store.leases), 0);	/* b's, released */
-	engine_batch_release(s->b->engine, bb);
-	stub_lookup_free(la);
-	stub_lookup_free(lb);
+	job_pair_free(s, &p);
 }
 
 static int job_site_one_a_minute(void **state)
