@@ -15,30 +15,15 @@ import os
 import sys
 import time
 import unittest
-from email.message import EmailMessage
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import redisenv  # noqa: E402
 
 tmtest = redisenv.tmtest
+file_mail = redisenv.attachment_mail
 JOB_TIMEOUT_S = 120
 TAKE_OVER_S = 30        # b's polls come 1, 2, 4, 8, 16 s apart
-
-
-def pe_file(tag):
-    """A minimal PE by content: "MZ", e_lfanew (0x3c) = 0x40, "PE\\0\\0"."""
-    return b"MZ" + bytes(0x3a) + b"\x40\0\0\0" + b"PE\0\0" + tag.encode() * 16
-
-
-def attachment_mail(data, message_id):
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = "alice@example.net", "bob@example.com", "file"
-    msg["Message-ID"] = message_id
-    msg.set_content("see attached\n")
-    msg.add_attachment(data, maintype="application", subtype="octet-stream",
-                       filename="tool.exe")
-    return msg.as_bytes()
 
 
 def get(redis, key):
@@ -65,13 +50,13 @@ class OwnerStops(unittest.TestCase):
 
     def test_stopped_owner_releases_the_lease_and_the_other_host_takes_over(self):
         site = self.site
-        data = pe_file("owner-stops")
+        data = redisenv.pe_file("owner-stops")
         sha = hashlib.sha256(data).hexdigest()
         site.mocks.indicators("virustotal", {sha: "upload-stuck"})
         site.mocks.reset()
         site.mocks.indicators("virustotal", {sha: "upload-stuck"})
 
-        final, mods, _ = redisenv.send(site.socks[0], attachment_mail(data, "<a1@example.net>"))
+        final, mods, _ = redisenv.send(site.socks[0], file_mail(data, "<a1@example.net>"))
         self.assertEqual(redisenv.verdict(mods), "unknown", mods)
         tmtest.wait_for(lambda: len(self.uploads()) == 1, 15, "host a's upload")
         leases = site.redis.keys("t:j:*")
@@ -80,7 +65,7 @@ class OwnerStops(unittest.TestCase):
         self.assertTrue(owner_a.endswith(b":%d" % site.daemons[0].proc.pid), owner_a)
 
         # b meets the file: pending, no upload of its own, waiting for a
-        final, mods, _ = redisenv.send(site.socks[1], attachment_mail(data, "<b1@example.net>"))
+        final, mods, _ = redisenv.send(site.socks[1], file_mail(data, "<b1@example.net>"))
         self.assertEqual(redisenv.verdict(mods), "unknown", mods)
         tmtest.wait_for(lambda: b"already run by another host" in
                         tmtest.read_bytes(site.logs[1]), 10, "b waiting for a's job")
@@ -100,7 +85,7 @@ class OwnerStops(unittest.TestCase):
         tmtest.wait_for(lambda: b"after delivery: Message-ID <b1@example.net>" in
                         tmtest.read_bytes(site.logs[1]), TAKE_OVER_S,
                         "b's after-delivery alert (the lease of the stopped host held it)")
-        final, mods, _ = redisenv.send(site.socks[1], attachment_mail(data, "<b2@example.net>"))
+        final, mods, _ = redisenv.send(site.socks[1], file_mail(data, "<b2@example.net>"))
         self.assertEqual(redisenv.verdict(mods), "malicious", mods)
         self.assertIn(sha, headers(mods).get("X-Threat-Report", ""))
         self.assertLess(time.monotonic() - stopped, JOB_TIMEOUT_S / 2)

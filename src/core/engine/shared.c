@@ -11,13 +11,14 @@
  * Jobs: on a cache miss a job's flight claims the job's lease; the owner
  * runs it as before and its verdict reaches every host through the
  * shared cache. A host that did not get the lease answers its waiters
- * `pending` at once and then reads the shared cache on the job's poll
- * timer (the same schedule, jobs.c) until the verdict is there, or
- * claims again (the owner released the lease without a verdict, or it
- * expired) and then runs the job itself: hash lookup, upload, polls.
- * A graceful stop releases the leases of the jobs this host abandons
+ * `pending` (each when its SandboxWait ends) and reads the shared cache
+ * on the job's poll timer (the same schedule, jobs.c, but at least every
+ * WAIT_READ_MAX_MS) until the verdict is there, or claims again (the
+ * owner released the lease without a verdict, or it expired) and then
+ * runs the job itself: hash lookup, upload, polls. A graceful stop
+ * releases the leases of the jobs this host abandons
  * (shared_jobs_hand_back), so that another host takes them over at its
- * next poll instead of answering pending until the lease runs out; after
+ * next read instead of answering pending until the lease runs out; after
  * a crash the lease runs out (JobTimeout + LEASE_MARGIN_S). */
 #include <autoconfig.h>
 
@@ -30,6 +31,12 @@
 
 /* the lease outlives the provider's job timeout a little */
 #define LEASE_MARGIN_S 60
+/* A host waiting for another's job reads the shared cache (and claims
+ * the job if its lease is gone) on the job's schedule, but at least this
+ * often: a read costs Redis, not the provider, and the verdict, or a
+ * lease released by a stopped owner, is seen within seconds rather than
+ * after a pause of up to the provider's poll cap (VirusTotal: 5 min). */
+#define WAIT_READ_MAX_MS 10000
 
 struct rate_wait {
 	struct engine *engine;
@@ -150,6 +157,7 @@ static void claim_answered(void *ctx, bool claimed, const char *owner)
 	struct flight *f = ctx;
 	struct engine *engine = f->state->engine;
 	struct job *job = f->job;
+	int64_t read_ms;
 
 	(void)owner;		/* another host's name: not worth a log line each */
 	if (engine->stopping) {	/* answered while shared_jobs_hand_back() waits */
@@ -172,10 +180,14 @@ static void claim_answered(void *ctx, bool claimed, const char *owner)
 			indicator_kind_name(f->work.kind));
 	job->submitted = true;
 	f->stage = FLIGHT_JOB_WAIT;
-	while (f->waiters->len > 0)
+	/* the waiters whose SandboxWait ended get pending, a timer waits for
+	 * the others' (once: a loop until none is left spun the engine
+	 * thread for the whole SandboxWait) */
+	if (f->waiters->len > 0)
 		job_joined(engine, f, g_ptr_array_index(f->waiters, 0));
+	read_ms = job_next_poll_ms(f);		/* advances the schedule: once */
 	job->poll_timer = loop_timer_add(engine->loop, loop_now_ms(engine->loop) +
-					 job_next_poll_ms(f), poll_verdict, f);
+					 MIN(read_ms, WAIT_READ_MAX_MS), poll_verdict, f);
 }
 
 bool shared_job_claim(struct engine *engine, struct flight *f)
