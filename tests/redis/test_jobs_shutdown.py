@@ -95,7 +95,7 @@ class OwnerStops(unittest.TestCase):
         self.assertGreaterEqual(len(files), 2, files)
         self.assertEqual(site.redis.keys("t:j:*"), [])      # b's lease, released
         self.assertEqual(tmtest.read_bytes(site.logs[1]).count(b"after delivery"), 1)
-        self.assertIn(b"1 sandbox job lease released at shutdown",
+        self.assertIn(b"releasing 1 sandbox job lease at shutdown",
                       tmtest.read_bytes(site.logs[0]))
 
 

@@ -227,8 +227,8 @@ void shared_jobs_hand_back(struct engine *engine)
 			released++;
 	}
 	if (released > 0)
-		log_msg(LOG_NOTICE, "shared job registry: %u sandbox job lease%s released at "
-			"shutdown: the next host to meet the file runs the job", released,
+		log_msg(LOG_NOTICE, "shared job registry: releasing %u sandbox job lease%s "
+			"at shutdown: the next host to meet the file runs the job", released,
 			released == 1 ? "" : "s");
 	/* the callbacks that run meanwhile end flights (engine->stopping)
 	 * and make no cache: the list holds */
