@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from email.message import EmailMessage
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
@@ -230,3 +231,19 @@ def verdict(mods):
         if m[0] in ("addheader", "insheader") and m[-2].endswith("Threat-Verdict"):
             return m[-1]
     return None
+
+
+def pe_file(tag):
+    """A minimal PE by content: "MZ", e_lfanew (0x3c) = 0x40, "PE\\0\\0"."""
+    return b"MZ" + bytes(0x3a) + b"\x40\0\0\0" + b"PE\0\0" + tag.encode() * 16
+
+
+def attachment_mail(data, message_id):
+    """A message with data attached as tool.exe (application/octet-stream)."""
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "alice@example.net", "bob@example.com", "file"
+    msg["Message-ID"] = message_id
+    msg.set_content("see attached\n")
+    msg.add_attachment(data, maintype="application", subtype="octet-stream",
+                       filename="tool.exe")
+    return msg.as_bytes()

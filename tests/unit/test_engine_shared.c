@@ -3,7 +3,8 @@
  * "hosts", on one in-process shared store standing in for Redis: one
  * RateLimit budget for both; a sandbox job uploaded by one host only,
  * the other answering pending and taking the owner's verdict from the
- * shared cache; a job whose owner gives up is claimed by the other; a
+ * shared cache; a job whose owner gives up is claimed by the other, and
+ * so is one whose owner stops (its lease released at shutdown); a
  * running job's poll the shared budget refuses waits instead of ending. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,7 +27,7 @@ struct store {
 	GHashTable *leases;		/* key -> owner (struct fake *) */
 	struct ratelimit *budget;
 	int64_t *clock_ms;		/* host a's clock: the store's */
-	unsigned rate_asks, claims;
+	unsigned rate_asks, claims, flushes;
 };
 
 static struct store store;
@@ -95,9 +96,16 @@ static void store_job_claim(struct cache *cache, const char *key, const char *jo
 	}
 }
 
+/* Shutdown: the leases released must reach the store before it goes. */
+static void store_flush(struct cache *cache)
+{
+	(void)cache;
+	store.flushes++;
+}
+
 static const struct cache_backend_ops store_ops = {
 	.get = store_get, .put = store_put, .destroy = store_destroy,
-	.rate_take = store_rate_take, .job_claim = store_job_claim,
+	.rate_take = store_rate_take, .job_claim = store_job_claim, .flush = store_flush,
 };
 
 static struct cache *store_cache_new(void *data, struct loop *loop, const char *name,
@@ -127,7 +135,7 @@ static int site_up(void **state, const char *type, const char *name, const char 
 	store.answers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	store.leases = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	store.budget = ratelimit_new(rate, err, sizeof(err));
-	store.rate_asks = store.claims = 0;
+	store.rate_asks = store.claims = store.flushes = 0;
 	s->a = fake_new_caches(store_cache_new);
 	s->b = fake_new_caches(store_cache_new);
 	store.clock_ms = &s->a->now_ms;
@@ -153,7 +161,8 @@ static int site_down(void **state)
 {
 	struct site *s = *state;
 
-	fake_free(s->a);
+	if (s->a != NULL)
+		fake_free(s->a);
 	fake_free(s->b);
 	config_unref(s->cfg);
 	g_hash_table_destroy(store.answers);
@@ -202,25 +211,49 @@ static void test_rate_limit_shared_by_hosts(void **state)
 
 /* Host a uploads the file; host b, meeting it meanwhile, answers
  * pending without any request and later takes a's verdict. */
-static void test_job_uploaded_by_one_host(void **state)
-{
-	struct site *s = *state;
-	struct lookup *la = stub_lookup(s->in, INDICATOR_HASH, HASH);
-	struct lookup *lb = stub_lookup(s->in, INDICATOR_HASH, HASH);
+/* One file at both hosts: a's and b's lookups and batches. */
+struct job_pair {
+	struct lookup *la, *lb;
+	struct batch *ba, *bb;
+};
 
-	struct batch *ba = fake_submit(s->a, s->cfg, &la, 1, 5000);
+/* Host a looks the file up (unknown) and uploads it: its job runs, la
+ * is pending; then host b meets the file: pending at once, no request
+ * (a holds the lease). */
+static void job_at_both(struct site *s, struct job_pair *p)
+{
+	p->la = stub_lookup(s->in, INDICATOR_HASH, HASH);
+	p->lb = stub_lookup(s->in, INDICATOR_HASH, HASH);
+	p->ba = fake_submit(s->a, s->cfg, &p->la, 1, 5000);
 	fake_answer_http(s->a, 0, 200, "unknown", -1);
 	fake_settle(s->a);
 	assert_string_equal(call_what(s->a, 1), "POST http://stub.example/submit");
 	fake_answer_http(s->a, 1, 200, "id:J7", -1);
-	assert_int_equal(la->result.status, LOOKUP_PENDING);
-
-	struct batch *bb = fake_submit(s->b, s->cfg, &lb, 1, 5000);
+	assert_int_equal(p->la->result.status, LOOKUP_PENDING);
+	p->bb = fake_submit(s->b, s->cfg, &p->lb, 1, 5000);
 	fake_settle(s->b);
-	assert_true(engine_batch_done(s->b->engine, bb));
-	assert_int_equal(lb->result.status, LOOKUP_PENDING);
+	assert_true(engine_batch_done(s->b->engine, p->bb));
+	assert_int_equal(p->lb->result.status, LOOKUP_PENDING);
 	assert_int_equal(s->b->calls->len, 0);		/* no upload at b */
+	assert_int_equal(g_hash_table_size(store.leases), 1);
+}
 
+/* Releases what job_at_both() made (a's batch only while a runs). */
+static void job_pair_free(struct site *s, struct job_pair *p)
+{
+	if (p->ba != NULL)
+		engine_batch_release(s->a->engine, p->ba);
+	engine_batch_release(s->b->engine, p->bb);
+	stub_lookup_free(p->la);
+	stub_lookup_free(p->lb);
+}
+
+static void test_job_uploaded_by_one_host(void **state)
+{
+	struct site *s = *state;
+	struct job_pair p;
+
+	job_at_both(s, &p);
 	/* a's job finishes; b reads the verdict on its next poll */
 	fake_advance(s->a, 10000);
 	fake_answer_http(s->a, 2, 200, "malicious", -1);
@@ -231,10 +264,7 @@ static void test_job_uploaded_by_one_host(void **state)
 	assert_int_equal(s->b->calls->len, 0);
 	assert_int_equal(s->b->jobs_finished, 1);
 	assert_int_equal(s->b->last_job_status, LOOKUP_MALICIOUS);
-	engine_batch_release(s->a->engine, ba);
-	engine_batch_release(s->b->engine, bb);
-	stub_lookup_free(la);
-	stub_lookup_free(lb);
+	job_pair_free(s, &p);
 }
 
 /* The owner's job ends without a verdict (upload refused): the lease
@@ -260,6 +290,44 @@ static void test_job_claimed_again_when_owner_gives_up(void **state)
 	engine_batch_release(s->b->engine, bb);
 	stub_lookup_free(la);
 	stub_lookup_free(lb);
+}
+
+/* F3: the owner stops gracefully (SIGTERM: engine_free) while its job
+ * runs: the lease goes back (and the backend is flushed before it goes),
+ * so the other host, waiting, claims the job at its next read of the
+ * shared cache (at most 10 s apart, not the provider's poll cap) and runs
+ * it itself, long before the lease would have run out (JobTimeout + 60
+ * s). The lease stayed before: b answered pending for 11 minutes. */
+static void test_job_taken_over_when_owner_stops(void **state)
+{
+	struct site *s = *state;
+	struct job_pair p;
+
+	job_at_both(s, &p);
+	for (int i = 0; i < 120; i++)		/* b reads on while a runs the job */
+		fake_advance(s->b, 1000);
+	assert_int_equal(s->b->calls->len, 0);
+	engine_batch_release(s->a->engine, p.ba);
+	p.ba = NULL;
+	fake_free(s->a);				/* a stops */
+	s->a = NULL;
+	assert_int_equal(g_hash_table_size(store.leases), 0);	/* given back */
+	assert_int_equal(store.flushes, 1);
+
+	/* b's next read, within 10 s however long it has waited: no
+	 * verdict, the lease is free: b claims and runs the job */
+	fake_advance(s->b, 10000);
+	assert_int_equal(g_hash_table_size(store.leases), 1);
+	assert_int_equal(s->b->calls->len, 1);
+	assert_string_equal(call_what(s->b, 0), "GET http://stub.example/hash/" HASH);
+	fake_answer_http(s->b, 0, 200, "unknown", -1);
+	fake_settle(s->b);
+	assert_string_equal(call_what(s->b, 1), "POST http://stub.example/submit");
+	fake_answer_http(s->b, 1, 200, "id:J8", -1);
+	fake_advance(s->b, 10000);
+	fake_job_ends(s->b, 2, "malicious", LOOKUP_MALICIOUS);
+	assert_int_equal(g_hash_table_size(store.leases), 0);	/* b's, released */
+	job_pair_free(s, &p);
 }
 
 static int job_site_one_a_minute(void **state)
@@ -302,6 +370,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_job_uploaded_by_one_host, job_site, site_down),
 		cmocka_unit_test_setup_teardown(test_job_claimed_again_when_owner_gives_up,
 						job_site, site_down),
+		cmocka_unit_test_setup_teardown(test_job_taken_over_when_owner_stops, job_site,
+						site_down),
 		cmocka_unit_test_setup_teardown(test_job_poll_refused_by_shared_budget_keeps_job,
 						job_site_one_a_minute, site_down),
 	};

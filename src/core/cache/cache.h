@@ -82,6 +82,12 @@ struct cache_backend_ops {
 	 * answers claimed (the job then runs locally). */
 	void (*job_claim)(struct cache *cache, const char *key, const char *job_id,
 			  int64_t lease_s, cache_claim_cb cb, void *ctx);
+	/* Optional (NULL: nothing is ever left unsent). Shutdown only, on
+	 * the thread of engine_free() once the engine loop no longer turns:
+	 * blocks until what was sent (a put, a released lease) is answered,
+	 * at most the backend's own bound (RedisTimeout); callbacks of calls
+	 * still pending may run meanwhile. */
+	void (*flush)(struct cache *cache);
 };
 
 struct cache {

@@ -24,6 +24,14 @@
 #define WAIT_POLL_MAX_MS 200
 #define MAX_RATE_ITEMS 8
 
+/* The kinds of commands, in a refusal episode's log lines (redis_link.h):
+ * an error for one kind does not end with another kind's success. */
+static const char KIND_READ[] = "cache reads";
+static const char KIND_WRITE[] = "cache writes";
+static const char KIND_UNLOCK[] = "single-flight lock releases";
+static const char KIND_RATE[] = "RateLimit grants";
+static const char KIND_LEASE[] = "sandbox job leases";
+
 struct redis_cache_factory {
 	struct redis_settings settings;
 	struct redis_link *link;	/* with the first cache, until the last goes */
@@ -235,7 +243,8 @@ static void send_get(struct op *op)
 	snprintf(lock_ms, sizeof(lock_ms), "%d", LOCK_WINDOW_MS);
 	const char *argv[] = { "EVAL", REDIS_GET_SCRIPT, "2", vkey, lkey,
 			       op->rc->factory->owner, lock_ms };
-	bool sent = redis_link_command(link, G_N_ELEMENTS(argv), argv, NULL, on_get, op);
+	bool sent = redis_link_command(link, KIND_READ, G_N_ELEMENTS(argv), argv, NULL, on_get,
+				       op);
 
 	g_free(vkey);
 	g_free(lkey);
@@ -293,7 +302,8 @@ static void redis_put(struct cache *cache, const char *key, const struct cache_a
 		const char *argv[] = { "EVAL", REDIS_UNLOCK_SCRIPT, "1", lkey,
 				       rc->factory->owner };
 
-		redis_link_command(rc->link, G_N_ELEMENTS(argv), argv, NULL, NULL, NULL);
+		redis_link_command(rc->link, KIND_UNLOCK, G_N_ELEMENTS(argv), argv, NULL, NULL,
+				   NULL);
 		g_free(vkey);
 		g_free(lkey);
 		return;
@@ -305,7 +315,7 @@ static void redis_put(struct cache *cache, const char *key, const struct cache_a
 	const char *argv[] = { "EVAL", REDIS_PUT_SCRIPT, "2", vkey, lkey, status,
 			       answer->details ? answer->details : "", hits, expiry };
 
-	redis_link_command(rc->link, G_N_ELEMENTS(argv), argv, NULL, NULL, NULL);
+	redis_link_command(rc->link, KIND_WRITE, G_N_ELEMENTS(argv), argv, NULL, NULL, NULL);
 	g_free(vkey);
 	g_free(lkey);
 }
@@ -359,7 +369,7 @@ static bool rate_send(struct redis_cache *rc, struct op *op)
 			argv[argc++] = num[i][0];
 			argv[argc++] = num[i][1];
 		}
-		sent = redis_link_command(rc->link, argc, argv, NULL, on_rate, op);
+		sent = redis_link_command(rc->link, KIND_RATE, argc, argv, NULL, on_rate, op);
 	}
 	for (size_t i = 0; i < count; i++)
 		g_free(keys[i]);
@@ -410,11 +420,13 @@ static void redis_job_claim(struct cache *cache, const char *key, const char *jo
 			       job_id ? job_id : rc->factory->owner, lease };
 
 	if (cb == NULL) {	/* a release: nobody waits */
-		redis_link_command(rc->link, G_N_ELEMENTS(argv), argv, NULL, NULL, NULL);
+		redis_link_command(rc->link, KIND_LEASE, G_N_ELEMENTS(argv), argv, NULL, NULL,
+				   NULL);
 	} else {
 		struct op *op = op_new(rc, OP_CLAIM, (void (*)(void))cb, ctx);
 
-		if (!redis_link_command(rc->link, G_N_ELEMENTS(argv), argv, NULL, on_claim, op))
+		if (!redis_link_command(rc->link, KIND_LEASE, G_N_ELEMENTS(argv), argv, NULL,
+					on_claim, op))
 			fall_back(op);
 	}
 	g_free(jkey);
@@ -454,6 +466,13 @@ static void redis_destroy(struct cache *cache)
 	}
 }
 
+static void redis_flush(struct cache *cache)
+{
+	struct redis_cache *rc = (struct redis_cache *)cache;
+
+	redis_link_flush(rc->link);
+}
+
 static const struct cache_backend_ops redis_ops = {
 	.try_get = redis_try_get,
 	.get = redis_get,
@@ -461,6 +480,7 @@ static const struct cache_backend_ops redis_ops = {
 	.destroy = redis_destroy,
 	.rate_take = redis_rate_take,
 	.job_claim = redis_job_claim,
+	.flush = redis_flush,
 };
 
 struct cache *redis_cache_new(void *data, struct loop *loop, const char *name,

@@ -12,10 +12,12 @@
  *     NAME ":" ITEM (N "/" period ms), at most N in any window of the
  *     period, on Redis's clock (REDIS_RATE_SCRIPT);
  *   - the sandbox job registry: a lease PREFIX "j:" ... held by the host
- *     that runs the job.
- * Redis down or slow (redis_link.h): each call falls back to the host's
- * own memory cache (always written too) and its own budget, at once or
- * after RedisTimeout at most. */
+ *     that runs the job, released when the job ends, and by a graceful
+ *     stop (flush: the engine releases, the backend waits for the
+ *     releases at most RedisTimeout); after a crash it expires.
+ * Redis down or slow, or refusing (error replies; redis_link.h): each
+ * call falls back to the host's own memory cache (always written too)
+ * and its own budget, at once or after RedisTimeout at most. */
 #ifndef TM_CACHE_REDIS_H
 #define TM_CACHE_REDIS_H
 

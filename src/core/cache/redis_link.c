@@ -3,6 +3,8 @@
 #include <autoconfig.h>
 #include "cache/redis_link.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <glib.h>
 #include <hiredis/async.h>
@@ -10,12 +12,20 @@
 #include "cache/redis_loop.h"
 #include "engine/loop.h"
 #include "util/log.h"
+#include "util/sanitize.h"
 
 #define RETRY_MIN_MS 500
 #define RETRY_MAX_MS 10000
 /* AUTH, SELECT and PING after a (re)connect: not on any message's path
  * (commands are refused meanwhile), so a little longer than a command. */
 #define HANDSHAKE_MIN_MS 1000
+/* A refused kind not refused again for this long no longer holds a
+ * refusal episode open (redis_link.h). */
+#define REFUSAL_QUIET_MS 60000
+/* the kinds of commands a caller names (cache_redis.c has five) */
+#define MAX_KINDS 8
+/* of a server's error text in the log line */
+#define ERROR_TEXT_MAX 200
 
 enum link_state { LINK_DOWN, LINK_CONNECTING, LINK_UP };
 
@@ -27,6 +37,15 @@ struct redis_link {
 	redisAsyncContext *ac;		/* NULL when down */
 	gint state;			/* enum link_state; atomic: try_get reads it */
 	bool outage;			/* its warning is logged; not over yet */
+	unsigned pending;		/* commands sent, not answered yet */
+	/* the refusal episode (redis_link.h): the kinds refused and when
+	 * last, and the refusals counted since its warning */
+	struct {
+		const char *kind;
+		int64_t last_ms;
+	} refused[MAX_KINDS];
+	unsigned n_refused;
+	uint64_t refusals;
 	int64_t backoff_ms;
 	uint64_t retry_timer;
 	uint64_t handshake_timer;
@@ -34,6 +53,7 @@ struct redis_link {
 
 struct command {
 	struct redis_link *link;
+	const char *kind;		/* the caller's word; NULL: the handshake's */
 	redis_reply_fn fn;		/* NULL once the caller was answered */
 	void *ctx;
 	uint64_t timer;
@@ -65,13 +85,85 @@ static void link_failed(struct redis_link *link, const char *why, bool free_ac)
 	}
 }
 
+/* ---------------------------------------------------------- refusals */
+
+/* The server's error text for a log line: at most ERROR_TEXT_MAX bytes,
+ * control bytes escaped, the password (should a server ever quote it)
+ * masked. g_free() it. */
+static char *error_text(const struct redis_link *link, const redisReply *r)
+{
+	char *raw = g_strndup(r->str != NULL ? r->str : "", r->str != NULL ? r->len : 0), *text;
+	const char *secret = link->settings.password;
+	size_t n = secret != NULL ? strlen(secret) : 0;
+
+	for (char *p = raw; n > 0 && (p = strstr(p, secret)) != NULL; p += n)
+		memset(p, '*', n);
+	text = log_sanitize(raw, ERROR_TEXT_MAX);
+	g_free(raw);
+	return text;
+}
+
+/* An error reply to a command of kind: the episode's warning if it is
+ * the first. */
+static void refused(struct redis_link *link, const char *kind, const redisReply *r)
+{
+	int64_t now = loop_now_ms(link->loop);
+	unsigned i;
+
+	link->refusals++;
+	for (i = 0; i < link->n_refused && strcmp(link->refused[i].kind, kind) != 0; i++)
+		;
+	if (i == link->n_refused && i < MAX_KINDS)
+		link->refused[link->n_refused++].kind = kind;
+	if (i < MAX_KINDS)
+		link->refused[i].last_ms = now;
+	if (link->refusals == 1) {
+		char *text = error_text(link, r);
+
+		log_msg(LOG_WARNING, "redis %s: refuses %s: %s; using the local cache and "
+			"RateLimit budget for what it refuses until its commands succeed again",
+			link->where, kind, text);
+		g_free(text);
+	}
+}
+
+/* A reply that is no error to a command of kind: the end of the episode
+ * when no refused kind is left (redis_link.h). */
+static void succeeded(struct redis_link *link, const char *kind)
+{
+	int64_t now = loop_now_ms(link->loop);
+
+	if (link->n_refused == 0)
+		return;
+	for (unsigned i = 0; i < link->n_refused;) {
+		if (strcmp(link->refused[i].kind, kind) == 0 ||
+		    now - link->refused[i].last_ms >= REFUSAL_QUIET_MS)
+			link->refused[i] = link->refused[--link->n_refused];
+		else
+			i++;
+	}
+	if (link->n_refused > 0)
+		return;
+	log_msg(LOG_NOTICE, "redis %s: commands succeed again (%llu refused meanwhile); "
+		"shared cache in use", link->where, (unsigned long long)link->refusals);
+	link->refusals = 0;
+}
+
 static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
 	struct command *cmd = privdata;
+	const redisReply *reply = r;
 	redis_reply_fn fn = cmd->fn;
 
 	(void)ac;
+	cmd->link->pending--;
 	loop_timer_cancel(cmd->link->loop, cmd->timer);
+	if (reply != NULL && cmd->kind != NULL) {
+		if (reply->type == REDIS_REPLY_ERROR)
+			refused(cmd->link, cmd->kind, reply);
+		else
+			succeeded(cmd->link, cmd->kind);
+	}
 	cmd->fn = NULL;
 	if (fn != NULL)
 		fn(cmd->ctx, r);
@@ -96,29 +188,67 @@ static void on_command_timeout(void *data)
 		link_failed(link, why, true);	/* frees cmd through on_reply */
 }
 
-static bool send_argv(struct redis_link *link, int argc, const char **argv,
+static bool send_argv(struct redis_link *link, const char *kind, int argc, const char **argv,
 		      const size_t *argvlen, redis_reply_fn fn, void *ctx, int64_t bound_ms)
 {
 	struct command *cmd = g_new0(struct command, 1);
 
 	cmd->link = link;
+	cmd->kind = kind;
 	cmd->fn = fn;
 	cmd->ctx = ctx;
 	if (redisAsyncCommandArgv(link->ac, on_reply, cmd, argc, argv, argvlen) != REDIS_OK) {
 		g_free(cmd);
 		return false;
 	}
+	link->pending++;
 	cmd->timer = loop_timer_add(link->loop, loop_now_ms(link->loop) + bound_ms,
 				    on_command_timeout, cmd);
 	return true;
 }
 
-bool redis_link_command(struct redis_link *link, int argc, const char **argv,
-			const size_t *argvlen, redis_reply_fn fn, void *ctx)
+bool redis_link_command(struct redis_link *link, const char *kind, int argc,
+			const char **argv, const size_t *argvlen, redis_reply_fn fn,
+			void *ctx)
 {
 	if (link->state != LINK_UP)
 		return false;
-	return send_argv(link, argc, argv, argvlen, fn, ctx, link->settings.timeout_ms);
+	return send_argv(link, kind, argc, argv, argvlen, fn, ctx, link->settings.timeout_ms);
+}
+
+/* The loop no longer turns: the socket is driven here, with poll(2). */
+bool redis_link_flush(struct redis_link *link)
+{
+	int64_t end_us = g_get_monotonic_time() + (int64_t)link->settings.timeout_ms * 1000;
+
+	while (link->state == LINK_UP && link->pending > 0) {
+		redisAsyncContext *ac = link->ac;
+		int64_t left_ms = (end_us - g_get_monotonic_time() + 999) / 1000;
+		struct pollfd p = { .fd = ac->c.fd, .events = POLLIN };
+		int n;
+
+		if (left_ms <= 0)
+			break;
+		if (sdslen(ac->c.obuf) > 0)
+			p.events |= POLLOUT;
+		n = poll(&p, 1, (int)left_ms);
+		if (n < 0 && errno != EINTR)
+			break;
+		/* either may free ac (a lost connection): the state says */
+		if (n > 0 && (p.revents & POLLOUT))
+			redisAsyncHandleWrite(ac);
+		else if (n > 0)
+			redisAsyncHandleRead(ac);
+	}
+	if (link->pending == 0 && link->state == LINK_UP)
+		return true;
+	if (link->state != LINK_UP)
+		return false;
+	log_msg(LOG_WARNING, "redis %s: no answer within %u ms at shutdown; "
+		"what was sent last may be lost", link->where, link->settings.timeout_ms);
+	link->outage = true;		/* that was its line */
+	link_failed(link, "shutdown", true);
+	return false;
 }
 
 /* AUTH and SELECT: an error reply ends the attempt (the server's text
@@ -191,17 +321,17 @@ static void handshake(struct redis_link *link)
 	if (s->password != NULL) {
 		const char *argv[] = { "AUTH", s->password };
 
-		send_argv(link, 2, argv, NULL, on_handshake, link, bound);
+		send_argv(link, NULL, 2, argv, NULL, on_handshake, link, bound);
 	}
 	if (s->db != 0) {
 		const char *argv[] = { "SELECT", db };
 
 		snprintf(db, sizeof(db), "%u", s->db);
-		send_argv(link, 2, argv, NULL, on_handshake, link, bound);
+		send_argv(link, NULL, 2, argv, NULL, on_handshake, link, bound);
 	}
 	const char *ping[] = { "PING" };
 
-	send_argv(link, 1, ping, NULL, on_ready, link, bound);
+	send_argv(link, NULL, 1, ping, NULL, on_ready, link, bound);
 	link->handshake_timer = loop_timer_add(link->loop, loop_now_ms(link->loop) + bound,
 					       on_handshake_timeout, link);
 }

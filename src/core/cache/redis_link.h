@@ -10,6 +10,20 @@
  * without waiting. Reconnects are tried in the background with back-off
  * (0.5 s doubling to 10 s). Neither keys nor the password are logged.
  *
+ * A server that answers, but with an ERROR REPLY (a read-only replica
+ * after a failover: READONLY; OOM under noeviction; a key of another
+ * type: WRONGTYPE), starts a REFUSAL episode: one warning naming what
+ * was refused and the server's text (sanitised, at most 200 bytes, the
+ * password masked), then silence while the errors go on; the callers
+ * fall back to their local cache and budget for each refused command as
+ * for a missing reply (cache_redis.c counts them). The episode ends, with
+ * one notice, on the first success of a command of the refused kind (or
+ * of any kind once the refused one has not been refused for
+ * REFUSAL_QUIET_MS: a kind that is not asked again does not hold the
+ * episode open forever). The kinds are the callers' words, e.g. "cache
+ * writes", so one refused key of a kind does not flap with the others'
+ * successes.
+ *
  * Engine thread only (the loop's thread), but for redis_link_up(). */
 #ifndef TM_REDIS_LINK_H
 #define TM_REDIS_LINK_H
@@ -44,8 +58,19 @@ const char *redis_link_prefix(const struct redis_link *link);
 /* Sends argv[0..argc-1] (binary-safe, lengths in argvlen). Returns false
  * without calling fn when the link is not up: the caller falls back at
  * once. Otherwise fn(ctx, reply) is called exactly once, later (never
- * from inside this call), within the link's timeout. */
-bool redis_link_command(struct redis_link *link, int argc, const char **argv,
-			const size_t *argvlen, redis_reply_fn fn, void *ctx);
+ * from inside this call), within the link's timeout. fn may be NULL (a
+ * write nobody waits for). kind (a string that outlives the link, e.g.
+ * "cache writes") names the command in a refusal episode's log lines. */
+bool redis_link_command(struct redis_link *link, const char *kind, int argc,
+			const char **argv, const size_t *argvlen, redis_reply_fn fn,
+			void *ctx);
+
+/* Shutdown only, when the loop no longer turns (engine_free): blocks
+ * until every command sent is answered (their callbacks run here), at
+ * most RedisTimeout from now. Returns true when none is left waiting;
+ * false when the link is not up (nothing was sent) or after the bound:
+ * then the connection is dropped (the callbacks get NULL) and a warning
+ * is logged, so that a second call returns at once. */
+bool redis_link_flush(struct redis_link *link);
 
 #endif

@@ -182,6 +182,8 @@ void engine_free(struct engine *engine)
 	struct batch *b;
 	while ((b = g_queue_pop_head(&engine->submitted)) != NULL)
 		batch_unref_locked(b);	/* only the caller's reference is left */
+	/* the shared job leases go back before their cache (shared.c) */
+	shared_jobs_hand_back(engine);
 	/* pending cache gets end as misses, which end their flights */
 	g_hash_table_remove_all(engine->caches);
 	flights_abandon_all(engine);

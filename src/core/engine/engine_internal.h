@@ -289,6 +289,13 @@ bool job_budget_refused(struct engine *engine, struct flight *flight);
 bool shared_rate_take(struct engine *engine, struct istate *st, struct flight **flights,
 		      size_t n, bool probe);
 bool shared_job_claim(struct engine *engine, struct flight *flight);
-void shared_job_release(struct engine *engine, struct flight *flight);
+/* Lets go of the lease flight's job holds, if any (once); true when a
+ * release went to the backend. */
+bool shared_job_release(struct engine *engine, struct flight *flight);
+/* engine_free(), the engine thread gone, before the caches go: releases
+ * every lease this host holds (another host takes the job over at its
+ * next poll) and waits for the backends to send them (cache.h flush: at
+ * most RedisTimeout). A crash leaves the leases to expire. */
+void shared_jobs_hand_back(struct engine *engine);
 
 #endif

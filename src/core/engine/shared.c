@@ -11,10 +11,15 @@
  * Jobs: on a cache miss a job's flight claims the job's lease; the owner
  * runs it as before and its verdict reaches every host through the
  * shared cache. A host that did not get the lease answers its waiters
- * `pending` at once and then reads the shared cache on the job's poll
- * timer (the same schedule, jobs.c) until the verdict is there, or
- * claims again (the owner released the lease without a verdict, or it
- * expired). */
+ * `pending` (each when its SandboxWait ends) and reads the shared cache
+ * on the job's poll timer (the same schedule, jobs.c, but at least every
+ * WAIT_READ_MAX_MS) until the verdict is there, or claims again (the
+ * owner released the lease without a verdict, or it expired) and then
+ * runs the job itself: hash lookup, upload, polls. A graceful stop
+ * releases the leases of the jobs this host abandons
+ * (shared_jobs_hand_back), so that another host takes them over at its
+ * next read instead of answering pending until the lease runs out; after
+ * a crash the lease runs out (JobTimeout + LEASE_MARGIN_S). */
 #include <autoconfig.h>
 
 #include <glib.h>
@@ -26,6 +31,12 @@
 
 /* the lease outlives the provider's job timeout a little */
 #define LEASE_MARGIN_S 60
+/* A host waiting for another's job reads the shared cache (and claims
+ * the job if its lease is gone) on the job's schedule, but at least this
+ * often: a read costs Redis, not the provider, and the verdict, or a
+ * lease released by a stopped owner, is seen within seconds rather than
+ * after a pause of up to the provider's poll cap (VirusTotal: 5 min). */
+#define WAIT_READ_MAX_MS 10000
 
 struct rate_wait {
 	struct engine *engine;
@@ -146,9 +157,11 @@ static void claim_answered(void *ctx, bool claimed, const char *owner)
 	struct flight *f = ctx;
 	struct engine *engine = f->state->engine;
 	struct job *job = f->job;
+	int64_t read_ms;
 
 	(void)owner;		/* another host's name: not worth a log line each */
-	if (engine->stopping) {
+	if (engine->stopping) {	/* answered while shared_jobs_hand_back() waits */
+		job->shared_claim = job->shared_claim || claimed;	/* released again */
 		flight_fail(engine, f, LOOKUP_ERROR, LOOKUP_ERR_TRANSPORT, "shutdown");
 		return;
 	}
@@ -167,10 +180,14 @@ static void claim_answered(void *ctx, bool claimed, const char *owner)
 			indicator_kind_name(f->work.kind));
 	job->submitted = true;
 	f->stage = FLIGHT_JOB_WAIT;
-	while (f->waiters->len > 0)
+	/* the waiters whose SandboxWait ended get pending, a timer waits for
+	 * the others' (once: a loop until none is left spun the engine
+	 * thread for the whole SandboxWait) */
+	if (f->waiters->len > 0)
 		job_joined(engine, f, g_ptr_array_index(f->waiters, 0));
+	read_ms = job_next_poll_ms(f);		/* advances the schedule: once */
 	job->poll_timer = loop_timer_add(engine->loop, loop_now_ms(engine->loop) +
-					 job_next_poll_ms(f), poll_verdict, f);
+					 MIN(read_ms, WAIT_READ_MAX_MS), poll_verdict, f);
 }
 
 bool shared_job_claim(struct engine *engine, struct flight *f)
@@ -182,13 +199,45 @@ bool shared_job_claim(struct engine *engine, struct flight *f)
 	return true;
 }
 
-void shared_job_release(struct engine *engine, struct flight *f)
+/* Also at shutdown, while the caches are still there (engine_free). */
+bool shared_job_release(struct engine *engine, struct flight *f)
 {
 	struct cache_slot *slot;
 
-	if (!f->job->shared_claim || engine->stopping)
-		return;		/* at shutdown the lease runs out by itself */
+	if (!f->job->shared_claim)
+		return false;
+	f->job->shared_claim = false;
 	slot = g_hash_table_lookup(engine->caches, f->integration->name);
-	if (slot != NULL && slot->cache->ops->job_claim != NULL)
-		slot->cache->ops->job_claim(slot->cache, f->key, NULL, 0, NULL, NULL);
+	if (slot == NULL || slot->cache->ops->job_claim == NULL)
+		return false;
+	slot->cache->ops->job_claim(slot->cache, f->key, NULL, 0, NULL, NULL);
+	return true;
+}
+
+void shared_jobs_hand_back(struct engine *engine)
+{
+	GList *flights = g_hash_table_get_values(engine->flights);
+	GList *caches = g_hash_table_get_values(engine->caches);
+	unsigned released = 0;
+
+	for (GList *l = flights; l != NULL; l = l->next) {
+		struct flight *f = l->data;
+
+		if (f->job != NULL && shared_job_release(engine, f))
+			released++;
+	}
+	if (released > 0)
+		log_msg(LOG_NOTICE, "shared job registry: releasing %u sandbox job lease%s "
+			"at shutdown: the next host to meet the file runs the job", released,
+			released == 1 ? "" : "s");
+	/* the callbacks that run meanwhile end flights (engine->stopping)
+	 * and make no cache: the list holds */
+	for (GList *l = caches; l != NULL; l = l->next) {
+		struct cache_slot *slot = l->data;
+
+		if (slot->cache->ops->flush != NULL)
+			slot->cache->ops->flush(slot->cache);
+	}
+	g_list_free(caches);
+	g_list_free(flights);
 }
