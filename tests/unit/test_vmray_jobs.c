@@ -4,8 +4,10 @@
  * 10 s) or the integration's own PollInterval, its verdict goes into
  * the cache; a hash without a sample costs one request and no
  * upload; a job that never finishes ends as error/timeout after 10 min;
- * a refused key, 429 on submit, 5xx while polling and a failed analysis
- * are errors, never clean. Answers are the fixtures of
+ * a refused key, 429 on submit and a failed analysis are errors, never
+ * clean; a poll failing for the moment (5xx, no JSON) does not end the
+ * job; a hash VMRay still analyses (not_available) is pending and polled,
+ * never a cached unknown. Answers are the fixtures of
  * tests/mock/fixtures/vmray.json. */
 #include <autoconfig.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 
 #include "engine_fake.h"
 #include "engine/engine_internal.h"
+#include "lookup/sample.h"
 #include "provider_test_util.h"
 
 #define ROOT "http://stub.example"
@@ -275,22 +278,160 @@ static void test_submit_without_id_is_sent_once(void **state)
 	stub_lookup_free(l);
 }
 
-/* 5xx while polling: the engine's one retry, then error (never clean). */
-static void test_5xx_while_polling_is_an_error(void **state)
+/* 5xx while polling (the engine's one retry failed too), or a body that
+ * is no JSON: VMRay's analysis goes on, so does the job (defect: the job
+ * ended as error, the next message's hash lookup found the sample
+ * not_available and cached unknown for an hour; the verdict and the
+ * after-delivery alert of the message that got pending were lost). */
+static void poll_fails_then_verdict(void **state, const char *fault_ref)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct lookup *l = stub_lookup(e->in, INDICATOR_URL, URL);
+	struct engine_message msg = { .queue_id = "4QpollFail1", .message_id = "<m0@example.test>" };
+	struct batch *b = engine_submit_message(f->engine, e->cfg, &l, 1, f->now_ms + 5000, &msg);
+
+	fake_settle(f);
+	answer(f, 0, "bodies.submit_url", -1);
+	assert_true(engine_batch_done(f->engine, b));
+	assert_int_equal(l->result.status, LOOKUP_PENDING);
+	engine_batch_release(f->engine, b);
+	fake_advance(f, 5000);
+	assert_string_equal(call_what(f, 1), POLL);
+	answer(f, 1, fault_ref, -1);
+	assert_int_equal(f->calls->len, 3);		/* the engine's retry */
+	assert_string_equal(call_what(f, 2), POLL);
+	answer(f, 2, fault_ref, -1);
+	assert_int_equal(f->jobs_finished, 0);		/* the job goes on */
+	assert_int_equal(g_hash_table_size(f->engine->flights), 1);
+
+	/* a message meanwhile joins the job: pending, no hash lookup */
+	struct lookup *l2 = stub_lookup(e->in, INDICATOR_URL, URL);
+	struct batch *b2 = fake_submit(f, e->cfg, &l2, 1, 5000);
+	assert_true(engine_batch_done(f->engine, b2));
+	assert_int_equal(l2->result.status, LOOKUP_PENDING);
+	engine_batch_release(f->engine, b2);
+	assert_int_equal(f->calls->len, 3);
+
+	/* the next poll on the schedule (10 s), then the verdict */
+	fake_advance(f, 10000);
+	assert_int_equal(f->calls->len, 4);
+	assert_string_equal(call_what(f, 3), POLL);
+	answer(f, 3, "bodies.finished", -1);
+	assert_string_equal(call_what(f, 4), "GET " ROOT "/rest/sample/7297001");
+	answer(f, 4, "templates.sample_answer+verdicts.malicious", -1);
+	assert_int_equal(f->jobs_finished, 1);
+	assert_int_equal(f->last_job_status, LOOKUP_MALICIOUS);
+	assert_int_equal(f->alerts, 1);
+	assert_string_equal(f->last_alert_queue_id, "4QpollFail1");
+	fake_expect_cached(f, e->cfg, e->in, INDICATOR_URL, URL, LOOKUP_MALICIOUS);
+	stub_lookup_free(l);
+	stub_lookup_free(l2);
+}
+
+static void test_5xx_while_polling_keeps_the_job(void **state)
+{
+	poll_fails_then_verdict(state, "errors.503");
+}
+
+static void test_malformed_poll_keeps_the_job(void **state)
+{
+	poll_fails_then_verdict(state, "bodies.no_envelope");
+}
+
+/* Polls failing until JobTimeout: error/timeout, never clean, nothing
+ * cached (the next message asks VMRay again). */
+static void test_polls_failing_until_timeout_is_an_error(void **state)
 {
 	struct env *e = *state;
 	struct fake *f = e->f;
 	struct lookup *l = submit_url(e);
 
-	fake_advance(f, 5000);
-	answer(f, 1, "errors.503", -1);
-	assert_int_equal(f->calls->len, 3);		/* the retry */
-	assert_string_equal(call_what(f, 2), POLL);
-	answer(f, 2, "errors.503", -1);
+	for (int s = 0; s < 700 && g_hash_table_size(f->engine->flights) > 0; s++) {
+		fake_advance(f, 1000);
+		while (fake_open_calls(f) > 0)
+			answer(f, f->calls->len - 1, "errors.503", -1);
+	}
+	assert_int_equal(g_hash_table_size(f->engine->flights), 0);
 	assert_int_equal(f->jobs_finished, 1);
 	assert_int_equal(f->last_job_status, LOOKUP_ERROR);
-	assert_int_equal(g_hash_table_size(f->engine->flights), 0);
+	assert_int_equal(f->alerts, 0);
+	/* (the breaker opened on the 5xx: the next message is not sent, but
+	 * nothing answers it from the cache either) */
+	struct lookup *again = stub_lookup(e->in, INDICATOR_URL, URL);
+	struct batch *b = fake_submit(f, e->cfg, &again, 1, 5000);
+	fake_advance(f, 5000);
+	assert_true(engine_batch_done(f->engine, b));
+	assert_false(again->result.cached);
+	assert_int_not_equal(again->result.status, LOOKUP_UNKNOWN);
+	assert_int_not_equal(again->result.status, LOOKUP_CLEAN);
+	engine_batch_release(f->engine, b);
+	stub_lookup_free(again);
 	stub_lookup_free(l);
+}
+
+/* Defect (reviewer F2, JobTimeout variant): our upload's job ended on
+ * JobTimeout while VMRay still analysed the file; the next message's
+ * hash lookup found it not_available and cached "unknown" for an hour,
+ * so the malicious verdict never reached a message. Now the sample
+ * being analysed is pending and polled; its verdict is cached and
+ * reaches the messages after it. */
+static void test_verdict_after_job_timeout_reaches_later_message(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	const char *search = "GET " ROOT "/rest/sample/sha256/" H_NEW;
+	struct lookup *l = stub_lookup(e->in, INDICATOR_HASH, H_NEW);
+
+	e->in->job_timeout_ms = 60000;
+	l->sample = sample_new("a.exe", H_NEW, true, "MZ\x90\0malicious", 13);
+	struct batch *b = fake_submit(f, e->cfg, &l, 1, 5000);
+	answer(f, 0, "bodies.search_unknown", -1);
+	assert_string_equal(call_what(f, 1), SUBMIT);
+	answer(f, 1, "bodies.submit_url", -1);
+	assert_true(engine_batch_done(f->engine, b));
+	engine_batch_release(f->engine, b);
+	for (int s = 0; s < 120 && g_hash_table_size(f->engine->flights) > 0; s++) {
+		fake_advance(f, 1000);
+		if (fake_open_calls(f) > 0)
+			answer(f, f->calls->len - 1, "bodies.pending", -1);
+	}
+	assert_int_equal(f->last_job_status, LOOKUP_ERROR);	/* JobTimeout */
+
+	/* the next message: VMRay has the sample, its analysis still runs */
+	struct lookup *l2 = stub_lookup(e->in, INDICATOR_HASH, H_NEW);
+	struct batch *b2 = fake_submit(f, e->cfg, &l2, 1, 5000);
+	unsigned n = f->calls->len;
+	assert_string_equal(call_what(f, n - 1), search);
+	answer(f, n - 1, "bodies.search_not_available", -1);
+	assert_true(engine_batch_done(f->engine, b2));
+	assert_int_equal(l2->result.status, LOOKUP_PENDING);
+	engine_batch_release(f->engine, b2);
+
+	/* a third message: no cached unknown, it joins the wait */
+	struct lookup *l3 = stub_lookup(e->in, INDICATOR_HASH, H_NEW);
+	struct batch *b3 = fake_submit(f, e->cfg, &l3, 1, 5000);
+	assert_true(engine_batch_done(f->engine, b3));
+	assert_int_equal(l3->result.status, LOOKUP_PENDING);
+	assert_false(l3->result.cached);
+	engine_batch_release(f->engine, b3);
+	assert_int_equal(f->calls->len, n);
+
+	/* the sample polled on VMRay's schedule until it has its verdict */
+	fake_advance(f, 5000);
+	assert_int_equal(f->calls->len, n + 1);
+	assert_string_equal(call_what(f, n), "GET " ROOT "/rest/sample/7297009");
+	answer(f, n, "bodies.sample_not_available", -1);
+	fake_advance(f, 10000);
+	assert_int_equal(f->calls->len, n + 2);
+	answer(f, n + 1, "templates.sample_answer+verdicts.malicious", -1);
+	assert_int_equal(f->last_job_status, LOOKUP_MALICIOUS);
+	assert_int_equal(count_calls(f, SUBMIT), 1);		/* never uploaded again */
+	fake_expect_cached(f, e->cfg, e->in, INDICATOR_HASH, H_NEW, LOOKUP_MALICIOUS);
+	sample_unref(l->sample);
+	stub_lookup_free(l);
+	stub_lookup_free(l2);
+	stub_lookup_free(l3);
 }
 
 /* A failed analysis: finished with errors and no verdict. */
@@ -328,7 +469,10 @@ int main(void)
 		T(test_429_on_submit_is_rate_limited),
 		T(test_quota_on_submit_is_rate_limited),
 		T(test_submit_without_id_is_sent_once),
-		T(test_5xx_while_polling_is_an_error),
+		T(test_5xx_while_polling_keeps_the_job),
+		T(test_malformed_poll_keeps_the_job),
+		T(test_polls_failing_until_timeout_is_an_error),
+		T(test_verdict_after_job_timeout_reaches_later_message),
 		T(test_failed_analysis_is_an_error),
 	};
 #undef T

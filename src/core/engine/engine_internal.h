@@ -76,6 +76,9 @@ struct job {
 	uint64_t poll_timer;
 	uint64_t wait_timer;		/* the next waiter's SandboxWait ends */
 	GPtrArray *watchers;		/* struct job_watcher *: messages that got pending */
+	struct lookup_result held;	/* the result of the job's last decided answer
+					 * (details owned), restored after a failed poll */
+	bool has_held;			/* held was set */
 };
 
 /* A message that got `pending` from a job (after-the-fact alert). */

@@ -13,7 +13,13 @@
  * comes, never past their batch's deadline. The job polls on (the
  * schedule below), with or without waiters, and its final answer goes
  * into the cache under the indicator, so the next message gets it at
- * once. A request of a running job that the budget refuses (RateLimit,
+ * once. A request of a running job that fails for the moment (5xx after
+ * the engine's one retry, no answer, a malformed answer: ANSWER_TRANSIENT)
+ * does not end it either: the provider's analysis goes on whatever our
+ * request met, so the job keeps the result it had and polls the same
+ * step again on its schedule (see poll_failed); only JobTimeout, or an
+ * answer that ends the analysis, ends it. A request of a running job
+ * that the budget refuses (RateLimit,
  * the shared budget, a provider's pause) or that the provider answers
  * 429 does not end it: the job asks again when the budget allows (see
  * job_budget_refused), so the file is not uploaded a second time. The
@@ -136,6 +142,7 @@ void job_free(struct engine *engine, struct job *job)
 		memset(job->session, 0, strlen(job->session));
 	g_free(job->session);
 	g_free(job->pj.id);
+	g_free(job->held.details);
 	g_free(job);
 }
 
@@ -378,11 +385,54 @@ static bool relogin(struct engine *engine, struct flight *f)
 	return true;
 }
 
+/* A decided answer's result, kept for poll_failed. */
+static void hold_result(struct job *job, const struct lookup_result *res)
+{
+	g_free(job->held.details);
+	job->held = *res;
+	job->held.details = g_strdup(res->details);
+	job->has_held = true;
+}
+
+/* A running (submitted) job's request failed for the moment: VMRay's
+ * analysis, VirusTotal's, OPSWAT's... go on whatever our request met.
+ * Ending the job here would lose the verdict we asked for (and the
+ * after-delivery alert of the messages that got pending); the next
+ * message's hash lookup would only find the analysis still running.
+ * The job takes back the result of its last decided answer (a provider
+ * may keep a verdict so far there: FortiSandbox's worst over its jobs)
+ * and sends the same step again after the schedule's next pause, until
+ * JobTimeout. False (the failure ends the lookup) before the submission
+ * or at the timeout. */
+static bool poll_failed(struct engine *engine, struct flight *f)
+{
+	struct job *job = f->job;
+	int64_t delay_ms;
+
+	if (!job->submitted || timed_out(engine, f))
+		return false;
+	delay_ms = job_next_poll_ms(f);
+	log_msg(LOG_NOTICE, "integration %s: %s job: %s; polling again in %lld ms",
+		f->integration->name, indicator_kind_name(f->work.kind),
+		f->work.result.details ? f->work.result.details : "request failed",
+		(long long)delay_ms);
+	g_free(f->work.result.details);
+	/* nothing held: a job taken over from the shared registry (shared.c) */
+	f->work.result = job->has_held ? job->held : pending_result;
+	f->work.result.details = g_strdup(f->work.result.details);
+	schedule_poll(engine, f, delay_ms);
+	return true;
+}
+
 bool job_after_answer(struct engine *engine, struct flight *f, enum answer_class class)
 {
 	if (class == ANSWER_DECIDED && f->job->pj.next == JOB_RELOGIN)
 		return relogin(engine, f);
 	f->job->relogged = false;
+	if (class == ANSWER_DECIDED)
+		hold_result(f->job, &f->work.result);
+	if (class == ANSWER_TRANSIENT)
+		return poll_failed(engine, f);
 	/* a running job's request answered 429: it waits out the pause the
 	 * answer opened and asks the same again (an upload answered so stays
 	 * rate_limited: nothing was taken) */
