@@ -19,13 +19,10 @@ import hashlib
 import http.client
 import json
 import os
-import shutil
 import sys
 import time
-import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import milterclient as mc  # noqa: E402
 import tmtest  # noqa: E402
 
@@ -33,11 +30,9 @@ KEY = "test-vmray-key"
 
 
 def pe_bytes(tag):
-    """A PE file whose content the mock's analysis finds malicious."""
-    head = bytearray(0x40)
-    head[0:2] = b"MZ"
-    head[0x3c] = 0x40
-    return bytes(head) + b"PE\0\0" + ("%s malicious " % tag).encode() * 4
+    """A PE file (MZ, e_lfanew 0x40, PE signature) whose content the
+    mock's analysis finds malicious."""
+    return b"MZ" + bytes(0x3a) + b"\x40\0\0\0PE\0\0" + ("%s malicious " % tag).encode() * 4
 
 
 def message(data, message_id):
@@ -55,19 +50,17 @@ def sha(data):
     return hashlib.sha256(data).hexdigest()
 
 
-class VMRayInProgress(unittest.TestCase):
+class VMRayInProgress(tmtest.MocksCase):
     def setUp(self):
-        self.dir = tmtest.tmpdir()
-        self.mocks = tmtest.Mocks(self.dir)
-        self.sock = os.path.join(self.dir, "milter.sock")
-        self.log = os.path.join(self.dir, "milter.log")
+        self.mocks.reset()
+        name = self.id().rsplit(".", 1)[-1]
+        self.sock = os.path.join(self.dir, name + ".sock")
+        self.log = os.path.join(self.dir, name + ".log")
         self.daemon = None
 
     def tearDown(self):
         if self.daemon is not None:
             self.daemon.stop()
-        self.mocks.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
     def start(self, job_timeout):
         conf = tmtest.write_config(self.dir, self.mocks, integrations=(),
@@ -79,15 +72,12 @@ class VMRayInProgress(unittest.TestCase):
                   "SandboxWait": "0", "Timeout": "3s"}
         path = os.path.join(os.path.dirname(conf), "integrations.d", "vmray.conf")
         with open(path, "w") as f:
-            for k, v in fields.items():
-                f.write("%s %s\n" % (k, v))
+            f.write("".join("%s %s\n" % kv for kv in fields.items()))
         os.chmod(path, 0o640)
         self.daemon = tmtest.Daemon(conf, "local:" + self.sock, self.log)
 
     def send(self, data, queue_id):
-        c = mc.MilterClient("unix:" + self.sock)
-        c.optneg()
-        c.connect(address="192.0.2.200")
+        c = tmtest.milter_client(self.sock)
         try:
             final, mods = mc.send_message(c, message(data, "<%s@example.test>" % queue_id),
                                           queue_id=queue_id)
@@ -98,8 +88,7 @@ class VMRayInProgress(unittest.TestCase):
         return {m[2]: m[3] for m in mods if m[0] == "insheader"}
 
     def log_text(self):
-        with open(self.log, "rb") as f:
-            return f.read().decode(errors="replace")
+        return tmtest.read_bytes(self.log).decode(errors="replace")
 
     def wait_log(self, text, seconds):
         tmtest.wait_for(lambda: text in self.log_text(), seconds, repr(text))

@@ -25,6 +25,9 @@ void cache_slot_free(gpointer data)
 	g_free(slot);
 }
 
+/* Verdicts only: never an error, rate_limited or pending (the provider
+ * still analysing it: provider.h "jobs"); a job that ends in error leaves
+ * nothing (cache_put with 0 reads), so the next message asks again. */
 static bool cacheable(enum lookup_status status)
 {
 	return status == LOOKUP_MALICIOUS || status == LOOKUP_SUSPICIOUS ||

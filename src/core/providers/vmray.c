@@ -47,7 +47,8 @@
  *
  * Errors (§5): 401 and 405 the key (error/auth); 403 error/auth; 404 an
  * unknown id (error); 429 rate_limited with Retry-After; 5xx error after
- * the engine's one retry; HTTP 200 with result "error", or submit errors
+ * the engine's one retry (a running job's poll so is asked again later,
+ * jobs.c); HTTP 200 with result "error", or submit errors
  * without jobs, error with VMRay's error_msg, rate_limited when it names a
  * quota. Never clean on a failure; a job unfinished after 10 minutes is
  * error/timeout (jobs.c). */
