@@ -366,9 +366,10 @@ static void test_malformed_poll_keeps_the_job(void **state)
 /* Defect (reviewer F2, JobTimeout variant): our upload's job ended on
  * JobTimeout while VMRay still analysed the file; the next message's
  * hash lookup found it not_available and cached "unknown" for an hour,
- * so the malicious verdict never reached a message. Now the sample
- * being analysed is pending and polled; its verdict is cached and
- * reaches the messages after it. */
+ * so the malicious verdict never reached a message, nor the alert the
+ * first one. Now the sample being analysed is pending and polled; its
+ * verdict is cached and reaches the messages after it, and the first
+ * message's after-delivery alert comes with it. */
 static void test_verdict_after_job_timeout_reaches_later_message(void **state)
 {
 	struct env *e = *state;
@@ -376,9 +377,12 @@ static void test_verdict_after_job_timeout_reaches_later_message(void **state)
 	const char *search = "GET " ROOT "/rest/sample/sha256/" H_NEW;
 	struct lookup *l = stub_lookup(e->in, INDICATOR_HASH, H_NEW);
 
+	struct engine_message msg = { .queue_id = "4QtimedOut1", .message_id = "<m0@example.test>" };
+
 	e->in->job_timeout_ms = 60000;
 	l->sample = sample_new("a.exe", H_NEW, true, "MZ\x90\0malicious", 13);
-	struct batch *b = fake_submit(f, e->cfg, &l, 1, 5000);
+	struct batch *b = engine_submit_message(f->engine, e->cfg, &l, 1, f->now_ms + 5000, &msg);
+	fake_settle(f);
 	answer(f, 0, "bodies.search_unknown", -1);
 	assert_string_equal(call_what(f, 1), SUBMIT);
 	answer(f, 1, "bodies.submit_url", -1);
@@ -407,9 +411,13 @@ static void test_verdict_after_job_timeout_reaches_later_message(void **state)
 	answer(f, n, "bodies.sample_not_available", -1);
 	fake_advance(f, 10000);
 	assert_int_equal(f->calls->len, n + 2);
+	assert_int_equal(f->alerts, 0);
 	answer(f, n + 1, "templates.sample_answer+verdicts.malicious", -1);
 	assert_int_equal(f->last_job_status, LOOKUP_MALICIOUS);
 	assert_int_equal(count_calls(f, SUBMIT), 1);		/* never uploaded again */
+	/* the message that got pending from the job that timed out too */
+	assert_int_equal(f->alerts, 1);
+	assert_string_equal(f->last_alert_queue_id, "4QtimedOut1");
 	fake_expect_cached(f, e->cfg, e->in, INDICATOR_HASH, H_NEW, LOOKUP_MALICIOUS);
 	sample_unref(l->sample);
 	stub_lookup_free(l);

@@ -25,7 +25,10 @@
  * job_budget_refused), so the file is not uploaded a second time. The
  * messages that got `pending` are remembered (queue id, Message-ID, at
  * most MAX_WATCHERS): a malicious end is logged naming each of them and
- * handed to engine_options.job_alert (after the fact). Each
+ * handed to engine_options.job_alert (after the fact). A job that ends in
+ * error (JobTimeout...) leaves its messages to the next job of the same
+ * key (job_orphan_watchers): a later message may find the analysis still
+ * running and wait for its verdict, which then alerts them all. Each
  * poll re-binds the job to the newest configuration's integration of
  * that name, so a job survives a SIGHUP reload; an integration that is
  * gone ends it. A job older than the integration's JobTimeout ends as
@@ -51,6 +54,17 @@
 #define DEFAULT_JOB_TIMEOUT_S 600
 /* messages remembered per job for the after-the-fact alert */
 #define MAX_WATCHERS 1000
+/* keys whose failed job's messages wait for a later job's verdict, and
+ * for how long (job_orphan_watchers) */
+#define MAX_ORPHANED 256
+#define ORPHAN_KEEP_MS (24 * 3600 * 1000LL)
+
+/* The messages of a job that ended in error, until a later job of the
+ * same key takes them (engine->orphans). */
+struct job_orphans {
+	GPtrArray *watchers;		/* struct job_watcher * */
+	int64_t until_ms;		/* forgotten then (loop clock) */
+};
 
 static void watcher_free(gpointer data)
 {
@@ -204,6 +218,73 @@ void job_watch(struct flight *f, const struct waiter *w)
 	wt->queue_id = g_strdup(w->batch->queue_id);
 	wt->message_id = g_strdup(w->batch->message_id);
 	g_ptr_array_add(job->watchers, wt);
+}
+
+void job_orphans_free(gpointer data)
+{
+	struct job_orphans *o = data;
+
+	g_ptr_array_unref(o->watchers);
+	g_free(o);
+}
+
+/* Makes room for one more key: the expired ones go, else the one that
+ * would expire first. */
+static void orphans_trim(struct engine *engine, int64_t now)
+{
+	GHashTableIter it;
+	gpointer key, value;
+	const char *soonest = NULL;
+	int64_t soonest_ms = INT64_MAX;
+
+	g_hash_table_iter_init(&it, engine->orphans);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		const struct job_orphans *o = value;
+
+		if (o->until_ms <= now) {
+			g_hash_table_iter_remove(&it);
+		} else if (o->until_ms < soonest_ms) {
+			soonest_ms = o->until_ms;
+			soonest = key;
+		}
+	}
+	if (g_hash_table_size(engine->orphans) >= MAX_ORPHANED && soonest != NULL)
+		g_hash_table_remove(engine->orphans, soonest);
+}
+
+void job_orphan_watchers(struct engine *engine, struct flight *f)
+{
+	struct job_orphans *o;
+	int64_t now = loop_now_ms(engine->loop);
+
+	if (f->job->watchers == NULL || f->job->watchers->len == 0 ||
+	    f->work.result.status != LOOKUP_ERROR)
+		return;
+	if (g_hash_table_size(engine->orphans) >= MAX_ORPHANED)
+		orphans_trim(engine, now);
+	o = g_new0(struct job_orphans, 1);
+	o->watchers = f->job->watchers;
+	o->until_ms = now + ORPHAN_KEEP_MS;
+	f->job->watchers = NULL;
+	g_hash_table_replace(engine->orphans, g_strdup(f->key), o);
+}
+
+void job_adopt_watchers(struct engine *engine, struct flight *f)
+{
+	gpointer key = NULL, value = NULL;
+
+	if (!g_hash_table_steal_extended(engine->orphans, f->key, &key, &value))
+		return;
+	struct job_orphans *o = value;
+
+	if (o->until_ms > loop_now_ms(engine->loop) && f->job->watchers == NULL) {
+		f->job->watchers = o->watchers;
+		o->watchers = NULL;
+	}
+	if (o->watchers != NULL)
+		g_ptr_array_unref(o->watchers);
+	g_free(o);
+	g_free(key);
 }
 
 void job_alert_watchers(struct engine *engine, struct flight *f)
