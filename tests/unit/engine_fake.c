@@ -523,6 +523,22 @@ void fake_expect_cached(struct fake *fake, struct tm_config *cfg, const struct i
 	stub_lookup_free(l);
 }
 
+void fake_expect_pending(struct fake *fake, struct tm_config *cfg, const struct integration *in,
+			 enum indicator_kind kind, const char *indicator)
+{
+	struct lookup *l = stub_lookup(in, kind, indicator);
+	unsigned calls = fake->calls->len;
+	struct batch *b = engine_submit(fake->engine, cfg, &l, 1, fake->now_ms + 5000);
+
+	fake_settle(fake);
+	g_assert_true(engine_batch_done(fake->engine, b));
+	g_assert_cmpint(l->result.status, ==, LOOKUP_PENDING);
+	g_assert_false(l->result.cached);
+	engine_batch_release(fake->engine, b);
+	g_assert_cmpuint(fake->calls->len, ==, calls);
+	stub_lookup_free(l);
+}
+
 const char *call_what(struct fake *fake, unsigned index)
 {
 	return ((struct fake_call *)g_ptr_array_index(fake->calls, index))->what;

@@ -91,6 +91,12 @@ void fake_expect_cached(struct fake *fake, struct tm_config *cfg, const struct i
 			enum indicator_kind kind, const char *indicator,
 			enum lookup_status status);
 
+/* A new message asking (kind, indicator) of in while its job runs: it
+ * joins the job and gets pending at once (SandboxWait 0), not from the
+ * cache, without a request. */
+void fake_expect_pending(struct fake *fake, struct tm_config *cfg, const struct integration *in,
+			 enum indicator_kind kind, const char *indicator);
+
 /* The text of the engine's index-th call ("GET url", a DNS name). */
 const char *call_what(struct fake *fake, unsigned index);
 

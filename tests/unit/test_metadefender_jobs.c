@@ -280,6 +280,37 @@ static void test_engine_upload_job(void **state)
 	stub_lookup_free(again);
 }
 
+/* Defect (reviewer F2, the OPSWAT form): a hash whose scan still runs
+ * (somebody's upload, or ours after its job ended) answered 255 "In
+ * Progress" and was cached as unknown for an hour. It is pending now,
+ * the hash is asked again on the schedule, and its verdict is cached. */
+static void test_engine_hash_being_scanned_not_cached_as_unknown(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct lookup *l = stub_lookup(e->in, INDICATOR_HASH, H);
+	struct batch *b = fake_submit(f, e->cfg, &l, 1, 5000);
+
+	assert_string_equal(call_what(f, 0), "GET " ROOT "/hash/" H);
+	fake_answer_http(f, 0, 200, FILE_RUNNING, -1);
+	fake_settle(f);
+	assert_true(engine_batch_done(f->engine, b));
+	assert_int_equal(l->result.status, LOOKUP_PENDING);
+	engine_batch_release(f->engine, b);
+	/* the next message: no cached unknown; it waits with the job */
+	fake_expect_pending(f, e->cfg, e->in, INDICATOR_HASH, H);
+
+	fake_advance(f, 5000);				/* PollInterval: the hash again */
+	assert_int_equal(f->calls->len, 2);
+	assert_string_equal(call_what(f, 1), "GET " ROOT "/hash/" H);
+	fake_answer_http(f, 1, 200, FILE_DONE(1, "Infected"), -1);
+	fake_settle(f);
+	assert_int_equal(f->last_job_status, LOOKUP_MALICIOUS);
+	fake_expect_cached(f, e->cfg, e->in, INDICATOR_HASH, H, LOOKUP_MALICIOUS);
+	assert_int_equal(f->calls->len, 2);
+	stub_lookup_free(l);
+}
+
 static void test_engine_no_file_no_upload(void **state)
 {
 	struct env *e = *state;
@@ -339,6 +370,8 @@ int main(void)
 		cmocka_unit_test(test_result_answers),
 		cmocka_unit_test_setup_teardown(test_engine_upload_job, md_env, env_down),
 		cmocka_unit_test_setup_teardown(test_engine_no_file_no_upload, md_env, env_down),
+		cmocka_unit_test_setup_teardown(test_engine_hash_being_scanned_not_cached_as_unknown,
+						md_env, env_down),
 		cmocka_unit_test_setup_teardown(test_engine_job_timeout, md_env, env_down),
 	};
 

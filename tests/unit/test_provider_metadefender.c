@@ -59,19 +59,27 @@ static void test_metadefender_result_codes(void **state)
 		{ 3, LOOKUP_UNKNOWN }, { 4, LOOKUP_SUSPICIOUS }, { 5, LOOKUP_UNKNOWN },
 		{ 7, LOOKUP_CLEAN }, { 8, LOOKUP_MALICIOUS }, { 9, LOOKUP_UNKNOWN },
 		{ 10, LOOKUP_UNKNOWN }, { 12, LOOKUP_UNKNOWN }, { 22, LOOKUP_SUSPICIOUS },
-		{ 23, LOOKUP_UNKNOWN }, { 255, LOOKUP_UNKNOWN }, { 6, LOOKUP_UNKNOWN },
+		{ 23, LOOKUP_UNKNOWN }, { 255, LOOKUP_PENDING }, { 6, LOOKUP_UNKNOWN },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
 		char *body = g_strdup_printf("{\"scan_results\":{\"scan_all_result_i\":%d}}",
 					     table[i].code);
-		char *details = g_strdup_printf("result %d", table[i].code);
+		/* 255 "In Progress": not final (§1), never an unknown */
+		char *details = g_strdup_printf("%sresult %d",
+						table[i].code == 255 ? "analysis " : "",
+						table[i].code);
 
 		assert_int_equal(pt_parse(&md, l, 200, body), ANSWER_DECIDED);
 		pt_assert_result(l, table[i].status, details);
 		g_free(body);
 		g_free(details);
 	}
+	/* a hash whose scan runs (§3.6: progress under 100): pending */
+	assert_int_equal(pt_parse(&md, l, 200, "{\"scan_results\":{\"scan_all_result_i\":0,"
+				  "\"scan_all_result_a\":\"No Threat Detected\","
+				  "\"progress_percentage\":40}}"), ANSWER_DECIDED);
+	pt_assert_result(l, LOOKUP_PENDING, "analysis No Threat Detected");
 	pt_lookup_del(l);
 }
 

@@ -25,10 +25,11 @@
 #define H_NEW "4040000000000000000000000000000000000000000000000000000000000000"
 #define URL "http://phish.example.net/login"
 
-enum { STEP_FIRST, STEP_UPLOAD, STEP_POLL, STEP_SAMPLE, STEP_SAMPLE_AFTER_ERRORS, STEP_MORE };
+enum { STEP_FIRST, STEP_UPLOAD, STEP_POLL, STEP_SAMPLE, STEP_SAMPLE_AFTER_ERRORS, STEP_MORE,
+       STEP_SAMPLE_RUNNING };
 
 static const char *const step_names[] = { "first", "upload", "poll", "sample",
-					  "sample_after_errors", "more" };
+					  "sample_after_errors", "more", "sample_running" };
 static const char *const next_names[] = { [JOB_FINISHED] = "finished",
 					  [JOB_STEP_NOW] = "step_now",
 					  [JOB_POLL_LATER] = "poll_later",
@@ -117,6 +118,8 @@ static void test_vmray_requests(void **state)
 	assert_step_get(&in, INDICATOR_HASH, H_MAL, STEP_SAMPLE_AFTER_ERRORS, "7297001",
 			VM_ROOT "/rest/sample/7297001");
 	assert_step_get(&in, INDICATOR_HASH, H_MAL, STEP_MORE, "17", VM_ROOT "/rest/continuation/17");
+	assert_step_get(&in, INDICATOR_HASH, H_NEW, STEP_SAMPLE_RUNNING, "7297009",
+			VM_ROOT "/rest/sample/7297009");
 
 	/* §3.3: a URL (or a domain) as form fields, never shareable */
 	struct lookup *u = pt_lookup_new(&in, INDICATOR_URL, "http://a.example/x?y=1&z=2");

@@ -77,6 +77,9 @@ struct job {
 	uint64_t poll_timer;
 	uint64_t wait_timer;		/* the next waiter's SandboxWait ends */
 	GPtrArray *watchers;		/* struct job_watcher *: messages that got pending */
+	struct lookup_result held;	/* the result of the job's last decided answer
+					 * (details owned), restored after a failed poll */
+	bool has_held;			/* held was set */
 };
 
 /* A message that got `pending` from a job (after-the-fact alert). */
@@ -177,6 +180,8 @@ struct engine {
 	struct loop *loop;
 	struct transport *transport;
 	GHashTable *flights;		/* key -> struct flight * */
+	GHashTable *orphans;		/* key -> struct job_orphans *: the
+					 * watchers of jobs that ended in error (jobs.c) */
 	GHashTable *states;		/* name -> struct istate * */
 	GHashTable *requests;		/* struct request * out */
 	struct tm_config *latest_cfg;	/* the newest snapshot seen: jobs re-bind to it */
@@ -266,6 +271,17 @@ void job_watch(struct flight *flight, const struct waiter *w);
 /* The job of flight ended: its log line and job_alert for every message
  * that got pending, when the verdict is malicious. */
 void job_alert_watchers(struct engine *engine, struct flight *flight);
+/* The job of flight ended in error (JobTimeout...) with messages that
+ * got pending from it: they are kept under the flight's key (for a day,
+ * at most MAX_ORPHANED keys), so that the next job of that key (a later
+ * message's, which may find the analysis still running) alerts them too
+ * when it ends malicious. */
+void job_orphan_watchers(struct engine *engine, struct flight *flight);
+/* A new job's flight takes the messages an earlier job of its key left
+ * (job_orphan_watchers) as its own watchers. */
+void job_adopt_watchers(struct engine *engine, struct flight *flight);
+/* Frees a struct job_orphans (engine->orphans' value destructor). */
+void job_orphans_free(gpointer data);
 /* The job timeout (ms): the integration's JobTimeout, else its default
  * (10 min). */
 int64_t job_timeout_ms(const struct flight *flight);

@@ -25,6 +25,9 @@ void cache_slot_free(gpointer data)
 	g_free(slot);
 }
 
+/* Verdicts only: never an error, rate_limited or pending (the provider
+ * still analysing it: provider.h "jobs"); a job that ends in error leaves
+ * nothing (cache_put with 0 reads), so the next message asks again. */
 static bool cacheable(enum lookup_status status)
 {
 	return status == LOOKUP_MALICIOUS || status == LOOKUP_SUSPICIOUS ||
@@ -152,11 +155,14 @@ void flight_finish(struct engine *engine, struct flight *flight)
 	tm_metrics_lookup_end(flight->state->metrics, res);
 	if (flight->job != NULL && flight->job->submitted)
 		tm_metrics_job_finished(flight->state->metrics, res->status);
-	if (flight->job != NULL && flight->job->submitted && !engine->stopping) {
-		if (engine->options.job_finished != NULL)
+	if (flight->job != NULL && !engine->stopping) {
+		if (flight->job->submitted && engine->options.job_finished != NULL)
 			engine->options.job_finished(engine->options.job_finished_data,
 						     &flight->work);
+		/* watchers: messages that got pending from this job, or from
+		 * an earlier one of the key that ended in error */
 		job_alert_watchers(engine, flight);
+		job_orphan_watchers(engine, flight);
 	}
 	pthread_mutex_lock(&engine->lock);
 	for (guint i = 0; i < flight->waiters->len; i++) {
@@ -235,6 +241,8 @@ static struct flight *flight_new(struct engine *engine, struct batch *b,
 	f->lane = b->lane;
 	f->stage = FLIGHT_CACHE;
 	f->job = job_new_for(engine, lookup);
+	if (f->job != NULL)
+		job_adopt_watchers(engine, f);
 	/* the bytes, for a job's upload step only (dropped once submitted) */
 	if (f->job != NULL && lookup->sample != NULL)
 		f->work.sample = sample_ref(lookup->sample);

@@ -13,13 +13,22 @@
  * comes, never past their batch's deadline. The job polls on (the
  * schedule below), with or without waiters, and its final answer goes
  * into the cache under the indicator, so the next message gets it at
- * once. A request of a running job that the budget refuses (RateLimit,
+ * once. A request of a running job that fails for the moment (5xx after
+ * the engine's one retry, no answer, a malformed answer: ANSWER_TRANSIENT)
+ * does not end it either: the provider's analysis goes on whatever our
+ * request met, so the job keeps the result it had and polls the same
+ * step again on its schedule (see poll_failed); only JobTimeout, or an
+ * answer that ends the analysis, ends it. A request of a running job
+ * that the budget refuses (RateLimit,
  * the shared budget, a provider's pause) or that the provider answers
  * 429 does not end it: the job asks again when the budget allows (see
  * job_budget_refused), so the file is not uploaded a second time. The
  * messages that got `pending` are remembered (queue id, Message-ID, at
  * most MAX_WATCHERS): a malicious end is logged naming each of them and
- * handed to engine_options.job_alert (after the fact). Each
+ * handed to engine_options.job_alert (after the fact). A job that ends in
+ * error (JobTimeout...) leaves its messages to the next job of the same
+ * key (job_orphan_watchers): a later message may find the analysis still
+ * running and wait for its verdict, which then alerts them all. Each
  * poll re-binds the job to the newest configuration's integration of
  * that name, so a job survives a SIGHUP reload; an integration that is
  * gone ends it. A job older than the integration's JobTimeout ends as
@@ -45,6 +54,17 @@
 #define DEFAULT_JOB_TIMEOUT_S 600
 /* messages remembered per job for the after-the-fact alert */
 #define MAX_WATCHERS 1000
+/* keys whose failed job's messages wait for a later job's verdict, and
+ * for how long (job_orphan_watchers) */
+#define MAX_ORPHANED 256
+#define ORPHAN_KEEP_MS (24 * 3600 * 1000LL)
+
+/* The messages of a job that ended in error, until a later job of the
+ * same key takes them (engine->orphans). */
+struct job_orphans {
+	GPtrArray *watchers;		/* struct job_watcher * */
+	int64_t until_ms;		/* forgotten then (loop clock) */
+};
 
 static void watcher_free(gpointer data)
 {
@@ -136,6 +156,7 @@ void job_free(struct engine *engine, struct job *job)
 		memset(job->session, 0, strlen(job->session));
 	g_free(job->session);
 	g_free(job->pj.id);
+	g_free(job->held.details);
 	g_free(job);
 }
 
@@ -197,6 +218,73 @@ void job_watch(struct flight *f, const struct waiter *w)
 	wt->queue_id = g_strdup(w->batch->queue_id);
 	wt->message_id = g_strdup(w->batch->message_id);
 	g_ptr_array_add(job->watchers, wt);
+}
+
+void job_orphans_free(gpointer data)
+{
+	struct job_orphans *o = data;
+
+	g_ptr_array_unref(o->watchers);
+	g_free(o);
+}
+
+/* Makes room for one more key: the expired ones go, else the one that
+ * would expire first. */
+static void orphans_trim(struct engine *engine, int64_t now)
+{
+	GHashTableIter it;
+	gpointer key, value;
+	const char *soonest = NULL;
+	int64_t soonest_ms = INT64_MAX;
+
+	g_hash_table_iter_init(&it, engine->orphans);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		const struct job_orphans *o = value;
+
+		if (o->until_ms <= now) {
+			g_hash_table_iter_remove(&it);
+		} else if (o->until_ms < soonest_ms) {
+			soonest_ms = o->until_ms;
+			soonest = key;
+		}
+	}
+	if (g_hash_table_size(engine->orphans) >= MAX_ORPHANED && soonest != NULL)
+		g_hash_table_remove(engine->orphans, soonest);
+}
+
+void job_orphan_watchers(struct engine *engine, struct flight *f)
+{
+	struct job_orphans *o;
+	int64_t now = loop_now_ms(engine->loop);
+
+	if (f->job->watchers == NULL || f->job->watchers->len == 0 ||
+	    f->work.result.status != LOOKUP_ERROR)
+		return;
+	if (g_hash_table_size(engine->orphans) >= MAX_ORPHANED)
+		orphans_trim(engine, now);
+	o = g_new0(struct job_orphans, 1);
+	o->watchers = f->job->watchers;
+	o->until_ms = now + ORPHAN_KEEP_MS;
+	f->job->watchers = NULL;
+	g_hash_table_replace(engine->orphans, g_strdup(f->key), o);
+}
+
+void job_adopt_watchers(struct engine *engine, struct flight *f)
+{
+	gpointer key = NULL, value = NULL;
+
+	if (!g_hash_table_steal_extended(engine->orphans, f->key, &key, &value))
+		return;
+	struct job_orphans *o = value;
+
+	if (o->until_ms > loop_now_ms(engine->loop) && f->job->watchers == NULL) {
+		f->job->watchers = o->watchers;
+		o->watchers = NULL;
+	}
+	if (o->watchers != NULL)
+		g_ptr_array_unref(o->watchers);
+	g_free(o);
+	g_free(key);
 }
 
 void job_alert_watchers(struct engine *engine, struct flight *f)
@@ -378,11 +466,54 @@ static bool relogin(struct engine *engine, struct flight *f)
 	return true;
 }
 
+/* A decided answer's result, kept for poll_failed. */
+static void hold_result(struct job *job, const struct lookup_result *res)
+{
+	g_free(job->held.details);
+	job->held = *res;
+	job->held.details = g_strdup(res->details);
+	job->has_held = true;
+}
+
+/* A running (submitted) job's request failed for the moment: VMRay's
+ * analysis, VirusTotal's, OPSWAT's... go on whatever our request met.
+ * Ending the job here would lose the verdict we asked for (and the
+ * after-delivery alert of the messages that got pending); the next
+ * message's hash lookup would only find the analysis still running.
+ * The job takes back the result of its last decided answer (a provider
+ * may keep a verdict so far there: FortiSandbox's worst over its jobs)
+ * and sends the same step again after the schedule's next pause, until
+ * JobTimeout. False (the failure ends the lookup) before the submission
+ * or at the timeout. */
+static bool poll_failed(struct engine *engine, struct flight *f)
+{
+	struct job *job = f->job;
+	int64_t delay_ms;
+
+	if (!job->submitted || timed_out(engine, f))
+		return false;
+	delay_ms = job_next_poll_ms(f);
+	log_msg(LOG_NOTICE, "integration %s: %s job: %s; polling again in %lld ms",
+		f->integration->name, indicator_kind_name(f->work.kind),
+		f->work.result.details ? f->work.result.details : "request failed",
+		(long long)delay_ms);
+	g_free(f->work.result.details);
+	/* nothing held: a job taken over from the shared registry (shared.c) */
+	f->work.result = job->has_held ? job->held : pending_result;
+	f->work.result.details = g_strdup(f->work.result.details);
+	schedule_poll(engine, f, delay_ms);
+	return true;
+}
+
 bool job_after_answer(struct engine *engine, struct flight *f, enum answer_class class)
 {
 	if (class == ANSWER_DECIDED && f->job->pj.next == JOB_RELOGIN)
 		return relogin(engine, f);
 	f->job->relogged = false;
+	if (class == ANSWER_DECIDED)
+		hold_result(f->job, &f->work.result);
+	if (class == ANSWER_TRANSIENT)
+		return poll_failed(engine, f);
 	/* a running job's request answered 429: it waits out the pause the
 	 * answer opened and asks the same again (an upload answered so stays
 	 * rate_limited: nothing was taken) */

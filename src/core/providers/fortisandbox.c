@@ -5,7 +5,10 @@
  *   0  the rating, synchronous: a file by hash (`get /scan/result/file`,
  *      §3.1; 3 DATA_NOT_EXIST = unknown) or a URL (`get
  *      /scan/result/urlrating`, §3.2; a domain, HideURLParameters, is
- *      asked as http://<domain>/; no rating = unknown);
+ *      asked as http://<domain>/; no rating = unknown); 29
+ *      DATA_IN_QUEUE_OR_PROGRESS or the rating N/A (being analysed
+ *      already, by our submission or another) is pending and asked again
+ *      later, never an unknown;
  *   1  only for an unknown: the upload (`set /alert/ondemand/submit-file`
  *      type file, bytes and name base64, §3.3) when the planner gave the
  *      lookup a sample (lookup.h: NULL never uploads) under 20 MB, or the
@@ -323,6 +326,13 @@ static void rated(const struct integration *in, struct lookup *lookup, struct pr
 		}
 	}
 	status = record_status(record, &rating);
+	if (rating != NULL && g_ascii_strcasecmp(rating, "N/A") == 0) {
+		/* §1: N/A = its scan is still running: pending, rated again
+		 * later, never an unknown the cache would keep */
+		job->next = JOB_POLL_LATER;
+		provider_set_result(lookup, LOOKUP_PENDING, "FortiSandbox: being analysed");
+		return;
+	}
 	set_verdict(lookup, status, rating, record);
 }
 

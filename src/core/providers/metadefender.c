@@ -25,8 +25,11 @@
  *     2 suspicious, 4 cleaned, 22 PUA                  -> suspicious
  *     0 no threat, 7 allow-listed                      -> clean
  *     anything else (failed, not scanned, archive
- *     trouble, 255 in progress, ...)                   -> unknown
+ *     trouble, ...)                                    -> unknown
  *     details "Infected 31/38" (scan_all_result_a, detected / engines)
+ *     but a scan still running (progress_percentage under 100, or 255
+ *     "In Progress", §1, §3.6)                         -> pending: the
+ *     job asks the hash again later (never an unknown the cache keeps)
  *   IP, URL, domain: lookup_results.detected_by, the reputation sources
  *   that list it:
  *     >= DetectionThreshold (else 3)                   -> malicious
@@ -47,6 +50,8 @@
 #define DEFAULT_THRESHOLD 3
 /* lookup_results.sources[].status: the source has no entry for it */
 #define SOURCE_NO_ENTRY 5
+/* scan_all_result_i of a scan still running (§1) */
+#define IN_PROGRESS 255
 /* the details of a hash the service has never seen (the upload cue) */
 #define NOT_FOUND "not found"
 
@@ -108,6 +113,16 @@ static int int_item(const cJSON *object, const char *name, int fallback)
 	return cJSON_IsNumber(item) ? item->valueint : fallback;
 }
 
+/* §1 (255: "not final, keep polling"), §3.6: a hash's scan that has
+ * not ended (a number under 100 in progress_percentage). */
+static bool scan_running(const cJSON *results)
+{
+	int progress = int_item(results, "progress_percentage", 100);
+
+	return (progress >= 0 && progress < 100) ||
+	       int_item(results, "scan_all_result_i", 0) == IN_PROGRESS;
+}
+
 static enum answer_class hash_verdict(struct lookup *lookup, const cJSON *json)
 {
 	const cJSON *results = cJSON_GetObjectItemCaseSensitive(json, "scan_results");
@@ -132,7 +147,9 @@ static enum answer_class hash_verdict(struct lookup *lookup, const cJSON *json)
 
 	if (text == NULL)
 		text = g_strdup_printf("result %d", code->valueint);
-	if (detected >= 0 && engines > 0)
+	if (scan_running(results))
+		provider_set_result(lookup, LOOKUP_PENDING, "analysis %s", text);
+	else if (detected >= 0 && engines > 0)
 		provider_set_result(lookup, file_status(code->valueint), "%s %d/%d", text, detected,
 				    engines);
 	else
@@ -293,6 +310,8 @@ static enum answer_class result_answer(struct lookup *lookup, struct provider_jo
 		provider_set_result(lookup, LOOKUP_PENDING, "analysis %d%%", progress);
 	} else {
 		class = hash_verdict(lookup, json);
+		if (lookup->result.status == LOOKUP_PENDING)	/* 255 at 100 % */
+			job->next = JOB_POLL_LATER;
 		if (lookup->result.status == LOOKUP_UNKNOWN &&
 		    g_strcmp0(lookup->result.details, NOT_FOUND) == 0)
 			provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_MALFORMED, "malformed answer");
@@ -314,6 +333,11 @@ static enum answer_class hash_answer(const struct integration *in, struct lookup
 	    g_strcmp0(lookup->result.details, NOT_FOUND) == 0) {
 		job->step = STEP_UPLOAD;
 		job->next = JOB_STEP_NOW;
+	} else if (class == ANSWER_DECIDED && lookup->result.status == LOOKUP_PENDING) {
+		/* being scanned (ours or anybody's upload): the hash again
+		 * later, on the engine's schedule */
+		job->next = JOB_POLL_LATER;
+		job->poll_after_s = 0;
 	}
 	return class;
 }

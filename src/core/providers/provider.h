@@ -102,7 +102,20 @@ struct provider_poll {
  * is submitted (its first JOB_POLL_LATER), a request the budget refuses
  * or the provider answers with ANSWER_QUOTA (429) does not end it: the
  * engine sends the same job->step again when the budget allows, so a
- * parse must leave job->step as it was on such an answer. Lookups of a
+ * parse must leave job->step as it was on such an answer. The same for
+ * an ANSWER_TRANSIENT answer to a submitted job (5xx after the engine's
+ * retry, no answer, a malformed body): the analysis goes on at the
+ * provider, so the engine keeps the job's last decided result and sends
+ * job->step again after its schedule's next pause, until JobTimeout.
+ *
+ * "The provider knows it and is still analysing it" (VMRay's
+ * not_available, a running FortiSandbox scan, OPSWAT's progress under
+ * 100, VirusTotal's NotAvailableYet, a running ANY.RUN task) is never an
+ * unknown: the parse answers LOOKUP_PENDING with JOB_POLL_LATER (the
+ * step that will tell the verdict), so the job ends with the verdict,
+ * which then goes into the cache, and the messages meanwhile get
+ * `pending`. A one-shot parse answers LOOKUP_PENDING, which the engine
+ * never caches (an unknown is cached for up to an hour). Lookups of a
  * job-based type are never batched. */
 struct provider_job_ops {
 	void (*request)(const struct integration *in, const struct lookup *lookup,

@@ -13,6 +13,8 @@
  *   harmless or undetected, nothing flagged          -> clean
  *   404 NotFoundError, never scanned, or only
  *   timeouts/failures/unsupported type               -> unknown
+ *   400 NotAvailableYet (it will exist later)        -> pending (never
+ *   cached; a job asks again later, virustotal_upload.c)
  * Details are "malicious/total" over every counter (e.g. "12/93"). */
 #include "providers/virustotal.h"
 
@@ -77,7 +79,9 @@ enum answer_class virustotal_error(const struct integration *in, struct lookup *
 		provider_set_result(lookup, LOOKUP_UNKNOWN, "not found");
 		class = ANSWER_DECIDED;
 	} else if (resp->status == 400 && strcmp(code, "NotAvailableYet") == 0) {
-		provider_set_result(lookup, LOOKUP_UNKNOWN, "not available yet");
+		/* §4 "resource will exist later": being analysed, not an
+		 * unknown the cache would keep for an hour */
+		provider_set_result(lookup, LOOKUP_PENDING, "not available yet");
 		class = ANSWER_DECIDED;
 	} else if (resp->status == 429) {
 		/* QuotaExceededError (minute, day or month) or TooManyRequestsError */

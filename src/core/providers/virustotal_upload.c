@@ -3,7 +3,9 @@
  * as ../shared/providers/virustotal.md §3.4, §3.5 and §4 describe it:
  *
  *   step 0  GET /files/{hash}        known: its verdict (virustotal.c), done;
- *                                    404 NotFoundError: upload it now
+ *                                    404 NotFoundError: upload it now;
+ *                                    400 NotAvailableYet: pending, asked
+ *                                    again later (never a cached unknown)
  *   step 1  POST /files              multipart part "file", up to 32 MB
  *   step 2  GET /files/upload_url    above 32 MB: a one-time URL ...
  *   step 3  POST <that URL>          ... the same multipart body, to 650 MB
@@ -15,8 +17,9 @@
  * so a free key's 4/minute also holds uploads and polls; the polls follow
  * the engine's schedule (PollInterval, 1m for this type, doubling; jobs.c).
  * The lookup is pending from the upload on; an upload refused (429, 401,
- * 5xx...) or a poll that fails (401, 5xx, an unreadable answer, an
- * analysis that vanished) ends it as rate_limited or error, never clean;
+ * 5xx...) or a poll that fails for good (401, an analysis that vanished)
+ * ends it as rate_limited or error, never clean (a 5xx or an unreadable
+ * answer to a poll: the engine polls again, jobs.c);
  * a poll answered 429 or held back by RateLimit waits (the engine) and
  * is asked again. A lookup without a sample never gets past step 0:
  * nothing is uploaded. */
@@ -301,9 +304,17 @@ enum answer_class virustotal_job_parse(const struct integration *in, struct look
 	if (resp->status == 0)
 		return provider_http_failure(&lookup, 1, resp);
 	if (job->step == STEP_LOOKUP) {
+		enum answer_class class;
+
 		if (resp->status == 404)
 			return after_not_found(lookup, job);
-		return provider_json_response(in, &lookup, 1, resp);
+		class = provider_json_response(in, &lookup, 1, resp);
+		if (class == ANSWER_DECIDED && lookup->result.status == LOOKUP_PENDING) {
+			/* NotAvailableYet: being analysed; the file again later */
+			job->next = JOB_POLL_LATER;
+			job->poll_after_s = 0;
+		}
+		return class;
 	}
 	if (job->step == STEP_POLL && resp->status != 200)
 		return poll_error(in, lookup, job, resp);
@@ -311,7 +322,8 @@ enum answer_class virustotal_job_parse(const struct integration *in, struct look
 		/* an upload refused: 429 quota, 401 key, 400, 413, 5xx */
 		enum answer_class class = virustotal_error(in, &lookup, 1, resp);
 
-		if (lookup->result.status == LOOKUP_UNKNOWN)	/* 404, NotAvailableYet */
+		if (lookup->result.status == LOOKUP_UNKNOWN ||	/* 404 */
+		    lookup->result.status == LOOKUP_PENDING)	/* NotAvailableYet */
 			provider_fail(lookup, LOOKUP_ERROR, LOOKUP_ERR_PROVIDER,
 				      "upload refused: HTTP %ld", resp->status);
 		return class == ANSWER_DECIDED ? ANSWER_PERMANENT : class;

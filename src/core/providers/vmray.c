@@ -18,13 +18,24 @@
  *                   without a verdict the analysis failed: error
  *   5 STEP_MORE     GET /rest/continuation/{id}: the rest of a long hash
  *                   search list (§2)
+ *   6 STEP_SAMPLE_RUNNING   GET /rest/sample/{sample_id} of a sample VMRay
+ *                   has but not decided yet (sample_verdict not_available,
+ *                   §1: its analysis is still running), polled on the
+ *                   engine's schedule until it has a verdict; also the
+ *                   first read of an incomplete search hit and of the
+ *                   sample behind "no jobs were created"
  * An unknown hash without a sample (upload not allowed) is unknown, and
  * nothing is sent. A submission that VMRay's analysis caching refused
  * ("no jobs were created", §3.3) reads the existing sample's verdict.
+ * A hash VMRay knows without a verdict (not_available: ours or another
+ * submission still being analysed, e.g. after our own job ended on
+ * JobTimeout) is pending, never an unknown: the job polls the sample
+ * (step 6), so the verdict lands in the cache when VMRay has it; only
+ * JobTimeout ends that wait, as error/timeout, which is not cached.
  *
  * How a sample becomes a verdict (§1): sample_verdict malicious ->
  * malicious, suspicious -> suspicious, clean -> clean, not_available ->
- * unknown; without sample_verdict (older servers) sample_severity
+ * pending and polled (above), unknown only once its submission finished; without sample_verdict (older servers) sample_severity
  * malicious/blacklisted -> malicious, suspicious -> suspicious,
  * not_suspicious/whitelisted -> clean, unknown -> unknown; a value outside
  * these lists is unknown, never clean. Several samples for one hash: the
@@ -36,7 +47,8 @@
  *
  * Errors (§5): 401 and 405 the key (error/auth); 403 error/auth; 404 an
  * unknown id (error); 429 rate_limited with Retry-After; 5xx error after
- * the engine's one retry; HTTP 200 with result "error", or submit errors
+ * the engine's one retry (a running job's poll so is asked again later,
+ * jobs.c); HTTP 200 with result "error", or submit errors
  * without jobs, error with VMRay's error_msg, rate_limited when it names a
  * quota. Never clean on a failure; a job unfinished after 10 minutes is
  * error/timeout (jobs.c). */
@@ -58,6 +70,7 @@ enum vmray_step {
 	STEP_SAMPLE,
 	STEP_SAMPLE_AFTER_ERRORS,
 	STEP_MORE,
+	STEP_SAMPLE_RUNNING,
 };
 
 #define NO_JOBS_TEXT "no jobs were created"	/* §3.3: analysis caching */
@@ -127,6 +140,7 @@ static void vmray_job_request(const struct integration *in, const struct lookup 
 		break;
 	case STEP_SAMPLE:
 	case STEP_SAMPLE_AFTER_ERRORS:
+	case STEP_SAMPLE_RUNNING:
 		provider_set_url(req, in, "rest/sample", job->id);
 		break;
 	case STEP_MORE:
@@ -236,9 +250,10 @@ static enum answer_class malformed(struct lookup *lookup, const char *what,
 /* ---------------------------------------------------------- hash search */
 
 /* The decided hits of a search page, worst first: status and details
- * (NULL: none decided yet); the first incomplete hit's id in *reread. */
+ * (NULL: none decided yet); the first incomplete hit's id in *reread,
+ * the first hit still being analysed (not_available) in *running. */
 static void worst_hit(const cJSON *hits, enum lookup_status *worst, char **details,
-		      char **reread)
+		      char **reread, char **running)
 {
 	const cJSON *hit;
 
@@ -251,12 +266,24 @@ static void worst_hit(const cJSON *hits, enum lookup_status *worst, char **detai
 				*reread = id_of(hit, "sample_id");
 			continue;
 		}
+		if (vmray_sample_running(hit) && *running == NULL)
+			*running = id_of(hit, "sample_id");
 		if (*details == NULL || status < *worst) {
 			*worst = status;
 			g_free(*details);
 			*details = vmray_sample_details(hit, word);
 		}
 	}
+}
+
+/* The sample job->id is still being analysed: pending, and its verdict
+ * polled on the engine's schedule (PollInterval first). */
+static void poll_sample(struct lookup *lookup, struct provider_job *job)
+{
+	job->step = STEP_SAMPLE_RUNNING;
+	job->next = JOB_POLL_LATER;
+	job->poll_after_s = 0;
+	provider_set_result(lookup, LOOKUP_PENDING, "analysis running at VMRay");
 }
 
 /* §3.1: a list of samples (empty: VMRay does not know the file); with
@@ -267,7 +294,7 @@ static enum answer_class parse_search(struct lookup *lookup, struct provider_job
 {
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(json, "data");
 	enum lookup_status worst = LOOKUP_UNKNOWN;
-	char *details = NULL, *reread = NULL, *more;
+	char *details = NULL, *reread = NULL, *running = NULL, *more;
 
 	if (!cJSON_IsArray(data))
 		return malformed(lookup, "no sample list", ANSWER_TRANSIENT);
@@ -275,7 +302,7 @@ static enum answer_class parse_search(struct lookup *lookup, struct provider_job
 		worst = lookup->result.status;
 		details = g_strdup(lookup->result.details);
 	}
-	worst_hit(data, &worst, &details, &reread);
+	worst_hit(data, &worst, &details, &reread, &running);
 	more = id_of(json, "continuation_id");
 	job->next = JOB_STEP_NOW;
 	if (more != NULL) {
@@ -288,7 +315,13 @@ static enum answer_class parse_search(struct lookup *lookup, struct provider_job
 	} else if (details == NULL && reread != NULL) {
 		set_id(job, reread);
 		reread = NULL;
-		job->step = STEP_SAMPLE;
+		job->step = STEP_SAMPLE_RUNNING;
+	} else if (running != NULL &&
+		   (details == NULL || worst == LOOKUP_CLEAN || worst == LOOKUP_UNKNOWN)) {
+		/* no malicious/suspicious hit, one still running: its verdict */
+		set_id(job, running);
+		running = NULL;
+		poll_sample(lookup, job);
 	} else if (details == NULL && job->step == STEP_FIRST && cJSON_GetArraySize(data) == 0 &&
 		   lookup->sample != NULL) {
 		job->step = STEP_UPLOAD;	/* unknown, and this file may go */
@@ -303,6 +336,7 @@ static enum answer_class parse_search(struct lookup *lookup, struct provider_job
 	}
 	g_free(details);
 	g_free(reread);
+	g_free(running);
 	return ANSWER_DECIDED;
 }
 
@@ -336,10 +370,11 @@ static enum answer_class parse_submit(struct lookup *lookup, struct provider_job
 		char *msg = error_text(error);
 
 		if (msg != NULL && strstr(msg, NO_JOBS_TEXT) != NULL && sample != NULL) {
-			/* analysed before: its verdict, no new analysis */
+			/* analysed before (or being analysed): its verdict,
+			 * no new analysis */
 			set_id(job, sample);
 			sample = NULL;
-			job->step = STEP_SAMPLE;
+			job->step = STEP_SAMPLE_RUNNING;
 			job->next = JOB_STEP_NOW;
 		} else {
 			class = vmray_logical_error(lookup, "submission refused", msg);
@@ -390,8 +425,10 @@ static enum answer_class parse_poll(struct lookup *lookup, struct provider_job *
 	return ANSWER_DECIDED;
 }
 
-/* §3.2, after a finished submission or for an incomplete search hit. */
-static enum answer_class parse_sample(struct lookup *lookup, const struct provider_job *job,
+/* §3.2, after a finished submission (its verdict, whatever it is), or
+ * of a sample not known to be finished (STEP_SAMPLE_RUNNING: polled on
+ * while not_available). */
+static enum answer_class parse_sample(struct lookup *lookup, struct provider_job *job,
 				      const cJSON *data)
 {
 	enum lookup_status status = LOOKUP_UNKNOWN;
@@ -405,7 +442,9 @@ static enum answer_class parse_sample(struct lookup *lookup, const struct provid
 		provider_set_result(lookup, LOOKUP_ERROR, "analysis failed");
 		return ANSWER_PERMANENT;
 	}
-	if (!decided) {
+	if (job->step == STEP_SAMPLE_RUNNING && vmray_sample_running(data)) {
+		poll_sample(lookup, job);
+	} else if (!decided) {
 		provider_set_result(lookup, LOOKUP_UNKNOWN, "no verdict");
 	} else {
 		char *details = vmray_sample_details(data, word);

@@ -18,6 +18,13 @@ struct cJSON;
 bool vmray_sample_status(const struct cJSON *sample, enum lookup_status *status,
 			 const char **word);
 
+/* Whether VMRay has the sample but no verdict yet: sample_verdict
+ * not_available (§1), what the sample says while its analysis runs. A
+ * server without sample_verdict (only sample_severity) is never taken
+ * for running: its "unknown" cannot be told from an analysis without a
+ * verdict. */
+bool vmray_sample_running(const struct cJSON *sample);
+
 /* The details text of a sample: "malicious, score 80, Trojan.Generic"
  * (word printable; sample_score, else sample_vti_score, else
  * sample_highest_vti_score, a number or a string (§1 pitfall); the first

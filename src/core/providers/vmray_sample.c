@@ -52,6 +52,13 @@ bool vmray_sample_status(const cJSON *sample, enum lookup_status *status, const 
 	return false;
 }
 
+bool vmray_sample_running(const cJSON *sample)
+{
+	const cJSON *verdict = cJSON_GetObjectItemCaseSensitive(sample, "sample_verdict");
+
+	return cJSON_IsString(verdict) && strcmp(verdict->valuestring, "not_available") == 0;
+}
+
 /* A score as text: an int, or a string ("suspicious", §1 pitfall). */
 static char *score_text(const cJSON *sample)
 {
