@@ -309,6 +309,7 @@ static void test_job_taken_over_when_owner_stops(void **state)
 	assert_int_equal(s->b->calls->len, 0);
 	engine_batch_release(s->a->engine, p.ba);
 	p.ba = NULL;
+	store.clock_ms = &s->b->now_ms;		/* the budget's clock outlives a */
 	fake_free(s->a);				/* a stops */
 	s->a = NULL;
 	assert_int_equal(g_hash_table_size(store.leases), 0);	/* given back */

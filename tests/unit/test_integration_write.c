@@ -390,7 +390,9 @@ static void test_f7_url_passwords_masked(void **state)
 	char *buf = NULL;
 	size_t len = 0;
 
+	g_free(in->proxy);
 	in->proxy = g_strdup("http://proxyuser:S3cretProxyPass@127.0.0.1:3128");
+	g_free(in->api_url);	/* the type's default */
 	in->api_url = g_strdup("https://apiuser:ApiUrlPassword@127.0.0.1/api/v3");
 	FILE *out = open_memstream(&buf, &len);
 	integration_print(in, out);
