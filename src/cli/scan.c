@@ -205,6 +205,7 @@ static void add_outcome(cJSON *json, GByteArray *raw, const struct scan_context 
 		.size = raw->len,
 		.too_large = raw->len > ctx->cfg->max_message_size,
 		.queue_id = "",
+		.all_digests = true,	/* the facts are printed */
 	};
 	char *subject = read_header_block(raw, ctx->cfg, in.own_header_counts);
 	cJSON *actions = cJSON_CreateArray();

@@ -78,6 +78,12 @@ class CliTest(unittest.TestCase):
             facts = [o.get("facts", o) for o in objs]
             self.assertEqual([a["filename"] for a in facts[0]["attachments"]], ["x.eml"])
             self.assertEqual(facts[0]["attachments"][0]["size"], 0)
+            # the three digests with and without lookups (the lookups'
+            # path computed SHA-256 only and printed "" for the others)
+            att = facts[0]["attachments"][0]
+            self.assertEqual((att["md5"], att["sha1"]),
+                             ("d41d8cd98f00b204e9800998ecf8427e",
+                              "da39a3ee5e6b4b0d3255bfef95601890afd80709"))
 
     def test_scan_prints_one_object_per_file(self):
         conf = self.conf("")

@@ -213,7 +213,7 @@ void eom_process(const struct eom_input *in, const struct eom_ops *ops, void *op
 
 		plan_sample_options(in->cfg, &opts);
 		/* the plan looks attachments up by SHA-256 only (plan.c collect) */
-		opts.sha256_only = true;
+		opts.sha256_only = !in->all_digests;
 		out->facts = analyze_stream_keep(in->message, in->cfg, &opts);
 		apply_client_ip(in, out->facts);
 		judge_message_queued(in->engine, in->cfg, out->facts, report_mode, in->queue_id,

@@ -61,6 +61,9 @@ struct eom_input {
 	const char *queue_id;		/* for logs, "" if unknown */
 	const char *error;		/* why message is NULL when not too large
 					 * (spool error...), for the log; may be NULL */
+	/* MD5 and SHA-1 of each attachment too: `scan` prints them; the
+	 * milter computes SHA-256 only, all its lookups ask (issue 19) */
+	bool all_digests;
 };
 
 struct eom_outcome {
