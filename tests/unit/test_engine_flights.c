@@ -337,6 +337,39 @@ static void test_defect9_retry_takes_a_rate_token(void **state)
 	stub_lookup_free(a);
 }
 
+/* A reload that changes RateLimit started a fresh budget: "2/minute"
+ * spent, then "1/minute" granted one more at once. The requests just
+ * made count under the new specification (ratelimit_carry). */
+static void test_ratelimit_change_on_reload_counts_requests_made(void **state)
+{
+	struct env *e = *state;
+	struct fake *f = e->f;
+	struct integration *in = e->in;
+	struct lookup *l[3] = { stub_lookup(in, INDICATOR_URL, "r1"),
+				stub_lookup(in, INDICATOR_URL, "r2"),
+				stub_lookup(in, INDICATOR_URL, "r3") };
+	struct batch *b[3];
+
+	g_free(in->rate_limit);
+	in->rate_limit = g_strdup("2/minute");
+	for (int i = 0; i < 2; i++) {
+		b[i] = fake_submit(f, e->cfg, &l[i], 1, 5000);
+		fake_answer_http(f, (unsigned)i, 200, "clean", -1);
+		assert_true(engine_batch_done(f->engine, b[i]));
+	}
+	g_free(in->rate_limit);
+	in->rate_limit = g_strdup("1/minute");	/* what a reload brings */
+	fake_advance(f, 1000);
+	b[2] = fake_submit(f, e->cfg, &l[2], 1, 5000);
+	assert_true(engine_batch_done(f->engine, b[2]));
+	assert_int_equal(f->calls->len, 2);
+	assert_int_equal(l[2]->result.status, LOOKUP_RATE_LIMITED);
+	for (int i = 0; i < 3; i++) {
+		engine_batch_release(f->engine, b[i]);
+		stub_lookup_free(l[i]);
+	}
+}
+
 /* Defect 9: a RateLimit that does not parse never means unlimited. */
 static void test_defect9_bad_ratelimit_fails_closed(void **state)
 {
@@ -601,6 +634,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_defect3_retry_after_huge_is_capped, http_env, env_down),
 		cmocka_unit_test_setup_teardown(test_defect9_retry_keeps_error_text, http_env, env_down),
 		cmocka_unit_test_setup_teardown(test_defect9_retry_takes_a_rate_token, http_env, env_down),
+		cmocka_unit_test_setup_teardown(test_ratelimit_change_on_reload_counts_requests_made,
+						http_env, env_down),
 		cmocka_unit_test_setup_teardown(test_defect9_bad_ratelimit_fails_closed, http_env, env_down),
 		cmocka_unit_test(test_breaker_ignores_indicator_refusals),
 		cmocka_unit_test(test_breaker_opens_on_provider_failures),

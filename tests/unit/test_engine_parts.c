@@ -109,6 +109,35 @@ static void test_cache_lru_bound(void **state)
 
 /* Two items: the minute's 4 are back all at once when the first 4
  * leave their window (not one per 15 s), the day's 6 only a day after. */
+/* A reload that changes RateLimit kept no history: "4/minute" spent, then
+ * "3/minute" granted 3 more at once. The grants carry over. */
+static void test_ratelimit_reload_keeps_the_grants(void **state)
+{
+	char err[128];
+	struct ratelimit *old = ratelimit_new("4/minute", err, sizeof(err));
+	struct ratelimit *lower = ratelimit_new("3/minute", err, sizeof(err));
+	struct ratelimit *higher = ratelimit_new("6/minute,100/day", err, sizeof(err));
+	struct ratelimit *empty = ratelimit_new("2/second", err, sizeof(err));
+
+	(void)state;
+	for (int64_t t = 0; t < 4; t++)
+		assert_true(ratelimit_take(old, t * 1000));
+	ratelimit_carry(lower, old);
+	ratelimit_carry(higher, old);
+	assert_false(ratelimit_take(lower, 5000));
+	assert_int_equal(ratelimit_wait_ms(lower, 5000), 56000);	/* the 2nd grant + 60 s */
+	assert_true(ratelimit_take(lower, 61000));
+	assert_true(ratelimit_take(higher, 5000));
+	assert_true(ratelimit_take(higher, 5000));
+	assert_false(ratelimit_take(higher, 5000));
+	ratelimit_carry(empty, lower);		/* long gone from a 1 s window */
+	assert_true(ratelimit_take(empty, 62000));
+	ratelimit_free(old);
+	ratelimit_free(lower);
+	ratelimit_free(higher);
+	ratelimit_free(empty);
+}
+
 static void test_ratelimit_items(void **state)
 {
 	(void)state;
@@ -449,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_cache_expiry_by_hits),
 		cmocka_unit_test(test_cache_lru_bound),
 		cmocka_unit_test(test_ratelimit_items),
+		cmocka_unit_test(test_ratelimit_reload_keeps_the_grants),
 		cmocka_unit_test(test_ratelimit_never_more_than_n_in_any_window),
 		cmocka_unit_test(test_ratelimit_bad_specs),
 		cmocka_unit_test(test_breaker_opens_and_recovers),

@@ -35,11 +35,15 @@ static void refresh_limits(struct istate *st, const struct integration *in)
 {
 	char err[256];
 
-	if ((st->ratelimit != NULL || st->rate_bad) && g_strcmp0(st->rate_spec, in->rate_limit) == 0)
+	struct ratelimit *old = st->ratelimit;
+
+	if ((old != NULL || st->rate_bad) && g_strcmp0(st->rate_spec, in->rate_limit) == 0)
 		return;
-	ratelimit_free(st->ratelimit);
 	st->ratelimit = ratelimit_new(in->rate_limit, err, sizeof(err));
 	st->rate_bad = st->ratelimit == NULL;
+	if (st->ratelimit != NULL && old != NULL)
+		ratelimit_carry(st->ratelimit, old);	/* the requests just made count */
+	ratelimit_free(old);
 	if (st->rate_bad)
 		log_msg(LOG_ERR, "integration %s: RateLimit: %s; no requests", in->name, err);
 	g_free(st->rate_spec);

@@ -162,6 +162,25 @@ int64_t ratelimit_wait_ms(const struct ratelimit *rl, int64_t now_ms)
 	return wait;
 }
 
+void ratelimit_carry(struct ratelimit *to, const struct ratelimit *from)
+{
+	const struct window *longest = NULL;
+
+	for (size_t i = 0; i < from->count; i++)
+		if (longest == NULL || from->items[i].period_ms > longest->period_ms)
+			longest = &from->items[i];
+	if (longest == NULL || in_window(longest) == 0)
+		return;
+	for (size_t i = 0; i < to->count; i++) {
+		struct window *w = &to->items[i];
+		guint n = MIN(in_window(longest), w->limit);
+
+		/* the most recent N decide exactly as all of them would */
+		for (guint k = longest->grants->len - n; k < longest->grants->len; k++)
+			record(w, g_array_index(longest->grants, int64_t, k));
+	}
+}
+
 bool ratelimit_item(const struct ratelimit *rl, size_t i, unsigned *n, int64_t *period_ms)
 {
 	if (rl == NULL || i >= rl->count)

@@ -44,5 +44,11 @@ int64_t ratelimit_wait_ms(const struct ratelimit *rl, int64_t now_ms);
  * ms; false past the last item or for NULL (a shared budget keeps the
  * same items elsewhere: REDIS_RATE_SCRIPT). */
 bool ratelimit_item(const struct ratelimit *rl, size_t i, unsigned *n, int64_t *period_ms);
+/* A reload that changes RateLimit: the grants `from` still holds count
+ * in `to` (each item of `to` takes the most recent N of its own from the
+ * item of `from` with the longest period, which holds every grant of its
+ * window), so a new specification cannot open a fresh budget on top of
+ * requests just made. Neither may be NULL; `from` is not changed. */
+void ratelimit_carry(struct ratelimit *to, const struct ratelimit *from);
 
 #endif
