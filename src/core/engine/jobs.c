@@ -436,19 +436,36 @@ static int64_t budget_wait_ms(struct engine *engine, const struct flight *f)
 	return MIN(wait_ms, (int64_t)MAX_PAUSE_S * 1000);
 }
 
-bool job_budget_refused(struct engine *engine, struct flight *f)
+/* A submitted job goes on after a request that decided nothing (a
+ * transient failure, a budget refusal): the result of its last decided
+ * answer comes back (a provider may keep a verdict so far there:
+ * FortiSandbox's worst over its jobs; nothing held, as for a job taken
+ * over from the shared registry: pending) and the same step is sent
+ * again after wait_ms, or the schedule's next pause when 0 (never past
+ * JobTimeout: schedule_poll). False, doing nothing, before the
+ * submission. */
+static bool ask_again(struct engine *engine, struct flight *f, int64_t wait_ms, int level,
+		      const char *why)
 {
-	int64_t wait_ms;
+	struct job *job = f->job;
 
-	if (f->job == NULL || !f->job->submitted)
-		return false;	/* nothing uploaded yet: rate_limited as any lookup */
-	wait_ms = budget_wait_ms(engine, f);
+	if (job == NULL || !job->submitted)
+		return false;
 	if (wait_ms <= 0)
 		wait_ms = job_next_poll_ms(f);
-	log_msg(LOG_DEBUG, "integration %s: %s job over budget; asking again in %lld ms",
-		f->integration->name, indicator_kind_name(f->work.kind), (long long)wait_ms);
+	log_msg(level, "integration %s: %s job: %s; asking again in %lld ms",
+		f->integration->name, indicator_kind_name(f->work.kind), why, (long long)wait_ms);
+	g_free(f->work.result.details);
+	f->work.result = job->has_held ? job->held : pending_result;
+	f->work.result.details = g_strdup(f->work.result.details);
 	schedule_poll(engine, f, wait_ms);
 	return true;
+}
+
+bool job_budget_refused(struct engine *engine, struct flight *f)
+{
+	/* not submitted yet: nothing uploaded, rate_limited as any lookup */
+	return ask_again(engine, f, budget_wait_ms(engine, f), LOG_DEBUG, "over budget");
 }
 
 /* The provider refused the session token: one new login, then the
@@ -479,30 +496,15 @@ static void hold_result(struct job *job, const struct lookup_result *res)
  * analysis, VirusTotal's, OPSWAT's... go on whatever our request met.
  * Ending the job here would lose the verdict we asked for (and the
  * after-delivery alert of the messages that got pending); the next
- * message's hash lookup would only find the analysis still running.
- * The job takes back the result of its last decided answer (a provider
- * may keep a verdict so far there: FortiSandbox's worst over its jobs)
- * and sends the same step again after the schedule's next pause, until
- * JobTimeout. False (the failure ends the lookup) before the submission
- * or at the timeout. */
+ * message's hash lookup would only find the analysis still running. It
+ * asks again, until JobTimeout; false (the failure ends the lookup)
+ * before the submission or at the timeout. */
 static bool poll_failed(struct engine *engine, struct flight *f)
 {
-	struct job *job = f->job;
-	int64_t delay_ms;
-
-	if (!job->submitted || timed_out(engine, f))
+	if (f->job->submitted && timed_out(engine, f))
 		return false;
-	delay_ms = job_next_poll_ms(f);
-	log_msg(LOG_NOTICE, "integration %s: %s job: %s; polling again in %lld ms",
-		f->integration->name, indicator_kind_name(f->work.kind),
-		f->work.result.details ? f->work.result.details : "request failed",
-		(long long)delay_ms);
-	g_free(f->work.result.details);
-	/* nothing held: a job taken over from the shared registry (shared.c) */
-	f->work.result = job->has_held ? job->held : pending_result;
-	f->work.result.details = g_strdup(f->work.result.details);
-	schedule_poll(engine, f, delay_ms);
-	return true;
+	return ask_again(engine, f, 0, LOG_NOTICE,
+			 f->work.result.details ? f->work.result.details : "request failed");
 }
 
 bool job_after_answer(struct engine *engine, struct flight *f, enum answer_class class)
