@@ -110,7 +110,7 @@ struct engine *engine_new_custom(const struct engine_options *options,
 	g_queue_init(&engine->submitted);
 	engine->caches = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, cache_slot_free);
 	engine->flights = g_hash_table_new(g_str_hash, g_str_equal);
-	engine->orphans = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, job_orphans_free);
+	engine->orphans = job_orphans_new();
 	engine->undelivered = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	engine->states = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, istate_free);
 	engine->requests = g_hash_table_new(g_direct_hash, g_direct_equal);

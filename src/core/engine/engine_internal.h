@@ -280,8 +280,9 @@ void job_orphan_watchers(struct engine *engine, struct flight *flight);
 /* A new job's flight takes the messages an earlier job of its key left
  * (job_orphan_watchers) as its own watchers. */
 void job_adopt_watchers(struct engine *engine, struct flight *flight);
-/* Frees a struct job_orphans (engine->orphans' value destructor). */
-void job_orphans_free(gpointer data);
+/* The table engine->orphans starts as: flight key -> the messages of a
+ * job that ended in error (jobs.c owns its values). */
+GHashTable *job_orphans_new(void);
 /* The job timeout (ms): the integration's JobTimeout, else its default
  * (10 min). */
 int64_t job_timeout_ms(const struct flight *flight);

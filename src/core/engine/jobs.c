@@ -220,12 +220,17 @@ void job_watch(struct flight *f, const struct waiter *w)
 	g_ptr_array_add(job->watchers, wt);
 }
 
-void job_orphans_free(gpointer data)
+static void job_orphans_free(gpointer data)
 {
 	struct job_orphans *o = data;
 
 	g_ptr_array_unref(o->watchers);
 	g_free(o);
+}
+
+GHashTable *job_orphans_new(void)
+{
+	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, job_orphans_free);
 }
 
 /* Makes room for one more key: the expired ones go, else the one that
